@@ -46,3 +46,6 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (corpus tests are optional)")
     return SHARED
+
+
+pytest_plugins = ["tests.site.plugin"]

@@ -1,0 +1,194 @@
+"""The WARC archiving extension: every network response becomes a WARC exchange.
+
+Enable it in ``EXTENSIONS``; it switches itself off (``NotConfigured``) when
+``GOVARCHIVE_ARCHIVE_DIR`` is unset. Settings:
+
+``GOVARCHIVE_ARCHIVE_DIR``
+    The pywb collection's ``archive/`` folder (created if missing).
+``GOVARCHIVE_WARC_PREFIX`` (``"govarchive"``), ``GOVARCHIVE_WARC_MAX_FILE_SIZE`` (1 GiB),
+``GOVARCHIVE_WARC_OPERATOR`` (unset)
+    File name prefix, rotation size, and the warcinfo ``operator`` field.
+
+Why ``response_downloaded``: Scrapy sends it from the downloader as soon as the download
+handler returns, before any downloader middleware's ``process_response``. The body is then the
+bytes off the wire (Content-Encoding intact, chunked framing already removed by the HTTP
+client), redirects and 4xx/5xx responses are still there to be seen, and the request carries
+every header the middlewares added (User-Agent, Accept-Encoding, Cookie). Responses from
+HttpCache never reach the downloader; they are also skipped by their ``cached`` flag, and
+``data:``/``file:`` URLs are skipped by scheme, because none of them came from the network.
+
+Hand-over: the :class:`warc.Exchange` goes into ``request.meta["warc"]`` (the spider callback
+reads it from ``response.meta``; a redirect's follow-up request starts with the redirect's
+exchange and gets its own once answered) and out through
+:data:`crawler.signals.capture_archived` for the storage pipeline.
+
+Flushing: the pipeline does not call into this extension. It sends
+:data:`crawler.signals.before_store_commit` before each database commit, and this extension
+flushes and fsyncs on it; components stay coupled through signals only, and a commit can never
+get ahead of the archive. A failed flush raises from the receiver (the pipeline sees the
+``Failure`` in ``send_catch_log``'s results) and closes the spider.
+
+A failed write (disk full) cuts the file back to its last complete record (see
+:class:`warc.WarcWriter`), and closes the spider with the reason ``warc_write_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler import signals as govarchive_signals
+from warc import Exchange, WarcWriteError, WarcWriter
+
+logger = logging.getLogger(__name__)
+
+ARCHIVED_SCHEMES = frozenset({"http", "https"})
+CLOSE_REASON = "warc_write_error"
+
+
+def _header_pairs(headers) -> list[tuple[str, str]]:
+    # latin-1 maps every byte to one character, so the writer gets the original bytes back.
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def _reason(status: int) -> str:
+    # Scrapy keeps the status code only; the standard phrase is the best we can do.
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _protocol(protocol: str | None) -> str:
+    if not protocol:
+        return "HTTP/1.1"
+    if protocol.lower() == "h2":
+        return "HTTP/2"
+    return protocol
+
+
+def _truncation(flags: list[str]) -> str | None:
+    if "dataloss" in flags:
+        return "disconnect"
+    if "download_stopped" in flags:
+        return "unspecified"
+    return None
+
+
+class WarcArchiver:
+    def __init__(self, crawler, writer: WarcWriter) -> None:
+        self.crawler = crawler
+        self.writer = writer
+        self.stats = crawler.stats
+        self.failed = False
+        self._closing = None  # the Deferred that closes the spider after a write error
+
+    @classmethod
+    def from_crawler(cls, crawler) -> WarcArchiver:
+        settings = crawler.settings
+        archive_dir = settings.get("GOVARCHIVE_ARCHIVE_DIR")
+        if not archive_dir:
+            raise NotConfigured("GOVARCHIVE_ARCHIVE_DIR is not set; nothing would be archived")
+        writer = WarcWriter(
+            archive_dir,
+            prefix=settings.get("GOVARCHIVE_WARC_PREFIX") or "govarchive",
+            max_file_size=settings.getint("GOVARCHIVE_WARC_MAX_FILE_SIZE", 1 << 30),
+            operator=settings.get("GOVARCHIVE_WARC_OPERATOR") or None,
+        )
+        ext = cls(crawler, writer)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.flush, signal=govarchive_signals.before_store_commit)
+        return ext
+
+    def response_downloaded(self, response, request, spider) -> None:
+        if self.failed:
+            return
+        if urlparse_cached(request).scheme not in ARCHIVED_SCHEMES or "cached" in response.flags:
+            return
+        exchange = self._write(response, request)
+        if exchange is None:
+            return
+        request.meta["warc"] = exchange
+        self.stats.inc_value("warc/records", 2)
+        self.stats.inc_value("warc/bytes", exchange.bytes_written)
+        self.crawler.signals.send_catch_log(
+            signal=govarchive_signals.capture_archived,
+            exchange=exchange,
+            response=response,
+            request=request,
+            spider=spider,
+        )
+
+    def _write(self, response, request) -> Exchange | None:
+        response_headers = _header_pairs(response.headers)
+        truncated = _truncation(response.flags)
+        if truncated:
+            # A cut-off body no longer matches the announced length; keep the value visible
+            # without letting replay tools wait for bytes that were never stored.
+            response_headers = [
+                ("X-Archive-Orig-Content-Length", v) if n.lower() == "content-length" else (n, v)
+                for n, v in response_headers
+            ]
+        try:
+            return self.writer.write_exchange(
+                url=response.url,
+                method=request.method,
+                request_headers=_header_pairs(request.headers),
+                request_body=request.body,
+                protocol=_protocol(response.protocol),
+                status=response.status,
+                reason=_reason(response.status),
+                response_headers=response_headers,
+                body=response.body,
+                ip_address=str(response.ip_address) if response.ip_address else None,
+                truncated=truncated,
+            )
+        except WarcWriteError as exc:
+            self._fail(f"could not archive {response.url}: {exc}")
+            return None
+
+    def flush(self) -> None:
+        """Flush and fsync the open WARC file (receiver of ``before_store_commit``)."""
+        try:
+            self.writer.flush(fsync=True)
+        except WarcWriteError as exc:
+            self._fail(f"could not flush the archive: {exc}")
+            raise
+
+    def _fail(self, message: str) -> None:
+        self.stats.inc_value("warc/errors")
+        if self.failed:
+            return
+        self.failed = True
+        logger.error("%s; closing the spider (%s)", message, CLOSE_REASON)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            self._closing = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
+            self._closing.addErrback(
+                lambda failure: logger.error("closing the spider failed: %s", failure.value)
+            )
+
+    def spider_closed(self, spider, reason) -> None:
+        try:
+            self.writer.close()
+        except WarcWriteError as exc:
+            self.stats.inc_value("warc/errors")
+            logger.error("closing the archive failed: %s", exc)
+        self.stats.set_value("warc/files", len(self.writer.files))
+        if self.writer.files:
+            logger.info(
+                "archive: %d file(s) closed in %s, last %s",
+                len(self.writer.files),
+                self.writer.archive_dir,
+                self.writer.files[-1],
+            )

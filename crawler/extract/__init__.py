@@ -1,0 +1,13 @@
+"""Article extraction for Chinese government pages: bytes in, an :class:`Article` out.
+
+Public names: :func:`extract_article`, :func:`decode_html`, :class:`Article`,
+:class:`Attachment`, :class:`NotHTMLError`.
+"""
+
+from __future__ import annotations
+
+from .encoding import MAX_BYTES, decode_html
+from .extractor import extract_article
+from .model import Article, Attachment, NotHTMLError
+
+__all__ = ["Article", "Attachment", "NotHTMLError", "extract_article", "decode_html", "MAX_BYTES"]

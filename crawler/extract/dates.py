@@ -1,0 +1,187 @@
+"""Publication dates as Chinese government pages write them, with their precision.
+
+``2011-04-02 08:30``, ``2011年04月02日``, ``2011/4/2``, ``2007-08-20-23:59:59`` (TRS metas),
+Taiwan's ``中華民國107年3月13日`` / ``107年3月13日``. A date without a day is not a date here:
+nothing is ever defaulted to the 1st.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone as dt_timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_TIME = (r"(?:[\sT_\-]{0,6}(?P<H>\d{1,2})\s*[:：时時点點]\s*(?P<M>\d{1,2})(?!\d)\s*分?"
+         r"(?:\s*[:：]\s*(?P<S>\d{1,2})(?!\d)|\s*(?P<S2>\d{1,2})\s*秒)?)?"
+         r"(?P<tz>\s*(?:Z|[+-]\d{2}:?\d{2})(?![\d:]))?")
+_GREGORIAN = re.compile(
+    r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME)
+# Bare "107年3月13日" is read as an ROC year only in the plausible range (1991..2061).
+_ROC = re.compile(
+    r"(?:(?:中華民國|中华民国|民國|民国)\s*(?P<ry>\d{1,3})|(?<![\d./\-])(?P<by>(?:[89]\d|1[0-5]\d)))"
+    r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日" + _TIME)
+# US order, as ASP.NET pages print it: "9/17/2004 5:54:13 AM".
+_US = re.compile(r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])"
+                 r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?")
+_HAS_DIGIT_PAIR = re.compile(r"\d{2}")
+
+
+@lru_cache(maxsize=64)
+def zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def _offset(text: str):
+    text = text.strip()
+    if text == "Z":
+        return dt_timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return dt_timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+
+
+def _build(match: re.Match, year: int, tz_name: str) -> tuple[datetime, str] | None:
+    month, day = int(match["m"]), int(match["d"])
+    hour = minute = second = 0
+    precision = "day"
+    if match["H"] is not None:
+        hour, minute = int(match["H"]), int(match["M"])
+        precision = "minute"
+        sec = match["S"] or match["S2"]
+        if sec is not None:
+            second, precision = int(sec), "second"
+    if not 1985 <= year <= datetime.now().year + 1:
+        return None
+    try:
+        if match["tz"] and precision != "day":
+            value = datetime(year, month, day, hour, minute, second, tzinfo=_offset(match["tz"]))
+        else:
+            value = datetime(year, month, day, hour, minute, second, tzinfo=zone(tz_name))
+    except ValueError:
+        if precision == "day":
+            return None
+        # "2011-04-02 25:61" keeps its day even if the clock part is nonsense.
+        try:
+            value = datetime(year, month, day, tzinfo=zone(tz_name))
+        except ValueError:
+            return None
+        precision = "day"
+    return value, precision
+
+
+def _build_us(m: re.Match, tz_name: str) -> tuple[datetime, str] | None:
+    hour = int(m["H"]) if m["H"] else 0
+    if m["ampm"] and m["ampm"].lower() == "pm" and hour < 12:
+        hour += 12
+    elif m["ampm"] and m["ampm"].lower() == "am" and hour == 12:
+        hour = 0
+    precision = "second" if m["S"] else "minute" if m["H"] else "day"
+    try:
+        value = datetime(int(m["y"]), int(m["m"]), int(m["d"]), hour, int(m["M"] or 0), int(m["S"] or 0),
+                         tzinfo=zone(tz_name))
+    except ValueError:
+        return None
+    if not 1985 <= value.year <= datetime.now().year + 1:
+        return None
+    return value, precision
+
+
+def find_dates(text: str, tz_name: str = "Asia/Shanghai"):
+    """Yield (position, datetime, precision) for every plausible date in ``text``."""
+    if not _HAS_DIGIT_PAIR.search(text):
+        return
+    for m in _GREGORIAN.finditer(text):
+        built = _build(m, int(m["y"]), tz_name)
+        if built:
+            yield m.start(), built[0], built[1]
+    if "/" in text:
+        for m in _US.finditer(text):
+            built = _build_us(m, tz_name)
+            if built:
+                yield m.start(), built[0], built[1]
+    if "年" in text:
+        for m in _ROC.finditer(text):
+            roc_year = int(m["ry"] or m["by"])
+            built = _build(m, roc_year + 1911, tz_name)
+            if built:
+                yield m.start(), built[0], built[1]
+
+
+def parse_date(text: str, tz_name: str = "Asia/Shanghai") -> tuple[datetime, str] | None:
+    """The first date in ``text`` as (aware datetime, precision), or None."""
+    found = min(find_dates(text, tz_name), key=lambda hit: hit[0], default=None)
+    return (found[1], found[2]) if found else None
+
+
+_DATE_METAS = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "datepublished",
+               "publishtime", "pubtime", "publish_date", "published_time", "releasedate", "og:release_date",
+               "dc.date.issued", "dcterms.issued", "dc.date.created", "dc.date", "weibo:article:create_at")
+_PRIMARY_LABEL = re.compile(r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發)\s*(?:时间|時間|日期|于|於)\s*[:：]?")
+_SECONDARY_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]")
+# Dates the page did not publish: when it was rendered, visited, or what day it is today.
+_NOT_PUBLISHED = re.compile(r"页面生成|頁面生成|生成时间|生成時間|更新于|访问|訪問|当前时间|今天是|今日|登录|登錄"
+                            r"|版权|版權|Copyright|©|ICP|备案|備案|截止|截至|有效期|失效|最后修改")
+
+
+def published_from_metas(metas: dict[str, str], tz_name: str) -> tuple[datetime, str] | None:
+    for key in _DATE_METAS:
+        value = metas.get(key)
+        if value:
+            found = parse_date(value, tz_name)
+            if found:
+                return found
+    return None
+
+
+def _labelled(segments, tz_name: str, label: re.Pattern) -> tuple[datetime, str] | None:
+    for i, seg in enumerate(segments):
+        text = seg.text
+        if len(text) > 300 or _NOT_PUBLISHED.search(text):
+            continue
+        m = label.search(text)
+        if not m:
+            continue
+        found = parse_date(text[m.end():], tz_name)
+        if found is None and not text[m.end():].strip() and i + 1 < len(segments):
+            found = parse_date(segments[i + 1].text[:60], tz_name)
+        if found:
+            return found
+    return None
+
+
+def _first_unlinked(segments, tz_name: str) -> tuple[datetime, str] | None:
+    for seg in segments:
+        if seg.in_link or len(seg.text) > 300 or _NOT_PUBLISHED.search(seg.text):
+            continue
+        found = parse_date(seg.text, tz_name)
+        if found:
+            return found
+    return None
+
+
+def published_from_segments(segments, title_index: int | None, tz_name: str,
+                            body_end: int | None = None) -> tuple[datetime, str] | None:
+    """The info line's date: near the headline first (labelled, then any), then labelled anywhere.
+
+    The info line sits just above or below the headline; elsewhere a date needs a publishing
+    label, or to come before the end of the article text.
+    """
+    if title_index is not None:
+        window = segments[max(0, title_index - 6):title_index + 40]
+        for label in (_PRIMARY_LABEL, _SECONDARY_LABEL):
+            found = _labelled(window, tz_name, label)
+            if found:
+                return found
+        found = _first_unlinked(window, tz_name)
+        if found:
+            return found
+    for label in (_PRIMARY_LABEL, _SECONDARY_LABEL):
+        found = _labelled(segments, tz_name, label)
+        if found:
+            return found
+    # Unlabelled dates below the article belong to comments, related links and footers.
+    return _first_unlinked(segments[:body_end] if body_end is not None else segments, tz_name)

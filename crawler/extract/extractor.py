@@ -1,0 +1,202 @@
+"""extract_article: decode, parse once, then read every field from the same tree."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from urllib.parse import urljoin, urlsplit, unquote
+
+import lxml.html
+from lxml import etree
+
+from ..selectors import compile_rule
+from . import body as body_mod
+from .dates import parse_date, published_from_metas, published_from_segments
+from .encoding import MAX_BYTES, check_html, decode_html
+from .fields import find_author, find_doc_number, find_origin, find_section, find_title
+from .model import Article, Attachment
+from .page import meta_map, parse_document, squash, text_of, text_segments
+
+ATTACHMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar",
+                                   "7z", "et", "ppt", "pptx", "txt", "csv", "ceb", "tif"})
+_STRIP_LABEL = re.compile(r"^\s*[^:：]{1,8}[:：]\s*")
+# Our extractor's body is "weak" below this many characters; then readability is asked too.
+_WEAK_BODY = 200
+
+
+def extract_article(body: bytes, url: str, *, content_type: str | None = None,
+                    rules: Mapping[str, str | None] | None = None,
+                    timezone: str = "Asia/Shanghai") -> Article:
+    """Read an article out of raw response bytes.
+
+    Raises NotHTMLError when the bytes are not an HTML page; nothing else for any input bytes.
+    """
+    if isinstance(body, str):
+        raise TypeError("extract_article takes the response bytes, not text")
+    body = bytes(body)
+    check_html(body, content_type)
+    truncated = len(body) > MAX_BYTES
+    if truncated:
+        body = body[:MAX_BYTES]
+    text, codec = decode_html(body, content_type)
+    root = parse_document(text)
+    rules = {k: v for k, v in (rules or {}).items() if v}
+    metas = meta_map(root)
+    segments = text_segments(root)
+
+    title, title_el = find_title(root, metas)
+    ruled_title = _rule_text(root, rules.get("title"))
+    if ruled_title:
+        title = ruled_title
+
+    container = anchor = _rule_container(root, rules.get("body"))
+    if container is None:
+        container, anchor = body_mod.best_block(root)
+    if container is None:
+        container = anchor = root.find("body") if root.find("body") is not None else root
+    cleaned = body_mod.clean_body(container, title=title, base_url=url)
+    body_text = body_mod.render_text(cleaned)
+    if len(body_text) < _WEAK_BODY and not rules.get("body"):
+        cleaned, body_text = _second_opinion(text, cleaned, body_text, title, url)
+
+    published = None
+    ruled_date = _rule_text(root, rules.get("published"))
+    if ruled_date:
+        published = parse_date(ruled_date, timezone)
+    if published is None:
+        published = published_from_metas(metas, timezone)
+    if published is None:
+        published = published_from_segments(segments, _title_index(segments, title_el, title), timezone,
+                                            _end_index(segments, anchor))
+
+    origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(segments, metas)
+    author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(segments, metas, body_text)
+
+    return Article(
+        url=url,
+        title=title,
+        published_at=published[0] if published else None,
+        published_precision=published[1] if published else None,
+        origin=origin,
+        author=author,
+        section=find_section(root, segments),
+        doc_number=find_doc_number(segments, body_text),
+        body_text=body_text,
+        body_html=lxml.html.tostring(cleaned, encoding="unicode", method="html"),
+        attachments=_attachments(_article_scope(anchor, title_el), url),
+        images=_images(cleaned),
+        encoding=codec,
+        truncated=truncated,
+    )
+
+
+def _rule_container(root, rule: str | None):
+    if not rule:
+        return None
+    found = [n for n in compile_rule(rule).select(root) if isinstance(n, etree._Element)]
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    wrapper = etree.Element("div")
+    for node in found:
+        wrapper.append(copy.deepcopy(node))
+    return wrapper
+
+
+def _rule_text(root, rule: str | None) -> str | None:
+    if not rule:
+        return None
+    parts = []
+    for node in compile_rule(rule).select(root):
+        parts.append(text_of(node) if isinstance(node, etree._Element) else str(node))
+    text = squash(" ".join(parts))
+    return text or None
+
+
+def _strip_label(text: str | None) -> str | None:
+    if not text:
+        return None
+    return _STRIP_LABEL.sub("", text).strip() or None
+
+
+def _second_opinion(text, cleaned, body_text, title, url):
+    other = body_mod.readability_body(text)
+    if other is None:
+        return cleaned, body_text
+    other = body_mod.clean_body(other, title=title, base_url=url)
+    other_text = body_mod.render_text(other)
+    if len(other_text) > max(2 * len(body_text), _WEAK_BODY // 2):
+        return other, other_text
+    return cleaned, body_text
+
+
+def _title_index(segments, element, title: str | None) -> int | None:
+    """Where the headline is in the text order: its element, else a text that is the title."""
+    if element is not None:
+        inside = set(element.iter())
+        for i, seg in enumerate(segments):
+            if seg.element in inside:
+                return i
+    if title:
+        key = "".join(title.split())
+        for i, seg in enumerate(segments):
+            text = "".join(seg.text.split())
+            if key in text and len(text) <= len(key) + 20:
+                return i
+    return None
+
+
+def _end_index(segments, anchor) -> int | None:
+    inside = set(anchor.iter())
+    for i in range(len(segments) - 1, -1, -1):
+        if segments[i].element in inside:
+            return i + 1
+    return None
+
+
+def _article_scope(container, title_el):
+    """Where attachment links live: the body's surroundings up to the headline's container."""
+    if title_el is not None:
+        for ancestor in title_el.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                break
+            if container in set(ancestor.iter()):
+                return ancestor
+    parent = container.getparent()
+    if parent is not None and parent.tag not in ("body", "html"):
+        return parent
+    return container
+
+
+def _extension(href: str) -> str:
+    path = unquote(urlsplit(href).path)
+    return path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+
+
+def _attachments(scope, base_url: str) -> list[Attachment]:
+    seen: set[str] = set()
+    found: list[Attachment] = []
+    for a in scope.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        if _extension(href) not in ATTACHMENT_EXTENSIONS:
+            continue
+        absolute = urljoin(base_url, href)
+        if absolute in seen:
+            continue
+        seen.add(absolute)
+        name = squash(text_of(a)) or (a.get("title") or "").strip()
+        found.append(Attachment(url=absolute, name=name or unquote(urlsplit(absolute).path.rsplit("/", 1)[-1])))
+    return found
+
+
+def _images(cleaned) -> list[str]:
+    seen: list[str] = []
+    for img in cleaned.iter("img"):
+        src = img.get("src")
+        if src and src.startswith(("http://", "https://")) and src not in seen:
+            seen.append(src)
+    return seen

@@ -1,0 +1,209 @@
+"""Title, origin, author, breadcrumb and document number, from markup and labels."""
+
+from __future__ import annotations
+
+import re
+
+from .page import Segment, squash, squash_cjk, text_of
+
+_TITLE_METAS = ("articletitle", "og:title", "twitter:title", "headline")
+_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|—{1,2}|--|-\s| -|·|::)\s*")
+_TITLE_CLASS = re.compile(r"title|biaoti|bt\b|headline|tit\b|heading", re.I)
+
+_ORIGIN_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:信息|文章|稿件|新闻|消息|内容|資料)?(?:来源|來源|稿源|出处|出處)\s*[:：]")
+_AUTHOR_LABELS = (
+    re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:作者|作\s+者|文\s*/|撰稿|撰文)\s*[:：]?"),
+    re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:记者|記者|通讯员|通訊員)\s*[:：]"),
+    re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯|审核|發佈人|发布人|发布者)\s*[:：]"),
+)
+_DOC_LABELS = (
+    re.compile(r"(?:发文字号|發文字號|文\s*号|文\s*號)\s*[:：]"),
+    re.compile(r"(?:索\s*引\s*号|索\s*引\s*號)\s*[:：]"),
+)
+_DOC_NUMBER = re.compile(r"^[\u4e00-\u9fa5]{1,14}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*第?\s*\d{1,5}\s*号$")
+# A value ends where the next label, a separator or a wide gap begins.
+_VALUE_END = re.compile(
+    r"\s{2,}|[|丨【】\[\]]|(?:发布|發佈|發布|来源|來源|作者|记者|編輯|编辑|浏览|瀏覽|点击|點擊|阅读|閱讀|时间|時間|日期|字号|字體|字体|打印)\s*[:：]?")
+_BAD_VALUE = re.compile(r"纠错|打印|关闭|分享|收藏|字体|字號|\d{4}[-/.年]\d{1,2}|javascript|https?:", re.I)
+_WEAK_META_AUTHOR = re.compile(r"网|網|政府|委员会|委員會|办公|辦公|\.|http|www|admin|cms|system", re.I)
+_TRAILING_NAME = re.compile(r"[（(]\s*(?:(?:责任编辑|責任編輯|编辑|編輯|作者|记者|記者|来源|來源)\s*[:：]?\s*)?"
+                            r"([^()（）\d:：,，。]{2,24}?)\s*[)）]\s*$")
+_NOT_A_NAME = re.compile(r"^(?:完|未完|待续|待續|图|圖|全文完|本文完|附件|注|摄|攝|图片|圖片)$|[。！？]|供图|摄影")
+
+_CRUMB_LABEL = re.compile(r"(?:当前位置|當前位置|您的位置|你的位置|您现在的位置|您現在的位置|所在位置|现在位置|你现在的位置)\s*[:：]?")
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|>|›|»|→|＞|/|\\|＞＞)\s*")
+_CRUMB_CLASS = re.compile(r"crumb|bread|position|location|dqwz|weizhi|curpos|nav-?path|place", re.I)
+# Font-size and print widgets often share the breadcrumb's line.
+_CRUMB_TAIL = re.compile(r"[|丨【]|\s(?=字号|字號|字体|字體|打印|分享|浏览|瀏覽)")
+_CRUMB_DROP = {"正文", "详情", "詳情", "内容", "內容", "正文内容", "文章", ""}
+
+
+def meta_title(metas: dict[str, str]) -> str | None:
+    for key in _TITLE_METAS:
+        if metas.get(key):
+            return metas[key]
+    return None
+
+
+def find_title(root, metas: dict[str, str]):
+    """(title, element) — the article's own headline, never the <title> with its site suffix."""
+    head_title = squash_cjk(root.findtext(".//title") or "")
+    candidates = []
+    for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong", "font", "b"):
+        tag = el.tag
+        if tag not in ("h1", "h2", "h3", "h4"):
+            cls = (el.get("class") or "") + " " + (el.get("id") or "")
+            if not _TITLE_CLASS.search(cls):
+                continue
+        text = squash_cjk(text_of(el))
+        if 4 <= len(text) <= 200:
+            candidates.append((el, text))
+    meta = squash_cjk(meta_title(metas) or "")
+    if meta:
+        for el, text in candidates:
+            if text == meta:
+                return meta, el
+        return meta, None
+    best = None
+    for el, text in candidates:
+        # The headline is (a prefix of) the <title>; prefer the longest such text.
+        if head_title and text in head_title and (best is None or len(text) > len(best[1])):
+            best = (el, text)
+    if best:
+        return best[1], best[0]
+    for el, text in candidates:
+        if el.tag == "h1":
+            return text, el
+    if head_title:
+        pieces = [p for p in _TITLE_SPLIT.split(head_title) if p]
+        return (max(pieces[:2], key=len) if pieces else head_title), None
+    return None, None
+
+
+def _value_after(segments: list[Segment], i: int, start: int) -> str | None:
+    rest = segments[i].text[start:].lstrip(" :：")
+    if not rest and i + 1 < len(segments) and segments[i + 1].element is not segments[i].element:
+        rest = segments[i + 1].text.lstrip(" :：")
+    if not rest:
+        return None
+    m = _VALUE_END.search(rest)
+    value = (rest[: m.start()] if m else rest).strip(" ：:，,;；.。)）")
+    if not value or len(value) > 40 or _BAD_VALUE.search(value):
+        return None
+    return value
+
+
+def labelled_value(segments: list[Segment], label: re.Pattern) -> str | None:
+    for i, seg in enumerate(segments):
+        if len(seg.text) > 200:
+            continue
+        for m in label.finditer(seg.text):
+            value = _value_after(segments, i, m.end())
+            if value:
+                return value
+    return None
+
+
+def find_origin(segments: list[Segment], metas: dict[str, str]) -> str | None:
+    for key in ("contentsource", "source", "og:site_name_source"):
+        if metas.get(key) and len(metas[key]) <= 40:
+            return metas[key]
+    return labelled_value(segments, _ORIGIN_LABEL)
+
+
+def find_author(segments: list[Segment], metas: dict[str, str], body_text: str) -> str | None:
+    for label in _AUTHOR_LABELS[:2]:
+        value = labelled_value(segments, label)
+        if value:
+            return value
+    meta = metas.get("author") or metas.get("article:author")
+    if meta and len(meta) <= 20 and not _WEAK_META_AUTHOR.search(meta):
+        return meta
+    trailing = trailing_name(body_text)
+    if trailing:
+        return trailing
+    return labelled_value(segments, _AUTHOR_LABELS[2])
+
+
+def trailing_name(body_text: str) -> str | None:
+    """The "（周暹）" that closes many government articles: the editor or the contributing unit."""
+    lines = body_text.rstrip().split("\n")
+    for line in reversed(lines[-2:]):
+        m = _TRAILING_NAME.search(line)
+        if m:
+            name = squash(m.group(1))
+            if not _NOT_A_NAME.search(name):
+                return name
+    return None
+
+
+def find_section(root, segments: list[Segment]) -> list[str]:
+    for seg in segments:
+        m = _CRUMB_LABEL.search(seg.text)
+        if m and len(seg.text) < 200:
+            crumbs = _crumbs_around(seg.element)
+            if crumbs:
+                return crumbs
+    for el in root.iter("div", "p", "span", "td", "ul", "ol", "nav"):
+        cls = (el.get("class") or "") + " " + (el.get("id") or "")
+        if _CRUMB_CLASS.search(cls):
+            crumbs = _crumbs_of(el)
+            if len(crumbs) >= 2:
+                return crumbs
+    return []
+
+
+def _crumbs_around(el) -> list[str]:
+    node = el
+    for _ in range(4):
+        if node is None:
+            return []
+        crumbs = _crumbs_of(node)
+        if len(crumbs) >= 2:
+            return crumbs
+        node = node.getparent()
+    return []
+
+
+def _crumbs_of(el) -> list[str]:
+    text = squash(text_of(el))
+    if len(text) > 300:
+        return []
+    m = _CRUMB_LABEL.search(text)
+    if m:
+        text = text[m.end():]
+    items = [_CRUMB_TAIL.split(p, 1)[0].strip() for p in _CRUMB_SPLIT.split(text)]
+    items = [p for p in items if p]
+    anchors = [squash(text_of(a)) for a in el.iter("a")]
+    anchors = [a for a in anchors if a and not _CRUMB_LABEL.search(a)]
+    if len(items) < 2 and len(anchors) >= 2:
+        items = anchors
+    while items and items[-1] in _CRUMB_DROP:
+        items.pop()
+    if any(len(p) > 40 for p in items):
+        return []
+    return items
+
+
+def find_doc_number(segments: list[Segment], body_text: str) -> str | None:
+    for label in _DOC_LABELS:
+        for i, seg in enumerate(segments):
+            if len(seg.text) > 200:
+                continue
+            m = label.search(seg.text)
+            if m:
+                value = _doc_value(segments, i, m.end())
+                if value:
+                    return value
+    for line in body_text.split("\n")[:6]:
+        if _DOC_NUMBER.match(line.strip()):
+            return line.strip()
+    return None
+
+
+def _doc_value(segments: list[Segment], i: int, start: int) -> str | None:
+    rest = segments[i].text[start:].strip(" :：")
+    if not rest and i + 1 < len(segments):
+        rest = segments[i + 1].text.strip(" :：")
+    value = re.split(r"\s{2,}|\s(?=[\u4e00-\u9fa5]{2,6}\s*[:：])", rest)[0].strip() if rest else ""
+    return value if 2 <= len(value) <= 60 else None

@@ -1,0 +1,18 @@
+"""What the spider hands to the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class ArticleItem:
+    """One extracted article page, tied to the WARC response record it was parsed from."""
+
+    source: str
+    url: str                      # where it was finally fetched (after redirects)
+    urls: list[str]               # every URL on the way there (redirects first)
+    record_id: str                # WARC-Record-ID of the archived response
+    fetched_at: datetime
+    fields: dict = field(default_factory=dict)   # crawler.extract.Article.to_record()

@@ -1,0 +1,177 @@
+"""One crawl run in the foreground: Scrapy settings from govarchive's, one crawler per source.
+
+Scrapy's reactor cannot be restarted, so :func:`run_crawl` can run once per process; the service
+(``scheduler``) therefore starts each run as a child process (``govarchive crawl``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from scrapy.crawler import Crawler, CrawlerProcess
+
+from crawler.spider import SectionSpider
+from storage import Store
+
+logger = logging.getLogger(__name__)
+
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def scrapy_settings(settings, *, verbose: bool = False) -> dict:
+    """The Scrapy settings every govarchive crawl shares."""
+    crawl = settings.crawl
+    return {
+        "BOT_NAME": "govarchive",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "DOWNLOAD_DELAY": crawl.delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": crawl.delay > 0,
+        "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_host,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(crawl.delay, 0.5),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_host),
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "RETRY_TIMES": crawl.retries,
+        # Replay tools decode gzip and deflate only: never ask for br or zstd.
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": ACCEPT,
+            "Accept-Language": "zh-CN,zh;q=0.9,zh-TW;q=0.8,en;q=0.5",
+            "Accept-Encoding": "gzip, deflate",
+        },
+        # A section page can be large, but an unbounded download is a hostile page's weapon.
+        "DOWNLOAD_MAXSIZE": 64 << 20,
+        "DOWNLOAD_WARNSIZE": 16 << 20,
+        # Anti-bot answers reach the spider's errback, which records them as blocked.
+        "HTTPERROR_ALLOWED_CODES": [],
+        "TELNETCONSOLE_ENABLED": False,
+        "LOGSTATS_INTERVAL": 0,
+        "LOG_LEVEL": "INFO" if verbose else "WARNING",
+        "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        "EXTENSIONS": {
+            "crawler.archiving.WarcArchiver": 100,
+            "crawler.progress.ProgressLine": 900,
+        },
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.PrivateAddressGuard": 40,
+            "crawler.middlewares.ChallengeGuard": 650,
+        },
+        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 500},
+        "GOVARCHIVE_STORAGE_URL": settings.storage.url,
+        "GOVARCHIVE_ARCHIVE_DIR": str(settings.archive.archive_path),
+        "GOVARCHIVE_WARC_MAX_FILE_SIZE": settings.archive.max_file_size,
+        "GOVARCHIVE_WARC_OPERATOR": crawl.user_agent,
+        "GOVARCHIVE_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+        "GOVARCHIVE_PROGRESS_INTERVAL": 2.0,
+    }
+
+
+@dataclass
+class SourceResult:
+    source: str
+    run_id: int
+    status: str
+    stats: dict
+    error: str | None = None
+
+    def count(self, key: str) -> int:
+        return int(self.stats.get(key, 0) or 0)
+
+
+@dataclass
+class CrawlSummary:
+    results: list[SourceResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.status == "failed" for r in self.results) else 0
+
+    def summary_text(self) -> str:
+        lines = []
+        for r in self.results:
+            line = (
+                f"{r.source}: {r.status} (run {r.run_id}) · {r.count('govarchive/list_pages')} list pages"
+                f" · {r.count('govarchive/articles')} articles"
+                f" ({r.count('govarchive/new_articles')} new,"
+                f" {r.count('govarchive/new_versions')} new versions)"
+                f" · {r.count('govarchive/attachments')} attachments"
+                f" · {r.count('govarchive/errors')} errors"
+                f" · {r.count('warc/records')} WARC records, {r.count('warc/bytes')} bytes"
+            )
+            if r.error:
+                line += f"\n  {r.error}"
+            lines.append(line)
+        lines.append(f"done in {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
+    """How a source's run went, and the error a user should read first."""
+    starts = list(spider.source.start_urls)
+    failed_starts = [u for u in starts if u in spider.start_failures]
+    if failed_starts and len(failed_starts) == len(starts):
+        reasons = "; ".join(f"{u} {spider.start_failures[u]}" for u in failed_starts)
+        status = "blocked" if spider.blocked and all(
+            "anti-bot" in spider.start_failures[u] for u in failed_starts) else "failed"
+        return status, f"no section page could be read: {reasons}"
+    error = None
+    if failed_starts:
+        error = "; ".join(f"{u} {spider.start_failures[u]}" for u in failed_starts)
+    if spider.blocked:
+        hosts = ", ".join(f"{h} ({why})" for h, why in sorted(spider.blocked.items()))
+        return "blocked", f"anti-bot wall at {hosts}" + (f"; {error}" if error else "")
+    finish = stats.get("finish_reason")
+    if finish not in (None, "finished"):
+        return "failed", f"crawl stopped: {finish}"
+    if not stats.get("govarchive/new_articles") and not stats.get("govarchive/new_versions"):
+        return "empty", error
+    return "ok", error
+
+
+def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None = None,
+              verbose: bool = False) -> CrawlSummary:
+    """Crawl the named sources once, together, and record a run for each."""
+    sources = [settings.source(name) for name in source_names]
+    store = Store(settings.storage.url)
+    started = time.monotonic()
+    try:
+        base = scrapy_settings(settings, verbose=verbose)
+        process = CrawlerProcess(base, install_root_handler=True)
+        crawlers: list[tuple[Crawler, int]] = []
+        for source in sources:
+            run_id = store.start_run([source.name])
+            per_source = dict(base)
+            per_source["GOVARCHIVE_RUN_ID"] = run_id
+            per_source["GOVARCHIVE_WARC_PREFIX"] = f"{settings.archive.collection}-{source.name}"
+            crawler = Crawler(SectionSpider, per_source)
+            process.crawl(
+                crawler,
+                source=source,
+                max_list_pages=max_list_pages,
+                max_attachment_size=settings.crawl.max_attachment_size,
+                attachments=settings.crawl.attachments,
+            )
+            crawlers.append((crawler, run_id))
+        process.start()
+        summary = CrawlSummary(seconds=time.monotonic() - started)
+        for crawler, run_id in crawlers:
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            spider = crawler.spider
+            status, error = run_status(stats, spider)
+            counts = {
+                "requests": int(stats.get("downloader/request_count", 0)),
+                "new_articles": int(stats.get("govarchive/new_articles", 0)),
+                "new_versions": int(stats.get("govarchive/new_versions", 0)),
+                "removed": 0,
+                "bytes_archived": int(stats.get("warc/bytes", 0)),
+            }
+            store.finish_run(run_id, status=status, counts=counts, error=error)
+            summary.results.append(SourceResult(spider.name, run_id, status, stats, error))
+        return summary
+    finally:
+        store.close()
+

@@ -1,0 +1,224 @@
+"""The one spider: walks a government news section as its config describes it.
+
+For each start URL it reads up to ``max_list_pages`` list pages, follows every article link it
+finds (by the source's rules or by :mod:`crawler.links`), extracts each article with
+:func:`crawler.extract.extract_article` and fetches the article's attachments. Every response is
+archived by :class:`crawler.archiving.WarcArchiver` before this spider sees it; the spider hands
+the archive pointer on with the item, and :class:`crawler.pipelines.StorePipeline` stores it.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
+
+from crawler.blocking import block_reason
+from crawler.extract import NotHTMLError, decode_html, extract_article
+from crawler.items import ArticleItem
+from crawler.links import parse_list_page, site_key
+
+logger = logging.getLogger(__name__)
+
+LIST, ARTICLE, ATTACHMENT = "list", "article", "attachment"
+
+
+class SectionSpider(scrapy.Spider):
+    """Crawls one source (a ``[[sources]]`` entry of govarchive.toml)."""
+
+    name = "section"
+
+    # Scrapy builds the spider with these keyword arguments (see crawler.run).
+    def __init__(self, source, max_list_pages: int | None = None,
+                 max_attachment_size: int = 20 << 20, attachments: bool = True, **kwargs):
+        super().__init__(name=source.name, **kwargs)
+        self.source = source
+        self.rules = source.rules.model_dump() if source.rules is not None else {}
+        self.max_list_pages = max_list_pages or source.max_list_pages
+        self.max_attachment_size = max_attachment_size
+        self.fetch_attachments = attachments
+        self._list_pages_by_start: dict[str, set[str]] = {}
+        self._seen_articles: set[str] = set()
+        self._seen_attachments: set[str] = set()
+        self.start_failures: dict[str, str] = {}
+        self.blocked: dict[str, str] = {}
+
+    async def start(self):
+        for url in self.source.start_urls:
+            self._list_pages_by_start[url] = {url}
+            yield self._list_request(url, start=url, page_no=1)
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _list_request(self, url: str, *, start: str, page_no: int) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_list,
+            errback=self.on_error,
+            # A section's list pages are its table of contents: read them before articles so a
+            # run that is stopped early still knows what the section listed.
+            priority=10,
+            meta={"kind": LIST, "start": start, "page_no": page_no},
+        )
+
+    def _host_blocked(self, url: str) -> bool:
+        return (urlsplit(url).hostname or "") in self.blocked
+
+    # -- callbacks -------------------------------------------------------------------------
+
+    def parse_list(self, response):
+        if self._check_blocked(response):
+            return
+        start = response.meta["start"]
+        content_type = _content_type(response)
+        if not isinstance(response, HtmlResponse):
+            self._list_failed(response, f"is not an HTML page ({content_type or 'no Content-Type'})")
+            return
+        text, _codec = decode_html(response.body, content_type)
+        page = parse_list_page(
+            text,
+            response.url,
+            article_links_rule=self.rules.get("article_links"),
+            next_page_rule=self.rules.get("next_page"),
+        )
+        self.crawler.stats.inc_value("govarchive/list_pages")
+        if not page.article_links:
+            logger.warning("%s: no article links found on list page %s", self.name, response.url)
+            self.crawler.stats.inc_value("govarchive/empty_list_pages")
+        for url, _text in page.article_links:
+            if url in self._seen_articles or self._host_blocked(url):
+                continue
+            self._seen_articles.add(url)
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.on_error,
+                meta={"kind": ARTICLE, "list_url": response.url},
+            )
+        walked = self._list_pages_by_start.setdefault(start, {start})
+        page_no = response.meta.get("page_no", 1)
+        for url in page.next_pages:
+            if len(walked) >= self.max_list_pages:
+                break
+            if url in walked or not _same_site(url, start):
+                continue
+            walked.add(url)
+            page_no += 1
+            yield self._list_request(url, start=start, page_no=page_no)
+
+    def parse_article(self, response):
+        if self._check_blocked(response):
+            return
+        exchange = response.meta.get("warc")
+        if exchange is None:
+            # Never store an article whose capture is not in the archive.
+            logger.error("%s: %s was not archived; article not stored", self.name, response.url)
+            self.crawler.stats.inc_value("govarchive/unarchived")
+            return
+        try:
+            article = extract_article(
+                response.body,
+                response.url,
+                content_type=_content_type(response),
+                rules=self.rules,
+                timezone=self.source.timezone,
+            )
+        except NotHTMLError:
+            logger.warning("%s: %s is not an HTML page; archived, not parsed as an article",
+                           self.name, response.url)
+            self.crawler.stats.inc_value("govarchive/not_html")
+            return
+        self.crawler.stats.inc_value("govarchive/articles")
+        record = article.to_record()
+        urls = list(dict.fromkeys([*response.meta.get("redirect_urls", []), response.url]))
+        yield ArticleItem(
+            source=self.name,
+            url=response.url,
+            urls=urls,
+            record_id=exchange.record_id,
+            fetched_at=exchange.fetched_at,
+            fields=record,
+        )
+        if self.fetch_attachments:
+            for attachment in article.attachments:
+                if attachment.url in self._seen_attachments or self._host_blocked(attachment.url):
+                    continue
+                self._seen_attachments.add(attachment.url)
+                yield scrapy.Request(
+                    attachment.url,
+                    callback=self.parse_attachment,
+                    errback=self.on_error,
+                    priority=-10,
+                    meta={"kind": ATTACHMENT, "download_maxsize": self.max_attachment_size,
+                          "download_warnsize": 0},
+                )
+
+    def parse_attachment(self, response):
+        # The archiver has already written it; nothing to parse.
+        if not self._check_blocked(response):
+            self.crawler.stats.inc_value("govarchive/attachments")
+        return
+        yield  # pragma: no cover - makes this a generator like the other callbacks
+
+    # -- failures ----------------------------------------------------------------------------
+
+    def on_error(self, failure):
+        request = failure.request
+        kind = request.meta.get("kind", "?")
+        if failure.check(HttpError):
+            response = failure.value.response
+            if self._check_blocked(response):
+                return
+            reason = f"answered {response.status}"
+        elif failure.check(DNSLookupError):
+            reason = f"host not found ({urlsplit(request.url).hostname})"
+        elif failure.check(ConnectionRefusedError):
+            reason = "connection refused"
+        elif failure.check(TimeoutError):
+            reason = "timed out"
+        else:
+            reason = str(failure.value) or failure.type.__name__
+        self.crawler.stats.inc_value(f"govarchive/errors/{kind}")
+        self.crawler.stats.inc_value("govarchive/errors")
+        if kind == LIST:
+            self._list_failed_url(request.url, request.meta.get("start"), reason)
+        else:
+            logger.warning("%s: %s %s %s", self.name, kind, request.url, reason)
+
+    def _list_failed(self, response, reason: str) -> None:
+        self._list_failed_url(response.url, response.meta.get("start"), reason)
+
+    def _list_failed_url(self, url: str, start: str | None, reason: str) -> None:
+        if url == start:
+            self.start_failures[url] = reason
+            logger.error("%s: section page %s %s", self.name, url, reason)
+        else:
+            logger.warning("%s: list page %s %s", self.name, url, reason)
+
+    def _check_blocked(self, response) -> bool:
+        reason = block_reason(response.status, response.headers)
+        if reason is None:
+            return False
+        host = urlsplit(response.url).hostname or ""
+        if host not in self.blocked:
+            logger.error("%s: %s is behind an anti-bot wall (%s); backing off from %s",
+                         self.name, response.url, reason, host)
+        self.blocked[host] = reason
+        self.crawler.stats.inc_value("govarchive/blocked")
+        start = response.meta.get("start")
+        if response.meta.get("kind") == LIST and response.url == start:
+            self.start_failures[start] = f"blocked by an anti-bot wall ({reason})"
+        return True
+
+
+def _content_type(response) -> str | None:
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1") if value else None
+
+
+def _same_site(url: str, start: str) -> bool:
+    return site_key(urlsplit(url).hostname or "") == site_key(urlsplit(start).hostname or "")

@@ -1,0 +1,141 @@
+"""Opening the database: engines with the right per-connection settings, migrations, and
+errors that say what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from storage.types import StorageError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option marking a connection whose transaction will write: on SQLite it takes
+# the write lock at BEGIN, so two writers queue instead of failing on lock upgrade.
+WRITE_OPTION = "govarchive_write"
+
+
+def display_url(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StorageError(
+            f"invalid database URL {url!r}: {exc} "
+            "(use sqlite:///path/to.db or postgresql+psycopg://user@host/db)"
+        ) from None
+
+
+def create_engine(url: URL) -> Engine:
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StorageError(
+            f"unsupported database URL {display_url(url)}: "
+            "use sqlite:///path/to.db or postgresql+psycopg://user@host/db"
+        )
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if url.drivername == "postgresql":
+        # psycopg 3 is the supported driver; a bare postgresql:// URL would pick psycopg2.
+        url = url.set(drivername="postgresql+psycopg")
+    try:
+        return sa.create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:
+        raise StorageError(
+            f"cannot open database {display_url(url)}: the driver is not installed ({exc}); "
+            "install govarchive[postgres] (psycopg 3)"
+        ) from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if not in_memory:
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the folder {folder} for database {display_url(url)}: "
+                f"{exc.strerror or exc} (check [storage] url in govarchive.toml)"
+            ) from None
+    # One shared connection for in-memory databases, or every connection sees an empty one.
+    engine = sa.create_engine(url, poolclass=StaticPool) if in_memory else sa.create_engine(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # The sqlite3 module's own transaction handling defers BEGIN and commits before DDL;
+        # turn it off and let the "begin" listener below issue BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def unreachable(url: URL, exc: Exception) -> StorageError:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return StorageError(
+        f"cannot open database {display_url(url)}: {reason} "
+        "(check [storage] url in govarchive.toml or GOVARCHIVE_STORAGE__URL, "
+        "and that the database server is running)"
+    )
+
+
+def alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def upgrade(engine: Engine, url: URL) -> None:
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+    except sa.exc.OperationalError as exc:
+        raise unreachable(url, exc) from exc
+
+
+def check_schema(engine: Engine, url: URL) -> None:
+    """Raise StorageError unless the database is migrated to this code's head revision."""
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except sa.exc.OperationalError as exc:
+        raise unreachable(url, exc) from exc
+    head = head_revision()
+    if current is None:
+        raise StorageError(
+            f"database {display_url(url)} has no govarchive tables yet: run `govarchive init`"
+        )
+    if current != head:
+        raise StorageError(
+            f"database {display_url(url)} is at schema revision {current}, this version of "
+            f"govarchive needs {head}: run `govarchive init` to migrate it"
+        )

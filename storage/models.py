@@ -1,0 +1,207 @@
+"""The schema: SQLAlchemy 2 typed models. Alembic migrations mirror these tables.
+
+Datetimes are stored as UTC and always come back timezone-aware (``UTCDateTime``), on
+SQLite as well as PostgreSQL. ``published_at`` keeps the extractor's ISO string (with its
+original offset) next to a UTC copy used for sorting and filtering.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+RUN_STATUSES = ("running", "ok", "empty", "failed", "timeout", "blocked")
+ARTICLE_STATUSES = ("live", "removed")
+RECORD_TYPES = ("response", "revisit")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC that refuses naive input and returns aware values."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime (UTC)")
+        value = value.astimezone(UTC)
+        # SQLite has no timezone type: store naive UTC, re-attach UTC on the way out.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _enum_check(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+# Named constraints, so later migrations (SQLite batch mode included) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: sa.JSON,
+        list[Any]: sa.JSON,
+    }
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (_enum_check("status", RUN_STATUSES), sa.Index(None, "started_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    requests: Mapped[int] = mapped_column(default=0)
+    new_articles: Mapped[int] = mapped_column(default=0)
+    new_versions: Mapped[int] = mapped_column(default=0)
+    removed: Mapped[int] = mapped_column(default=0)
+    bytes_archived: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class RunSource(Base):
+    """Which sources a run crawled (a run may cover several)."""
+
+    __tablename__ = "run_sources"
+
+    run_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sources.id"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Capture(Base):
+    """One archived WARC record. Written once, never updated."""
+
+    __tablename__ = "captures"
+    __table_args__ = (
+        _enum_check("record_type", RECORD_TYPES),
+        sa.Index(None, "url", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    url: Mapped[str] = mapped_column(sa.Text)
+    fetched_at: Mapped[datetime]
+    status: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(sa.Text)
+    payload_digest: Mapped[str | None] = mapped_column(sa.String(100))
+    warc_file: Mapped[str] = mapped_column(sa.Text)
+    warc_offset: Mapped[int] = mapped_column(sa.BigInteger)
+    warc_length: Mapped[int] = mapped_column(sa.BigInteger)
+    record_type: Mapped[str] = mapped_column(sa.String(16), default="response")
+    etag: Mapped[str | None] = mapped_column(sa.Text)
+    last_modified: Mapped[str | None] = mapped_column(sa.Text)
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("runs.id"), index=True)
+
+
+class Article(Base):
+    """An article's identity, lifecycle and current content (= its latest version's)."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        _enum_check("status", ARTICLE_STATUSES),
+        sa.Index(None, "source_id", "last_changed"),
+        sa.Index(None, "published_utc"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="live")
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    last_changed: Mapped[datetime]
+    # Change tracking (revisits and confirmed removals): a fetch that found the page gone
+    # counts towards removal; a successful capture resets the count.
+    last_checked_at: Mapped[datetime | None]
+    gone_count: Mapped[int] = mapped_column(default=0)
+    gone_since: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    published_at: Mapped[str | None] = mapped_column(sa.String(40))
+    published_utc: Mapped[datetime | None]
+    published_precision: Mapped[str | None] = mapped_column(sa.String(10))
+    origin: Mapped[str | None] = mapped_column(sa.Text)
+    author: Mapped[str | None] = mapped_column(sa.Text)
+    section: Mapped[list[Any]] = mapped_column(default=list)
+    doc_number: Mapped[str | None] = mapped_column(sa.Text)
+    body_text: Mapped[str] = mapped_column(sa.Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(sa.String(80))
+
+
+class ArticleUrl(Base):
+    """Every URL an article's content was captured at; the unique url is what keeps two
+    concurrent ingests from creating the same article twice."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.Text, unique=True)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    first_seen: Mapped[datetime]
+
+
+class ArticleVersion(Base):
+    """A distinct content state of an article; (article_id, n) is unique, so two ingests
+    racing to add the same next version cannot both succeed."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (sa.UniqueConstraint("article_id", "n"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    n: Mapped[int]
+    capture_id: Mapped[int] = mapped_column(sa.ForeignKey("captures.id"), index=True)
+    captured_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(sa.String(80))
+    changed: Mapped[list[Any]] = mapped_column(default=list)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    published_at: Mapped[str | None] = mapped_column(sa.String(40))
+    published_precision: Mapped[str | None] = mapped_column(sa.String(10))
+    origin: Mapped[str | None] = mapped_column(sa.Text)
+    author: Mapped[str | None] = mapped_column(sa.Text)
+    section: Mapped[list[Any]] = mapped_column(default=list)
+    doc_number: Mapped[str | None] = mapped_column(sa.Text)
+    body_text: Mapped[str] = mapped_column(sa.Text, default="")
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    # Extractor output with no column of its own (images, encoding, truncated, ...).
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)

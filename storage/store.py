@@ -1,0 +1,216 @@
+"""``Store``: the one object the rest of govarchive uses to read and write the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any, Self
+
+import sqlalchemy as sa
+
+from storage import engine as db
+from storage.export import articles_query, iso, iter_records, records
+from storage.ingest import ensure_sources, ingest_batch
+from storage.models import RUN_STATUSES, Article, Run, RunSource, Source
+from storage.types import ArticleIn, CaptureIn, IngestResult
+
+log = logging.getLogger(__name__)
+
+RUN_COUNTS = ("requests", "new_articles", "new_versions", "removed", "bytes_archived")
+INGEST_ATTEMPTS = 5
+# PostgreSQL SQLSTATEs worth retrying: another transaction committed the same unique key
+# (article url, version number) first; serialization failure; deadlock detected. SQLite
+# needs no retries: its writers take the write lock at BEGIN and so never overlap.
+_RETRYABLE_SQLSTATES = {"23505", "40001", "40P01"}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _retryable(exc: sa.exc.DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
+def _since_utc(since: datetime | date | None) -> datetime | None:
+    """``since`` as an aware UTC datetime; a date or naive datetime is read as UTC."""
+    if since is None:
+        return None
+    if not isinstance(since, datetime):
+        since = datetime(since.year, since.month, since.day)
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return since.astimezone(UTC)
+
+
+class Store:
+    """The govarchive database, on SQLite (``sqlite:///path``) or PostgreSQL
+    (``postgresql+psycopg://user@host/db``).
+
+    Creating a Store does not connect. ``migrate()`` creates or upgrades the schema; every
+    other method first checks the schema is at head and raises ``StorageError`` (saying to run
+    ``govarchive init``) when it is not, or when the database cannot be reached.
+    """
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._url = db.parse_url(url)
+        self._engine = db.create_engine(self._url)
+        self._writer = self._engine.execution_options(**{db.WRITE_OPTION: True})
+        self._clock = clock
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"Store({db.display_url(self._url)!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the latest revision (safe to repeat)."""
+        db.upgrade(self._writer, self._url)
+        self._checked = True
+
+    def _check(self) -> None:
+        if not self._checked:
+            db.check_schema(self._engine, self._url)
+            self._checked = True
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        self._check()
+        with self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        self._check()
+        with self._writer.begin() as conn:
+            yield conn
+
+    # -- sources and runs ---------------------------------------------------------------
+
+    def set_sources(self, titles: Mapping[str, str | None]) -> None:
+        """Record the configured sources (name -> title); titles are updated."""
+        with self._write() as conn:
+            ids = ensure_sources(conn, titles)
+            for name, title in titles.items():
+                conn.execute(sa.update(Source).where(Source.id == ids[name]).values(title=title))
+
+    def start_run(self, sources: list[str]) -> int:
+        with self._write() as conn:
+            ids = ensure_sources(conn, sources)
+            run_id = conn.execute(
+                sa.insert(Run).values(status="running", started_at=self._clock()).returning(Run.id)
+            ).scalar_one()
+            rows = [
+                {"run_id": run_id, "source_id": ids[name], "position": i}
+                for i, name in enumerate(dict.fromkeys(sources))
+            ]
+            if rows:
+                conn.execute(sa.insert(RunSource), rows)
+            return run_id
+
+    def finish_run(
+        self, run_id: int, *, status: str, counts: Mapping[str, int], error: str | None
+    ) -> None:
+        if status not in RUN_STATUSES or status == "running":
+            raise ValueError(f"run status {status!r}: expected one of {RUN_STATUSES[1:]}")
+        unknown = set(counts) - set(RUN_COUNTS)
+        if unknown:
+            raise ValueError(f"unknown run counts {sorted(unknown)}: expected {RUN_COUNTS}")
+        with self._write() as conn:
+            values = {**counts, "status": status, "error": error, "finished_at": self._clock()}
+            updated = conn.execute(sa.update(Run).where(Run.id == run_id).values(**values))
+            if updated.rowcount != 1:
+                raise ValueError(f"no run with id {run_id}")
+
+    def list_runs(self, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """Runs newest first, as ``govarchive runs --json`` prints them."""
+        stmt = sa.select(Run).order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
+        if source is not None:
+            stmt = stmt.where(
+                Run.id.in_(
+                    sa.select(RunSource.run_id)
+                    .join(Source, Source.id == RunSource.source_id)
+                    .where(Source.name == source)
+                )
+            )
+        with self._read() as conn:
+            runs = conn.execute(stmt).all()
+            names: dict[int, list[str]] = {run.id: [] for run in runs}
+            if names:
+                member = (
+                    sa.select(RunSource.run_id, Source.name)
+                    .join(Source, Source.id == RunSource.source_id)
+                    .where(RunSource.run_id.in_(names))
+                    .order_by(RunSource.run_id, RunSource.position)
+                )
+                for run_id, name in conn.execute(member):
+                    names[run_id].append(name)
+        return [
+            {
+                "id": run.id,
+                # A run usually covers one source; several are listed comma-separated.
+                "source": ",".join(names[run.id]),
+                "status": run.status,
+                "started_at": iso(run.started_at),
+                "finished_at": iso(run.finished_at),
+                "requests": run.requests,
+                "new_articles": run.new_articles,
+                "new_versions": run.new_versions,
+                "removed": run.removed,
+                "bytes_archived": run.bytes_archived,
+                "error": run.error,
+            }
+            for run in runs
+        ]
+
+    # -- articles -----------------------------------------------------------------------
+
+    def ingest(
+        self, captures: list[CaptureIn], articles: list[ArticleIn], run_id: int | None = None
+    ) -> IngestResult:
+        """Store captures and the articles extracted from them, in one transaction.
+
+        Each article is matched to a stored one by any of its urls; a content change (see
+        ``storage.content``) adds a version. Every article counts as exactly one of
+        ``new_articles``, ``new_versions`` or ``unchanged``. When another process commits the
+        same article or version first, the unique constraints make this transaction fail and
+        it is retried against what that process wrote.
+        """
+        for attempt in range(1, INGEST_ATTEMPTS + 1):
+            try:
+                with self._write() as conn:
+                    return ingest_batch(conn, captures, articles, run_id)
+            except sa.exc.DBAPIError as exc:
+                if attempt == INGEST_ATTEMPTS or not _retryable(exc):
+                    raise
+                log.info("ingest conflicted with a concurrent write, retrying: %s", exc.orig)
+        raise AssertionError("unreachable")
+
+    def iter_export(
+        self, *, source: str | None = None, since: datetime | date | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Export records (CONTRACT.md), oldest article first, streamed.
+
+        ``since`` keeps articles first seen or changed at or after it.
+        """
+        stmt = articles_query(source, _since_utc(since))
+        with self._read() as conn:
+            yield from iter_records(conn, stmt)
+
+    def get_article(self, article_id: int) -> dict[str, Any] | None:
+        stmt = articles_query().where(Article.id == article_id)
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+            return records(conn, rows)[0] if rows else None

@@ -1,0 +1,52 @@
+"""What callers hand to the store and get back from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used as it is; the message says what to do."""
+
+
+@dataclass
+class CaptureIn:
+    """One archived WARC record (response or revisit)."""
+
+    record_id: str
+    url: str
+    fetched_at: datetime
+    status: int | None
+    content_type: str | None
+    payload_digest: str | None
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    record_type: str = "response"
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class ArticleIn:
+    """An extracted article, captured by the WARC record ``capture_record_id``.
+
+    ``fields`` is ``crawler.extract.Article.to_record()`` without ``url``.
+    """
+
+    source: str
+    url: str
+    urls: list[str]
+    capture_record_id: str
+    fetched_at: datetime
+    fields: dict[str, Any]
+
+
+@dataclass
+class IngestResult:
+    new_articles: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    article_ids: list[int] = field(default_factory=list)
