@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.crawler import CrawlerProcess
 
 from crawler.spider import SectionSpider
 from storage import Store
@@ -28,7 +28,7 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "DOWNLOAD_DELAY": crawl.delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": crawl.delay > 0,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if crawl.delay > 0 else 0,
         "CONCURRENT_REQUESTS": crawl.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_host,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
@@ -50,6 +50,7 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "TELNETCONSOLE_ENABLED": False,
         "LOGSTATS_INTERVAL": 0,
         "LOG_LEVEL": "INFO" if verbose else "WARNING",
+        "LOG_INSTALL_ROOT_HANDLER": True,
         "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
         "EXTENSIONS": {
             "crawler.archiving.WarcArchiver": 100,
@@ -133,35 +134,52 @@ def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
 
 
 def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None = None,
-              verbose: bool = False) -> CrawlSummary:
-    """Crawl the named sources once, together, and record a run for each."""
+              verbose: bool = False, run_id: int | None = None) -> CrawlSummary:
+    """Crawl the named sources once, together, and record a run for each.
+
+    ``run_id`` names a run row made beforehand (by the scheduler, which starts one child
+    process per source and run); without it each source gets a new run.
+    """
     sources = [settings.source(name) for name in source_names]
+    if run_id is not None and len(sources) != 1:
+        raise ValueError("a run id can be given for one source only")
     store = Store(settings.storage.url)
     started = time.monotonic()
     try:
         base = scrapy_settings(settings, verbose=verbose)
-        process = CrawlerProcess(base, install_root_handler=True)
-        crawlers: list[tuple[Crawler, int]] = []
+        process = CrawlerProcess(base)
+        run_ids: dict[str, int] = {}
         for source in sources:
-            run_id = store.start_run([source.name])
-            per_source = dict(base)
-            per_source["GOVARCHIVE_RUN_ID"] = run_id
-            per_source["GOVARCHIVE_WARC_PREFIX"] = f"{settings.archive.collection}-{source.name}"
-            crawler = Crawler(SectionSpider, per_source)
+            this_run = run_id if run_id is not None else store.start_run([source.name])
+            run_ids[source.name] = this_run
+            # Per-source settings ride on a subclass: Scrapy builds each crawler's settings
+            # from the process settings plus the spider class's custom_settings.
+            spidercls = type(
+                f"SectionSpider_{source.name.replace('-', '_')}",
+                (SectionSpider,),
+                {"name": source.name, "custom_settings": {
+                    "GOVARCHIVE_RUN_ID": this_run,
+                    "GOVARCHIVE_WARC_PREFIX": f"{settings.archive.collection}-{source.name}",
+                }},
+            )
             process.crawl(
-                crawler,
+                spidercls,
                 source=source,
                 max_list_pages=max_list_pages,
                 max_attachment_size=settings.crawl.max_attachment_size,
                 attachments=settings.crawl.attachments,
             )
-            crawlers.append((crawler, run_id))
+        crawlers = list(process.crawlers)
         process.start()
         summary = CrawlSummary(seconds=time.monotonic() - started)
-        for crawler, run_id in crawlers:
+        for crawler in crawlers:
+            spider = getattr(crawler, "spider", None)
+            source_name = spider.name if spider is not None else crawler.spidercls.name
             stats = crawler.stats.get_stats() if crawler.stats else {}
-            spider = crawler.spider
-            status, error = run_status(stats, spider)
+            if spider is None or "finish_reason" not in stats:
+                status, error = "failed", "the crawl did not start (see the log above)"
+            else:
+                status, error = run_status(stats, spider)
             counts = {
                 "requests": int(stats.get("downloader/request_count", 0)),
                 "new_articles": int(stats.get("govarchive/new_articles", 0)),
@@ -169,8 +187,9 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
                 "removed": 0,
                 "bytes_archived": int(stats.get("warc/bytes", 0)),
             }
+            run_id = run_ids[source_name]
             store.finish_run(run_id, status=status, counts=counts, error=error)
-            summary.results.append(SourceResult(spider.name, run_id, status, stats, error))
+            summary.results.append(SourceResult(source_name, run_id, status, stats, error))
         return summary
     finally:
         store.close()

@@ -164,12 +164,19 @@ def sources(app: App, check: bool) -> None:
     default=None,
     help="Pages of each section to walk (default: each source's max_list_pages).",
 )
+@click.option(
+    "--run-id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Record into this existing run (the scheduler's; one source only).",
+)
 @pass_app
 def crawl(
     app: App,
     source_names: tuple[str, ...],
     all_sources: bool,
     max_list_pages: int | None,
+    run_id: int | None,
 ) -> None:
     """Run one crawl of the named sources now, in the foreground."""
     if bool(source_names) == all_sources:
@@ -185,6 +192,8 @@ def crawl(
         names = list(dict.fromkeys(source_names))
         for name in names:
             app.source(name)
+    if run_id is not None and len(names) != 1:
+        raise click.UsageError("--run-id needs exactly one source")
     import storage
     from crawler.run import run_crawl
 
@@ -193,7 +202,7 @@ def crawl(
         logging.getLogger().removeHandler(app.log_handler)
     try:
         summary = run_crawl(
-            settings, names, max_list_pages=max_list_pages, verbose=app.verbose > 0
+            settings, names, max_list_pages=max_list_pages, verbose=app.verbose > 0, run_id=run_id
         )
     except storage.StorageError as exc:
         raise Failure(f"error: {exc}", 1) from None

@@ -21,7 +21,7 @@ from .page import INLINE, drop_tree, squash, text_of
 
 _PUNCT = "，。！？；：、“”《》（）,!?;"
 _PUNCT_DEL = str.maketrans("", "", _PUNCT)
-_WS_DEL = str.maketrans("", "", " \t\r\n\u3000\xa0\u200b")
+_CANDIDATES = 15
 BLOCK_BREAK = frozenset({"p", "div", "br", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
                          "section", "article", "blockquote", "pre", "ul", "ol", "dl", "dt", "dd",
                          "center", "td", "th", "figure", "figcaption", "header", "footer", "form", "hr"})
@@ -36,10 +36,6 @@ _INFO_LABEL = re.compile(r"(来源|來源|发布|發佈|發布|作者|编辑|編
 _DATE_HINT = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{2,3}年\d{1,2}月")
 
 
-def _chars(text: str) -> int:
-    return len(text.translate(_WS_DEL))
-
-
 def _punct(text: str) -> int:
     return len(text) - len(text.translate(_PUNCT_DEL))
 
@@ -50,48 +46,23 @@ def _block_of(el):
     return el
 
 
-def score_blocks(container) -> tuple[dict, dict, dict]:
-    """(weight, text_chars, link_chars) per element, from one post-order walk."""
-    weight: dict = {}
-    total: dict = {}
-    links: dict = {}
+def block_weights(segments) -> dict:
+    """Weight per element, from the page's text segments (link text earns nothing)."""
     direct_chars: dict = {}
     direct_punct: dict = {}
-    link_depth = 0
-    for event, el in etree.iterwalk(container, events=("start", "end")):
-        if not isinstance(el.tag, str):
+    for seg in segments:
+        if seg.in_link:
             continue
-        if event == "start":
-            if el.tag == "a":
-                link_depth += 1
-            texts = [el.text] if el.text else []
-            # tails of children belong to this element; counted at "start" for simplicity
-            texts.extend(child.tail for child in el if child.tail)
-            n = 0
-            for t in texts:
-                c = _chars(t)
-                n += c
-                if c and link_depth == 0:
-                    holder = _block_of(el)
-                    if holder is not None:
-                        direct_chars[holder] = direct_chars.get(holder, 0) + c
-                        direct_punct[holder] = direct_punct.get(holder, 0) + _punct(t)
-            total[el] = total.get(el, 0) + n
-            if link_depth:
-                links[el] = links.get(el, 0) + n
+        holder = _block_of(seg.element)
+        if holder is None:
             continue
-        if el.tag == "a":
-            link_depth -= 1
-        parent = el.getparent()
-        if parent is not None and el is not container:
-            total[parent] = total.get(parent, 0) + total.get(el, 0)
-            links[parent] = links.get(parent, 0) + links.get(el, 0)
+        text = seg.text
+        direct_chars[holder] = direct_chars.get(holder, 0) + len(text) - text.count(" ")
+        direct_punct[holder] = direct_punct.get(holder, 0) + _punct(text)
+    weight: dict = {}
     for holder, chars in direct_chars.items():
-        punct = direct_punct.get(holder, 0)
-        if punct == 0:
-            w = chars * 0.3 if chars >= 30 else 0.0
-        else:
-            w = chars + 5.0 * punct
+        punct = direct_punct[holder]
+        w = chars + 5.0 * punct if punct else (chars * 0.3 if chars >= 30 else 0.0)
         if w <= 0:
             continue
         weight[holder] = weight.get(holder, 0.0) + w
@@ -101,42 +72,53 @@ def score_blocks(container) -> tuple[dict, dict, dict]:
             grand = parent.getparent()
             if grand is not None:
                 weight[grand] = weight.get(grand, 0.0) + w / 2
-    return weight, total, links
+    return weight
 
 
-def _final(el, weight, total, links) -> float:
-    t = total.get(el, 0)
-    if not t:
-        return 0.0
-    density = links.get(el, 0) / t
-    return weight.get(el, 0.0) * (1.0 - density) ** 2
+_TEXT_LEN = etree.XPath("string-length(normalize-space(.))")
 
 
-def best_block(root):
+def _link_density(el) -> float:
+    total = _TEXT_LEN(el)
+    if not total:
+        return 1.0
+    linked = sum(_TEXT_LEN(a) for a in el.iter("a"))
+    return min(1.0, linked / total)
+
+
+def _depth(el) -> int:
+    return sum(1 for _ in el.iterancestors())
+
+
+def best_block(root, segments):
     """(body, anchor): the article text's element (maybe a wrapper of merged siblings) and
     the element of the page it was found at; (None, None) for a page without text."""
-    body = root.find("body")
-    if body is None:
-        body = root
-    weight, total, links = score_blocks(body)
-    best, best_score = None, 0.0
-    # post-order (children first) with a strict ">" so a wrapper never beats its content on a tie
-    for el in _post_order(body):
-        s = _final(el, weight, total, links)
-        if s > best_score:
-            best, best_score = el, s
-    if best is None:
+    weight = block_weights(segments)
+    if not weight:
+        return None, None
+    # Link density is only worth measuring for the heaviest few candidates.
+    top = sorted(weight.items(), key=lambda kv: kv[1], reverse=True)[:_CANDIDATES]
+    scored = []
+    for el, w in top:
+        if el.tag in ("html", "head"):
+            continue
+        density = _link_density(el)
+        scored.append((w * (1.0 - density) ** 2, _depth(el), el, density))
+    if not scored:
+        return None, None
+    # a wrapper never beats its content on a tie: the deeper element wins
+    best_score, _, best, _ = max(scored, key=lambda t: (t[0], t[1]))
+    if best_score <= 0:
         return None, None
     parent = best.getparent()
-    if parent is None or best.tag in ("body", "html"):
+    if parent is None or best.tag == "body":
         return best, best
     kept = [best]
     for sib in parent:
-        if sib is best or not isinstance(sib.tag, str):
+        if sib is best or not isinstance(sib.tag, str) or sib not in weight:
             continue
-        t = total.get(sib, 0)
-        s = _final(sib, weight, total, links)
-        if t and links.get(sib, 0) / t < 0.3 and s >= 0.25 * best_score:
+        density = _link_density(sib)
+        if density < 0.3 and weight[sib] * (1.0 - density) ** 2 >= 0.25 * best_score:
             kept.append(sib)
     if len(kept) == 1:
         return best, best

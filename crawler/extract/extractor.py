@@ -52,7 +52,7 @@ def extract_article(body: bytes, url: str, *, content_type: str | None = None,
 
     container = anchor = _rule_container(root, rules.get("body"))
     if container is None:
-        container, anchor = body_mod.best_block(root)
+        container, anchor = body_mod.best_block(root, segments)
     if container is None:
         container = anchor = root.find("body") if root.find("body") is not None else root
     cleaned = body_mod.clean_body(container, title=title, base_url=url)

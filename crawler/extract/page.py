@@ -18,6 +18,7 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "select", "textarea", "
               "embed", "svg", "canvas", "audio", "video", "map", "button")
 _HIDDEN = etree.XPath("//*[contains(translate(@style, ' ', ''), 'display:none')]")
 # Plain etree elements: lxml.html's element classes cost a Python lookup per node.
+_TEXT_LEN = etree.XPath("string-length(.)")
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
 
 INLINE = frozenset({"a", "span", "font", "strong", "b", "em", "i", "u", "sub", "sup", "small", "big",
@@ -40,8 +41,8 @@ def parse_document(text: str) -> etree._Element:
         raise NotHTMLError("no document element")
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
     for el in _HIDDEN(root):
-        # Hidden boxes hold share widgets and QR codes, rarely the article itself.
-        if el.getparent() is not None and len(text_of(el)) < 500:
+        # Hidden boxes hold menus, share widgets and QR codes, rarely the article itself.
+        if el.getparent() is not None and _TEXT_LEN(el) < 500:
             drop_tree(el)
     return root
 
