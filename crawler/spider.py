@@ -13,12 +13,17 @@ import logging
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 
 from crawler.blocking import block_reason
 from crawler.extract import NotHTMLError, decode_html, extract_article
+from crawler.extract.encoding import check_html
 from crawler.items import ArticleItem
 from crawler.links import parse_list_page, site_key
 
@@ -75,8 +80,10 @@ class SectionSpider(scrapy.Spider):
             return
         start = response.meta["start"]
         content_type = _content_type(response)
-        if not isinstance(response, HtmlResponse):
-            self._list_failed(response, f"is not an HTML page ({content_type or 'no Content-Type'})")
+        try:
+            check_html(response.body, content_type)
+        except NotHTMLError as exc:
+            self._list_failed(response, f"is not an HTML page ({exc})")
             return
         text, _codec = decode_html(response.body, content_type)
         page = parse_list_page(
@@ -174,12 +181,14 @@ class SectionSpider(scrapy.Spider):
             if self._check_blocked(response):
                 return
             reason = f"answered {response.status}"
-        elif failure.check(DNSLookupError):
+        elif failure.check(CannotResolveHostError):
             reason = f"host not found ({urlsplit(request.url).hostname})"
-        elif failure.check(ConnectionRefusedError):
+        elif failure.check(DownloadConnectionRefusedError):
             reason = "connection refused"
-        elif failure.check(TimeoutError):
+        elif failure.check(DownloadTimeoutError):
             reason = "timed out"
+        elif failure.check(IgnoreRequest):
+            reason = f"not fetched: {failure.value}"
         else:
             reason = str(failure.value) or failure.type.__name__
         self.crawler.stats.inc_value(f"govarchive/errors/{kind}")

@@ -321,11 +321,43 @@ class SourceSettings(_Section):
         return parse_duration(match.group(1).replace(" ", "")) if match else None
 
 
+class ServiceSettings(_Section):
+    """``[service]``: how ``govarchive serve`` schedules, supervises and reports runs."""
+
+    misfire_grace_time: Seconds = Field(
+        86400.0,
+        gt=0,
+        description="a run owed from longer ago than this is skipped (keep it >= the longest schedule)",
+    )
+    run_timeout: Seconds = Field(
+        7200.0, gt=0, description="a run still going after this is stopped and recorded as timeout"
+    )
+    stop_grace: Seconds = Field(
+        60.0, gt=0, description="time a stopped crawl gets to close its WARC files before SIGKILL"
+    )
+    standby_poll: Seconds = Field(
+        5.0, gt=0, description="how often a standby scheduler tries to take over"
+    )
+    health_host: str = Field("127.0.0.1", description="address of /healthz and /metrics")
+    health_port: int = Field(9180, ge=0, le=65535, description="port of /healthz and /metrics")
+    webhook_url: str | None = Field(None, description="alerts are POSTed here as JSON")
+    webhook_timeout: Seconds = Field(10.0, gt=0, description="seconds per webhook attempt")
+    webhook_retries: int = Field(3, ge=0, description="retries of a failed webhook POST")
+    empty_alert_after: int = Field(
+        5, ge=0, description="alert after this many empty runs of a source in a row (0: never)"
+    )
+    log_dir: Path = Field(Path("data/logs"), description="one log file per run, by month")
+    log_retention: Seconds = Field(
+        90 * 86400.0, gt=0, description="run logs older than this are deleted"
+    )
+
+
 class Settings(_Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     sources: tuple[SourceSettings, ...] = ()
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     config_path: Path | None = None
     base_dir: Path = Path(".")
 
@@ -344,6 +376,11 @@ class Settings(_Section):
             folder := archive.get("dir", "data/archive"), (str, Path)
         ):
             data["archive"] = {**archive, "dir": str(base / Path(folder).expanduser())}
+        service = data.get("service", {})
+        if isinstance(service, dict) and isinstance(
+            logs := service.get("log_dir", "data/logs"), (str, Path)
+        ):
+            data["service"] = {**service, "log_dir": str(base / Path(logs).expanduser())}
         return data
 
     @field_validator("sources")

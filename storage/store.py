@@ -214,3 +214,33 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(stmt).all()
             return records(conn, rows)[0] if rows else None
+
+    # -- archive tools (storage.archive_queries) ------------------------------------------
+
+    def reset_derived(self, source: str | None = None) -> int:
+        """Delete articles, versions and urls (of ``source``, or all), keeping every capture,
+        so they can be rebuilt from the archive. Returns the number of articles deleted."""
+        from storage import archive_queries
+
+        with self._write() as conn:
+            return archive_queries.reset_derived(conn, source)
+
+    def iter_captures(self) -> Iterator[CaptureIn]:
+        """Every stored capture in capture order (time, then place in the archive)."""
+        from storage import archive_queries
+
+        with self._read() as conn:
+            yield from archive_queries.iter_captures(conn)
+
+    def count_captures(self) -> int:
+        from storage import archive_queries
+
+        with self._read() as conn:
+            return archive_queries.count_captures(conn)
+
+    def iter_version_pointers(self) -> Iterator[Any]:
+        """``storage.archive_queries.VersionPointer`` of every article version."""
+        from storage import archive_queries
+
+        with self._read() as conn:
+            yield from archive_queries.iter_version_pointers(conn)

@@ -22,6 +22,7 @@ from .page import INLINE, drop_tree, squash, text_of
 _PUNCT = "，。！？；：、“”《》（）,!?;"
 _PUNCT_DEL = str.maketrans("", "", _PUNCT)
 _CANDIDATES = 15
+_LINK_LIST_TAGS = frozenset({"div", "ul", "ol", "table", "tbody", "tr", "td", "dl", "section", "p", "span", "font"})
 BLOCK_BREAK = frozenset({"p", "div", "br", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
                          "section", "article", "blockquote", "pre", "ul", "ol", "dl", "dt", "dd",
                          "center", "td", "th", "figure", "figcaption", "header", "footer", "form", "hr"})
@@ -144,17 +145,35 @@ def clean_body(el, *, title: str | None, base_url: str):
     title_key = squash(title or "")
     # Text lengths bottom-up first, so only small elements ever have their text joined.
     sizes: dict = {}
+    linked: dict = {}
+    n_links: dict = {}
     for node in _post_order(el):
         size = len(node.text or "")
+        link = 0
+        count = 1 if node.tag == "a" else 0
         for child in node:
             size += sizes.get(child, 0) + len(child.tail or "")
+            link += linked.get(child, 0)
+            count += n_links.get(child, 0)
         sizes[node] = size
+        linked[node] = size if node.tag == "a" else link
+        n_links[node] = count
+    whole = sizes.get(el, 0) or 1
     doomed = []
     skip_inside = None
     for node in el.iterdescendants():
-        if not isinstance(node.tag, str) or sizes.get(node, 0) > 400:
+        if not isinstance(node.tag, str):
             continue
         if skip_inside is not None and _is_inside(node, skip_inside):
+            continue
+        size = sizes.get(node, 0)
+        if (node.tag in _LINK_LIST_TAGS and n_links[node] >= 3 and size < whole / 2
+                and linked[node] > 0.6 * size):
+            # lists of links (related articles, ads, pagers) inside the body block
+            doomed.append(node)
+            skip_inside = node
+            continue
+        if size > 400:
             continue
         text = squash(text_of(node))
         if not text or len(text) > 150:

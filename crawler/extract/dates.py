@@ -137,10 +137,18 @@ def published_from_metas(metas: dict[str, str], tz_name: str) -> tuple[datetime,
     return None
 
 
-def _labelled(segments, tz_name: str, label: re.Pattern) -> tuple[datetime, str] | None:
-    for i, seg in enumerate(segments):
-        text = seg.text
-        if len(text) > 300 or _NOT_PUBLISHED.search(text):
+def _excluded(segments, i: int) -> bool:
+    """Page-generation times, copyright years, "今天是：" and dates in the text right after it."""
+    text = segments[i].text
+    if len(text) > 300 or _NOT_PUBLISHED.search(text):
+        return True
+    return i > 0 and bool(_NOT_PUBLISHED.search(segments[i - 1].text[-12:]))
+
+
+def _labelled(segments, span: range, tz_name: str, label: re.Pattern) -> tuple[datetime, str] | None:
+    for i in span:
+        text = segments[i].text
+        if _excluded(segments, i):
             continue
         m = label.search(text)
         if not m:
@@ -153,11 +161,11 @@ def _labelled(segments, tz_name: str, label: re.Pattern) -> tuple[datetime, str]
     return None
 
 
-def _first_unlinked(segments, tz_name: str) -> tuple[datetime, str] | None:
-    for seg in segments:
-        if seg.in_link or len(seg.text) > 300 or _NOT_PUBLISHED.search(seg.text):
+def _first_unlinked(segments, span: range, tz_name: str) -> tuple[datetime, str] | None:
+    for i in span:
+        if segments[i].in_link or _excluded(segments, i):
             continue
-        found = parse_date(seg.text, tz_name)
+        found = parse_date(segments[i].text, tz_name)
         if found:
             return found
     return None
@@ -170,18 +178,19 @@ def published_from_segments(segments, title_index: int | None, tz_name: str,
     The info line sits just above or below the headline; elsewhere a date needs a publishing
     label, or to come before the end of the article text.
     """
+    everything = range(len(segments))
     if title_index is not None:
-        window = segments[max(0, title_index - 6):title_index + 40]
+        window = range(max(0, title_index - 6), min(len(segments), title_index + 40))
         for label in (_PRIMARY_LABEL, _SECONDARY_LABEL):
-            found = _labelled(window, tz_name, label)
+            found = _labelled(segments, window, tz_name, label)
             if found:
                 return found
-        found = _first_unlinked(window, tz_name)
+        found = _first_unlinked(segments, window, tz_name)
         if found:
             return found
     for label in (_PRIMARY_LABEL, _SECONDARY_LABEL):
-        found = _labelled(segments, tz_name, label)
+        found = _labelled(segments, everything, tz_name, label)
         if found:
             return found
     # Unlabelled dates below the article belong to comments, related links and footers.
-    return _first_unlinked(segments[:body_end] if body_end is not None else segments, tz_name)
+    return _first_unlinked(segments, range(body_end if body_end is not None else len(segments)), tz_name)

@@ -1,0 +1,67 @@
+"""Optional: crawler.extract on real pages saved by other people (shared/corpus, read-only).
+
+Skips when the corpus is absent. The pages are never copied into the project.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import extract_article
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+GOV = CORPUS / "gov-pages"
+CWCED = CORPUS / "cwced"
+
+
+def _labels() -> dict:
+    if not (GOV / "labels.json").is_file():
+        return {}
+    return json.loads((GOV / "labels.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def gov_labels():
+    labels = _labels()
+    if not labels:
+        pytest.skip(f"{GOV} is absent (the real-page corpus is optional)")
+    return labels
+
+
+@pytest.mark.parametrize("field", ["title", "date", "source", "with", "without"])
+def test_gov_pages(gov_labels, field):
+    for name, label in gov_labels.items():
+        art = extract_article((GOV / name).read_bytes(), "https://www.example.gov.cn/" + name)
+        if field == "title":
+            assert art.title == label["title"], name
+        elif field == "date":
+            assert art.published_at.date().isoformat() == label["date"][:10], name
+        elif field == "source":
+            assert art.origin == label["source"], name
+        elif field == "with":
+            assert all(text in art.body_text for text in label["with"]), name
+        else:
+            assert not any(text in art.body_text for text in label["without"]), name
+
+
+def _day(text: str) -> str | None:
+    m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", text.strip())
+    return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else None
+
+
+def test_cwced_day_accuracy():
+    if not CWCED.is_dir():
+        pytest.skip(f"{CWCED} is absent (the real-page corpus is optional)")
+    right = total = 0
+    for folder in sorted(p for p in CWCED.iterdir() if (p / "page.html").is_file()):
+        want = _day((folder / "date.txt").read_text(encoding="utf-8", errors="replace"))
+        if want is None:
+            continue
+        art = extract_article((folder / "page.html").read_bytes(), "http://example.com/")
+        total += 1
+        right += bool(art.published_at and art.published_at.date().isoformat() == want)
+    assert total and right / total >= 0.9

@@ -1,0 +1,114 @@
+"""crawler.extract on the project's own fixture pages (modelled on real government layouts)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawler.extract import Article, Attachment, extract_article
+
+PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+LABELS = json.loads((PAGES / "labels.json").read_text(encoding="utf-8"))
+URL = "https://www.example.gov.cn/xinwen/2011-04/02/content_1.htm"
+
+
+def extract(name: str, **kwargs) -> Article:
+    content_type = LABELS.get(name, {}).get("content_type")
+    return extract_article((PAGES / name).read_bytes(), URL, content_type=content_type, **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(LABELS))
+def test_fixture_matches_its_labels(name):
+    label = LABELS[name]
+    art = extract(name)
+    assert art.title == label["title"]
+    day = art.published_at.strftime("%Y-%m-%d") if art.published_at else None
+    assert day == (label["date"] or "")[:10] or (day is None and label["date"] is None)
+    assert art.origin == label["source"]
+    assert art.author == label["author"]
+    if "section" in label:
+        assert art.section == label["section"]
+    if "doc_number" in label:
+        assert art.doc_number == label["doc_number"]
+    for text in label["with"]:
+        assert text in art.body_text
+    for text in label["without"]:
+        assert text not in art.body_text, text
+
+
+def test_govcn_article_record():
+    art = extract("govcn-article-utf8.html")
+    record = art.to_record()
+    assert record["published_at"] == "2011-04-02T08:30:00+08:00"
+    assert record["published_precision"] == "minute"
+    assert record["section"] == ["首页", "工作动态", "地方政务"]
+    assert record["images"] == ["https://www.example.gov.cn/images/2011-04/02/fuzhongxin.jpg"]
+    assert record["encoding"] == "utf-8" and record["truncated"] is False
+    # paragraphs stay paragraphs
+    assert record["body_text"].count("\n") == 2
+    assert "<p>" in record["body_html"] and "打印本页" not in record["body_html"]
+    json.dumps(record, ensure_ascii=False)  # JSON-ready
+
+
+def test_trs_ministry_page_gbk_metas_doc_number_and_attachments():
+    art = extract("trs-ministry-gb2312.html")
+    assert art.encoding == "gb18030"  # declared gb2312, holds the GBK-only 〇
+    assert art.published_at == datetime(2011, 4, 2, 10, 15, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert art.doc_number == "国发〔2011〕12号"
+    assert art.attachments == [
+        Attachment("https://www.example.gov.cn/xinwen/2011-04/02/P020110402512345678901.pdf",
+                   "1. 融资平台公司债务清理情况表.pdf"),
+        Attachment("https://www.example.gov.cn/xinwen/2011-04/02/P020110402512345678902.doc", "2. 债务分类处理意见"),
+    ]
+
+
+def test_big5_page_with_roc_date_is_read_as_cp950():
+    art = extract("ey-big5-roc.html")
+    assert art.encoding in ("cp950", "big5hkscs")
+    assert art.published_at.date().isoformat() == "2018-03-13"
+    assert art.published_precision == "day"
+
+
+def test_page_lying_about_its_charset_is_read_as_utf8():
+    art = extract("zj-lying-charset.html")
+    assert art.encoding == "utf-8"
+    assert "经济形势分析会" in art.title
+
+
+def test_footer_generation_time_and_today_are_never_the_date():
+    art = extract("county-footer-date.html")
+    # the info line only says 2015年3月: no day, so no date (never the 1st, never the footer)
+    assert art.published_at is None and art.published_precision is None
+
+
+def test_content_after_a_stray_closing_html_tag_is_kept():
+    art = extract("gongbao-stray-html.html")
+    assert "确保群众饮水安全。" in art.body_text
+    assert art.published_precision == "second"
+
+
+def test_timezone_argument_applies_to_naive_page_dates():
+    art = extract("govcn-article-utf8.html", timezone="Asia/Taipei")
+    assert art.published_at.utcoffset().total_seconds() == 8 * 3600
+    art = extract("govcn-article-utf8.html", timezone="Europe/Berlin")
+    assert art.to_record()["published_at"] == "2011-04-02T08:30:00+02:00"
+
+
+def test_site_rules_override_the_automatic_fields():
+    rules = {"title": "span.font:contains('来源')", "body": "//div[@id='UCAP-CONTENT']/p[1]",
+             "published": "(//li[contains(., '2011-03-30')])[1]", "origin": "h1", "author": None}
+    art = extract("govcn-article-utf8.html", rules=rules)
+    assert art.title == "来源：北京日报"
+    assert art.published_at is not None and art.published_at.day == 30
+    assert art.origin == "北京市全面推进城市副中心建设"
+    assert art.author == "周暹"  # no rule: found automatically
+    assert art.body_text.startswith("4月1日，北京市召开") and art.body_text.endswith("按期推进。")
+
+
+def test_rule_that_matches_nothing_falls_back_to_automatic_body():
+    art = extract("govcn-article-utf8.html", rules={"body": "#no-such-element"})
+    assert "城市副中心建设推进大会" in art.body_text
