@@ -11,6 +11,7 @@ from typing import Any, Self
 import sqlalchemy as sa
 
 from storage import engine as db
+from storage import runs as service_runs
 from storage.export import articles_query, iso, iter_records, records
 from storage.ingest import ensure_sources, ingest_batch
 from storage.models import RUN_STATUSES, Article, Run, RunSource, Source
@@ -174,6 +175,60 @@ class Store:
             }
             for run in runs
         ]
+
+    # -- the scheduler service (queries in storage.runs) ---------------------------------
+
+    def start_scheduled_run(self, source: str, log_path: Callable[[int], str]) -> int:
+        """A run the service starts: ``log_path(run_id)`` names its log file."""
+        run_id = self.start_run([source])
+        with self._write() as conn:
+            service_runs.mark_scheduled(conn, run_id, log_path(run_id))
+        return run_id
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        """One run as ``list_runs`` gives it (without ``source``), plus ``log_path`` and
+        ``scheduled``."""
+        with self._read() as conn:
+            return service_runs.get_run(conn, run_id)
+
+    def close_run(
+        self, run_id: int, *, status: str, error: str | None, only_running: bool = False
+    ) -> bool:
+        """Overrule a run's status (``timeout``, or ``failed`` when its crawl died before
+        finishing it), keeping the counts the crawl recorded. Returns whether it changed."""
+        if status not in RUN_STATUSES or status == "running":
+            raise ValueError(f"run status {status!r}: expected one of {RUN_STATUSES[1:]}")
+        with self._write() as conn:
+            return service_runs.close_run(
+                conn, run_id, status=status, error=error, now=self._clock(),
+                only_running=only_running,
+            )
+
+    def close_abandoned_runs(self, error: str) -> list[int]:
+        """Close scheduled runs left ``running`` (by a crash) as ``failed``; their ids."""
+        with self._write() as conn:
+            return service_runs.close_abandoned_runs(conn, error=error, now=self._clock())
+
+    def recent_statuses(self, source: str, limit: int) -> list[str]:
+        with self._read() as conn:
+            return service_runs.recent_statuses(conn, source, limit)
+
+    def service_metrics(self) -> dict[str, Any]:
+        with self._read() as conn:
+            return service_runs.service_metrics(conn)
+
+    def jobstore_engine(self) -> sa.Engine:
+        """The engine APScheduler's job store uses for its table (``storage.runs.JOBS_TABLE``).
+        Its write transactions start with their write, so SQLite's plain BEGIN is enough; and
+        its frequent reads must not take the write lock."""
+        self._check()
+        return self._engine
+
+    def advisory_lock(self, name: str) -> service_runs.AdvisoryLock:
+        """A PostgreSQL advisory lock named ``name`` (see ``storage.runs.AdvisoryLock``)."""
+        if self._url.get_backend_name() != "postgresql":
+            raise ValueError(f"advisory locks need PostgreSQL, not {db.display_url(self._url)}")
+        return service_runs.AdvisoryLock(self._engine.url, name)
 
     # -- articles -----------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\xd0\xcf\x11\xe0",
                  b"Rar!", b"\x1f\x8b", b"BM", b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00", b"7z\xbc\xaf")
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _HTML_TYPES = ("html", "xhtml")
 _SNIFF_TYPES = ("application/octet-stream", "binary/octet-stream", "text/plain", "application/unknown")
 _HTML_HINT = re.compile(rb"<\s*(!doctype|html|head|body|meta|title|div|p|table|script|a)\b", re.I)
@@ -144,7 +146,14 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     if isinstance(body, str):
         raise TypeError("decode_html takes the response bytes, not text")
     codec = choose_codec(body, content_type)
-    text = body.decode(codec, errors="replace")
+    if codec.startswith(("utf-16", "utf-32")):
+        text = _CONTROL.sub("", body.decode(codec, errors="replace"))
+    else:
+        # Control bytes are never part of a multibyte character in UTF-8, GBK or Big5, and
+        # lxml refuses them in any text it is later asked to set: drop them before decoding.
+        text = body.translate(None, _CONTROL_BYTES).decode(codec, errors="replace")
+    if "\ufffe" in text or "\uffff" in text:
+        text = text.replace("\ufffe", "\ufffd").replace("\uffff", "\ufffd")
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, codec

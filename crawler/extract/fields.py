@@ -12,7 +12,7 @@ _TITLE_CLASS = re.compile(r"title|biaoti|bt\b|headline|tit\b|heading", re.I)
 
 _ORIGIN_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:信息|文章|稿件|新闻|消息|内容|資料)?(?:来源|來源|稿源|出处|出處)\s*[:：]")
 _AUTHOR_LABELS = (
-    re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:作者|作\s+者|文\s*/|撰稿|撰文)\s*[:：]?"),
+    re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:(?:作\s*者|撰\s*[稿文])\s*[:：]|作者\s+|文\s*/\s*)"),
     re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:记者|記者|通讯员|通訊員)\s*[:：]"),
     re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯|审核|發佈人|发布人|发布者)\s*[:：]"),
 )
@@ -24,7 +24,7 @@ _DOC_NUMBER = re.compile(r"^[\u4e00-\u9fa5]{1,14}\s*[〔\[［【(（]\s*(?:19|20
 # A value ends where the next label, a separator or a wide gap begins.
 _VALUE_END = re.compile(
     r"\s{2,}|[|丨【】\[\]]|(?:发布|發佈|發布|来源|來源|作者|记者|編輯|编辑|浏览|瀏覽|点击|點擊|阅读|閱讀|时间|時間|日期|字号|字體|字体|打印)\s*[:：]?")
-_BAD_VALUE = re.compile(r"纠错|打印|关闭|分享|收藏|字体|字號|\d{4}[-/.年]\d{1,2}|javascript|https?:", re.I)
+_BAD_VALUE = re.compile(r"纠错|打印|关闭|分享|收藏|字体|字號|\d{4}[-/.年]\d{1,2}|javascript|https?:|[=<>\"{}]", re.I)
 _WEAK_META_AUTHOR = re.compile(r"网|網|政府|委员会|委員會|办公|辦公|\.|http|www|admin|cms|system", re.I)
 _TRAILING_NAME = re.compile(r"[（(]\s*(?:(?:责任编辑|責任編輯|编辑|編輯|作者|记者|記者|来源|來源)\s*[:：]?\s*)?"
                             r"([^()（）\d:：,，。]{2,24}?)\s*[)）]\s*$")

@@ -13,7 +13,6 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # One pass over the text: control characters lxml refuses, and stray </html>/</body>
 # (old CMS templates close the document mid-page and carry on).
 _STRAY_END = re.compile(r"</[hHbB][tTOo][mMdD][lLyY]\s*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DROP_TAGS = ("script", "style", "noscript", "template", "select", "textarea", "iframe", "object",
               "embed", "svg", "canvas", "audio", "video", "map", "button")
 _HIDDEN = etree.XPath("//*[contains(translate(@style, ' ', ''), 'display:none')]")
@@ -33,9 +32,7 @@ def parse_document(text: str) -> etree._Element:
         raise NotHTMLError("empty document")
     try:
         root = etree.fromstring(text, _PARSER)
-    except ValueError:
-        root = etree.fromstring(_CONTROL.sub("", text), _PARSER)  # characters lxml refuses
-    except etree.ParserError as exc:
+    except (etree.ParserError, ValueError) as exc:
         raise NotHTMLError(f"unparsable as HTML: {exc}") from exc
     if root is None or not isinstance(root.tag, str):
         raise NotHTMLError("no document element")
