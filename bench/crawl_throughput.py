@@ -221,7 +221,6 @@ def main(argv: list[str] | None = None) -> int:
               f" ({expected_pages} pages) at {start_url}; concurrency {args.concurrency}")
         bare, ours, last_config = [], [], None
         for i in range(args.repeat):
-            config = fresh_govarchive(root, f"run{i + 1}", start_url, args)
             # Alternate who goes first, so warm caches and machine noise fall on both sides.
             order = ("bare", "govarchive") if i % 2 == 0 else ("govarchive", "bare")
             for who in order:
@@ -229,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
                     m = crawl_bare(log, start_url, args)
                     bare.append(m)
                 else:
+                    # Made just before its crawl, so the schema is the code's current head.
+                    config = fresh_govarchive(root, f"run{i + 1}", start_url, args)
                     m, summary = crawl_govarchive(log, config)
                     ours.append(m)
                     print(f"  govarchive says: {summary}")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.extract import NotHTMLError, extract_article  # noqa: E402
+from crawler.extract import NotHTMLError, extract_article
 
 _DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})")
 _URL = "http://example.gov.cn/page.html"
@@ -36,7 +36,7 @@ class Page:
     body: bytes
     content_type: str | None = None
     title: str | None = None
-    day: str | None = None            # YYYY-MM-DD, or None when the label has no day
+    day: str | None = None  # YYYY-MM-DD, or None when the label has no day
     has_date_label: bool = False
     author: str | None = None
     origin: str | None = None
@@ -69,23 +69,45 @@ def load(folder: Path) -> list[Page]:
     pages = []
     if labels_file.is_file():
         for name, lab in json.loads(labels_file.read_text(encoding="utf-8")).items():
-            pages.append(Page(
-                name=name, body=(folder / name).read_bytes(), content_type=lab.get("content_type"),
-                title=lab.get("title"), day=_day(lab.get("date") or ""), has_date_label=True,
-                author=lab.get("author"), origin=lab.get("source"), score_author="author" in lab,
-                score_origin="source" in lab, score_title="title" in lab,
-                with_=lab.get("with", []), without=lab.get("without", []), cleaned=lab.get("cleaned")))
+            pages.append(
+                Page(
+                    name=name,
+                    body=(folder / name).read_bytes(),
+                    content_type=lab.get("content_type"),
+                    title=lab.get("title"),
+                    day=_day(lab.get("date") or ""),
+                    has_date_label=True,
+                    author=lab.get("author"),
+                    origin=lab.get("source"),
+                    score_author="author" in lab,
+                    score_origin="source" in lab,
+                    score_title="title" in lab,
+                    with_=lab.get("with", []),
+                    without=lab.get("without", []),
+                    cleaned=lab.get("cleaned"),
+                )
+            )
         return pages
     for sub in sorted(p for p in folder.iterdir() if (p / "page.html").is_file()):
-        def read(n: str) -> str:
-            f = sub / n
-            return f.read_text(encoding="utf-8", errors="replace").strip() if f.is_file() else ""
-        author = read("author.txt")
-        pages.append(Page(name=sub.name, body=(sub / "page.html").read_bytes(), day=_day(read("date.txt")),
-                          has_date_label=bool(_day(read("date.txt"))),
-                          author=None if author in ("", "UNKNOWN") else author, score_author=bool(author),
-                          cleaned=read("cleaned.txt")))
+        author = _read(sub / "author.txt")
+        date = _read(sub / "date.txt")
+        pages.append(
+            Page(
+                name=sub.name,
+                body=(sub / "page.html").read_bytes(),
+                day=_day(date),
+                # labels without a day (UNKNOWN, "2018", "1998-3") are not scored for the day
+                has_date_label=bool(_day(date)),
+                author=None if author in ("", "UNKNOWN") else author,
+                score_author=bool(author),
+                cleaned=_read(sub / "cleaned.txt"),
+            )
+        )
     return pages
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace").strip() if path.is_file() else ""
 
 
 def char_f1(predicted: str, reference: str) -> float:
@@ -124,20 +146,24 @@ def run_trafilatura(page: Page) -> Result | None:
 
 
 def run_readability(page: Page) -> Result | None:
-    from readability import Document
     import lxml.html
+    from readability import Document
 
     start = time.perf_counter()
     doc = Document(page.body)
     html = doc.summary(html_partial=True)
     title = doc.short_title()
-    text = "\n".join(t.strip() for t in lxml.html.fromstring(html).itertext() if t.strip()) if html.strip() else ""
+    text = (
+        "\n".join(t.strip() for t in lxml.html.fromstring(html).itertext() if t.strip())
+        if html.strip()
+        else ""
+    )
     ms = (time.perf_counter() - start) * 1000
     return Result(title, None, None, None, text, ms)
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    norm = lambda s: "".join((s or "").split())  # noqa: E731
+    norm = lambda s: "".join((s or "").split())
     return norm(a) == norm(b)
 
 
@@ -148,7 +174,13 @@ def _tick(row: list[bool], ok: bool, misses: list[str], why: str) -> None:
 
 
 def score(pages: list[Page], results: list[Result], verbose: str | None) -> dict[str, str]:
-    rows: dict[str, list[bool]] = {"title": [], "day": [], "author": [], "origin": [], "with/without": []}
+    rows: dict[str, list[bool]] = {
+        "title": [],
+        "day": [],
+        "author": [],
+        "origin": [],
+        "with/without": [],
+    }
     f1s = []
     for page, res in zip(pages, results):
         misses = []
@@ -157,12 +189,24 @@ def score(pages: list[Page], results: list[Result], verbose: str | None) -> dict
         if page.has_date_label:
             _tick(rows["day"], res.day == page.day, misses, f"day={res.day} want {page.day}")
         if page.score_author:
-            _tick(rows["author"], _same(res.author, page.author), misses, f"author={res.author!r} want {page.author!r}")
+            _tick(
+                rows["author"],
+                _same(res.author, page.author),
+                misses,
+                f"author={res.author!r} want {page.author!r}",
+            )
         if page.score_origin:
-            _tick(rows["origin"], _same(res.origin, page.origin), misses, f"origin={res.origin!r} want {page.origin!r}")
+            _tick(
+                rows["origin"],
+                _same(res.origin, page.origin),
+                misses,
+                f"origin={res.origin!r} want {page.origin!r}",
+            )
         if page.with_ or page.without:
             text = "".join(res.text.split())
-            ok = all("".join(w.split()) in text for w in page.with_) and not any(w in res.text for w in page.without)
+            ok = all("".join(w.split()) in text for w in page.with_) and not any(
+                w in res.text for w in page.without
+            )
             _tick(rows["with/without"], ok, misses, "with/without")
         if page.cleaned is not None:
             f1 = char_f1(res.text, page.cleaned)
@@ -178,13 +222,18 @@ def score(pages: list[Page], results: list[Result], verbose: str | None) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("dirs", nargs="+", type=Path)
     parser.add_argument("--repeat", type=int, default=3, help="runs per page; the fastest counts")
     parser.add_argument("--verbose", action="store_true", help="list every page's misses on stderr")
     args = parser.parse_args(argv)
     extractors = {"govarchive": run_ours}
-    for name, module, fn in (("trafilatura", "trafilatura", run_trafilatura), ("readability", "readability", run_readability)):
+    for name, module, fn in (
+        ("trafilatura", "trafilatura", run_trafilatura),
+        ("readability", "readability", run_readability),
+    ):
         try:
             __import__(module)
             extractors[name] = fn

@@ -35,15 +35,17 @@ A failed write (disk full) cuts the file back to its last complete record (see
 from __future__ import annotations
 
 import logging
+import threading
 from http import HTTPStatus
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.threads import deferToThread
 
 from crawler import signals as govarchive_signals
-from warc import Exchange, WarcWriteError, WarcWriter
+from warc import Exchange, WarcWriteError, WarcWriter, index_file, recover_open_files
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,8 @@ class WarcArchiver:
         self.stats = crawler.stats
         self.failed = False
         self._closing = None  # the Deferred that closes the spider after a write error
+        self._indexed = 0  # how many of writer.files have been handed to the indexer
+        self._index_lock = threading.Lock()  # rollover indexing runs in a thread
 
     @classmethod
     def from_crawler(cls, crawler) -> WarcArchiver:
@@ -104,6 +108,12 @@ class WarcArchiver:
             max_file_size=settings.getint("GOVARCHIVE_WARC_MAX_FILE_SIZE", 1 << 30),
             operator=settings.get("GOVARCHIVE_WARC_OPERATOR") or None,
         )
+        try:
+            # Files a killed crawl left .open: cut back to whole records, closed and indexed
+            # (what was cut is logged), before this crawl writes anything.
+            recover_open_files(archive_dir)
+        except OSError as exc:
+            logger.error("could not recover left-over WARC files in %s: %s", archive_dir, exc)
         ext = cls(crawler, writer)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -119,6 +129,10 @@ class WarcArchiver:
         if exchange is None:
             return
         request.meta["warc"] = exchange
+        if len(self.writer.files) > self._indexed:  # the write rolled over to a new file
+            deferToThread(self._index_closed_files).addErrback(
+                lambda failure: logger.error("indexing the archive failed: %s", failure.value)
+            )
         self.stats.inc_value("warc/records", 2)
         self.stats.inc_value("warc/bytes", exchange.bytes_written)
         self.crawler.signals.send_catch_log(
@@ -157,6 +171,14 @@ class WarcArchiver:
             self._fail(f"could not archive {response.url}: {exc}")
             return None
 
+    def _index_closed_files(self) -> None:
+        """CDXJ-index the files closed since the last call, so pywb serves them."""
+        with self._index_lock:
+            while self._indexed < len(self.writer.files):
+                name = self.writer.files[self._indexed]
+                self._indexed += 1
+                index_file(self.writer.archive_dir, name)
+
     def flush(self) -> None:
         """Flush and fsync the open WARC file (receiver of ``before_store_commit``)."""
         try:
@@ -185,6 +207,11 @@ class WarcArchiver:
             self.stats.inc_value("warc/errors")
             logger.error("closing the archive failed: %s", exc)
         self.stats.set_value("warc/files", len(self.writer.files))
+        try:
+            self._index_closed_files()
+        except (OSError, ValueError) as exc:
+            logger.error("indexing the archive failed (`govarchive warc index` redoes it): %s",
+                         exc)
         if self.writer.files:
             logger.info(
                 "archive: %d file(s) closed in %s, last %s",

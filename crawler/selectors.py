@@ -23,9 +23,9 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    source: str                      # the rule as written in the config
-    kind: str                        # "css" or "xpath"
-    expr: str                        # the XPath actually evaluated
+    source: str  # the rule as written in the config
+    kind: str  # "css" or "xpath"
+    expr: str  # the XPath actually evaluated
     _compiled: etree.XPath = field(repr=False, compare=False)
 
     def select(self, node) -> list:
@@ -73,7 +73,9 @@ def compile_rule(rule: str) -> Rule:
         try:
             expr = _translator.css_to_xpath(text)
         except (SelectorError, ValueError, NotImplementedError) as exc:
-            raise RuleError(f"invalid CSS selector {text!r}: {exc} ({_hint_css(text, exc)})") from exc
+            raise RuleError(
+                f"invalid CSS selector {text!r}: {exc} ({_hint_css(text, exc)})"
+            ) from exc
     try:
         compiled = etree.XPath(expr, namespaces=_NAMESPACES)
     except etree.XPathError as exc:

@@ -314,3 +314,12 @@ def runs(app: App, source_name: str | None, limit: int, as_json: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+from govarchive.cli_serve import serve  # noqa: E402
+
+cli.add_command(serve)
+
+from govarchive.cli_archive import replay as _replay_group, warc as _warc_group  # noqa: E402
+
+cli.add_command(_warc_group)
+cli.add_command(_replay_group)

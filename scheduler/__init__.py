@@ -1,1 +1,5 @@
-"""scheduler"""
+"""scheduler: deciding when. ``govarchive serve`` runs :func:`scheduler.service.serve`."""
+
+from scheduler.service import Service, serve
+
+__all__ = ["Service", "serve"]

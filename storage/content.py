@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,32 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+# Page furniture that changes on every fetch or every template edit and is never the article:
+# visitor counters (访问量/浏览次数/阅读数/点击数), page-generation stamps (页面生成时间),
+# print/close/font-size controls. The extractor drops most chrome; these survive inside the
+# content block on some CMSs, so the hash ignores them whatever the extractor does.
+_COUNTER = re.compile(
+    r"(?:访问量|访问次数|浏览次数|浏览量|阅读次数|阅读量|阅读数|点击数|点击量|点击率|访问人次|人气)"
+    r"\s*[:：]?\s*\[?\s*\d[\d,，]*\s*\]?\s*次?"
+)
+_GENERATED = re.compile(
+    r"(?:页面生成时间|生成时间|页面生成于|本页生成时间)\s*[:：]?\s*"
+    r"[\d\-/年月日:： .T]*(?:\s*秒|\s*ms|\s*毫秒)?"
+)
+_CONTROLS = re.compile(
+    r"[【\[]\s*(?:打印本页|打印|关闭窗口|关闭|收藏|返回顶部|字体|字号)\s*[】\]]"
+    r"|字号\s*[:：]\s*[大中小]\s*[大中小]\s*[大中小]"
+    r"|(?:分享到|扫一扫在手机打开当前页)"
+)
+
+
+def strip_chrome(text: str) -> str:
+    """``text`` without counters, generation stamps and page controls."""
+    for pattern in (_COUNTER, _GENERATED, _CONTROLS):
+        text = pattern.sub(" ", text)
+    return text
+
+
 def _normalise(field: str, value: Any) -> Any:
     if value is None:
         return None
@@ -37,7 +64,10 @@ def _normalise(field: str, value: Any) -> Any:
         ]
     if isinstance(value, datetime):
         value = value.isoformat()
-    text = collapse_whitespace(str(value))
+    text = str(value)
+    if field in ("body_text", "title"):
+        text = strip_chrome(text)
+    text = collapse_whitespace(text)
     if field == "body_text":
         return text
     # An empty title (or origin, ...) and a missing one are the same content.
@@ -95,3 +125,11 @@ def attachments_list(value: Any) -> list[dict[str, str]]:
         else:
             items.append({"url": item.url, "name": item.name})
     return items
+
+
+def body_shrank(old_body: str | None, new_body: str | None) -> bool:
+    """Whether the new body lost more than half of the old one (or all of it): what a failed
+    extraction or a half-served page looks like, so it needs a second fetch to agree."""
+    old = len(collapse_whitespace(strip_chrome(old_body or "")))
+    new = len(collapse_whitespace(strip_chrome(new_body or "")))
+    return old > 0 and new * 2 < old

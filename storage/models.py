@@ -17,6 +17,10 @@ from sqlalchemy.types import TypeDecorator
 RUN_STATUSES = ("running", "ok", "empty", "failed", "timeout", "blocked")
 ARTICLE_STATUSES = ("live", "removed")
 RECORD_TYPES = ("response", "revisit")
+# Timestamped lifecycle events of an article (storage.tracking): a fetch found it gone, it was
+# confirmed removed, it came back, it dropped out of (or returned to) its section's list
+# pages, a fetch hit an anti-bot wall.
+EVENT_KINDS = ("gone", "removed", "restored", "delisted", "relisted", "blocked")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -162,7 +166,14 @@ class Article(Base):
     doc_number: Mapped[str | None] = mapped_column(sa.Text)
     body_text: Mapped[str] = mapped_column(sa.Text, default="")
     attachments: Mapped[list[Any]] = mapped_column(default=list)
-    content_hash: Mapped[str] = mapped_column(sa.String(80))
+    content_hash: Mapped[str] = mapped_column(sa.String(80), index=True)
+    # The body-shrink guard: content whose body lost more than half waits here until a second
+    # fetch agrees (storage.tracking).
+    pending_hash: Mapped[str | None] = mapped_column(sa.String(80))
+    pending_capture_id: Mapped[int | None] = mapped_column(sa.ForeignKey("captures.id"))
+    # The section (start URL) whose list pages showed it, and when it dropped out of them.
+    section_url: Mapped[str | None] = mapped_column(sa.Text)
+    delisted_at: Mapped[datetime | None]
 
 
 class ArticleUrl(Base):
@@ -205,3 +216,54 @@ class ArticleVersion(Base):
     attachments: Mapped[list[Any]] = mapped_column(default=list)
     # Extractor output with no column of its own (images, encoding, truncated, ...).
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A->B->A: version 3 has version 1's content and undoes version 2 (revert_of = 2).
+    revert_of: Mapped[int | None]
+
+
+class ArticleEvent(Base):
+    """A timestamped status event (``EVENT_KINDS``), with the capture that shows it."""
+
+    __tablename__ = "article_events"
+    __table_args__ = (_enum_check("kind", EVENT_KINDS), sa.Index(None, "article_id", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    at: Mapped[datetime]
+    capture_id: Mapped[int | None] = mapped_column(sa.ForeignKey("captures.id"))
+    url: Mapped[str | None] = mapped_column(sa.Text)
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class UrlAlias(Base):
+    """A spelling of a URL that was fetched, and the canonical URL it stands for."""
+
+    __tablename__ = "url_aliases"
+
+    url: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    canonical: Mapped[str] = mapped_column(sa.Text, index=True)
+
+
+class DedupBand(Base):
+    """One LSH band key of an article's MinHash signature (storage.dedup)."""
+
+    __tablename__ = "dedup_bands"
+
+    band_key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ArticleDuplicate(Base):
+    """Two near-identical articles (mirrors); stored once, ``article_id < duplicate_id``."""
+
+    __tablename__ = "article_duplicates"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    duplicate_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    similarity: Mapped[float]

@@ -217,6 +217,8 @@ class Store:
         with self._read() as conn:
             return service_runs.service_metrics(conn)
 
+    jobs_table = service_runs.JOBS_TABLE  # APScheduler's job store table (migration 0002)
+
     def jobstore_engine(self) -> sa.Engine:
         """The engine APScheduler's job store uses for its table (``storage.runs.JOBS_TABLE``).
         Its write transactions start with their write, so SQLite's plain BEGIN is enough; and

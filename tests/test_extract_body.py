@@ -14,12 +14,16 @@ ARTICLE = (
 
 
 def build(content: str, around: str = "") -> bytes:
-    return (f"<html><head><meta charset='utf-8'><title>常务会议_某市人民政府</title></head><body>"
-            f"<ul class='nav'>{NAV}</ul><h1>市政府召开常务会议</h1>{around}"
-            f"<div class='article'>{content}</div>"
-            "<div class='links'>相关链接：" + "".join(f"<a href='/a/{i}.html'>相关新闻标题{i}</a>" for i in range(8)) + "</div>"
-            "<div class='footer'>主办单位：某市人民政府办公室　网站标识码：3300000001　ICP备案：浙ICP备12345678号</div>"
-            "</body></html>").encode("utf-8")
+    return (
+        f"<html><head><meta charset='utf-8'><title>常务会议_某市人民政府</title></head><body>"
+        f"<ul class='nav'>{NAV}</ul><h1>市政府召开常务会议</h1>{around}"
+        f"<div class='article'>{content}</div>"
+        "<div class='links'>相关链接："
+        + "".join(f"<a href='/a/{i}.html'>相关新闻标题{i}</a>" for i in range(8))
+        + "</div>"
+        "<div class='footer'>主办单位：某市人民政府办公室　网站标识码：3300000001　ICP备案：浙ICP备12345678号</div>"
+        "</body></html>"
+    ).encode("utf-8")
 
 
 def test_body_is_the_article_block_with_paragraph_breaks():
@@ -33,39 +37,70 @@ def test_body_is_the_article_block_with_paragraph_breaks():
 
 
 def test_chrome_inside_the_article_block_is_removed():
-    chrome = ("<div>【字体：<a>大</a> <a>中</a> <a>小</a>】 <a href='javascript:print()'>打印本页</a> 关闭窗口</div>"
-              "<div class='share'>分享到：<a>微信</a> <a>微博</a></div>")
+    chrome = (
+        "<div>【字体：<a>大</a> <a>中</a> <a>小</a>】 <a href='javascript:print()'>打印本页</a> 关闭窗口</div>"
+        "<div class='share'>分享到：<a>微信</a> <a>微博</a></div>"
+    )
     tail = "<p>（责任编辑：王芳）</p><div>扫一扫在手机打开当前页</div>"
     art = extract_article(build(chrome + ARTICLE + tail), URL)
-    for word in ("打印本页", "字体", "分享到", "责任编辑", "扫一扫", "网站标识码", "主办单位", "相关链接"):
+    for word in (
+        "打印本页",
+        "字体",
+        "分享到",
+        "责任编辑",
+        "扫一扫",
+        "网站标识码",
+        "主办单位",
+        "相关链接",
+    ):
         assert word not in art.body_text, word
     assert art.author == "王芳"
     assert art.body_text.startswith("5月6日")
 
 
 def test_br_separated_text_keeps_lines():
-    content = ("　　第一段：市政府召开常务会议，研究部署重点工作，会议由市长主持。<br><br>"
-               "　　第二段：会议强调，要坚持稳中求进，落实落细各项政策措施，全力稳企业保就业。<br>"
-               "　　第三段：会议还研究了其他事项，并对下一步工作作出具体安排。")
+    content = (
+        "　　第一段：市政府召开常务会议，研究部署重点工作，会议由市长主持。<br><br>"
+        "　　第二段：会议强调，要坚持稳中求进，落实落细各项政策措施，全力稳企业保就业。<br>"
+        "　　第三段：会议还研究了其他事项，并对下一步工作作出具体安排。"
+    )
     art = extract_article(build(content), URL)
     assert [line[:3] for line in art.body_text.split("\n")] == ["第一段", "第二段", "第三段"]
 
 
 def test_images_and_links_become_absolute():
-    content = ARTICLE + "<p><img src='../../images/hy.jpg'><img data-src='/lazy/b.png'></p><p><a href='fj.pdf'>附件：会议纪要.pdf</a></p>"
+    content = (
+        ARTICLE
+        + "<p><img src='../../images/hy.jpg'><img data-src='/lazy/b.png'></p><p><a href='fj.pdf'>附件：会议纪要.pdf</a></p>"
+    )
     art = extract_article(build(content), URL)
-    assert art.images == ["http://www.example.gov.cn/art/2020/images/hy.jpg", "http://www.example.gov.cn/lazy/b.png"]
+    assert art.images == [
+        "http://www.example.gov.cn/art/2020/images/hy.jpg",
+        "http://www.example.gov.cn/lazy/b.png",
+    ]
     assert [(a.url, a.name) for a in art.attachments] == [
-        ("http://www.example.gov.cn/art/2020/5/6/fj.pdf", "附件：会议纪要.pdf")]
+        ("http://www.example.gov.cn/art/2020/5/6/fj.pdf", "附件：会议纪要.pdf")
+    ]
     assert 'href="http://www.example.gov.cn/art/2020/5/6/fj.pdf"' in art.body_html
 
 
 def test_attachment_extensions():
-    links = "".join(f"<p><a href='/files/f.{ext}'>文件{ext}</a></p>" for ext in
-                    ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "html", "jpg"))
+    links = "".join(
+        f"<p><a href='/files/f.{ext}'>文件{ext}</a></p>"
+        for ext in ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "html", "jpg")
+    )
     art = extract_article(build(ARTICLE + links), URL)
     assert [a.url.rsplit(".", 1)[1] for a in art.attachments] == [
-        "pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar"]
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "wps",
+        "ofd",
+        "zip",
+        "rar",
+    ]
 
 
 def test_page_without_text_gives_an_empty_article():

@@ -13,6 +13,8 @@ import pytest
 
 from crawler.extract import extract_article
 
+pytestmark = pytest.mark.corpus
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GOV = CORPUS / "gov-pages"
 CWCED = CORPUS / "cwced"

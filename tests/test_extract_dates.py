@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,17 +11,20 @@ from crawler.extract.dates import parse_date
 SH = "Asia/Shanghai"
 
 
-@pytest.mark.parametrize("text, expected, precision", [
-    ("2011-04-02 08:30", (2011, 4, 2, 8, 30, 0), "minute"),
-    ("发布时间：2011年04月02日", (2011, 4, 2, 0, 0, 0), "day"),
-    ("2011/4/2", (2011, 4, 2, 0, 0, 0), "day"),
-    ("2007-08-20-23:59:59", (2007, 8, 20, 23, 59, 59), "second"),
-    ("發佈時間：中華民國107年3月13日", (2018, 3, 13, 0, 0, 0), "day"),
-    ("107年3月13日", (2018, 3, 13, 0, 0, 0), "day"),
-    ("民國99年12月1日 14:05", (2010, 12, 1, 14, 5, 0), "minute"),
-    ("2011年4月2日 8时30分", (2011, 4, 2, 8, 30, 0), "minute"),
-    ("9/17/2004 5:54:13 PM", (2004, 9, 17, 17, 54, 13), "second"),
-])
+@pytest.mark.parametrize(
+    "text, expected, precision",
+    [
+        ("2011-04-02 08:30", (2011, 4, 2, 8, 30, 0), "minute"),
+        ("发布时间：2011年04月02日", (2011, 4, 2, 0, 0, 0), "day"),
+        ("2011/4/2", (2011, 4, 2, 0, 0, 0), "day"),
+        ("2007-08-20-23:59:59", (2007, 8, 20, 23, 59, 59), "second"),
+        ("發佈時間：中華民國107年3月13日", (2018, 3, 13, 0, 0, 0), "day"),
+        ("107年3月13日", (2018, 3, 13, 0, 0, 0), "day"),
+        ("民國99年12月1日 14:05", (2010, 12, 1, 14, 5, 0), "minute"),
+        ("2011年4月2日 8时30分", (2011, 4, 2, 8, 30, 0), "minute"),
+        ("9/17/2004 5:54:13 PM", (2004, 9, 17, 17, 54, 13), "second"),
+    ],
+)
 def test_formats(text, expected, precision):
     value, prec = parse_date(text, SH)
     assert value.timetuple()[:6] == expected
@@ -29,7 +32,9 @@ def test_formats(text, expected, precision):
     assert value.utcoffset() == timedelta(hours=8)
 
 
-@pytest.mark.parametrize("text", ["2011-04", "2011年4月", "2011-13-02", "2011-02-30", "1850-01-02", "页码 20110402"])
+@pytest.mark.parametrize(
+    "text", ["2011-04", "2011年4月", "2011-13-02", "2011-02-30", "1850-01-02", "页码 20110402"]
+)
 def test_no_day_no_date(text):
     assert parse_date(text, SH) is None
 
@@ -38,7 +43,7 @@ def test_explicit_offset_is_kept():
     value, prec = parse_date("2019-09-18T06:23:00+09:00", SH)
     assert value.utcoffset() == timedelta(hours=9) and prec == "second"
     value, _ = parse_date("2019-09-18T06:23:00Z", SH)
-    assert value.tzinfo == timezone.utc
+    assert value.tzinfo == UTC
 
 
 def test_nonsense_clock_keeps_the_day():

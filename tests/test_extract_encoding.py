@@ -10,7 +10,11 @@ PARAGRAPH = "<p>国务院办公厅关于进一步做好政务公开工作的通�
 
 
 def page(charset_meta: str = "", body: str = PARAGRAPH) -> str:
-    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset_meta}">' if charset_meta else ""
+    meta = (
+        f'<meta http-equiv="Content-Type" content="text/html; charset={charset_meta}">'
+        if charset_meta
+        else ""
+    )
     return f"<html><head>{meta}<title>通知</title></head><body>{body}</body></html>"
 
 
@@ -66,27 +70,33 @@ def test_bom_wins():
     assert codec == "utf-8" and not text.startswith("\ufeff")
 
 
-@pytest.mark.parametrize("raw, content_type", [
-    (b"%PDF-1.7\n1 0 obj <<>> endobj", None),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None),
-    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "text/html"),
-    (b'{"code": 0, "data": [{"title": "<b>x</b>"}]}', None),
-    (b"[1, 2, 3]", "application/octet-stream"),
-    (b"", None),
-    (b"   \n  ", "text/html"),
-    (page().encode("utf-8"), "application/pdf"),
-    (page().encode("utf-8"), "image/png"),
-    (page().encode("utf-8"), "application/json"),
-    (b"PK\x03\x04\x14\x00\x06\x00", None),
-])
+@pytest.mark.parametrize(
+    "raw, content_type",
+    [
+        (b"%PDF-1.7\n1 0 obj <<>> endobj", None),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "text/html"),
+        (b'{"code": 0, "data": [{"title": "<b>x</b>"}]}', None),
+        (b"[1, 2, 3]", "application/octet-stream"),
+        (b"", None),
+        (b"   \n  ", "text/html"),
+        (page().encode("utf-8"), "application/pdf"),
+        (page().encode("utf-8"), "image/png"),
+        (page().encode("utf-8"), "application/json"),
+        (b"PK\x03\x04\x14\x00\x06\x00", None),
+    ],
+)
 def test_not_html(raw, content_type):
     with pytest.raises(NotHTMLError):
         extract_article(raw, "https://www.example.gov.cn/x", content_type=content_type)
 
 
 def test_octet_stream_html_is_still_read():
-    art = extract_article(page().encode("utf-8"), "https://www.example.gov.cn/x",
-                          content_type="application/octet-stream")
+    art = extract_article(
+        page().encode("utf-8"),
+        "https://www.example.gov.cn/x",
+        content_type="application/octet-stream",
+    )
     assert "政务公开" in art.body_text
 
 

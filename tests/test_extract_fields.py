@@ -60,9 +60,14 @@ def test_trs_ministry_page_gbk_metas_doc_number_and_attachments():
     assert art.published_at == datetime(2011, 4, 2, 10, 15, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert art.doc_number == "国发〔2011〕12号"
     assert art.attachments == [
-        Attachment("https://www.example.gov.cn/xinwen/2011-04/02/P020110402512345678901.pdf",
-                   "1. 融资平台公司债务清理情况表.pdf"),
-        Attachment("https://www.example.gov.cn/xinwen/2011-04/02/P020110402512345678902.doc", "2. 债务分类处理意见"),
+        Attachment(
+            "https://www.example.gov.cn/xinwen/2011-04/02/P020110402512345678901.pdf",
+            "1. 融资平台公司债务清理情况表.pdf",
+        ),
+        Attachment(
+            "https://www.example.gov.cn/xinwen/2011-04/02/P020110402512345678902.doc",
+            "2. 债务分类处理意见",
+        ),
     ]
 
 
@@ -99,8 +104,13 @@ def test_timezone_argument_applies_to_naive_page_dates():
 
 
 def test_site_rules_override_the_automatic_fields():
-    rules = {"title": "span.font:contains('来源')", "body": "//div[@id='UCAP-CONTENT']/p[1]",
-             "published": "(//li[contains(., '2011-03-30')])[1]", "origin": "h1", "author": None}
+    rules = {
+        "title": "span.font:contains('来源')",
+        "body": "//div[@id='UCAP-CONTENT']/p[1]",
+        "published": "(//li[contains(., '2011-03-30')])[1]",
+        "origin": "h1",
+        "author": None,
+    }
     art = extract("govcn-article-utf8.html", rules=rules)
     assert art.title == "来源：北京日报"
     assert art.published_at is not None and art.published_at.day == 30

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crawler.extract import Article, NotHTMLError, extract_article
 
@@ -12,11 +13,56 @@ PAGES = sorted((Path(__file__).resolve().parent / "fixtures" / "pages").glob("*.
 SEEDS = [p.read_bytes() for p in PAGES]
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-TAGS = ["html", "head", "body", "div", "p", "span", "a", "h1", "td", "tr", "table", "br", "meta", "title",
-        "script", "style", "img", "/html", "/body", "/div", "!--", "?xml", "!DOCTYPE html"]
-WORDS = ["来源：", "发布时间：", "2011-04-02 08:30", "中華民國107年3月13日", "当前位置：", ">", "责任编辑：",
-         "（周暹）", "发文字号：", "国发〔2011〕12号", "页面生成时间", "打印本页", "，", "。", "附件.pdf",
-         "charset=gb2312", "charset=big5", "href='x.doc'", "display:none", "\x00", "\ufffd", "&#0;", "&nbsp;"]
+TAGS = [
+    "html",
+    "head",
+    "body",
+    "div",
+    "p",
+    "span",
+    "a",
+    "h1",
+    "td",
+    "tr",
+    "table",
+    "br",
+    "meta",
+    "title",
+    "script",
+    "style",
+    "img",
+    "/html",
+    "/body",
+    "/div",
+    "!--",
+    "?xml",
+    "!DOCTYPE html",
+]
+WORDS = [
+    "来源：",
+    "发布时间：",
+    "2011-04-02 08:30",
+    "中華民國107年3月13日",
+    "当前位置：",
+    ">",
+    "责任编辑：",
+    "（周暹）",
+    "发文字号：",
+    "国发〔2011〕12号",
+    "页面生成时间",
+    "打印本页",
+    "，",
+    "。",
+    "附件.pdf",
+    "charset=gb2312",
+    "charset=big5",
+    "href='x.doc'",
+    "display:none",
+    "\x00",
+    "\ufffd",
+    "&#0;",
+    "&nbsp;",
+]
 
 
 def check(body: bytes, content_type: str | None = None) -> None:
@@ -31,15 +77,26 @@ def check(body: bytes, content_type: str | None = None) -> None:
 
 
 @FUZZ
-@given(st.binary(max_size=4000), st.sampled_from([None, "text/html", "text/html; charset=gbk", "text/plain"]))
+@given(
+    st.binary(max_size=4000),
+    st.sampled_from([None, "text/html", "text/html; charset=gbk", "text/plain"]),
+)
 def test_random_bytes(body, content_type):
     check(body, content_type)
 
 
 @FUZZ
-@given(st.lists(st.one_of(st.sampled_from(TAGS).map(lambda t: f"<{t}>"), st.sampled_from(WORDS), st.text(max_size=20)),
-                max_size=80),
-       st.sampled_from(["utf-8", "gb18030", "cp950", "utf-16"]))
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(TAGS).map(lambda t: f"<{t}>"),
+            st.sampled_from(WORDS),
+            st.text(max_size=20),
+        ),
+        max_size=80,
+    ),
+    st.sampled_from(["utf-8", "gb18030", "cp950", "utf-16"]),
+)
 def test_random_markup(parts, codec):
     check("".join(parts).encode(codec, errors="replace"))
 
@@ -54,9 +111,9 @@ def mutated(draw):
         if action == "insert":
             data[where:where] = chunk
         elif action == "delete":
-            del data[where:where + len(chunk)]
+            del data[where : where + len(chunk)]
         elif action == "replace":
-            data[where:where + len(chunk)] = chunk
+            data[where : where + len(chunk)] = chunk
         else:
             del data[where:]
     return bytes(data)

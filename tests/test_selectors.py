@@ -8,8 +8,10 @@ import pytest
 
 from crawler.selectors import RuleError, compile_rule
 
-HTML = ("<html><body><ul class='list'><li><a href='/a/1.html'>第一篇</a></li><li><a href='/a/2.html'>第二篇</a></li></ul>"
-        "<div class='page'><a href='index_1.html'>下一页</a><a href='index_9.html'>尾页</a></div></body></html>")
+HTML = (
+    "<html><body><ul class='list'><li><a href='/a/1.html'>第一篇</a></li><li><a href='/a/2.html'>第二篇</a></li></ul>"
+    "<div class='page'><a href='index_1.html'>下一页</a><a href='index_9.html'>尾页</a></div></body></html>"
+)
 
 
 def test_css_with_contains_on_lxml_and_parsel():
@@ -26,7 +28,9 @@ def test_css_pseudo_elements_give_strings():
     assert rule.select(parsel.Selector(text=HTML)).getall() == ["/a/1.html", "/a/2.html"]
 
 
-@pytest.mark.parametrize("text", ["//ul[@class='list']//a", "(//a)[1]", "//a[re:test(@href, '\\d+\\.html$')]"])
+@pytest.mark.parametrize(
+    "text", ["//ul[@class='list']//a", "(//a)[1]", "//a[re:test(@href, '\\d+\\.html$')]"]
+)
 def test_xpath(text):
     rule = compile_rule(text)
     assert rule.kind == "xpath" and rule.expr == text
@@ -38,17 +42,20 @@ def test_xpath_value_results():
     assert compile_rule("(count(//a))").select(lxml.html.fromstring(HTML)) == [4.0]
 
 
-@pytest.mark.parametrize("text, hint", [
-    ("", "empty rule"),
-    ("   ", "empty rule"),
-    ("div[", "brackets are unbalanced"),
-    ("//div[@id='zoom'", "brackets are unbalanced"),
-    ("//div[@id='zoom]", "quote is not closed"),
-    ("./div", "must start with / or ("),
-    ("a:contains(下一页", "brackets are unbalanced"),
-    ("div >> p", "CSS selector"),
-    ("//div[@@id]", "XPath syntax"),
-])
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        ("", "empty rule"),
+        ("   ", "empty rule"),
+        ("div[", "brackets are unbalanced"),
+        ("//div[@id='zoom'", "brackets are unbalanced"),
+        ("//div[@id='zoom]", "quote is not closed"),
+        ("./div", "must start with / or ("),
+        ("a:contains(下一页", "brackets are unbalanced"),
+        ("div >> p", "CSS selector"),
+        ("//div[@@id]", "XPath syntax"),
+    ],
+)
 def test_bad_rules_raise_with_a_hint(text, hint):
     with pytest.raises(RuleError) as info:
         compile_rule(text)

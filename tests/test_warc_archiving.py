@@ -314,6 +314,7 @@ def test_full_disk_stops_the_crawl_and_leaves_a_valid_file(site, tmp_path):
         r.rec_headers.get_header("WARC-Record-ID") for r, _ in records if r.rec_type == "response"
     ]
     assert len(records) == 1 + 2 * len(kept)  # whole exchanges only
-    # What was captured before the failed flush is there; nothing after it was written.
+    # Every exchange reported as captured is there, in order (warcio hands each record to the
+    # OS as it is written); the one whose write failed was never reported and left no bytes.
     captured_ids = [rid for _, _, rid in result["captured"]]
-    assert 1 <= len(kept) < len(captured_ids) and kept == captured_ids[: len(kept)]
+    assert len(kept) >= 1 and kept == captured_ids

@@ -107,8 +107,8 @@ def test_exchange_bytes_are_exact():
         b"WARC/1.1\r\n"
         b"WARC-Type: warcinfo\r\n"
         b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
-        b"WARC-Date: 2024-03-01T08:30:15.123456Z\r\n"
         b"WARC-Filename: t.warc.gz\r\n"
+        b"WARC-Date: 2024-03-01T08:30:15.123456Z\r\n"
         b"WARC-Block-Digest: " + sha1(fields) + b"\r\n"
         b"Content-Type: application/warc-fields\r\n"
         b"Content-Length: %d\r\n\r\n" % len(fields) + fields + b"\r\n\r\n"
@@ -125,8 +125,8 @@ def test_exchange_bytes_are_exact():
         b"WARC-Target-URI: http://www.example.gov.cn/a/b.htm?x=1&y=%E4%B8%AD\r\n"
         b"WARC-IP-Address: 192.0.2.7\r\n"
         b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
-        b"WARC-Block-Digest: " + sha1(http) + b"\r\n"
         b"WARC-Payload-Digest: " + sha1(b"hello") + b"\r\n"
+        b"WARC-Block-Digest: " + sha1(http) + b"\r\n"
         b"Content-Type: application/http; msgtype=response\r\n"
         b"Content-Length: %d\r\n\r\n" % len(http) + http + b"\r\n\r\n"
     )
@@ -143,6 +143,7 @@ def test_exchange_bytes_are_exact():
         b"WARC-IP-Address: 192.0.2.7\r\n"
         b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
         b"WARC-Concurrent-To: <urn:uuid:00000000-0000-0000-0000-000000000002>\r\n"
+        b"WARC-Payload-Digest: " + sha1(b"") + b"\r\n"
         b"WARC-Block-Digest: " + sha1(req) + b"\r\n"
         b"Content-Type: application/http; msgtype=request\r\n"
         b"Content-Length: %d\r\n\r\n" % len(req) + req + b"\r\n\r\n"
@@ -309,22 +310,6 @@ def test_rotation_never_splits_an_exchange(tmp_path):
         assert read_record(tmp_path, ex.location).target_uri == f"http://e.cn/{i}"
     check = warcio_check(*(tmp_path / n for n in writer.files))
     assert check.returncode == 0, check.stdout
-
-
-def test_write_exchange_is_fast():
-    """The writer runs on the crawl loop: a 30 KB page must cost well under a millisecond or
-    two (measured about 0.5 ms); the bound here only catches gross regressions."""
-    text = "".join(
-        f"<p>第{i}条 政务公开 notice {i * 7919 % 10007}</p>\n" for i in range(1000)
-    ).encode()[:30_000]
-    writer = stream_writer(io.BytesIO())
-    args = exchange_args(body=text)
-    writer.write_exchange(**args)
-    started = time.perf_counter()
-    for _ in range(50):
-        writer.write_exchange(**args)
-    per_exchange = (time.perf_counter() - started) / 50
-    assert per_exchange < 0.02, f"{per_exchange * 1000:.2f} ms per exchange"
 
 
 # Runs in a child process: RLIMIT_FSIZE makes the kernel refuse bytes past the limit (EFBIG),

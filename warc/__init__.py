@@ -1,6 +1,9 @@
 """Writing and reading the WARC/1.1 archive (see docs/architecture.md)."""
 
+from warc.check import ArchiveCheck, Fault, check_files
+from warc.index import index_file, rebuild_indexes
 from warc.reader import ArchivedRecord, RecordReadError, read_record
+from warc.recover import RecoveryReport, recover_open_files
 from warc.writer import (
     Exchange,
     RecordLocation,
@@ -10,7 +13,14 @@ from warc.writer import (
 )
 
 __all__ = [
+    "ArchiveCheck",
     "ArchivedRecord",
+    "Fault",
+    "RecoveryReport",
+    "check_files",
+    "index_file",
+    "rebuild_indexes",
+    "recover_open_files",
     "Exchange",
     "RecordLocation",
     "RecordReadError",

@@ -1,28 +1,20 @@
-"""Byte-level building blocks of WARC/1.1 records.
+"""The HTTP side of WARC records, as bytes: what warcio is handed to write.
 
-Everything here returns ``bytes`` and takes its inputs explicitly (ids, dates), so a record can
-be compared byte for byte in tests. The writer in :mod:`warc.writer` puts these pieces together.
+warcio builds the WARC records (headers, digests, gzip members); these functions decide what
+the archived HTTP start line and headers are, byte for byte, and take their inputs explicitly
+(ids, dates) so tests can compare records exactly.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-WARC_VERSION = b"WARC/1.1"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 FORMAT = "WARC File Format 1.1"
 
-RESPONSE_CONTENT_TYPE = "application/http; msgtype=response"
-REQUEST_CONTENT_TYPE = "application/http; msgtype=request"
-WARCINFO_CONTENT_TYPE = "application/warc-fields"
-
 CRLF = b"\r\n"
-RECORD_END = b"\r\n\r\n"
 
 # Request headers that must never reach an archive (credentials for our own proxy).
 _SECRET_REQUEST_HEADERS = frozenset({"proxy-authorization"})
@@ -39,14 +31,6 @@ def as_utc(when: datetime) -> datetime:
     if when.tzinfo is None:
         return when.replace(tzinfo=UTC)
     return when.astimezone(UTC)
-
-
-def sha1_digest(*parts: bytes) -> str:
-    """``sha1:BASE32`` as WARC-Block-Digest / WARC-Payload-Digest spell it."""
-    h = hashlib.sha1()
-    for part in parts:
-        h.update(part)
-    return "sha1:" + base64.b32encode(h.digest()).decode("ascii")
 
 
 def _clean(text: str) -> str:
@@ -112,35 +96,3 @@ def request_line_and_headers(
             host = f"{host}:{parts.port}"
         kept.insert(0, ("Host", host))
     return f"{method.upper()} {target} {protocol}", kept
-
-
-def warc_header_block(fields: Iterable[tuple[str, str]], content_length: int) -> bytes:
-    """``WARC/1.1`` line, the named fields, Content-Length, blank line (UTF-8)."""
-    lines = [WARC_VERSION]
-    lines.extend(f"{name}: {_clean(value)}".encode() for name, value in fields)
-    lines.append(b"Content-Length: %d" % content_length)
-    lines.append(b"")
-    lines.append(b"")
-    return CRLF.join(lines)
-
-
-def gzip_member(*parts: bytes, level: int = 6) -> bytes:
-    """One complete gzip member holding ``parts`` one after another.
-
-    zlib's own gzip header (``wbits=31``) has no file name and a zero mtime, so the same
-    record always compresses to the same bytes with a given zlib.
-    """
-    comp = zlib.compressobj(level, zlib.DEFLATED, 31)
-    out = [comp.compress(part) for part in parts]
-    out.append(comp.flush())
-    return b"".join(out)
-
-
-def warcinfo_fields(*, software: str, operator: str | None, hostname: str) -> bytes:
-    """The ``application/warc-fields`` body of a warcinfo record."""
-    fields = [("software", software), ("format", FORMAT)]
-    if operator:
-        fields.append(("operator", operator))
-    fields.append(("hostname", hostname))
-    fields.append(("conformsTo", CONFORMS_TO))
-    return b"".join(f"{n}: {_clean(v)}\r\n".encode() for n, v in fields)

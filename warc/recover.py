@@ -132,7 +132,11 @@ def recover_open_files(archive_dir: Path | str, *, index: bool = True) -> list[R
             # Another crawl (the scheduler runs them as child processes) is writing it.
             log.debug("not recovering %s: process %d is still writing it", path.name, pid)
             continue
-        reports.append(recover_file(path, index=index))
+        try:
+            reports.append(recover_file(path, index=index))
+        except FileNotFoundError:
+            # Another crawl starting at the same moment recovered it first.
+            log.debug("%s was recovered by another process", path.name)
     return reports
 
 
@@ -143,9 +147,9 @@ def _writer_pid(name: str) -> int | None:
 
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
-        # Recovery runs before this process writes anything, so a file named with our pid is
-        # a left-over of an earlier process that had the same pid.
-        return False
+        # Several crawlers share a process (one per source): a file with our pid may be a
+        # sibling's. A left-over of an earlier process that had our pid waits for the next run.
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -7,6 +7,7 @@ failed write never leaves half a record behind.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import uuid
@@ -16,6 +17,9 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, Self
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from warc import records
 
@@ -60,8 +64,26 @@ def default_software() -> str:
     return f"govarchive/{version}"
 
 
+class _ReceivedHttpHeaders(StatusAndHeaders):
+    """HTTP headers written exactly as the bytes we give, not re-encoded.
+
+    warcio rebuilds the header block when it writes a record, percent-encoding any value
+    that is not ASCII; a government server's raw GBK file name in Content-Disposition would
+    then be archived as something it never sent.
+    """
+
+    def __init__(self, statusline: str, headers: list[tuple[str, str]], protocol: str,
+                 raw: bytes, is_request: bool = False) -> None:
+        super().__init__(statusline, headers, protocol=protocol, is_http_request=is_request)
+        self.headers_buff = raw
+
+    def compute_headers_buffer(self, header_filter=None) -> None:
+        pass  # keep the bytes as received
+
+
 class WarcStreamWriter:
-    """Writes a warcinfo record, then exchanges, into one binary stream.
+    """Writes a warcinfo record, then exchanges, into one binary stream (warcio's WARCWriter,
+    one gzip member per record).
 
     Offsets in the returned locations count from the stream's position when the writer was
     made (0 for a stream that cannot tell), and carry ``file_name``.
@@ -77,7 +99,6 @@ class WarcStreamWriter:
         hostname: str | None = None,
         clock: Clock = utc_now,
         record_id_factory: RecordIdFactory = new_record_id,
-        compress_level: int = 6,
     ) -> None:
         self.stream = stream
         self.file_name = file_name
@@ -86,37 +107,34 @@ class WarcStreamWriter:
         self.hostname = hostname if hostname is not None else socket.gethostname()
         self.clock = clock
         self.record_id_factory = record_id_factory
-        self.compress_level = compress_level
+        self._warc = WARCWriter(stream, gzip=True, warc_version="1.1")
         try:
             self.offset = stream.tell()
         except (AttributeError, OSError):
             self.offset = 0
         self.warcinfo_id: str | None = None
 
-    def _write(self, member: bytes) -> RecordLocation:
-        location = RecordLocation(self.file_name, self.offset, len(member))
-        self.stream.write(member)
-        self.offset += len(member)
+    def _write(self, record) -> RecordLocation:
+        self._warc.write_record(record)
+        try:
+            end = self.stream.tell()
+        except (AttributeError, OSError):
+            raise TypeError("the WARC stream must tell its position") from None
+        location = RecordLocation(self.file_name, self.offset, end - self.offset)
+        self.offset = end
         return location
 
     def write_warcinfo(self) -> RecordLocation:
         record_id = self.record_id_factory()
-        body = records.warcinfo_fields(
-            software=self.software, operator=self.operator, hostname=self.hostname
-        )
-        fields = [
-            ("WARC-Type", "warcinfo"),
-            ("WARC-Record-ID", record_id),
-            ("WARC-Date", records.warc_date(self.clock())),
-        ]
-        if self.file_name:
-            fields.append(("WARC-Filename", self.file_name))
-        fields.append(("WARC-Block-Digest", records.sha1_digest(body)))
-        fields.append(("Content-Type", records.WARCINFO_CONTENT_TYPE))
-        head = records.warc_header_block(fields, len(body))
-        location = self._write(
-            records.gzip_member(head, body, records.RECORD_END, level=self.compress_level)
-        )
+        info = {"software": self.software, "format": records.FORMAT}
+        if self.operator:
+            info["operator"] = self.operator
+        info["hostname"] = self.hostname
+        info["conformsTo"] = records.CONFORMS_TO
+        record = self._warc.create_warcinfo_record(self.file_name or None, info)
+        record.rec_headers.replace_header("WARC-Record-ID", record_id)
+        record.rec_headers.replace_header("WARC-Date", records.warc_date(self.clock()))
+        location = self._write(record)
         self.warcinfo_id = record_id
         return location
 
@@ -144,63 +162,47 @@ class WarcStreamWriter:
         if self.warcinfo_id is None:
             self.write_warcinfo()
         when = records.as_utc(fetched_at if fetched_at is not None else self.clock())
-        date = records.warc_date(when)
         response_id = self.record_id_factory()
-        request_id = self.record_id_factory()
-        common = [("WARC-Date", date), ("WARC-Target-URI", url)]
+        common = {"WARC-Date": records.warc_date(when), "WARC-Target-URI": url}
         if ip_address:
-            common.append(("WARC-IP-Address", ip_address))
-        common.append(("WARC-Warcinfo-ID", self.warcinfo_id))
+            common["WARC-IP-Address"] = ip_address
+        common["WARC-Warcinfo-ID"] = self.warcinfo_id
 
         # The RFC's status-line keeps the space before an empty reason phrase.
-        http_head = records.http_header_block(
-            f"{protocol} {status} {reason}", records.response_headers_for_archive(response_headers)
+        kept = records.response_headers_for_archive(response_headers)
+        statusline = f"{status} {reason}"
+        http = _ReceivedHttpHeaders(
+            statusline, kept, protocol,
+            records.http_header_block(f"{protocol} {statusline}", kept),
         )
-        payload_digest = records.sha1_digest(body)
-        head = records.warc_header_block(
-            [
-                ("WARC-Type", "response"),
-                ("WARC-Record-ID", response_id),
-                *common,
-                ("WARC-Block-Digest", records.sha1_digest(http_head, body)),
-                ("WARC-Payload-Digest", payload_digest),
-                *([("WARC-Truncated", truncated)] if truncated else []),
-                ("Content-Type", records.RESPONSE_CONTENT_TYPE),
-            ],
-            len(http_head) + len(body),
-        )
-        response_member = records.gzip_member(
-            head, http_head, body, records.RECORD_END, level=self.compress_level
+        response = self._warc.create_warc_record(
+            url, "response", payload=io.BytesIO(body), length=len(body),
+            warc_headers_dict={"WARC-Type": "response", "WARC-Record-ID": response_id, **common,
+                               **({"WARC-Truncated": truncated} if truncated else {})},
+            http_headers=http,
         )
 
-        start_line, headers = records.request_line_and_headers(
-            url, method, protocol, request_headers
-        )
-        req_head = records.http_header_block(start_line, headers)
-        head = records.warc_header_block(
-            [
-                ("WARC-Type", "request"),
-                ("WARC-Record-ID", request_id),
-                *common,
-                ("WARC-Concurrent-To", response_id),
-                ("WARC-Block-Digest", records.sha1_digest(req_head, request_body)),
-                ("Content-Type", records.REQUEST_CONTENT_TYPE),
-            ],
-            len(req_head) + len(request_body),
-        )
-        request_member = records.gzip_member(
-            head, req_head, request_body, records.RECORD_END, level=self.compress_level
+        start_line, headers = records.request_line_and_headers(url, method, protocol, request_headers)
+        request = self._warc.create_warc_record(
+            url, "request", payload=io.BytesIO(request_body), length=len(request_body),
+            warc_headers_dict={"WARC-Type": "request", "WARC-Record-ID": self.record_id_factory(),
+                               **common,
+                               "WARC-Concurrent-To": response_id},
+            http_headers=_ReceivedHttpHeaders(
+                start_line.split(" ", 1)[1], headers, method.upper(),
+                records.http_header_block(start_line, headers), is_request=True,
+            ),
         )
 
-        response_location = self._write(response_member)
-        request_location = self._write(request_member)
+        response_location = self._write(response)
+        request_location = self._write(request)
         return Exchange(
             record_id=response_id,
             location=response_location,
             request_location=request_location,
-            payload_digest=payload_digest,
+            payload_digest=response.rec_headers.get_header("WARC-Payload-Digest"),
             fetched_at=when,
-            bytes_written=len(response_member) + len(request_member),
+            bytes_written=response_location.length + request_location.length,
         )
 
 

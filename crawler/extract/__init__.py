@@ -10,4 +10,4 @@ from .encoding import MAX_BYTES, decode_html
 from .extractor import extract_article
 from .model import Article, Attachment, NotHTMLError
 
-__all__ = ["Article", "Attachment", "NotHTMLError", "extract_article", "decode_html", "MAX_BYTES"]
+__all__ = ["MAX_BYTES", "Article", "Attachment", "NotHTMLError", "decode_html", "extract_article"]

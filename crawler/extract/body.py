@@ -22,18 +22,55 @@ from .page import INLINE, drop_tree, squash, text_of
 _PUNCT = "，。！？；：、“”《》（）,!?;"
 _PUNCT_DEL = str.maketrans("", "", _PUNCT)
 _CANDIDATES = 15
-_LINK_LIST_TAGS = frozenset({"div", "ul", "ol", "table", "tbody", "tr", "td", "dl", "section", "p", "span", "font"})
-BLOCK_BREAK = frozenset({"p", "div", "br", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-                         "section", "article", "blockquote", "pre", "ul", "ol", "dl", "dt", "dd",
-                         "center", "td", "th", "figure", "figcaption", "header", "footer", "form", "hr"})
+_LINK_LIST_TAGS = frozenset(
+    {"div", "ul", "ol", "table", "tbody", "tr", "td", "dl", "section", "p", "span", "font"}
+)
+BLOCK_BREAK = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "center",
+        "td",
+        "th",
+        "figure",
+        "figcaption",
+        "header",
+        "footer",
+        "form",
+        "hr",
+    }
+)
 # Page chrome that must never reach the body (checked on short elements and short lines).
 CHROME = re.compile(
     r"打印本页|打印此页|【\s*打印\s*】|【\s*关闭\s*】|关闭窗口|關閉視窗|字体\s*[:：]?\s*[【\[]?\s*大\s*中\s*小|字號\s*[:：]?\s*大"
     r"|扫一扫在手机|扫一扫|手机扫一扫|在手机打开|分享到|分享至|相关稿件|相关链接|相关新闻|相关文章|相關新聞"
     r"|责任编辑|責任編輯|网站标识码|網站標識碼|主办单位|主辦單位|承办单位|ICP备|版权所有|版權所有|Copyright"
     r"|当前位置|當前位置|您的位置|您现在的位置|收藏本页|加入收藏|返回顶部|上一篇|下一篇|我要纠错|浏览次数|瀏覽次數"
-    r"|【\s*字[体號号]|视力保护色|网站地图|政府网站找错", re.I)
-_INFO_LABEL = re.compile(r"(来源|來源|发布|發佈|發布|作者|编辑|編輯|浏览|瀏覽|点击|閱讀|阅读|时间|時間|日期|字号)\s*[:：]")
+    r"|【\s*字[体號号]|视力保护色|网站地图|政府网站找错",
+    re.IGNORECASE,
+)
+_INFO_LABEL = re.compile(
+    r"(来源|來源|发布|發佈|發布|作者|编辑|編輯|浏览|瀏覽|点击|閱讀|阅读|时间|時間|日期|字号)\s*[:：]"
+)
 _DATE_HINT = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{2,3}年\d{1,2}月")
 
 
@@ -167,8 +204,12 @@ def clean_body(el, *, title: str | None, base_url: str):
         if skip_inside is not None and _is_inside(node, skip_inside):
             continue
         size = sizes.get(node, 0)
-        if (node.tag in _LINK_LIST_TAGS and n_links[node] >= 3 and size < whole / 2
-                and linked[node] > 0.6 * size):
+        if (
+            node.tag in _LINK_LIST_TAGS
+            and n_links[node] >= 3
+            and size < whole / 2
+            and linked[node] > 0.6 * size
+        ):
             # lists of links (related articles, ads, pagers) inside the body block
             doomed.append(node)
             skip_inside = node

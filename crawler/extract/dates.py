@@ -8,22 +8,30 @@ nothing is ever defaulted to the 1st.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_TIME = (r"(?:[\sT_\-]{0,6}(?P<H>\d{1,2})\s*[:：时時点點]\s*(?P<M>\d{1,2})(?!\d)\s*分?"
-         r"(?:\s*[:：]\s*(?P<S>\d{1,2})(?!\d)|\s*(?P<S2>\d{1,2})\s*秒)?)?"
-         r"(?P<tz>\s*(?:Z|[+-]\d{2}:?\d{2})(?![\d:]))?")
+_TIME = (
+    r"(?:[\sT_\-]{0,6}(?P<H>\d{1,2})\s*[:：时時点點]\s*(?P<M>\d{1,2})(?!\d)\s*分?"
+    r"(?:\s*[:：]\s*(?P<S>\d{1,2})(?!\d)|\s*(?P<S2>\d{1,2})\s*秒)?)?"
+    r"(?P<tz>\s*(?:Z|[+-]\d{2}:?\d{2})(?![\d:]))?"
+)
 _GREGORIAN = re.compile(
-    r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME)
+    r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)\s*日?"
+    + _TIME
+)
 # Bare "107年3月13日" is read as an ROC year only in the plausible range (1991..2061).
 _ROC = re.compile(
     r"(?:(?:中華民國|中华民国|民國|民国)\s*(?P<ry>\d{1,3})|(?<![\d./\-])(?P<by>(?:[89]\d|1[0-5]\d)))"
-    r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日" + _TIME)
+    r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日" + _TIME
+)
 # US order, as ASP.NET pages print it: "9/17/2004 5:54:13 AM".
-_US = re.compile(r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])"
-                 r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?")
+_US = re.compile(
+    r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])"
+    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?"
+)
 _HAS_DIGIT_PAIR = re.compile(r"\d{2}")
 
 
@@ -38,7 +46,7 @@ def zone(name: str):
 def _offset(text: str):
     text = text.strip()
     if text == "Z":
-        return dt_timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     return dt_timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
@@ -81,8 +89,15 @@ def _build_us(m: re.Match, tz_name: str) -> tuple[datetime, str] | None:
         hour = 0
     precision = "second" if m["S"] else "minute" if m["H"] else "day"
     try:
-        value = datetime(int(m["y"]), int(m["m"]), int(m["d"]), hour, int(m["M"] or 0), int(m["S"] or 0),
-                         tzinfo=zone(tz_name))
+        value = datetime(
+            int(m["y"]),
+            int(m["m"]),
+            int(m["d"]),
+            hour,
+            int(m["M"] or 0),
+            int(m["S"] or 0),
+            tzinfo=zone(tz_name),
+        )
     except ValueError:
         return None
     if not 1985 <= value.year <= datetime.now().year + 1:
@@ -117,14 +132,36 @@ def parse_date(text: str, tz_name: str = "Asia/Shanghai") -> tuple[datetime, str
     return (found[1], found[2]) if found else None
 
 
-_DATE_METAS = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "datepublished",
-               "publishtime", "pubtime", "publish_date", "published_time", "releasedate", "og:release_date",
-               "dc.date.issued", "dcterms.issued", "dc.date.created", "dc.date", "weibo:article:create_at")
-_PRIMARY_LABEL = re.compile(r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發)\s*(?:时间|時間|日期|于|於)\s*[:：]?")
-_SECONDARY_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]")
+_DATE_METAS = (
+    "pubdate",
+    "publishdate",
+    "firstpublishedtime",
+    "article:published_time",
+    "datepublished",
+    "publishtime",
+    "pubtime",
+    "publish_date",
+    "published_time",
+    "releasedate",
+    "og:release_date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date.created",
+    "dc.date",
+    "weibo:article:create_at",
+)
+_PRIMARY_LABEL = re.compile(
+    r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發)\s*(?:时间|時間|日期|于|於)\s*[:：]?"
+)
+_SECONDARY_LABEL = re.compile(
+    r"(?:^|[\s|丨【\[（(])(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
+)
+_LABEL_KEYS = "时時期于於"
 # Dates the page did not publish: when it was rendered, visited, or what day it is today.
-_NOT_PUBLISHED = re.compile(r"页面生成|頁面生成|生成时间|生成時間|更新于|访问|訪問|当前时间|今天是|今日|登录|登錄"
-                            r"|版权|版權|Copyright|©|ICP|备案|備案|截止|截至|有效期|失效|最后修改")
+_NOT_PUBLISHED = re.compile(
+    r"页面生成|頁面生成|生成时间|生成時間|更新于|访问|訪問|当前时间|今天是|今日|登录|登錄"
+    r"|版权|版權|Copyright|©|ICP|备案|備案|截止|截至|有效期|失效|最后修改"
+)
 
 
 def published_from_metas(metas: dict[str, str], tz_name: str) -> tuple[datetime, str] | None:
@@ -145,16 +182,18 @@ def _excluded(segments, i: int) -> bool:
     return i > 0 and bool(_NOT_PUBLISHED.search(segments[i - 1].text[-12:]))
 
 
-def _labelled(segments, span: range, tz_name: str, label: re.Pattern) -> tuple[datetime, str] | None:
+def _labelled(
+    segments, span: range, tz_name: str, label: re.Pattern
+) -> tuple[datetime, str] | None:
     for i in span:
         text = segments[i].text
-        if _excluded(segments, i):
+        if not any(k in text for k in _LABEL_KEYS) or _excluded(segments, i):
             continue
         m = label.search(text)
         if not m:
             continue
-        found = parse_date(text[m.end():], tz_name)
-        if found is None and not text[m.end():].strip() and i + 1 < len(segments):
+        found = parse_date(text[m.end() :], tz_name)
+        if found is None and not text[m.end() :].strip() and i + 1 < len(segments):
             found = parse_date(segments[i + 1].text[:60], tz_name)
         if found:
             return found
@@ -171,8 +210,9 @@ def _first_unlinked(segments, span: range, tz_name: str) -> tuple[datetime, str]
     return None
 
 
-def published_from_segments(segments, title_index: int | None, tz_name: str,
-                            body_end: int | None = None) -> tuple[datetime, str] | None:
+def published_from_segments(
+    segments, title_index: int | None, tz_name: str, body_end: int | None = None
+) -> tuple[datetime, str] | None:
     """The info line's date: near the headline first (labelled, then any), then labelled anywhere.
 
     The info line sits just above or below the headline; elsewhere a date needs a publishing
@@ -193,4 +233,6 @@ def published_from_segments(segments, title_index: int | None, tz_name: str,
         if found:
             return found
     # Unlabelled dates below the article belong to comments, related links and footers.
-    return _first_unlinked(segments, range(body_end if body_end is not None else len(segments)), tz_name)
+    return _first_unlinked(
+        segments, range(body_end if body_end is not None else len(segments)), tz_name
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from urllib.parse import urljoin, urlsplit, unquote
+from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -18,16 +18,40 @@ from .fields import find_author, find_doc_number, find_origin, find_section, fin
 from .model import Article, Attachment
 from .page import meta_map, parse_document, squash, text_of, text_segments
 
-ATTACHMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar",
-                                   "7z", "et", "ppt", "pptx", "txt", "csv", "ceb", "tif"})
+ATTACHMENT_EXTENSIONS = frozenset(
+    {
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "wps",
+        "ofd",
+        "zip",
+        "rar",
+        "7z",
+        "et",
+        "ppt",
+        "pptx",
+        "txt",
+        "csv",
+        "ceb",
+        "tif",
+    }
+)
 _STRIP_LABEL = re.compile(r"^\s*[^:：]{1,8}[:：]\s*")
 # Our extractor's body is "weak" below this many characters; then readability is asked too.
-_WEAK_BODY = 200
+_WEAK_BODY = 60
 
 
-def extract_article(body: bytes, url: str, *, content_type: str | None = None,
-                    rules: Mapping[str, str | None] | None = None,
-                    timezone: str = "Asia/Shanghai") -> Article:
+def extract_article(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    rules: Mapping[str, str | None] | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> Article:
     """Read an article out of raw response bytes.
 
     Raises NotHTMLError when the bytes are not an HTML page; nothing else for any input bytes.
@@ -67,11 +91,17 @@ def extract_article(body: bytes, url: str, *, content_type: str | None = None,
     if published is None:
         published = published_from_metas(metas, timezone)
     if published is None:
-        published = published_from_segments(segments, _title_index(segments, title_el, title), timezone,
-                                            _end_index(segments, anchor))
+        published = published_from_segments(
+            segments,
+            _title_index(segments, title_el, title),
+            timezone,
+            _end_index(segments, anchor),
+        )
 
     origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(segments, metas)
-    author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(segments, metas, body_text)
+    author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(
+        segments, metas, body_text
+    )
 
     return Article(
         url=url,
@@ -189,7 +219,11 @@ def _attachments(scope, base_url: str) -> list[Attachment]:
             continue
         seen.add(absolute)
         name = squash(text_of(a)) or (a.get("title") or "").strip()
-        found.append(Attachment(url=absolute, name=name or unquote(urlsplit(absolute).path.rsplit("/", 1)[-1])))
+        found.append(
+            Attachment(
+                url=absolute, name=name or unquote(urlsplit(absolute).path.rsplit("/", 1)[-1])
+            )
+        )
     return found
 
 

@@ -9,19 +9,62 @@ from lxml import etree
 
 from .model import NotHTMLError
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # One pass over the text: control characters lxml refuses, and stray </html>/</body>
 # (old CMS templates close the document mid-page and carry on).
 _STRAY_END = re.compile(r"</[hHbB][tTOo][mMdD][lLyY]\s*>")
-_DROP_TAGS = ("script", "style", "noscript", "template", "select", "textarea", "iframe", "object",
-              "embed", "svg", "canvas", "audio", "video", "map", "button")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "select",
+    "textarea",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "audio",
+    "video",
+    "map",
+    "button",
+)
 _HIDDEN = etree.XPath("//*[contains(translate(@style, ' ', ''), 'display:none')]")
 # Plain etree elements: lxml.html's element classes cost a Python lookup per node.
 _TEXT_LEN = etree.XPath("string-length(.)")
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
+_PARSER = etree.HTMLParser(
+    remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False
+)
 
-INLINE = frozenset({"a", "span", "font", "strong", "b", "em", "i", "u", "sub", "sup", "small", "big",
-                    "label", "abbr", "cite", "code", "s", "strike", "ins", "del", "mark", "q", "tt", "var"})
+INLINE = frozenset(
+    {
+        "a",
+        "span",
+        "font",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "sub",
+        "sup",
+        "small",
+        "big",
+        "label",
+        "abbr",
+        "cite",
+        "code",
+        "s",
+        "strike",
+        "ins",
+        "del",
+        "mark",
+        "q",
+        "tt",
+        "var",
+    }
+)
 
 
 def parse_document(text: str) -> etree._Element:
@@ -78,8 +121,8 @@ def squash_cjk(text: str) -> str:
 
 @dataclass(slots=True)
 class Segment:
-    element: etree._Element   # the element whose text this is
-    text: str                        # whitespace-squashed
+    element: etree._Element  # the element whose text this is
+    text: str  # whitespace-squashed
     in_link: bool
 
 

@@ -11,11 +11,14 @@ chunked-header-kept.warc.gz  the mistake the writer avoids: a de-chunked body st
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import io
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+import zlib
 
 from warc import WarcStreamWriter
 from warc import records as r
@@ -59,20 +62,38 @@ def one_exchange() -> bytes:
     return buf.getvalue()
 
 
+def sha1_digest(*parts: bytes) -> str:
+    h = hashlib.sha1()
+    for part in parts:
+        h.update(part)
+    return "sha1:" + base64.b32encode(h.digest()).decode("ascii")
+
+
+def warc_header_block(fields, content_length: int) -> bytes:
+    lines = [b"WARC/1.1", *(f"{n}: {v}".encode() for n, v in fields),
+             b"Content-Length: %d" % content_length, b"", b""]
+    return b"\r\n".join(lines)
+
+
+def gzip_member(*parts: bytes) -> bytes:
+    comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return b"".join([*(comp.compress(p) for p in parts), comp.flush()])
+
+
 def response_record(http_head: bytes, body: bytes, payload_digest: str) -> bytes:
-    head = r.warc_header_block(
+    head = warc_header_block(
         [
             ("WARC-Type", "response"),
             ("WARC-Record-ID", "<urn:uuid:00000000-0000-0000-0000-0000000000ff>"),
             ("WARC-Date", r.warc_date(START)),
             ("WARC-Target-URI", URL),
-            ("WARC-Block-Digest", r.sha1_digest(http_head, body)),
+            ("WARC-Block-Digest", sha1_digest(http_head, body)),
             ("WARC-Payload-Digest", payload_digest),
-            ("Content-Type", r.RESPONSE_CONTENT_TYPE),
+            ("Content-Type", "application/http; msgtype=response"),
         ],
         len(http_head) + len(body),
     )
-    return r.gzip_member(head, http_head, body, r.RECORD_END)
+    return gzip_member(head, http_head, body, b"\r\n\r\n")
 
 
 def main() -> None:
@@ -82,7 +103,7 @@ def main() -> None:
 
     http_head = r.http_header_block("HTTP/1.1 200 OK", [("Content-Type", "text/plain")])
     (HERE / "bad-payload-digest.warc.gz").write_bytes(
-        response_record(http_head, b"the page as served", r.sha1_digest(b"another page"))
+        response_record(http_head, b"the page as served", sha1_digest(b"another page"))
     )
 
     # A de-chunked body that happens to look like chunk framing ("4\r\n...").
@@ -91,7 +112,7 @@ def main() -> None:
         "HTTP/1.1 200 OK", [("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")]
     )
     (HERE / "chunked-header-kept.warc.gz").write_bytes(
-        response_record(http_head, body, r.sha1_digest(body))
+        response_record(http_head, body, sha1_digest(body))
     )
 
 

@@ -1,0 +1,273 @@
+"""Rebuilding the database from the archive alone: ``govarchive replay reparse``.
+
+Every capture is read back in capture order and handled as the crawl handled the response:
+a source's start URLs and the pages its list pages lead to are list pages (read with
+:func:`crawler.links.parse_list_page` and the source's rules), the links they list are articles
+(extracted with :func:`crawler.extract.extract_article`, the source's rules and timezone), a
+redirect passes its role on to where it leads. Captures and articles go to
+:meth:`storage.Store.ingest` in batches, with each capture's own fetch time, so first_seen,
+versions and their WARC pointers come out as the crawl made them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.http import Headers
+
+from crawler.blocking import block_reason
+from crawler.extract import NotHTMLError, decode_html, extract_article
+from crawler.extract.encoding import check_html
+from crawler.links import parse_list_page, site_key
+from storage import ArticleIn, CaptureIn, Store
+from warc.scan import CapturedRecord, iter_captures
+
+log = logging.getLogger(__name__)
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})  # what Scrapy's RedirectMiddleware follows
+BATCH_ARTICLES = 200
+BATCH_CAPTURES = 2000
+
+
+@dataclass
+class ReparseStats:
+    records: int = 0
+    bytes: int = 0
+    list_pages: int = 0
+    articles: int = 0
+    not_html: int = 0
+    blocked: int = 0
+    new_articles: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        rate = self.records / self.seconds if self.seconds else 0.0
+        return (
+            f"reparsed {self.records} captures ({rate:.0f}/s): {self.list_pages} list pages, "
+            f"{self.articles} articles ({self.new_articles} new, {self.new_versions} new "
+            f"versions, {self.unchanged} unchanged), {self.not_html} not HTML, "
+            f"{self.blocked} blocked; {self.deleted} articles rebuilt from scratch"
+        )
+
+
+@dataclass
+class _Role:
+    source: str
+    kind: str  # "list" or "article"
+    start: str  # the start URL a list page belongs to
+    chain: list[str] = field(default_factory=list)  # redirected from, first hop first
+
+
+class CrawlGraph:
+    """Which URL was fetched as what, learnt from the captures as they come."""
+
+    def __init__(self, sources: Iterable) -> None:
+        self.sources = {s.name: s for s in sources}
+        self.rules = {s.name: s.rules.model_dump() for s in self.sources.values()}
+        self.lists: dict[str, dict[str, str]] = {}  # url -> {source: start}
+        self.articles: dict[str, list[str]] = {}  # url -> sources, in the order they linked it
+        self.redirected: dict[str, _Role] = {}  # redirect target -> role it inherits
+        self.file_source: dict[str, str] = {}  # a crawler writes one source's files only
+        for source in self.sources.values():
+            for url in source.start_urls:
+                self.lists.setdefault(url, {})[source.name] = url
+
+    def role(self, capture: CapturedRecord) -> _Role | None:
+        url = capture.url
+        inherited = self.redirected.pop(url, None)
+        if inherited is not None:
+            return inherited
+        wanted = self.file_source.get(capture.location.file)
+        starts = self.lists.get(url)
+        if starts:
+            name = wanted if wanted in starts else next(iter(starts))
+            return _Role(name, "list", starts[name])
+        linked = self.articles.get(url)
+        if linked:
+            name = wanted if wanted in linked else linked[0]
+            return _Role(name, "article", "")
+        return None
+
+    def redirect(self, capture: CapturedRecord, role: _Role) -> None:
+        location = capture.header("Location")
+        if location:
+            target = urljoin(capture.url, location.strip())
+            self.redirected[target] = _Role(
+                role.source, role.kind, role.start, [*role.chain, capture.url]
+            )
+
+    def read_list(self, capture: CapturedRecord, body: bytes, role: _Role) -> None:
+        content_type = capture.header("Content-Type")
+        check_html(body, content_type)
+        text, _codec = decode_html(body, content_type)
+        rules = self.rules[role.source]
+        page = parse_list_page(
+            text,
+            capture.url,
+            article_links_rule=rules.get("article_links"),
+            next_page_rule=rules.get("next_page"),
+        )
+        for url, _text in page.article_links:
+            linked = self.articles.setdefault(url, [])
+            if role.source not in linked:
+                linked.append(role.source)
+        for url in page.next_pages:
+            if _same_site(url, role.start):
+                self.lists.setdefault(url, {}).setdefault(role.source, role.start)
+
+
+def _same_site(url: str, start: str) -> bool:
+    return site_key(urlsplit(url).hostname or "") == site_key(urlsplit(start).hostname or "")
+
+
+def _capture_in(capture: CapturedRecord) -> CaptureIn:
+    return CaptureIn(
+        record_id=capture.record_id,
+        url=capture.url,
+        fetched_at=capture.fetched_at,
+        status=capture.status,
+        content_type=capture.header("Content-Type"),
+        payload_digest=capture.payload_digest,
+        warc_file=capture.location.file,
+        warc_offset=capture.location.offset,
+        warc_length=capture.location.length,
+        record_type="revisit" if capture.rec_type == "revisit" else "response",
+        etag=capture.header("ETag"),
+        last_modified=capture.header("Last-Modified"),
+    )
+
+
+def _scrapy_headers(capture: CapturedRecord) -> Headers:
+    headers = Headers()
+    for name, value in capture.headers:
+        headers.appendlist(name, value)
+    return headers
+
+
+class Reparser:
+    """Feeds the captures of an archive through the crawl's parsing into a store."""
+
+    def __init__(self, store: Store, sources: Iterable, *, only_source: str | None = None,
+                 progress: Callable[[CapturedRecord], None] | None = None) -> None:
+        self.store = store
+        self.graph = CrawlGraph(sources)
+        self.only_source = only_source
+        self.progress = progress
+        self.stats = ReparseStats()
+        self._captures: list[CaptureIn] = []
+        self._articles: list[ArticleIn] = []
+        self._by_digest: dict[str, CapturedRecord] = {}
+
+    def run(self, archive_dir) -> ReparseStats:
+        started = time.monotonic()
+        self.stats.deleted = self.store.reset_derived(self.only_source)
+        for capture in iter_captures(archive_dir):
+            self.handle(capture)
+            if self.progress is not None:
+                self.progress(capture)
+        self._commit()
+        self.stats.seconds = time.monotonic() - started
+        return self.stats
+
+    def handle(self, capture: CapturedRecord) -> None:
+        self.stats.records += 1
+        self.stats.bytes += capture.location.length
+        if capture.rec_type == "resource":
+            return
+        self._captures.append(_capture_in(capture))
+        if capture.rec_type == "response" and capture.payload_digest:
+            self._by_digest.setdefault(capture.payload_digest, capture)
+        role = self.graph.role(capture)
+        if role is not None:
+            self._handle_role(capture, role)
+        if len(self._articles) >= BATCH_ARTICLES or len(self._captures) >= BATCH_CAPTURES:
+            self._commit()
+
+    def _handle_role(self, capture: CapturedRecord, role: _Role) -> None:
+        status = capture.status or 0
+        if block_reason(status, _scrapy_headers(capture)) is not None:
+            self.stats.blocked += 1
+            return
+        self.graph.file_source.setdefault(capture.location.file, role.source)
+        if status in REDIRECT_STATUSES:
+            self.graph.redirect(capture, role)
+            return
+        if not 200 <= status < 300:  # HttpErrorMiddleware: the callback never saw it
+            return
+        body = self._body(capture)
+        if body is None:
+            return
+        if role.kind == "list":
+            try:
+                self.graph.read_list(capture, body, role)
+            except NotHTMLError:
+                self.stats.not_html += 1
+                return
+            self.stats.list_pages += 1
+        elif self.only_source is None or role.source == self.only_source:
+            self._article(capture, body, role)
+
+    def _body(self, capture: CapturedRecord) -> bytes | None:
+        source = capture
+        if capture.rec_type == "revisit":
+            # An identical payload was archived before; the page is that payload.
+            source = self._by_digest.get(capture.payload_digest or "")
+            if source is None:
+                log.warning("revisit %s of %s: no earlier record with its payload digest",
+                            capture.record_id, capture.url)
+                return None
+        try:
+            return source.content()
+        except (zlib.error, ValueError, OSError) as exc:
+            log.warning("%s (%s): cannot undo its Content-Encoding: %s",
+                        capture.url, capture.location.file, exc)
+            return None
+
+    def _article(self, capture: CapturedRecord, body: bytes, role: _Role) -> None:
+        source = self.graph.sources[role.source]
+        try:
+            article = extract_article(
+                body,
+                capture.url,
+                content_type=capture.header("Content-Type"),
+                rules=self.graph.rules[role.source],
+                timezone=source.timezone,
+            )
+        except NotHTMLError:
+            self.stats.not_html += 1
+            return
+        self.stats.articles += 1
+        fields = {k: v for k, v in article.to_record().items() if k != "url"}
+        self._articles.append(
+            ArticleIn(
+                source=role.source,
+                url=capture.url,
+                urls=list(dict.fromkeys([*role.chain, capture.url])),
+                capture_record_id=capture.record_id,
+                fetched_at=capture.fetched_at,
+                fields=fields,
+            )
+        )
+
+    def _commit(self) -> None:
+        if not self._captures and not self._articles:
+            return
+        result = self.store.ingest(self._captures, self._articles)
+        self._captures, self._articles = [], []
+        self.stats.new_articles += result.new_articles
+        self.stats.new_versions += result.new_versions
+        self.stats.unchanged += result.unchanged
+
+
+def reparse(store: Store, sources: Iterable, archive_dir, *, only_source: str | None = None,
+            progress: Callable[[CapturedRecord], None] | None = None) -> ReparseStats:
+    """Rebuild articles, versions and urls (of ``only_source``, or all) from the archive."""
+    return Reparser(store, sources, only_source=only_source, progress=progress).run(archive_dir)

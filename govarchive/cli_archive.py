@@ -1,0 +1,204 @@
+"""``govarchive warc ...`` and ``govarchive replay ...``: the archive tools.
+
+Registered on the main group at the end of :mod:`govarchive.cli`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from govarchive.cli import App, open_store, pass_app
+from govarchive.cli_output import DateParam, Failure, write_stdout
+
+# ---- warc -----------------------------------------------------------------------------------
+
+
+@click.group()
+def warc() -> None:
+    """Check, index and package the WARC archive."""
+
+
+@warc.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-database", is_flag=True, help="Do not check the database's WARC pointers.")
+@pass_app
+def check(app: App, files: tuple[Path, ...], no_database: bool) -> None:
+    """Fidelity check of archive files (default: every closed file of the collection).
+
+    Digests, gzip completeness, Content-Encoding and Content-Length against the body, a
+    request for every response, an earlier record for every revisit, and a record for every
+    article version in the database. Faults go to stdout; exit 1 if there are any.
+    """
+    from warc.check import ArchiveCheck
+    from warc.index import closed_files
+
+    archive_dir = app.settings.archive.archive_path
+    paths = list(files) or [archive_dir / name for name in closed_files(archive_dir)]
+    result = ArchiveCheck()
+    for path in paths:
+        result.check_file(path)
+    pointers = 0
+    if not no_database:
+        names = {p.name for p in paths}
+        with open_store(app.settings) as store:
+            for pointer in store.iter_version_pointers():
+                if files and pointer.warc_file not in names:
+                    continue
+                pointers += 1
+                result.check_pointer(
+                    archive_dir, pointer.warc_file, pointer.warc_offset, pointer.warc_length,
+                    pointer.record_id, f"article {pointer.article_id} version {pointer.n}",
+                )
+    if result.faults:
+        write_stdout(f"{fault}\n" for fault in result.faults)
+    leftovers = sorted(p.name for p in archive_dir.glob("*.open")) if not files else []
+    for name in leftovers:
+        click.echo(f"note: {name} is open (being written, or left by a crash: "
+                   "`govarchive warc index` recovers it)", err=True)
+    verdict = f"{len(result.faults)} faults" if result.faults else "ok"
+    click.echo(f"{verdict}: {result.files} files, {result.records} records, "
+               f"{pointers} article version pointers checked", err=True)
+    if result.faults:
+        click.get_current_context().exit(1)
+
+
+@warc.command()
+@pass_app
+def index(app: App) -> None:
+    """(Re)build the CDXJ index of every closed file, recovering left-over .open files first."""
+    from warc.index import rebuild_indexes
+    from warc.recover import recover_open_files
+
+    archive_dir = app.settings.archive.archive_path
+    for report in recover_open_files(archive_dir, index=False):
+        click.echo(f"recovered {report.describe()}", err=True)
+    written, removed = rebuild_indexes(archive_dir)
+    click.echo(f"indexed {len(written)} files into {archive_dir.parent / 'indexes'}"
+               + (f"; removed {len(removed)} stale indexes" if removed else ""), err=True)
+
+
+@warc.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--source", "source_name", metavar="S", help="Only this source's articles.")
+@click.option("--since", type=DateParam(), help="Only articles changed since DATE.")
+@pass_app
+def wacz(app: App, out: Path, source_name: str | None, since: datetime | None) -> None:
+    """Package the archive as a WACZ: its WARC files, index and one page per article."""
+    from warc.index import closed_files
+    from warc.wacz import WaczError, page_for_record, write_wacz
+
+    if source_name:
+        app.source(source_name)
+    archive_dir = app.settings.archive.archive_path
+    with open_store(app.settings) as store:
+        pages, files = [], set()
+        for record in store.iter_export(source=source_name, since=since):
+            page = page_for_record(archive_dir, record)
+            if page is not None:
+                pages.append(page)
+                files.update(v["warc"]["file"] for v in record["versions"])
+    if source_name is None and since is None:
+        names = closed_files(archive_dir)  # everything: list pages and attachments as well
+    else:
+        # A crawler writes one source's files, so these also hold its list pages.
+        names = sorted(files)
+    title = f"govarchive {source_name or app.settings.archive.collection}"
+    try:
+        count = write_wacz(out, [archive_dir / n for n in names], pages, title=title)
+    except WaczError as exc:
+        raise Failure(f"error: {exc}", 1) from None
+    click.echo(f"wrote {out}: {len(names)} WARC files, {count} pages", err=True)
+
+
+# ---- replay ---------------------------------------------------------------------------------
+
+
+@click.group()
+def replay() -> None:
+    """Browse captures, print them, and rebuild the database from the archive."""
+
+
+@replay.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@pass_app
+def serve(app: App, host: str, port: int) -> None:
+    """Serve the collection with pywb (framed replay) until interrupted."""
+    from warc.index import index_missing
+    from warc.replay import wayback_command
+
+    archive = app.settings.archive
+    index_missing(archive.archive_path)
+    try:
+        command = wayback_command(archive.dir, host, port)
+    except FileNotFoundError as exc:
+        raise Failure(f"error: {exc}", 1) from None
+    click.echo(f"replay: http://{host}:{port}/{archive.collection}/", err=True)
+    process = subprocess.Popen(command)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        code = process.wait()
+    if code not in (0, -15):
+        raise Failure(f"error: wayback exited with {code}", 1)
+
+
+@replay.command()
+@click.argument("url")
+@click.option("--at", "at", metavar="YYYYMMDDhhmmss", help="Capture nearest to this time.")
+@click.option("--headers", is_flag=True, help="Print the archived HTTP headers first.")
+@click.option("--raw", is_flag=True, help="Print the body bytes as archived (decompressed).")
+@pass_app
+def show(app: App, url: str, at: str | None, headers: bool, raw: bool) -> None:
+    """Print the capture of URL nearest in time, decoded to text in its real charset."""
+    from warc.replay import NotArchivedError, find_capture
+
+    if at is not None and (not at.isdigit() or not 4 <= len(at) <= 14):
+        raise click.BadParameter("give 4 to 14 digits, YYYYMMDDhhmmss", param_hint="--at")
+    try:
+        found = find_capture(app.settings.archive.archive_path, url, at)
+    except NotArchivedError as exc:
+        raise Failure(f"error: {exc}", 1) from None
+    entry = found.entry
+    click.echo(f"{entry.url} captured {entry.timestamp} ({entry.file}:{entry.offset})", err=True)
+    out = sys.stdout.buffer
+    if headers:
+        out.write(found.head().encode("utf-8", errors="replace"))
+    if raw:
+        out.write(found.record.content())
+    else:
+        out.write(found.text().encode("utf-8"))
+    out.flush()
+
+
+@replay.command()
+@click.option("--source", "source_name", metavar="S", help="Only this source's articles.")
+@pass_app
+def reparse(app: App, source_name: str | None) -> None:
+    """Re-extract every capture from the archive, in capture order, into the database.
+
+    Articles, versions and urls (of S, or all) are deleted and rebuilt; captures are kept.
+    Nothing is fetched.
+    """
+    from crawler.reparse import reparse as run_reparse
+    from warc.scan import archive_size
+
+    settings = app.settings
+    if source_name:
+        app.source(source_name)
+    archive_dir = settings.archive.archive_path
+    total = archive_size(archive_dir)
+    with open_store(settings) as store, click.progressbar(
+        length=total, label="reparse", file=sys.stderr, show_pos=False
+    ) as bar:
+        stats = run_reparse(
+            store, settings.sources, archive_dir, only_source=source_name,
+            progress=lambda capture: bar.update(capture.location.length),
+        )
+    click.echo(stats.summary(), err=True)

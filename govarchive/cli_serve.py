@@ -1,0 +1,46 @@
+"""``govarchive serve``: the scheduler service, in the foreground."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from govarchive.cli_output import Failure
+
+
+@click.command()
+@click.pass_obj
+def serve(app) -> None:
+    """Run the scheduler service in the foreground: each source on its schedule.
+
+    SIGTERM or SIGINT stop it gracefully (running crawls close their WARC files and are
+    recorded); SIGHUP reloads the configuration. A second `serve` on the same database waits
+    as a standby and takes over when the first one stops.
+    """
+    settings = app.settings
+    root = logging.getLogger()
+    if app.verbose == 0:
+        root.setLevel(logging.INFO)  # a service's log says what it decided, and when
+    if app.log_handler is not None:
+        app.log_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+    if app.verbose < 2:
+        # APScheduler logs every job start and end at INFO; the service logs runs itself.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    import storage
+    from scheduler import serve as run_service
+
+    scheduled = [s.name for s in settings.sources if s.schedule]
+    if not scheduled:
+        click.echo(
+            f"warning: no source in {settings.config_path} has a schedule; "
+            "add schedule = \"every 30m\" (or a cron line) to a [[sources]] table",
+            err=True,
+        )
+    try:
+        code = run_service(settings)
+    except storage.StorageError as exc:
+        raise Failure(f"error: {exc}", 1) from None
+    click.get_current_context().exit(code)

@@ -1,0 +1,199 @@
+"""Alerts: a run ended ``failed``, ``timeout`` or ``blocked``, or a source had
+``empty_alert_after`` empty runs in a row. Each alert is logged and, when ``webhook_url`` is
+set, POSTed there as JSON by a background worker: retried with backoff, never awaited by the
+scheduler, and dropped (oldest first, with a log line) if the queue fills up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from govarchive import __version__
+
+log = logging.getLogger(__name__)
+
+ALERT_STATUSES = ("failed", "timeout", "blocked")
+QUEUE_SIZE = 100
+MAX_BACKOFF = 60.0
+
+
+@dataclass
+class Alert:
+    event: str  # "run_failed" | "run_timeout" | "run_blocked" | "runs_empty"
+    source: str
+    message: str
+    run: dict
+
+    def payload(self, host: str) -> dict:
+        return {
+            "event": self.event,
+            "source": self.source,
+            "message": self.message,
+            "host": host,
+            "run": self.run,
+        }
+
+
+def alert_for(source: str, run: dict, recent: Callable[[int], list[str]], empty_after: int):
+    """The alert a finished run calls for, if any. ``recent(n)`` gives the source's latest
+    ``n`` finished statuses, newest first (this run included)."""
+    status = run["status"]
+    if status in ALERT_STATUSES:
+        detail = f": {run['error']}" if run.get("error") else ""
+        return Alert(f"run_{status}", source, f"run {run['id']} of {source} {status}{detail}", run)
+    if status == "empty" and empty_after > 0:
+        statuses = recent(empty_after + 1)
+        streak = 0
+        for previous in statuses:
+            if previous != "empty":
+                break
+            streak += 1
+        # Once per streak: when it reaches the threshold, not on every run after.
+        if streak == empty_after:
+            message = (
+                f"{source}: {streak} empty runs in a row (nothing new found; the section may "
+                f"have moved or changed its layout), last run {run['id']}"
+            )
+            return Alert("runs_empty", source, message, run)
+    return None
+
+
+class Webhook:
+    """Delivers alert payloads to one URL from a queue, one at a time."""
+
+    def __init__(self, url: str, *, timeout: float, retries: int, backoff: float = 1.0):
+        self.url, self.timeout, self.retries, self.backoff = url, timeout, retries, backoff
+        self.delivered = 0
+        self.failed = 0
+        self.dropped = 0
+        self._queue: asyncio.Queue[dict] = asyncio.Queue(QUEUE_SIZE)
+        self._worker: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._deliver_forever(), name="webhook")
+
+    def post(self, payload: dict) -> None:
+        """Queue a payload and return at once."""
+        if self._queue.full():
+            oldest = self._queue.get_nowait()
+            self._queue.task_done()
+            self.dropped += 1
+            log.error("webhook queue full: dropped the alert %r", oldest.get("message"))
+        self._queue.put_nowait(payload)
+
+    async def aclose(self, timeout: float) -> None:
+        """Give queued alerts up to ``timeout`` seconds, then stop."""
+        if self._worker is None:
+            return
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except TimeoutError:
+            log.warning("webhook: %d alert(s) not delivered at shutdown", self._queue.qsize())
+        self._worker.cancel()
+        try:
+            await self._worker
+        except asyncio.CancelledError:
+            pass
+        self._worker = None
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            payload = await self._queue.get()
+            try:
+                await self._deliver(payload)
+            finally:
+                self._queue.task_done()
+
+    async def _deliver(self, payload: dict) -> None:
+        body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+        for attempt in range(self.retries + 1):
+            try:
+                await asyncio.to_thread(self._send, body)
+            except (OSError, urllib.error.URLError) as exc:
+                if attempt == self.retries:
+                    self.failed += 1
+                    log.error("webhook %s failed %d time(s), giving up: %s", self.url,
+                              attempt + 1, exc)
+                    return
+                delay = min(self.backoff * 2**attempt, MAX_BACKOFF)
+                log.warning("webhook %s failed (%s); retrying in %.1f s", self.url, exc, delay)
+                await asyncio.sleep(delay)
+            else:
+                self.delivered += 1
+                return
+
+    def _send(self, body: bytes) -> None:
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": f"govarchive/{__version__}",
+            },
+        )
+        # urlopen raises HTTPError (an OSError) for 4xx/5xx answers.
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            response.read()
+
+
+class Alerter:
+    """Decides on alerts after each run, logs them and hands them to the webhook."""
+
+    def __init__(self, service_settings, store):
+        self.settings = service_settings
+        self.store = store
+        self.host = socket.gethostname()
+        self.sent = 0
+        self.webhook: Webhook | None = None
+        self._configure_webhook()
+
+    def reconfigure(self, service_settings) -> None:
+        """After a reload; a changed webhook applies to alerts from now on."""
+        self.settings = service_settings
+        if self.webhook is None or self.webhook.url != service_settings.webhook_url:
+            old, self.webhook = self.webhook, None
+            self._configure_webhook()
+            if old is not None:
+                asyncio.get_running_loop().create_task(old.aclose(self.settings.webhook_timeout))
+        if self.webhook is not None:
+            self.webhook.start()
+
+    def _configure_webhook(self) -> None:
+        if self.settings.webhook_url:
+            self.webhook = Webhook(
+                self.settings.webhook_url,
+                timeout=self.settings.webhook_timeout,
+                retries=self.settings.webhook_retries,
+            )
+
+    def start(self) -> None:
+        if self.webhook is not None:
+            self.webhook.start()
+
+    async def after_run(self, source: str, run: dict) -> Alert | None:
+        empty_after = self.settings.empty_alert_after
+
+        def recent(limit: int) -> list[str]:
+            return self.store.recent_statuses(source, limit)
+
+        alert = await asyncio.to_thread(alert_for, source, run, recent, empty_after)
+        if alert is None:
+            return None
+        self.sent += 1
+        log.warning("ALERT %s: %s", alert.event, alert.message)
+        if self.webhook is not None:
+            self.webhook.post(alert.payload(self.host))
+        return alert
+
+    async def aclose(self, timeout: float) -> None:
+        if self.webhook is not None:
+            await self.webhook.aclose(timeout)

@@ -1,0 +1,288 @@
+"""``govarchive serve``: one APScheduler job per scheduled source, each run a child process.
+
+Lifecycle: listen for ``/healthz``; take the scheduler lock or wait as a standby; close the
+runs a crashed scheduler left ``running``; start the scheduler paused, reconcile its stored
+jobs with the configuration, resume (owed catch-up runs fire now). SIGHUP reloads the
+configuration and reconciles again. SIGTERM/SIGINT stop scheduling, stop running crawls
+gracefully (SIGINT, then SIGKILL after ``stop_grace``), record them and return 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from datetime import UTC
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from govarchive.settings import ConfigError, load_settings
+from scheduler import jobs
+from scheduler.alerts import Alerter
+from scheduler.health import HealthServer, ServiceState
+from scheduler.lock import scheduler_lock
+from scheduler.runner import ChildRunner, prune_logs
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = 1.0
+SNAPSHOT_EVERY = 5  # heartbeats between reads of the jobs' next run times
+PRUNE_EVERY = 3600.0
+ABANDONED = (
+    "the service stopped before this run finished (crash or kill); "
+    "closed when the next scheduler started"
+)
+
+
+class Service:
+    def __init__(self, settings, store, *, python: str | None = None):
+        self.settings = settings
+        self.store = store
+        self.state = ServiceState()
+        self.runner = ChildRunner(settings, store, **({"python": python} if python else {}))
+        self.alerter = Alerter(settings.service, store)
+        self.health = HealthServer(self.state, store, settings.archive.archive_path)
+        self.health_port: int | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.exit_code = 0
+        self._stop = asyncio.Event()
+        self._stopping = asyncio.Event()  # running crawls watch this one
+        self._reload = asyncio.Event()
+        self._runs: set[asyncio.Task] = set()
+        self._last_prune = 0.0
+
+    # -- signals ------------------------------------------------------------------------
+
+    def request_stop(self, why: str = "asked to stop") -> None:
+        if not self._stop.is_set():
+            log.info("%s: stopping", why)
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, self.request_stop, "SIGINT")
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+
+    # -- the main coroutine -------------------------------------------------------------
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        self._install_signals(loop)
+        self._start_health()
+        beating = asyncio.create_task(self._heartbeat(), name="heartbeat")
+        lock = await asyncio.to_thread(scheduler_lock, self.settings, self.store)
+        self.state.lock = lock.description
+        try:
+            if await self._wait_for_lock(lock):
+                await self._lead(lock)
+        finally:
+            beating.cancel()
+            await asyncio.to_thread(lock.release)
+            self.health.stop()
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+        log.info("stopped (exit code %d)", self.exit_code)
+        return self.exit_code
+
+    def _start_health(self) -> None:
+        if self.health.running:
+            return
+        service = self.settings.service
+        try:
+            self.health_port = self.health.start(service.health_host, service.health_port)
+        except OSError as exc:
+            # A standby beside a leader on one host finds the port taken: it retries when it
+            # takes over.
+            log.warning("health: cannot listen on %s:%s (%s); /healthz and /metrics are off",
+                        service.health_host, service.health_port, exc.strerror or exc)
+            return
+        log.info("health: http://%s:%d/healthz and /metrics", service.health_host,
+                 self.health_port)
+
+    async def _wait_for_lock(self, lock) -> bool:
+        """True once this process holds the lock; False if asked to stop while waiting."""
+        if await asyncio.to_thread(lock.try_acquire):
+            return True
+        self.state.role = "standby"
+        log.warning("standby: another govarchive scheduler holds %s; waiting to take over "
+                    "(checking every %g s)", lock.description, self.settings.service.standby_poll)
+        while not self._stop.is_set():
+            if self._reload.is_set():
+                self._reload.clear()
+                self._reload_settings()
+            await self._wait(self._stop, self.settings.service.standby_poll)
+            if not self._stop.is_set() and await asyncio.to_thread(lock.try_acquire):
+                log.warning("taking over: this process now holds %s", lock.description)
+                return True
+        return False
+
+    async def _lead(self, lock) -> None:
+        self.state.role = "leader"
+        self._start_health()
+        log.info("scheduler: holding %s", lock.description)
+        closed = await asyncio.to_thread(self.store.close_abandoned_runs, ABANDONED)
+        if closed:
+            log.warning("closed %d run(s) left running by a previous scheduler as failed: %s",
+                        len(closed), ", ".join(map(str, closed)))
+        await asyncio.to_thread(self._prune_logs)
+        self.alerter.start()
+        jobs.set_run_handler(self._run_source)
+        self.scheduler = AsyncIOScheduler(
+            jobstores={"default": SQLAlchemyJobStore(
+                engine=self.store.jobstore_engine(), tablename=self.store.jobs_table)},
+            timezone=UTC,
+        )
+        self.scheduler.start(paused=True)
+        try:
+            self._reconcile()
+            self.scheduler.resume()
+            watch = asyncio.create_task(self._watch_lock(lock), name="lock-watch")
+            while not self._stop.is_set():
+                await self._wait_any(self._stop, self._reload)
+                if self._reload.is_set() and not self._stop.is_set():
+                    self._reload.clear()
+                    if self._reload_settings():
+                        self._reconcile()
+            watch.cancel()
+        finally:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        self.state.role = "stopping"
+        if self.scheduler is not None:
+            self.scheduler.pause()
+        self._stopping.set()
+        if self._runs:
+            log.info("waiting for %d running crawl(s) to stop", len(self._runs))
+            # Each run stops its child within stop_grace (SIGINT, then SIGKILL) and records it.
+            await asyncio.wait(set(self._runs), timeout=self.settings.service.stop_grace + 30)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        jobs.set_run_handler(None)
+        await self.alerter.aclose(min(5.0, self.settings.service.webhook_timeout))
+
+    async def _watch_lock(self, lock) -> None:
+        while True:
+            await asyncio.sleep(self.settings.service.standby_poll)
+            if not await asyncio.to_thread(lock.still_held):
+                log.error("lost %s (database connection gone?): stopping, so that two "
+                          "schedulers never run at once", lock.description)
+                self.exit_code = 1
+                self.request_stop("lost the scheduler lock")
+                return
+
+    # -- configuration ------------------------------------------------------------------
+
+    def _reload_settings(self) -> bool:
+        path = self.settings.config_path
+        try:
+            settings = load_settings(path)
+        except ConfigError as exc:
+            log.error("SIGHUP: keeping the running configuration: %s", exc)
+            return False
+        old = self.settings.service
+        if (settings.service.health_host, settings.service.health_port) != (
+            old.health_host, old.health_port
+        ):
+            log.warning("SIGHUP: a new health address applies after a restart")
+        if settings.storage.url != self.settings.storage.url:
+            log.warning("SIGHUP: a new storage url applies after a restart")
+            settings = settings.model_copy(update={"storage": self.settings.storage})
+        self.settings = settings
+        self.runner.settings = settings
+        self.alerter.reconfigure(settings.service)
+        log.info("SIGHUP: reloaded %s", path)
+        return True
+
+    def _reconcile(self) -> None:
+        options = jobs.JobOptions(misfire_grace_time=self.settings.service.misfire_grace_time)
+        result = jobs.reconcile(self.scheduler, self.settings.sources, options)
+        log.info("jobs: %s", result.summary())
+        self._snapshot_jobs()
+
+    def _snapshot_jobs(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.state.next_runs = jobs.next_runs(self.scheduler)
+
+    # -- runs ---------------------------------------------------------------------------
+
+    async def _run_source(self, source: str) -> None:
+        if self._stopping.is_set():
+            return
+        task = asyncio.current_task()
+        self._runs.add(task)
+        try:
+            outcome = await self.runner.run(source, self._stopping)
+        finally:
+            self._runs.discard(task)
+        run = outcome.run
+        log.info("run %s of %s: %s%s (%s requests, %s new articles, %s new versions)",
+                 outcome.run_id, source, run["status"],
+                 f" [{outcome.stopped}]" if outcome.stopped else "",
+                 run["requests"], run["new_articles"], run["new_versions"])
+        if outcome.stopped != "shutdown":  # a deliberate stop is no news
+            if await self.alerter.after_run(source, run):
+                self.state.alerts_sent = self.alerter.sent
+        if time.monotonic() - self._last_prune > PRUNE_EVERY:
+            await asyncio.to_thread(self._prune_logs)
+
+    def _prune_logs(self) -> None:
+        self._last_prune = time.monotonic()
+        service = self.settings.service
+        deleted = prune_logs(service.log_dir, service.log_retention)
+        if deleted:
+            log.info("deleted %d run log(s) older than %g days", deleted,
+                     service.log_retention / 86400)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        beats = 0
+        while True:
+            self.state.heartbeat = time.monotonic()
+            self.state.active_runs = [a.to_json() for a in list(self.runner.active.values())]
+            webhook = self.alerter.webhook
+            if webhook is not None:
+                self.state.webhook_delivered = webhook.delivered
+                self.state.webhook_failed = webhook.failed
+            if beats % SNAPSHOT_EVERY == 0:
+                try:
+                    self._snapshot_jobs()
+                except Exception as exc:  # the database may be away for a moment
+                    log.warning("cannot read the jobs' next run times: %s", exc)
+            beats += 1
+            await asyncio.sleep(HEARTBEAT)
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    @staticmethod
+    async def _wait_any(*events: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(e.wait()) for e in events]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+
+def serve(settings) -> int:
+    """Run the service until stopped; the exit code (0 after a graceful stop)."""
+    from storage import Store
+
+    store = Store(settings.storage.url)
+    try:
+        store.jobstore_engine()  # fails early, saying to run `govarchive init`, if needed
+        return asyncio.run(Service(settings, store).run())
+    finally:
+        store.close()

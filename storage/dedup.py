@@ -1,0 +1,156 @@
+"""Near-duplicate articles (mirrors): OpenCC t2s, MinHash, LSH band keys in an SQL table.
+
+A Traditional-Chinese mirror (or another site reposting a notice) is a separate article whose
+text is the same once both are reduced to Simplified characters. Linking them must not need a
+search server, so the LSH index lives in the database: each article's MinHash signature is cut
+into bands, and each band's hash is a row of ``dedup_bands``. Articles sharing a band key are
+candidates; a candidate becomes a duplicate only when the exact Jaccard similarity of the two
+texts' shingles reaches ``THRESHOLD``. Links never merge articles and never decide versions.
+
+The conversion is OpenCC's character-level ``t2s`` table: the phrase-level profiles (``tw2sp``
+and friends) also rewrite vocabulary (軟體 -> 软件), which would make a mirror *less* like its
+mainland original, not more.
+
+A pair is (re)examined whenever either article's content changes, using both articles' current
+content, so the links depend only on the final content of each article and never on the order
+in which articles were stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Iterable
+from functools import lru_cache
+
+import sqlalchemy as sa
+from datasketch import MinHash
+
+from storage.content import strip_chrome
+from storage.models import Article, ArticleDuplicate, DedupBand
+
+NUM_PERM = 64
+BANDS = 16  # of NUM_PERM // BANDS rows: candidates from a Jaccard of about 0.5 up
+ROWS = NUM_PERM // BANDS
+SHINGLE = 3
+THRESHOLD = 0.8
+# Shorter texts (a title and a line) are too alike across unrelated notices to compare.
+MIN_CHARS = 40
+SEED = 20240301
+# Everything but letters and digits (CJK included): punctuation differs between the
+# Traditional and Simplified typesetting of the same text (「」 vs “”).
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def comparable_text(title: str | None, body: str | None) -> str:
+    """Title and body in Simplified characters, without chrome, punctuation or spaces."""
+    text = strip_chrome(f"{title or ''}\n{body or ''}")
+    return _NOT_WORD.sub("", _converter().convert(text)).lower()
+
+
+def shingles(text: str) -> set[str]:
+    if len(text) < SHINGLE:
+        return {text} if text else set()
+    return {text[i : i + SHINGLE] for i in range(len(text) - SHINGLE + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def band_keys(grams: set[str]) -> list[str]:
+    """The LSH band keys of a shingle set: ``"<band>:<hash of the band's minima>"``."""
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED)
+    minhash.update_batch([g.encode("utf-8") for g in sorted(grams)])
+    values = [int(v) for v in minhash.hashvalues]
+    keys = []
+    for band in range(BANDS):
+        chunk = struct.pack(f">{ROWS}Q", *values[band * ROWS : (band + 1) * ROWS])
+        keys.append(f"{band:02d}:{hashlib.blake2b(chunk, digest_size=10).hexdigest()}")
+    return keys
+
+
+def _texts(conn: sa.Connection, ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted(set(ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        stmt = sa.select(Article.id, Article.title, Article.body_text).where(
+            Article.id.in_(ids[start : start + 500])
+        )
+        for row in conn.execute(stmt):
+            found[row.id] = comparable_text(row.title, row.body_text)
+    return found
+
+
+def refresh_duplicates(conn: sa.Connection, article_ids: Iterable[int]) -> None:
+    """Re-index ``article_ids`` (new or changed content) and re-link their near-duplicates."""
+    from storage.ingest import insert_ignoring_conflicts
+
+    ids = sorted(set(article_ids))
+    if not ids:
+        return
+    texts = _texts(conn, ids)
+    bands = DedupBand.__table__
+    links = ArticleDuplicate.__table__
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        conn.execute(sa.delete(bands).where(bands.c.article_id.in_(chunk)))
+        conn.execute(
+            sa.delete(links).where(
+                sa.or_(links.c.article_id.in_(chunk), links.c.duplicate_id.in_(chunk))
+            )
+        )
+    for article_id in ids:
+        grams = shingles(texts.get(article_id, ""))
+        if len(texts.get(article_id, "")) < MIN_CHARS:
+            continue
+        keys = band_keys(grams)
+        insert_ignoring_conflicts(
+            conn, bands, [{"band_key": k, "article_id": article_id} for k in keys],
+            ["band_key", "article_id"],
+        )
+        candidates = set(
+            conn.execute(
+                sa.select(bands.c.article_id).where(
+                    bands.c.band_key.in_(keys), bands.c.article_id != article_id
+                )
+            ).scalars()
+        )
+        if not candidates:
+            continue
+        found = []
+        for other, text in _texts(conn, candidates).items():
+            score = jaccard(grams, shingles(text))
+            if score >= THRESHOLD:
+                low, high = sorted((article_id, other))
+                found.append({"article_id": low, "duplicate_id": high,
+                              "similarity": round(score, 4)})
+        insert_ignoring_conflicts(conn, links, found, ["article_id", "duplicate_id"])
+
+
+def duplicates_of(conn: sa.Connection, ids: list[int]) -> dict[int, list[int]]:
+    """{article id: ids of its near-duplicates, ascending}."""
+    links = ArticleDuplicate.__table__
+    result: dict[int, list[int]] = {}
+    if not ids:
+        return result
+    stmt = sa.select(links.c.article_id, links.c.duplicate_id).where(
+        sa.or_(links.c.article_id.in_(ids), links.c.duplicate_id.in_(ids))
+    )
+    wanted = set(ids)
+    for low, high in conn.execute(stmt):
+        if low in wanted:
+            result.setdefault(low, []).append(high)
+        if high in wanted:
+            result.setdefault(high, []).append(low)
+    return {k: sorted(set(v)) for k, v in result.items()}

@@ -1,0 +1,161 @@
+"""Change tracking: what a fetch of a known article means for its versions and its status.
+
+Inputs besides extracted articles (``storage.ArticleIn``):
+
+- :class:`ObservationIn`: a fetch of an article URL that produced no article: ``gone`` (404/410,
+  a redirect to the home or section page, an error-like page), ``blocked`` (an anti-bot
+  challenge), ``not_modified`` (a 304 to a conditional revisit). Transient failures (5xx,
+  timeouts) are not observations at all: they say nothing about the article.
+- :class:`ListingIn`: the article links one section's list pages showed in one run.
+
+Every input names the capture that shows it, so the whole state can be rebuilt from the
+captures in capture order (``Store.ingest`` is the only writer of derived state).
+
+Rules (``docs/tracking.md``):
+
+- a new version only when the normalised content hash changes; a body that shrinks by more
+  than half (or vanishes) is held as *pending* until a second fetch agrees; content equal to
+  an earlier version's is a new version marked ``revert_of`` the version it undoes;
+- ``removed`` after ``confirmations`` gone fetches spanning at least ``min_interval``; any
+  successful fetch (or 304) resets the count, and brings a removed article back (``restored``);
+- blocked fetches are recorded as events and never count as gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.content import body_shrank, changed_fields
+from storage.types import IngestResult
+
+OBSERVATION_KINDS = ("gone", "blocked", "not_modified")
+
+
+@dataclass
+class ObservationIn:
+    """A fetch of ``url`` (an article's) that produced no article; see the module doc."""
+
+    source: str
+    url: str
+    capture_record_id: str | None
+    fetched_at: datetime
+    kind: str
+    reason: str | None = None
+    # The source's [sources.tracking] removal policy (settings: removal_confirmations,
+    # removal_min_interval): carried with the observation so a rebuild applies the same one.
+    confirmations: int = 2
+    min_interval: timedelta = timedelta(hours=24)
+
+    def __post_init__(self) -> None:
+        if self.kind not in OBSERVATION_KINDS:
+            raise ValueError(f"observation kind {self.kind!r}: expected one of {OBSERVATION_KINDS}")
+
+
+@dataclass
+class ListingIn:
+    """The article URLs a section's list pages (walked from ``start_url``) showed in one run.
+
+    ``complete`` says the walk reached the section's last page; otherwise only articles newer
+    than the oldest one listed can be said to have dropped out.
+    """
+
+    source: str
+    start_url: str
+    fetched_at: datetime
+    urls: list[str]
+    complete: bool
+    capture_record_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrackingResult(IngestResult):
+    removed: int = 0
+    restored: int = 0
+    pending: int = 0  # shrunken bodies held for a second fetch
+    events: int = 0
+
+
+@dataclass
+class ArticleState:
+    """An article as ingest sees and changes it within one batch."""
+
+    id: int
+    url: str
+    status: str
+    hash: str
+    n: int
+    content: dict[str, Any]
+    hashes: dict[str, int]  # content hash -> latest version n that had it
+    gone_count: int = 0
+    gone_since: datetime | None = None
+    removed_at: datetime | None = None
+    last_seen: datetime | None = None
+    last_checked_at: datetime | None = None
+    pending_hash: str | None = None
+    pending_capture_id: int | None = None
+    state_changed: bool = False
+
+
+@dataclass
+class Decision:
+    """What one extracted article does to its article: a version (with changed fields and
+    the version it reverts), or nothing."""
+
+    version: bool
+    changed: list[str] = field(default_factory=list)
+    revert_of: int | None = None
+    pending: bool = False
+
+
+def decide_version(state: ArticleState, digest: str, content: dict[str, Any],
+                   capture_id: int) -> Decision:
+    """Apply the version rules to ``state`` for new content with hash ``digest``."""
+    if digest == state.hash:
+        state.pending_hash = state.pending_capture_id = None
+        return Decision(False)
+    shrank = body_shrank(state.content.get("body_text"), content.get("body_text"))
+    if shrank and state.pending_hash != digest:
+        # Maybe the extractor failed or the server sent half a page: wait for a second fetch.
+        state.pending_hash, state.pending_capture_id = digest, capture_id
+        return Decision(False, pending=True)
+    state.pending_hash = state.pending_capture_id = None
+    changed = changed_fields(state.content, content)
+    revert_of = state.n if digest in state.hashes else None
+    state.n += 1
+    state.hash = digest
+    state.content = content
+    state.hashes[digest] = state.n
+    return Decision(True, changed, revert_of)
+
+
+def mark_seen(state: ArticleState, at: datetime, url: str | None) -> str | None:
+    """A successful fetch (article or 304): the article is live. Returns "restored" when it
+    had been removed."""
+    event = "restored" if state.status == "removed" else None
+    state.status = "live"
+    state.gone_count, state.gone_since, state.removed_at = 0, None, None
+    state.last_seen = at if state.last_seen is None else max(state.last_seen, at)
+    state.last_checked_at = at if state.last_checked_at is None else max(state.last_checked_at, at)
+    if url is not None and (state.last_seen == at):
+        state.url = url
+    state.state_changed = True
+    return event
+
+
+def mark_gone(state: ArticleState, at: datetime, confirmations: int,
+              min_interval: timedelta) -> list[str]:
+    """A gone fetch. Returns the events it makes: "gone", and "removed" once confirmed."""
+    state.last_checked_at = at if state.last_checked_at is None else max(state.last_checked_at, at)
+    state.state_changed = True
+    if state.status == "removed":
+        return []
+    if state.gone_count == 0 or state.gone_since is None:
+        state.gone_since = at
+    state.gone_count += 1
+    events = ["gone"]
+    if state.gone_count >= confirmations and at - state.gone_since >= min_interval:
+        state.status, state.removed_at = "removed", at
+        events.append("removed")
+    return events

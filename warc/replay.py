@@ -1,0 +1,84 @@
+"""Replaying captures: the nearest capture of a URL as text, and pywb's ``wayback`` command.
+
+Replay in the browser is pywb's job: ``wayback`` serves ``<root>/collections/<name>`` from
+its ``archive/`` and ``indexes/`` folders, in framed replay (pywb's default), so archived pages
+run inside an iframe and their scripts cannot reach the replay UI around them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from warc.index import IndexEntry, lookup, nearest
+from warc.reader import ArchivedRecord, read_record
+from warc.writer import RecordLocation
+
+
+class NotArchivedError(LookupError):
+    pass
+
+
+@dataclass
+class Replayed:
+    entry: IndexEntry
+    record: ArchivedRecord
+
+    @property
+    def content_type(self) -> str | None:
+        if self.record.http_headers is None:
+            return None
+        return self.record.http_headers.get_header("Content-Type")
+
+    def head(self) -> str:
+        """The HTTP status line and headers as archived."""
+        http = self.record.http_headers
+        if http is None:
+            return ""
+        lines = [http.protocol + " " + http.statusline if http.protocol else http.statusline]
+        lines += [f"{name}: {value}" for name, value in http.headers]
+        return "\r\n".join(lines) + "\r\n\r\n"
+
+    def text(self) -> str:
+        """The body decoded to text in its real charset (as the extractor decodes pages)."""
+        from crawler.extract import decode_html
+
+        body = self.record.content()
+        mime = (self.content_type or "").split(";")[0].strip().lower()
+        if not mime or "html" in mime or "xml" in mime:
+            text, _codec = decode_html(body, self.content_type)
+            return text
+        charset = _charset(self.content_type)
+        return body.decode(charset or "utf-8", errors="replace")
+
+
+def _charset(content_type: str | None) -> str | None:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None
+
+
+def find_capture(archive_dir: Path, url: str, at: str | None = None) -> Replayed:
+    """The capture of ``url`` nearest in time to ``at`` (YYYYMMDDhhmmss, or a prefix of it)."""
+    entries = [e for e in lookup(archive_dir, url) if e.mime != "warc/revisit"]
+    entry = nearest(entries, at)
+    if entry is None:
+        raise NotArchivedError(
+            f"{url} is not in the index of {archive_dir.parent}; "
+            "run `govarchive warc index` if files were added by hand"
+        )
+    record = read_record(archive_dir, RecordLocation(entry.file, entry.offset, entry.length))
+    return Replayed(entry, record)
+
+
+def wayback_command(root: Path, host: str, port: int) -> list[str]:
+    """The command line that serves every collection under ``root`` with pywb."""
+    script = Path(sys.executable).with_name("wayback")
+    program = str(script) if script.exists() else shutil.which("wayback")
+    if program is None:
+        raise FileNotFoundError("pywb's `wayback` command is not installed (pip install pywb)")
+    return [program, "--bind", host, "--port", str(port), "--directory", str(root)]
