@@ -151,6 +151,7 @@ class Measure:
     pages: int
     wall: float
     span: float
+    cpu: float
     robots: int
 
     @property
@@ -161,6 +162,10 @@ class Measure:
     def span_rate(self) -> float:
         return rate(self.pages, self.span)
 
+    @property
+    def cpu_rate(self) -> float:
+        return rate(self.pages, self.cpu)
+
 
 def crawl_bare(log: RequestLog, start_url: str, args) -> Measure:
     log.mark()
@@ -169,7 +174,7 @@ def crawl_bare(log: RequestLog, start_url: str, args) -> Measure:
     if done.returncode != 0:
         raise SystemExit(f"bare spider failed ({done.returncode}):\n{done.stderr[-3000:]}")
     window = log.since_mark()
-    return Measure(window.pages, done.seconds, window.span, window.robots)
+    return Measure(window.pages, done.seconds, window.span, done.cpu, window.robots)
 
 
 def crawl_govarchive(log: RequestLog, config: Path) -> tuple[Measure, str]:
@@ -179,7 +184,8 @@ def crawl_govarchive(log: RequestLog, config: Path) -> tuple[Measure, str]:
         raise SystemExit(f"govarchive crawl failed ({done.returncode}):\n{done.stderr[-3000:]}")
     window = log.since_mark()
     summary = done.stderr.strip().splitlines()[-2:]
-    return Measure(window.pages, done.seconds, window.span, window.robots), " / ".join(summary)
+    measure = Measure(window.pages, done.seconds, window.span, done.cpu, window.robots)
+    return measure, " / ".join(summary)
 
 
 def stored_articles(config: Path) -> tuple[int, dict]:
@@ -193,9 +199,16 @@ def stored_articles(config: Path) -> tuple[int, dict]:
     return count, run
 
 
+def medians(runs: list[Measure]) -> Measure:
+    return Measure(int(median([m.pages for m in runs])), median([m.wall for m in runs]),
+                   median([m.span for m in runs]), median([m.cpu for m in runs]),
+                   runs[0].robots)
+
+
 def report_row(name: str, m: Measure) -> str:
     return (f"{name:<11} {m.pages:>6} pages  wall {m.wall:7.2f} s {m.wall_rate:7.1f} p/s"
-            f"  span {m.span:7.2f} s {m.span_rate:7.1f} p/s")
+            f"  span {m.span:7.2f} s {m.span_rate:7.1f} p/s"
+            f"  cpu {m.cpu:7.2f} s {m.cpu_rate:7.1f} p/cpu-s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,19 +249,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  run {i + 1} {report_row(who, m)}")
             last_config = config
 
-        b = Measure(int(median([m.pages for m in bare])), median([m.wall for m in bare]),
-                    median([m.span for m in bare]), bare[0].robots)
-        g = Measure(int(median([m.pages for m in ours])), median([m.wall for m in ours]),
-                    median([m.span for m in ours]), ours[0].robots)
+        b, g = medians(bare), medians(ours)
         print()
         print(f"medians of {args.repeat} run(s):")
         print(report_row("bare scrapy", b))
         print(report_row("govarchive", g) + f"  (+{g.robots} robots.txt request)")
         wall_ratio = g.wall_rate / b.wall_rate if b.wall_rate else 0.0
         span_ratio = g.span_rate / b.span_rate if b.span_rate else 0.0
+        cpu_ratio = g.cpu_rate / b.cpu_rate if b.cpu_rate else 0.0
         verdict = "meets" if wall_ratio >= TARGET else "BELOW"
         print(f"ratio govarchive/bare: {wall_ratio:.2f} (wall; {verdict} the {TARGET} target),"
-              f" {span_ratio:.2f} (span)")
+              f" {span_ratio:.2f} (span), {cpu_ratio:.2f} (cpu)")
+        extra = (g.cpu - b.cpu) * 1000 / g.pages if g.pages else 0.0
+        print(f"govarchive spends {extra:.2f} CPU ms/page more than bare Scrapy")
 
         count, run = stored_articles(last_config)
         honest = count == args.articles and all(m.pages == expected_pages for m in bare + ours)

@@ -3,6 +3,7 @@
 Usage: python bench/extract_eval.py DIR... [--verbose]
 
 A DIR is one of
+  * a test site of tests/site/sites (``expected.json`` with the articles' fields);
   * a folder with ``labels.json`` ({file: {title, date, source, author, with, without}}),
     as in shared/corpus/gov-pages and the project's tests/fixtures/pages;
   * a folder of page folders, each with page.html, date.txt, author.txt, cleaned.txt
@@ -67,6 +68,8 @@ def _day(label: str) -> str | None:
 def load(folder: Path) -> list[Page]:
     labels_file = folder / "labels.json"
     pages = []
+    if (folder / "expected.json").is_file():
+        return _load_site(folder)
     if labels_file.is_file():
         for name, lab in json.loads(labels_file.read_text(encoding="utf-8")).items():
             pages.append(
@@ -101,6 +104,34 @@ def load(folder: Path) -> list[Page]:
                 author=None if author in ("", "UNKNOWN") else author,
                 score_author=bool(author),
                 cleaned=_read(sub / "cleaned.txt"),
+            )
+        )
+    return pages
+
+
+def _load_site(folder: Path) -> list[Page]:
+    """A test site of tests/site/sites: expected.json maps article paths to their fields."""
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    charset = expected.get("charset")
+    pages = []
+    for path, art in expected["articles"].items():
+        file = folder / path.lstrip("/")
+        if not file.is_file():
+            continue  # routes answered by the server only (query strings)
+        pages.append(
+            Page(
+                name=path,
+                body=file.read_bytes(),
+                content_type=f"text/html; charset={charset}" if charset else "text/html",
+                title=art.get("title"),
+                day=_day(art.get("published") or ""),
+                has_date_label=True,
+                author=art.get("author"),
+                origin=art.get("origin"),
+                score_author=True,
+                score_origin=True,
+                score_title=True,
+                with_=art.get("body_contains", []),
             )
         )
     return pages

@@ -45,6 +45,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
 
 from crawler import signals as govarchive_signals
+from crawler.revisit import REVISIT_META, revisit_profile
 from warc import Exchange, WarcWriteError, WarcWriter, index_file, recover_open_files
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,30 @@ class WarcArchiver:
                 ("X-Archive-Orig-Content-Length", v) if n.lower() == "content-length" else (n, v)
                 for n, v in response_headers
             ]
+        # A revisit request (crawler.revisit) answered 304, or with the payload archived last
+        # time: a header-only revisit record referring to that capture.
+        target = request.meta.get(REVISIT_META)
+        profile = revisit_profile(target, response.status, response.url, response.body,
+                                  bool(truncated))
         try:
+            if profile is not None:
+                return self.writer.write_revisit(
+                    url=response.url,
+                    profile=profile,
+                    refers_to=target.refers_to,
+                    refers_to_uri=target.refers_to_url,
+                    refers_to_date=target.refers_to_date,
+                    payload_digest=(target.payload_digest
+                                    if profile == "identical-payload-digest" else None),
+                    method=request.method,
+                    request_headers=_header_pairs(request.headers),
+                    request_body=request.body,
+                    protocol=_protocol(response.protocol),
+                    status=response.status,
+                    reason=_reason(response.status),
+                    response_headers=response_headers,
+                    ip_address=str(response.ip_address) if response.ip_address else None,
+                )
             return self.writer.write_exchange(
                 url=response.url,
                 method=request.method,

@@ -16,7 +16,9 @@ from twisted.python.failure import Failure
 
 from crawler import signals as govarchive_signals
 from crawler.items import ArticleItem
+from crawler.revisit import ObservationItem
 from storage import ArticleIn, CaptureIn, Store
+from storage.tracking import ListingIn, ObservationIn
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ class StorePipeline:
         self.store: Store | None = None
         self.captures: list[CaptureIn] = []
         self.articles: list[ArticleIn] = []
+        self.observations: list[ObservationIn] = []
+        self.listings: list[ListingIn] = []
         self._last_commit = time.monotonic()
 
     @classmethod
@@ -53,7 +57,15 @@ class StorePipeline:
         self.store = Store(self.url)
 
     def close_spider(self, spider=None):
+        spider = spider if spider is not None else getattr(self.crawler, "spider", None)
         try:
+            # What the section's list pages showed is known only once the run is over.
+            for listing in getattr(spider, "listings", lambda: [])():
+                self.listings.append(ListingIn(
+                    source=spider.name, start_url=listing.start_url,
+                    fetched_at=listing.fetched_at, urls=listing.urls,
+                    complete=listing.complete, capture_record_ids=listing.record_ids,
+                ))
             self.commit()
         finally:
             if self.store is not None:
@@ -69,12 +81,13 @@ class StorePipeline:
                 fetched_at=exchange.fetched_at,
                 status=response.status,
                 content_type=_header(headers, b"Content-Type"),
-                payload_digest=exchange.payload_digest,
+                payload_digest=exchange.payload_digest or None,
                 warc_file=exchange.location.file,
                 warc_offset=exchange.location.offset,
                 warc_length=exchange.location.length,
                 etag=_header(headers, b"ETag"),
                 last_modified=_header(headers, b"Last-Modified"),
+                record_type=exchange.record_type,
             )
         )
 
@@ -91,14 +104,22 @@ class StorePipeline:
                     fields=fields,
                 )
             )
-        if (len(self.articles) >= self.batch_size
+        elif isinstance(item, ObservationItem):
+            self.observations.append(
+                ObservationIn(
+                    source=item.source, url=item.url, capture_record_id=item.record_id,
+                    fetched_at=item.fetched_at, kind=item.kind, reason=item.reason,
+                    confirmations=item.confirmations, min_interval=item.min_interval,
+                )
+            )
+        if (len(self.articles) + len(self.observations) >= self.batch_size
                 or time.monotonic() - self._last_commit >= self.batch_seconds):
             self.commit()
         return item
 
     def commit(self) -> None:
         """Write what is buffered: WARC bytes to disk first, then one database transaction."""
-        if not self.captures and not self.articles:
+        if not (self.captures or self.articles or self.observations or self.listings):
             return
         assert self.store is not None
         for _receiver, outcome in self.crawler.signals.send_catch_log(
@@ -109,16 +130,19 @@ class StorePipeline:
                 # at those records would invent captures. Keep the batch; the crawl stops.
                 outcome.raiseException()
         captures, articles = self.captures, self.articles
-        result = self.store.ingest(captures, articles, run_id=self.run_id)
+        result = self.store.ingest(captures, articles, run_id=self.run_id,
+                                   observations=self.observations, listings=self.listings)
         # Cleared only once the transaction is in: a failed commit keeps the batch, and the
         # error stops the crawl with nothing half-written (the transaction rolled back).
-        self.captures, self.articles = [], []
+        self.captures, self.articles, self.observations, self.listings = [], [], [], []
         self._last_commit = time.monotonic()
         stats = self.crawler.stats
         stats.inc_value("govarchive/captures_stored", len(captures))
         stats.inc_value("govarchive/new_articles", result.new_articles)
         stats.inc_value("govarchive/new_versions", result.new_versions)
         stats.inc_value("govarchive/unchanged", result.unchanged)
+        stats.inc_value("govarchive/removed", getattr(result, "removed", 0))
+        stats.inc_value("govarchive/restored", getattr(result, "restored", 0))
 
 
 def _header(headers, name: bytes) -> str | None:

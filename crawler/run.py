@@ -17,6 +17,8 @@ from storage import Store
 
 logger = logging.getLogger(__name__)
 
+# Known articles fetched again per source and run, at most (``--revisit due``).
+REVISIT_BUDGET = 2000
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
@@ -134,11 +136,14 @@ def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
 
 
 def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None = None,
-              verbose: bool = False, run_id: int | None = None) -> CrawlSummary:
+              verbose: bool = False, run_id: int | None = None, revisit: str = "due",
+              revisit_budget: int | None = REVISIT_BUDGET) -> CrawlSummary:
     """Crawl the named sources once, together, and record a run for each.
 
     ``run_id`` names a run row made beforehand (by the scheduler, which starts one child
-    process per source and run); without it each source gets a new run.
+    process per source and run); without it each source gets a new run. ``revisit`` says
+    which known articles are fetched again: ``due`` (by age, per the source's
+    ``[sources.tracking] revisit`` schedule, at most ``revisit_budget``), ``all`` or ``none``.
     """
     sources = [settings.source(name) for name in source_names]
     if run_id is not None and len(sources) != 1:
@@ -168,6 +173,11 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
                 max_list_pages=max_list_pages,
                 max_attachment_size=settings.crawl.max_attachment_size,
                 attachments=settings.crawl.attachments,
+                revisit_targets=store.revisit_targets(
+                    source.name, steps=source.tracking.revisit_steps, mode=revisit,
+                    budget=revisit_budget,
+                ),
+                known_urls=store.known_article_urls(source.name),
             )
         crawlers = list(process.crawlers)
         process.start()
@@ -184,7 +194,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
                 "requests": int(stats.get("downloader/request_count", 0)),
                 "new_articles": int(stats.get("govarchive/new_articles", 0)),
                 "new_versions": int(stats.get("govarchive/new_versions", 0)),
-                "removed": 0,
+                "removed": int(stats.get("govarchive/removed", 0)),
                 "bytes_archived": int(stats.get("warc/bytes", 0)),
             }
             run_id = run_ids[source_name]

@@ -26,6 +26,16 @@ from crawler.extract import NotHTMLError, decode_html, extract_article
 from crawler.extract.encoding import check_html
 from crawler.items import ArticleItem
 from crawler.links import parse_list_page, site_key
+from crawler.revisit import (
+    REVISIT_META,
+    Listing,
+    ObservationItem,
+    classify_answer,
+    conditional_headers,
+    error_page_reason,
+    is_home_or_section,
+)
+from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +49,8 @@ class SectionSpider(scrapy.Spider):
 
     # Scrapy builds the spider with these keyword arguments (see crawler.run).
     def __init__(self, source, max_list_pages: int | None = None,
-                 max_attachment_size: int = 20 << 20, attachments: bool = True, **kwargs):
+                 max_attachment_size: int = 20 << 20, attachments: bool = True,
+                 revisit_targets=(), known_urls=frozenset(), **kwargs):
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.rules = source.rules.model_dump() if source.rules is not None else {}
@@ -51,11 +62,31 @@ class SectionSpider(scrapy.Spider):
         self._seen_attachments: set[str] = set()
         self.start_failures: dict[str, str] = {}
         self.blocked: dict[str, str] = {}
+        # Change tracking: known articles to fetch again (storage.revisits.RevisitTarget), the
+        # canonical URLs of every stored article (listed ones are not fetched again unless
+        # due), and what each section's list pages showed.
+        self.revisit_targets = list(revisit_targets)
+        self.known_urls = set(known_urls)
+        self._listings: dict[str, Listing] = {}
 
     async def start(self):
         for url in self.source.start_urls:
             self._list_pages_by_start[url] = {url}
+            self._listings[url] = Listing(url)
             yield self._list_request(url, start=url, page_no=1)
+        for target in self.revisit_targets:
+            self._seen_articles.add(canonical_url(target.url))
+            yield scrapy.Request(
+                target.url,
+                callback=self.parse_article,
+                errback=self.on_error,
+                headers=conditional_headers(target),
+                meta={"kind": ARTICLE, REVISIT_META: target, "handle_httpstatus_list": [304]},
+            )
+
+    def listings(self) -> list[Listing]:
+        """What each section's list pages showed in this run (those that were read)."""
+        return [listing for listing in self._listings.values() if listing.fetched_at is not None]
 
     # -- requests -------------------------------------------------------------------------
 
@@ -93,13 +124,15 @@ class SectionSpider(scrapy.Spider):
             next_page_rule=self.rules.get("next_page"),
         )
         self.crawler.stats.inc_value("govarchive/list_pages")
+        self._record_listing(response, start, [url for url, _text in page.article_links])
         if not page.article_links:
             logger.warning("%s: no article links found on list page %s", self.name, response.url)
             self.crawler.stats.inc_value("govarchive/empty_list_pages")
         for url, _text in page.article_links:
-            if url in self._seen_articles or self._host_blocked(url):
+            key = canonical_url(url)
+            if key in self._seen_articles or key in self.known_urls or self._host_blocked(url):
                 continue
-            self._seen_articles.add(url)
+            self._seen_articles.add(key)
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
@@ -110,6 +143,8 @@ class SectionSpider(scrapy.Spider):
         page_no = response.meta.get("page_no", 1)
         for url in page.next_pages:
             if len(walked) >= self.max_list_pages:
+                if url not in walked:
+                    self._listings[start].complete = False  # the section goes on
                 break
             if url in walked or not _same_site(url, start):
                 continue
@@ -119,6 +154,24 @@ class SectionSpider(scrapy.Spider):
 
     def parse_article(self, response):
         if self._check_blocked(response):
+            yield from self._observe(response, "blocked",
+                                     block_reason(response.status, response.headers))
+            return
+        redirected = response.meta.get("redirect_urls") or []
+        if response.status == 304 and redirected:
+            # A revisit was redirected and its validators matched the page at the new URL (a
+            # move): fetch that page unconditionally, so the article gains the new URL.
+            yield scrapy.Request(response.url, callback=self.parse_article,
+                                 errback=self.on_error, dont_filter=True,
+                                 meta={"kind": ARTICLE, "redirect_urls": redirected})
+            return
+        if response.status == 304:
+            yield from self._observe(response, "not_modified", "304")
+            return
+        if redirected and is_home_or_section(response.url, self._section_urls()):
+            # Sites "delete" a page by sending its readers to the home or section page.
+            yield from self._observe(response, "gone", f"redirected to {response.url}",
+                                     url=redirected[0])
             return
         exchange = response.meta.get("warc")
         if exchange is None:
@@ -139,6 +192,12 @@ class SectionSpider(scrapy.Spider):
                            self.name, response.url)
             self.crawler.stats.inc_value("govarchive/not_html")
             return
+        verdict = error_page_reason(article.title, article.body_text)
+        if verdict is not None:
+            if verdict[0] == "blocked":
+                self._note_blocked(response, verdict[1])
+            yield from self._observe(response, *verdict)
+            return
         self.crawler.stats.inc_value("govarchive/articles")
         record = article.to_record()
         urls = list(dict.fromkeys([*response.meta.get("redirect_urls", []), response.url]))
@@ -152,7 +211,8 @@ class SectionSpider(scrapy.Spider):
         )
         if self.fetch_attachments:
             for attachment in article.attachments:
-                if attachment.url in self._seen_attachments or self._host_blocked(attachment.url):
+                if (attachment.url in self._seen_attachments or self._host_blocked(attachment.url)
+                        or canonical_url(attachment.url) in self.known_urls):
                     continue
                 self._seen_attachments.add(attachment.url)
                 yield scrapy.Request(
@@ -178,6 +238,11 @@ class SectionSpider(scrapy.Spider):
         kind = request.meta.get("kind", "?")
         if failure.check(HttpError):
             response = failure.value.response
+            verdict = classify_answer(response.status, response.headers)
+            if kind == ARTICLE and verdict is not None:
+                # The callback is not called for errors: the observation goes out from here.
+                for item in self._observe(response, *verdict):
+                    yield item
             if self._check_blocked(response):
                 return
             reason = f"answered {response.status}"
@@ -202,6 +267,8 @@ class SectionSpider(scrapy.Spider):
         self._list_failed_url(response.url, response.meta.get("start"), reason)
 
     def _list_failed_url(self, url: str, start: str | None, reason: str) -> None:
+        if start in self._listings:
+            self._listings[start].complete = False  # a page unread: absence proves nothing
         if url == start:
             self.start_failures[url] = reason
             logger.error("%s: section page %s %s", self.name, url, reason)
@@ -222,6 +289,44 @@ class SectionSpider(scrapy.Spider):
         if response.meta.get("kind") == LIST and response.url == start:
             self.start_failures[start] = f"blocked by an anti-bot wall ({reason})"
         return True
+
+
+    # -- change tracking -------------------------------------------------------------------
+
+    def _section_urls(self) -> set[str]:
+        return {u for pages in self._list_pages_by_start.values() for u in pages}
+
+    def _record_listing(self, response, start: str, urls: list[str]) -> None:
+        listing = self._listings.setdefault(start, Listing(start))
+        exchange = response.meta.get("warc")
+        if exchange is not None:
+            listing.record_ids.append(exchange.record_id)
+            if listing.fetched_at is None or exchange.fetched_at < listing.fetched_at:
+                listing.fetched_at = exchange.fetched_at
+        listing.urls.extend(urls)
+
+    def _observe(self, response, kind: str, reason: str | None, url: str | None = None):
+        """An observation of a known article's URL (storage.tracking.ObservationIn)."""
+        exchange = response.meta.get("warc")
+        if exchange is None:
+            return
+        self.crawler.stats.inc_value(f"govarchive/observed/{kind}")
+        tracking = self.source.tracking
+        yield ObservationItem(
+            source=self.name,
+            url=url or response.url,
+            record_id=exchange.record_id,
+            fetched_at=exchange.fetched_at,
+            kind=kind,
+            reason=reason,
+            confirmations=tracking.removal_confirmations,
+            min_interval=tracking.removal_min_interval,
+        )
+
+    def _note_blocked(self, response, reason: str) -> None:
+        host = urlsplit(response.url).hostname or ""
+        self.blocked.setdefault(host, reason)
+        self.crawler.stats.inc_value("govarchive/blocked")
 
 
 def _content_type(response) -> str | None:

@@ -170,6 +170,13 @@ def sources(app: App, check: bool) -> None:
     default=None,
     help="Record into this existing run (the scheduler's; one source only).",
 )
+@click.option(
+    "--revisit",
+    type=click.Choice(["due", "all", "none"]),
+    default="due",
+    show_default=True,
+    help="Fetch known articles again: those due by age ([sources.tracking] revisit), all, or none.",
+)
 @pass_app
 def crawl(
     app: App,
@@ -177,6 +184,7 @@ def crawl(
     all_sources: bool,
     max_list_pages: int | None,
     run_id: int | None,
+    revisit: str,
 ) -> None:
     """Run one crawl of the named sources now, in the foreground."""
     if bool(source_names) == all_sources:
@@ -202,7 +210,8 @@ def crawl(
         logging.getLogger().removeHandler(app.log_handler)
     try:
         summary = run_crawl(
-            settings, names, max_list_pages=max_list_pages, verbose=app.verbose > 0, run_id=run_id
+            settings, names, max_list_pages=max_list_pages, verbose=app.verbose > 0, run_id=run_id,
+            revisit=revisit,
         )
     except storage.StorageError as exc:
         raise Failure(f"error: {exc}", 1) from None
@@ -323,3 +332,7 @@ from govarchive.cli_archive import replay as _replay_group, warc as _warc_group 
 
 cli.add_command(_warc_group)
 cli.add_command(_replay_group)
+
+from govarchive.cli_articles import articles as _articles_group  # noqa: E402
+
+cli.add_command(_articles_group)

@@ -5,6 +5,7 @@ Registered on the main group at the end of :mod:`govarchive.cli`.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from datetime import datetime
@@ -140,12 +141,16 @@ def serve(app: App, host: str, port: int) -> None:
         raise Failure(f"error: {exc}", 1) from None
     click.echo(f"replay: http://{host}:{port}/{archive.collection}/", err=True)
     process = subprocess.Popen(command)
+    # A service manager stops us with SIGTERM: pass it on, so pywb never outlives us.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.terminate())
     try:
         code = process.wait()
     except KeyboardInterrupt:
         process.terminate()
         code = process.wait()
-    if code not in (0, -15):
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if code not in (0, -signal.SIGTERM, -signal.SIGINT):
         raise Failure(f"error: wayback exited with {code}", 1)
 
 

@@ -27,8 +27,10 @@ def serve(app) -> None:
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
     if app.verbose < 2:
-        # APScheduler logs every job start and end at INFO; the service logs runs itself.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # APScheduler logs every job start and end at INFO, and alembic every schema check;
+        # the service logs its runs itself.
+        for chatty in ("apscheduler", "alembic"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     import storage
     from scheduler import serve as run_service
 
@@ -42,5 +44,7 @@ def serve(app) -> None:
     try:
         code = run_service(settings)
     except storage.StorageError as exc:
+        raise Failure(f"error: {exc}", 1) from None
+    except OSError as exc:  # the lock file or the run log folder
         raise Failure(f"error: {exc}", 1) from None
     click.get_current_context().exit(code)

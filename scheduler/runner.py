@@ -13,6 +13,7 @@ import asyncio
 import ctypes
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -91,7 +92,9 @@ def describe_exit(returncode: int | None) -> str:
 
 
 def log_tail(path: str) -> str | None:
-    """The last non-empty line of a log (what a crashing child said last)."""
+    """What a crashing child said last: the last error line near the end of its log (an
+    exception's own line, not SQLAlchemy's "Background on this error" footer), else the last
+    line."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -100,7 +103,12 @@ def log_tail(path: str) -> str | None:
     except OSError:
         return None
     lines = [line.strip() for line in lines if line.strip()]
-    return lines[-1][:300] if lines else None
+    errors = [line for line in lines if _ERROR_LINE.search(line)]
+    chosen = errors[-1] if errors else (lines[-1] if lines else None)
+    return chosen[:300] if chosen else None
+
+
+_ERROR_LINE = re.compile(r"^(?:[\w.]+(?:Error|Exception|Interrupt)\b|error:|ERROR\b)")
 
 
 class ChildRunner:

@@ -215,6 +215,10 @@ class Service:
     async def _run_source(self, source: str) -> None:
         if self._stopping.is_set():
             return
+        if source not in {s.name for s in self.settings.sources if s.schedule}:
+            # Fired just before a reload unscheduled it: the crawl would not find it.
+            log.info("%s is no longer scheduled: not starting its run", source)
+            return
         task = asyncio.current_task()
         self._runs.add(task)
         try:

@@ -47,6 +47,11 @@ _CONTROLS = re.compile(
 )
 
 
+# Whitespace next to a CJK character (or any non-ASCII one) is layout, not content: Chinese
+# puts no spaces between words, and pages indent paragraphs with U+3000.
+_LAYOUT_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
+
+
 def strip_chrome(text: str) -> str:
     """``text`` without counters, generation stamps and page controls."""
     for pattern in (_COUNTER, _GENERATED, _CONTROLS):
@@ -66,7 +71,7 @@ def _normalise(field: str, value: Any) -> Any:
         value = value.isoformat()
     text = str(value)
     if field in ("body_text", "title"):
-        text = strip_chrome(text)
+        text = _LAYOUT_SPACE.sub("", strip_chrome(text))
     text = collapse_whitespace(text)
     if field == "body_text":
         return text

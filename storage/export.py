@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.dedup import duplicates_of
 from storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
 
 EXPORT_CHUNK = 200
@@ -67,6 +68,7 @@ def _versions(conn: sa.Connection, ids: list[int]) -> dict[int, list[dict[str, A
             ArticleVersion.captured_at,
             ArticleVersion.content_hash,
             ArticleVersion.changed,
+            ArticleVersion.revert_of,
             Capture.warc_file,
             Capture.warc_offset,
             Capture.warc_length,
@@ -82,6 +84,8 @@ def _versions(conn: sa.Connection, ids: list[int]) -> dict[int, list[dict[str, A
                 "captured_at": iso(row.captured_at),
                 "content_hash": row.content_hash,
                 "changed": list(row.changed),
+                # Extension: set when this version restores an earlier content (A->B->A).
+                "revert_of": row.revert_of,
                 "warc": {
                     "file": row.warc_file,
                     "offset": row.warc_offset,
@@ -96,6 +100,7 @@ def records(conn: sa.Connection, rows: list[sa.Row]) -> list[dict[str, Any]]:
     """Export records for a chunk of article rows, with two queries for their urls and versions."""
     ids = [row.id for row in rows]
     urls, versions = _urls(conn, ids), _versions(conn, ids)
+    duplicates = duplicates_of(conn, ids)
     return [
         {
             "id": row.id,
@@ -115,7 +120,7 @@ def records(conn: sa.Connection, rows: list[sa.Row]) -> list[dict[str, Any]]:
             "first_seen": iso(row.first_seen),
             "last_seen": iso(row.last_seen),
             "last_changed": iso(row.last_changed),
-            "duplicates": [],
+            "duplicates": duplicates.get(row.id, []),
             "versions": versions.get(row.id, []),
         }
         for row in rows

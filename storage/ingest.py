@@ -1,10 +1,9 @@
-"""Writing a batch of captures and extracted articles: one transaction, bulk lookups."""
+"""Writing a batch of captures, extracted articles and observations: one transaction, bulk
+lookups. The rules for versions and statuses are in :mod:`storage.tracking`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,26 +14,44 @@ from storage.content import (
     STORED_FIELDS,
     VERSION_ONLY_FIELDS,
     attachments_list,
-    changed_fields,
+    collapse_whitespace,
     content_hash,
     published_iso,
     published_utc,
 )
+from storage.dedup import refresh_duplicates
 from storage.models import (
     RECORD_TYPES,
     Article,
+    ArticleEvent,
     ArticleUrl,
     ArticleVersion,
     Capture,
     Source,
-    UTCDateTime,
+    UrlAlias,
 )
-from storage.types import ArticleIn, CaptureIn, IngestResult
+from storage.tracking import (
+    ArticleState,
+    ListingIn,
+    ObservationIn,
+    TrackingResult,
+    apply_listing,
+    decide_version,
+    mark_gone,
+    mark_seen,
+)
+from storage.types import ArticleIn, CaptureIn
+from storage.urls import canonical_url, canonical_urls
 
 # Stay well under SQLite's bound-parameter limit in IN (...) lists.
 LOOKUP_CHUNK = 500
 _ARTICLES = Article.__table__
 _VERSIONS = ArticleVersion.__table__
+# Identical content at a new URL joins the article that has it (a cross-post or a move) only
+# when there is enough of it: two empty pages are not one article.
+CROSS_POST_MIN_CHARS = 50
+_STATE_COLUMNS = ("fetch_url", "status", "gone_count", "gone_since", "removed_at", "last_seen",
+                  "last_checked_at", "pending_hash", "pending_capture_id", "last_capture_id")
 
 
 def insert_ignoring_conflicts(
@@ -99,72 +116,103 @@ def article_content(fields: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
-@dataclass
-class _Current:
-    """What ingest needs to know about an article already stored."""
-
-    hash: str
-    n: int
-    content: dict[str, Any]
+def _article_content_columns(content: dict[str, Any]) -> dict[str, Any]:
+    return {**content, "published_utc": published_utc(content["published_at"])}
 
 
-def _load_current(conn: sa.Connection, article_ids: Iterable[int]) -> dict[int, _Current]:
-    ids = list(dict.fromkeys(article_ids))
-    latest_n = (
-        sa.select(sa.func.max(ArticleVersion.n))
-        .where(ArticleVersion.article_id == Article.id)
-        .scalar_subquery()
-    )
-    columns = [Article.id, Article.content_hash, latest_n.label("n")]
+def load_states(conn: sa.Connection, article_ids: Iterable[int]) -> dict[int, ArticleState]:
+    """The stored state of these articles. Two ingests of the same article at once both read
+    it; the unique (article_id, n) of versions makes the slower one fail and retry."""
+    ids = sorted(set(article_ids))
+    states: dict[int, ArticleState] = {}
+    columns = [Article.id, Article.content_hash, *(getattr(Article, c) for c in _STATE_COLUMNS)]
     columns += [getattr(Article, name) for name in HASHED_FIELDS]
-    current: dict[int, _Current] = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        stmt = sa.select(*columns).where(Article.id.in_(ids[start : start + LOOKUP_CHUNK]))
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        stmt = sa.select(*columns).where(Article.id.in_(chunk)).order_by(Article.id)
         for row in conn.execute(stmt).mappings():
-            content = {name: row[name] for name in HASHED_FIELDS}
-            current[row["id"]] = _Current(row["content_hash"], row["n"] or 0, content)
-    return current
+            states[row["id"]] = ArticleState(
+                id=row["id"], hash=row["content_hash"], n=0, hashes={},
+                content={name: row[name] for name in HASHED_FIELDS},
+                **{c: row[c] for c in _STATE_COLUMNS},
+            )
+        versions = sa.select(ArticleVersion.article_id, ArticleVersion.n,
+                             ArticleVersion.content_hash).where(
+            ArticleVersion.article_id.in_(chunk)).order_by(ArticleVersion.n)
+        for article_id, n, digest in conn.execute(versions):
+            state = states[article_id]
+            state.n = max(state.n, n)
+            state.hashes[digest] = n
+    return states
+
+
+def _hash_owners(conn: sa.Connection, digests: Iterable[str]) -> dict[str, int]:
+    """{content hash: oldest article with it} (for cross-posts)."""
+    digests = list(dict.fromkeys(digests))
+    owners: dict[str, int] = {}
+    for start in range(0, len(digests), LOOKUP_CHUNK):
+        stmt = (sa.select(Article.content_hash, sa.func.min(Article.id))
+                .where(Article.content_hash.in_(digests[start : start + LOOKUP_CHUNK]))
+                .group_by(Article.content_hash))
+        owners.update(conn.execute(stmt).all())
+    return owners
 
 
 class _Batch:
     """The writes of one ingest call, collected so they can go out as executemany."""
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, capture_ids: dict[str, int]) -> None:
         self.conn = conn
-        self.result = IngestResult()
+        self.capture_ids = capture_ids
+        self.result = TrackingResult()
         self.url_owner: dict[str, int] = {}
-        self.current: dict[int, _Current] = {}
+        self.hash_owner: dict[str, int] = {}
+        self.states: dict[int, ArticleState] = {}
         self.new_urls: list[dict[str, Any]] = []
         self.versions: list[dict[str, Any]] = []
         self.content_updates: dict[int, dict[str, Any]] = {}
-        self.seen: dict[int, datetime] = {}
+        self.events: list[dict[str, Any]] = []
+        self.changed_content: set[int] = set()
         self.touched: dict[int, None] = {}  # article ids in first-touched order
 
-    def add(self, item: ArticleIn, capture_id: int, source_id: int) -> None:
-        urls = list(dict.fromkeys([item.url, *item.urls]))
+    # -- extracted articles
+
+    def add(self, item: ArticleIn, source_id: int) -> None:
+        capture_id = self.capture_ids[item.capture_record_id]
+        urls = canonical_urls([item.url, *item.urls])
         content = article_content(item.fields)
         digest = content_hash(content)
         article_id = next((self.url_owner[u] for u in urls if u in self.url_owner), None)
+        if article_id is None and len(collapse_whitespace(content["body_text"])) >= (
+                CROSS_POST_MIN_CHARS):
+            article_id = self.hash_owner.get(digest)
         if article_id is None:
             article_id = self._create(item, content, digest, source_id)
+            self.hash_owner.setdefault(digest, article_id)
             self.result.new_articles += 1
-            self._version(article_id, 1, [], item, content, digest, capture_id)
-        elif digest != self.current[article_id].hash:
-            current = self.current[article_id]
-            changed = changed_fields(current.content, content)
-            self._version(article_id, current.n + 1, changed, item, content, digest, capture_id)
-            self.content_updates[article_id] = {
-                **_article_content_columns(content),
-                "content_hash": digest,
-                "last_changed": item.fetched_at,
-            }
-            self.result.new_versions += 1
+            self._version(article_id, 1, [], None, item, content, digest, capture_id)
+            self.changed_content.add(article_id)
         else:
-            self.result.unchanged += 1
-        previous = self.seen.get(article_id)
-        self.seen[article_id] = (
-            item.fetched_at if previous is None else max(previous, item.fetched_at)
-        )
+            state = self.states[article_id]
+            decision = decide_version(state, digest, content, capture_id)
+            if decision.version:
+                self._version(article_id, state.n, decision.changed, decision.revert_of, item,
+                              content, digest, capture_id)
+                self.content_updates[article_id] = {
+                    **_article_content_columns(content),
+                    "content_hash": digest,
+                    "last_changed": item.fetched_at,
+                }
+                self.changed_content.add(article_id)
+                self.result.new_versions += 1
+            else:
+                self.result.unchanged += 1
+                self.result.pending += decision.pending
+            state.state_changed = True
+        state = self.states[article_id]
+        if mark_seen(state, item.fetched_at, item.url, capture_id) == "restored":
+            self.result.restored += 1
+            self._event(article_id, "restored", item.fetched_at, capture_id, item.url)
         for url in urls:
             if url not in self.url_owner:
                 self.url_owner[url] = article_id
@@ -182,22 +230,20 @@ class _Batch:
             "last_seen": item.fetched_at,
             "last_changed": item.fetched_at,
             "last_checked_at": item.fetched_at,
+            "fetch_url": item.url,
             "content_hash": digest,
             **_article_content_columns(content),
         }
         stmt = sa.insert(_ARTICLES).returning(_ARTICLES.c.id)
-        return self.conn.execute(stmt, row).scalar_one()
+        article_id = self.conn.execute(stmt, row).scalar_one()
+        self.states[article_id] = ArticleState(
+            id=article_id, fetch_url=item.url, status="live", hash=digest, n=1, content=content,
+            hashes={digest: 1}, last_seen=item.fetched_at, last_checked_at=item.fetched_at,
+        )
+        return article_id
 
-    def _version(
-        self,
-        article_id: int,
-        n: int,
-        changed: list[str],
-        item: ArticleIn,
-        content: dict[str, Any],
-        digest: str,
-        capture_id: int,
-    ) -> None:
+    def _version(self, article_id: int, n: int, changed: list[str], revert_of: int | None,
+                 item: ArticleIn, content: dict[str, Any], digest: str, capture_id: int) -> None:
         extra = {
             key: value
             for key, value in item.fields.items()
@@ -214,9 +260,37 @@ class _Batch:
                 **content,
                 "body_html": item.fields.get("body_html") or "",
                 "extra": extra,
+                "revert_of": revert_of,
             }
         )
-        self.current[article_id] = _Current(digest, n, content)
+
+    # -- observations
+
+    def observe(self, obs: ObservationIn) -> None:
+        article_id = self.url_owner.get(canonical_url(obs.url))
+        if article_id is None:
+            return  # not an article we know: nothing to track
+        state = self.states[article_id]
+        capture_id = self.capture_ids.get(obs.capture_record_id) if obs.capture_record_id else None
+        if obs.kind == "not_modified":
+            if mark_seen(state, obs.fetched_at, None) == "restored":
+                self.result.restored += 1
+                self._event(article_id, "restored", obs.fetched_at, capture_id, obs.url)
+        elif obs.kind == "blocked":
+            self._event(article_id, "blocked", obs.fetched_at, capture_id, obs.url, obs.reason)
+        elif canonical_url(obs.url) == canonical_url(state.fetch_url or ""):
+            # Only the URL the article was last seen at: an old URL of a moved (or
+            # cross-posted) article going away does not take the article with it.
+            for kind in mark_gone(state, obs.fetched_at, obs.confirmations, obs.min_interval):
+                self._event(article_id, kind, obs.fetched_at, capture_id, obs.url, obs.reason)
+                self.result.removed += kind == "removed"
+        self.touched.setdefault(article_id)
+
+    def _event(self, article_id: int, kind: str, at, capture_id: int | None, url: str | None,
+               detail: str | None = None) -> None:
+        self.events.append({"article_id": article_id, "kind": kind, "at": at,
+                            "capture_id": capture_id, "url": url, "detail": detail})
+        self.result.events += 1
 
     def flush(self) -> None:
         conn = self.conn
@@ -224,61 +298,89 @@ class _Batch:
             conn.execute(sa.insert(ArticleUrl.__table__), self.new_urls)
         if self.versions:
             conn.execute(sa.insert(_VERSIONS), self.versions)
-        # Row locks are taken in id order, so two batches cannot deadlock on each other.
+        if self.events:
+            conn.execute(sa.insert(ArticleEvent.__table__), self.events)
+        # Row updates in id order, so two batches cannot deadlock on each other.
         for article_id in sorted(self.content_updates):
             values = self.content_updates[article_id]
             conn.execute(sa.update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**values))
-        if self.seen:
-            conn.execute(
-                _SEEN_UPDATE, [{"aid": a, "seen": t} for a, t in sorted(self.seen.items())]
-            )
+        rows = [
+            {"aid": state.id, **{f"v_{c}": getattr(state, c) for c in _STATE_COLUMNS}}
+            for _, state in sorted(self.states.items())
+            if state.state_changed
+        ]
+        if rows:
+            conn.execute(_STATE_UPDATE, rows)
 
 
-def _article_content_columns(content: dict[str, Any]) -> dict[str, Any]:
-    return {**content, "published_utc": published_utc(content["published_at"])}
-
-
-def _later(column: sa.Column, value: sa.BindParameter) -> sa.Case:
-    return sa.case((sa.or_(column.is_(None), column < value), value), else_=column)
-
-
-_seen_param = sa.bindparam("seen", type_=UTCDateTime())
-# A successful capture proves the article is live: reset the removal tracking.
-_SEEN_UPDATE = (
+_STATE_UPDATE = (
     sa.update(_ARTICLES)
     .where(_ARTICLES.c.id == sa.bindparam("aid"))
-    .values(
-        last_seen=_later(_ARTICLES.c.last_seen, _seen_param),
-        last_checked_at=_later(_ARTICLES.c.last_checked_at, _seen_param),
-        status="live",
-        gone_count=0,
-        gone_since=None,
-        removed_at=None,
-    )
+    .values(**{c: sa.bindparam(f"v_{c}", type_=_ARTICLES.c[c].type) for c in _STATE_COLUMNS})
 )
 
 
+def _alias_rows(raw_urls: Iterable[str]) -> list[dict[str, str]]:
+    rows = {}
+    for url in raw_urls:
+        canonical = canonical_url(url)
+        if canonical != url:
+            rows[url] = {"url": url, "canonical": canonical}
+    return list(rows.values())
+
+
+def _require_captures(conn: sa.Connection, record_ids: Iterable[str]) -> dict[str, int]:
+    wanted = {r for r in record_ids if r}
+    found = lookup(conn, Capture.record_id, Capture.id, wanted)
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise ValueError(
+            f"inputs refer to captures that are neither stored nor in this batch: {missing[:3]}"
+        )
+    return found
+
+
 def ingest_batch(
-    conn: sa.Connection, captures: list[CaptureIn], articles: list[ArticleIn], run_id: int | None
-) -> IngestResult:
+    conn: sa.Connection,
+    captures: list[CaptureIn],
+    articles: list[ArticleIn],
+    run_id: int | None,
+    observations: Sequence[ObservationIn] = (),
+    listings: Sequence[ListingIn] = (),
+) -> TrackingResult:
     insert_ignoring_conflicts(
         conn, Capture.__table__, [_capture_row(c, run_id) for c in captures], ["record_id"]
     )
-    capture_ids = lookup(
-        conn, Capture.record_id, Capture.id, (a.capture_record_id for a in articles)
+    capture_ids = _require_captures(
+        conn,
+        [a.capture_record_id for a in articles]
+        + [o.capture_record_id for o in observations]
+        + [r for listing in listings for r in listing.capture_record_ids],
     )
-    missing = sorted({a.capture_record_id for a in articles} - capture_ids.keys())
-    if missing:
-        raise ValueError(
-            f"articles refer to captures that are neither stored nor in this batch: {missing[:3]}"
-        )
-    source_ids = ensure_sources(conn, (a.source for a in articles))
-    batch = _Batch(conn)
-    all_urls = [u for a in articles for u in (a.url, *a.urls)]
-    batch.url_owner = lookup(conn, ArticleUrl.url, ArticleUrl.article_id, all_urls)
-    batch.current = _load_current(conn, batch.url_owner.values())
-    for item in articles:
-        batch.add(item, capture_ids[item.capture_record_id], source_ids[item.source])
+    source_ids = ensure_sources(
+        conn, [a.source for a in articles] + [x.source for x in (*observations, *listings)]
+    )
+    raw_urls = [u for a in articles for u in (a.url, *a.urls)] + [o.url for o in observations]
+    insert_ignoring_conflicts(conn, UrlAlias.__table__, _alias_rows(raw_urls), ["url"])
+    batch = _Batch(conn, capture_ids)
+    batch.url_owner = lookup(conn, ArticleUrl.url, ArticleUrl.article_id,
+                             canonical_urls(raw_urls))
+    batch.states = load_states(conn, batch.url_owner.values())
+    batch.hash_owner = _hash_owners(
+        conn, (content_hash(article_content(a.fields)) for a in articles))
+    # Hash owners not matched by url need their state too (a cross-post joins them).
+    batch.states.update(load_states(conn, set(batch.hash_owner.values()) - batch.states.keys()))
+    # In fetch order, so a batch means the same whatever order its inputs were listed in.
+    inputs: list[tuple[Any, int, Any]] = [(a.fetched_at, 0, a) for a in articles]
+    inputs += [(o.fetched_at, 1, o) for o in observations]
+    for _at, kind, item in sorted(inputs, key=lambda entry: (entry[0], entry[1])):
+        if kind == 0:
+            batch.add(item, source_ids[item.source])
+        else:
+            batch.observe(item)
     batch.flush()
+    refresh_duplicates(conn, batch.changed_content)
+    for listing in sorted(listings, key=lambda entry: entry.fetched_at):
+        batch.result.events += apply_listing(conn, listing, source_ids[listing.source])
     batch.result.article_ids = list(batch.touched)
     return batch.result

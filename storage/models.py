@@ -171,6 +171,12 @@ class Article(Base):
     # fetch agrees (storage.tracking).
     pending_hash: Mapped[str | None] = mapped_column(sa.String(80))
     pending_capture_id: Mapped[int | None] = mapped_column(sa.ForeignKey("captures.id"))
+    # Where it was last fetched successfully (``url`` stays the first URL): revisits go there,
+    # and only a gone fetch of this URL counts towards removal.
+    fetch_url: Mapped[str | None] = mapped_column(sa.Text)
+    # Its capture at fetch_url (response or identical-payload revisit): a revisit sends that
+    # capture's validators and compares payload digests with it.
+    last_capture_id: Mapped[int | None] = mapped_column(sa.ForeignKey("captures.id"))
     # The section (start URL) whose list pages showed it, and when it dropped out of them.
     section_url: Mapped[str | None] = mapped_column(sa.Text)
     delisted_at: Mapped[datetime | None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Self
@@ -235,20 +235,25 @@ class Store:
     # -- articles -----------------------------------------------------------------------
 
     def ingest(
-        self, captures: list[CaptureIn], articles: list[ArticleIn], run_id: int | None = None
+        self, captures: list[CaptureIn], articles: list[ArticleIn], run_id: int | None = None,
+        *, observations: Sequence[Any] = (), listings: Sequence[Any] = (),
     ) -> IngestResult:
-        """Store captures and the articles extracted from them, in one transaction.
+        """Store captures, the articles extracted from them, and what other fetches of known
+        articles showed (``storage.tracking.ObservationIn``: gone, blocked, not modified;
+        ``storage.tracking.ListingIn``: what a section's list pages listed), in one transaction.
 
-        Each article is matched to a stored one by any of its urls; a content change (see
-        ``storage.content``) adds a version. Every article counts as exactly one of
-        ``new_articles``, ``new_versions`` or ``unchanged``. When another process commits the
-        same article or version first, the unique constraints make this transaction fail and
-        it is retried against what that process wrote.
+        Each article is matched to a stored one by any of its (canonical) urls, or else by
+        identical content (a cross-post or move); a content change (see ``storage.content``
+        and ``storage.tracking``) adds a version. Every article counts as exactly one of
+        ``new_articles``, ``new_versions`` or ``unchanged``; the result is a
+        ``storage.tracking.TrackingResult`` (also ``removed``, ``restored``). When another
+        process commits the same article or version first, the unique constraints make this
+        transaction fail and it is retried against what that process wrote.
         """
         for attempt in range(1, INGEST_ATTEMPTS + 1):
             try:
                 with self._write() as conn:
-                    return ingest_batch(conn, captures, articles, run_id)
+                    return ingest_batch(conn, captures, articles, run_id, observations, listings)
             except sa.exc.DBAPIError as exc:
                 if attempt == INGEST_ATTEMPTS or not _retryable(exc):
                     raise
@@ -271,6 +276,51 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(stmt).all()
             return records(conn, rows)[0] if rows else None
+
+    # -- change tracking (storage.history, storage.revisits) -------------------------------
+
+    def article_history(self, article_id: int) -> dict[str, Any] | None:
+        """Versions and status events of an article, oldest first (``storage.history``)."""
+        from storage import history
+
+        with self._read() as conn:
+            return history.article_history(conn, article_id)
+
+    def article_version(self, article_id: int, n: int) -> dict[str, Any] | None:
+        """The full content of version ``n`` of an article."""
+        from storage import history
+
+        with self._read() as conn:
+            return history.version_content(conn, article_id, n)
+
+    def article_diff(
+        self, article_id: int, from_n: int | None = None, to_n: int | None = None
+    ) -> dict[str, Any] | None:
+        """Character-level differences per field between two versions (default: the last
+        two); None when the article or a version does not exist."""
+        from storage import history
+
+        with self._read() as conn:
+            return history.article_diff(conn, article_id, from_n, to_n)
+
+    def revisit_targets(
+        self, source: str, *, steps, mode: str = "due", budget: int | None = None,
+        now: datetime | None = None,
+    ) -> list[Any]:
+        """``storage.revisits.RevisitTarget`` for the source's articles to fetch again."""
+        from storage import revisits
+
+        with self._read() as conn:
+            return revisits.revisit_targets(
+                conn, source, now=now or self._clock(), steps=steps, mode=mode, budget=budget
+            )
+
+    def known_article_urls(self, source: str) -> set[str]:
+        """Canonical URLs of the source's stored articles and their attachments."""
+        from storage import revisits
+
+        with self._read() as conn:
+            return revisits.known_urls(conn, source)
 
     # -- archive tools (storage.archive_queries) ------------------------------------------
 

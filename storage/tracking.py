@@ -27,8 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from storage.content import body_shrank, changed_fields
+from storage.models import Article, ArticleEvent, ArticleUrl
 from storage.types import IngestResult
+from storage.urls import canonical_urls
 
 OBSERVATION_KINDS = ("gone", "blocked", "not_modified")
 
@@ -82,7 +86,7 @@ class ArticleState:
     """An article as ingest sees and changes it within one batch."""
 
     id: int
-    url: str
+    fetch_url: str | None
     status: str
     hash: str
     n: int
@@ -95,6 +99,7 @@ class ArticleState:
     last_checked_at: datetime | None = None
     pending_hash: str | None = None
     pending_capture_id: int | None = None
+    last_capture_id: int | None = None
     state_changed: bool = False
 
 
@@ -130,16 +135,17 @@ def decide_version(state: ArticleState, digest: str, content: dict[str, Any],
     return Decision(True, changed, revert_of)
 
 
-def mark_seen(state: ArticleState, at: datetime, url: str | None) -> str | None:
-    """A successful fetch (article or 304): the article is live. Returns "restored" when it
-    had been removed."""
+def mark_seen(state: ArticleState, at: datetime, url: str | None,
+              capture_id: int | None = None) -> str | None:
+    """A successful fetch (an article at ``url`` in ``capture_id``, or a 304): the article is
+    live. Returns "restored" when it had been removed."""
     event = "restored" if state.status == "removed" else None
     state.status = "live"
     state.gone_count, state.gone_since, state.removed_at = 0, None, None
     state.last_seen = at if state.last_seen is None else max(state.last_seen, at)
     state.last_checked_at = at if state.last_checked_at is None else max(state.last_checked_at, at)
-    if url is not None and (state.last_seen == at):
-        state.url = url
+    if url is not None and state.last_seen == at:
+        state.fetch_url, state.last_capture_id = url, capture_id
     state.state_changed = True
     return event
 
@@ -159,3 +165,66 @@ def mark_gone(state: ArticleState, at: datetime, confirmations: int,
         state.status, state.removed_at = "removed", at
         events.append("removed")
     return events
+
+
+def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> int:
+    """Record which of the section's live articles dropped out of its list pages (delisted)
+    or came back to them (relisted). Returns the number of events written."""
+    listed_ids: set[int] = set()
+    urls = canonical_urls(listing.urls)
+    for start in range(0, len(urls), 500):
+        stmt = sa.select(ArticleUrl.article_id).where(ArticleUrl.url.in_(urls[start : start + 500]))
+        listed_ids.update(conn.execute(stmt).scalars())
+    table = Article.__table__
+    events: list[dict[str, Any]] = []
+    ordered = sorted(listed_ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        conn.execute(sa.update(table).where(table.c.id.in_(chunk), table.c.section_url.is_(None))
+                     .values(section_url=listing.start_url))
+        back = conn.execute(sa.select(table.c.id, table.c.url).where(
+            table.c.id.in_(chunk), table.c.delisted_at.is_not(None),
+            table.c.section_url == listing.start_url)).all()
+        if back:
+            conn.execute(sa.update(table).where(table.c.id.in_([b.id for b in back]))
+                         .values(delisted_at=None))
+            events += [_event(b.id, "relisted", listing, b.url) for b in back]
+    missing = sa.select(table.c.id, table.c.url).where(
+        table.c.source_id == source_id,
+        table.c.section_url == listing.start_url,
+        table.c.status == "live",
+        table.c.delisted_at.is_(None),
+        table.c.first_seen < listing.fetched_at,
+    )
+    if listed_ids:
+        missing = missing.where(table.c.id.not_in(ordered))
+    if not listing.complete:
+        # Only part of the section was walked: older articles are simply further back.
+        oldest = None
+        for start in range(0, len(ordered), 500):
+            value = conn.execute(sa.select(sa.func.min(table.c.published_utc)).where(
+                table.c.id.in_(ordered[start : start + 500]))).scalar()
+            if value is not None:
+                oldest = value if oldest is None else min(oldest, value)
+        if oldest is None:
+            return _write_events(conn, events)
+        missing = missing.where(table.c.published_utc > oldest)
+    gone = conn.execute(missing.order_by(table.c.id)).all()
+    if gone:
+        ids = [g.id for g in gone]
+        for start in range(0, len(ids), 500):
+            conn.execute(sa.update(table).where(table.c.id.in_(ids[start : start + 500]))
+                         .values(delisted_at=listing.fetched_at))
+        events += [_event(g.id, "delisted", listing, g.url) for g in gone]
+    return _write_events(conn, events)
+
+
+def _event(article_id: int, kind: str, listing: ListingIn, url: str) -> dict[str, Any]:
+    return {"article_id": article_id, "kind": kind, "at": listing.fetched_at,
+            "capture_id": None, "url": url, "detail": listing.start_url}
+
+
+def _write_events(conn: sa.Connection, events: list[dict[str, Any]]) -> int:
+    if events:
+        conn.execute(sa.insert(ArticleEvent.__table__), events)
+    return len(events)

@@ -106,3 +106,33 @@ def test_attachment_extensions():
 def test_page_without_text_gives_an_empty_article():
     art = extract_article(b"<html><body><img src='a.png'></body></html>", URL)
     assert art.body_text == "" and art.title is None and art.published_at is None
+
+
+def test_meeting_time_lines_of_a_notice_stay_in_the_body():
+    content = (
+        "<p>各有关单位：经研究，定于近期召开全市安全生产工作会议，现将有关事项通知如下。</p>"
+        "<p>一、会议时间：2020年5月8日上午9:00</p><p>二、会议地点：市政府第一会议室</p>"
+        "<p>三、参会人员：各县（市、区）分管负责同志，市直有关部门主要负责同志。</p>"
+    )
+    art = extract_article(build(content), URL)
+    assert "一、会议时间：2020年5月8日上午9:00" in art.body_text.split("\n")
+
+
+def test_a_data_table_right_after_the_text_belongs_to_the_body():
+    table = (
+        "<table><tr><td>序号</td><td>单位名称</td><td>所在区县</td></tr>"
+        + "".join(
+            f"<tr><td>{i}</td><td>第{i}示范单位有限公司</td><td>东城区</td></tr>"
+            for i in range(1, 6)
+        )
+        + "</table>"
+    )
+    page = (
+        "<html><head><meta charset='utf-8'><title>示范单位名单公示</title></head><body>"
+        f"<ul>{NAV}</ul><h1>示范单位名单公示</h1>"
+        f"<table><tr><td>{ARTICLE}</td></tr><tr><td>{table}</td></tr></table>"
+        "<div>主办单位：某市人民政府办公室</div></body></html>"
+    )
+    art = extract_article(page.encode("utf-8"), URL)
+    assert "第5示范单位有限公司" in art.body_text
+    assert art.body_text.startswith("5月6日") and "主办单位" not in art.body_text

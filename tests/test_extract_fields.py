@@ -122,3 +122,32 @@ def test_site_rules_override_the_automatic_fields():
 def test_rule_that_matches_nothing_falls_back_to_automatic_body():
     art = extract("govcn-article-utf8.html", rules={"body": "#no-such-element"})
     assert "城市副中心建设推进大会" in art.body_text
+
+
+def test_index_number_when_the_page_has_no_document_number():
+    html = (
+        "<html><head><meta charset='utf-8'><title>2023年部门预算公开_某县财政局</title></head><body>"
+        "<table><tr><td>索引号：</td><td>11330521MB1234567X/2023-00012</td>"
+        "<td>发布机构：</td><td>某县财政局</td></tr></table>"
+        "<h1>2023年部门预算公开</h1><div class='zw'><p>根据预算法有关规定，现将我局2023年部门预算公开如下，"
+        "请社会各界监督。</p><p>一、部门基本情况。我局内设机构五个，下属单位两个。</p></div></body></html>"
+    )
+    art = extract_article(html.encode("utf-8"), URL)
+    assert art.doc_number == "11330521MB1234567X/2023-00012"
+    assert art.title == "2023年部门预算公开"
+
+
+def test_disclosure_table_prefers_the_publishing_date_over_the_signing_date():
+    html = (
+        "<html><head><meta charset='utf-8'><title>关于印发实施方案的通知_某市人民政府</title></head><body>"
+        "<table class='xxgk'><tr><td>索引号：</td><td>000000/2023-001</td><td>成文日期：</td>"
+        "<td>2023年05月04日</td></tr><tr><td>发文字号：</td><td>某政发〔2023〕5号</td>"
+        "<td>发布日期：</td><td>2023年05月06日</td></tr></table>"
+        + "<p>相关栏目</p>" * 8
+        + "<h1>关于印发实施方案的通知</h1><div class='zw'><p>各县（市、区）人民政府，市政府各部门：现将"
+        "《实施方案》印发给你们，请认真贯彻执行。</p><p>一、总体要求。坚持问题导向，突出重点，"
+        "务求实效。</p></div></body></html>"
+    )
+    art = extract_article(html.encode("utf-8"), URL)
+    assert art.published_at.date().isoformat() == "2023-05-06"
+    assert art.doc_number == "某政发〔2023〕5号"

@@ -11,7 +11,9 @@ from crawler.extract import Article, NotHTMLError, extract_article
 
 PAGES = sorted((Path(__file__).resolve().parent / "fixtures" / "pages").glob("*.html"))
 SEEDS = [p.read_bytes() for p in PAGES]
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 TAGS = [
     "html",

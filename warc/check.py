@@ -148,13 +148,15 @@ class ArchiveCheck:
                 self._captures.add((info.url, info.date))
 
     def _resolves(self, headers) -> bool:
+        # Any one of the ways replay tools (pywb, warcio) find the original is enough: some
+        # writers name an https URI for an http original, and then only the digest matches.
         refers_to = headers.get_header("WARC-Refers-To")
-        if refers_to:
-            return refers_to in self._ids
+        if refers_to and refers_to in self._ids:
+            return True
         uri = headers.get_header("WARC-Refers-To-Target-URI")
         date = headers.get_header("WARC-Refers-To-Date")
-        if uri and date:
-            return (uri, date) in self._captures
+        if uri and date and (uri, date) in self._captures:
+            return True
         digest = headers.get_header("WARC-Payload-Digest")
         return bool(digest) and digest in self._digests
 

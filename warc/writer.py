@@ -42,6 +42,13 @@ class Exchange:
     payload_digest: str  # "sha1:BASE32"
     fetched_at: datetime  # UTC
     bytes_written: int  # both records, compressed
+    record_type: str = "response"  # or "revisit" (see write_revisit)
+
+
+REVISIT_PROFILES = {
+    "identical-payload-digest": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+    "server-not-modified": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+}
 
 
 class WarcWriteError(OSError):
@@ -206,6 +213,90 @@ class WarcStreamWriter:
         )
 
 
+    def write_revisit(
+        self,
+        *,
+        url: str,
+        profile: str,
+        refers_to: str | None,
+        refers_to_uri: str,
+        refers_to_date: datetime,
+        payload_digest: str | None = None,
+        method: str = "GET",
+        request_headers: Iterable[tuple[str, str]] = (),
+        request_body: bytes = b"",
+        protocol: str = "HTTP/1.1",
+        status: int,
+        reason: str = "",
+        response_headers: Iterable[tuple[str, str]] = (),
+        ip_address: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> Exchange:
+        """A revisit record (HTTP headers only, no payload), then its request record.
+
+        ``profile`` is ``"identical-payload-digest"`` (a 200 whose payload equals the one
+        archived in the record ``refers_to``; ``payload_digest`` is required) or
+        ``"server-not-modified"`` (a 304 to a conditional request). WARC-Refers-To-Target-URI
+        and -Date name the earlier capture, so replay tools can find the payload.
+        """
+        if profile not in REVISIT_PROFILES:
+            raise ValueError(f"revisit profile {profile!r}: use one of {list(REVISIT_PROFILES)}")
+        if profile == "identical-payload-digest" and not payload_digest:
+            raise ValueError("an identical-payload-digest revisit needs the payload digest")
+        if self.warcinfo_id is None:
+            self.write_warcinfo()
+        when = records.as_utc(fetched_at if fetched_at is not None else self.clock())
+        revisit_id = self.record_id_factory()
+        common = {"WARC-Date": records.warc_date(when), "WARC-Target-URI": url}
+        if ip_address:
+            common["WARC-IP-Address"] = ip_address
+        common["WARC-Warcinfo-ID"] = self.warcinfo_id
+        kept = records.response_headers_for_archive(response_headers)
+        statusline = f"{status} {reason}"
+        http = _ReceivedHttpHeaders(
+            statusline, kept, protocol,
+            records.http_header_block(f"{protocol} {statusline}", kept),
+        )
+        fields = {"WARC-Type": "revisit", "WARC-Record-ID": revisit_id, **common,
+                  "WARC-Profile": REVISIT_PROFILES[profile]}
+        if refers_to:
+            fields["WARC-Refers-To"] = refers_to
+        fields["WARC-Refers-To-Target-URI"] = refers_to_uri
+        fields["WARC-Refers-To-Date"] = records.warc_date(records.as_utc(refers_to_date))
+        if payload_digest:
+            fields["WARC-Payload-Digest"] = payload_digest
+        revisit = self._warc.create_warc_record(
+            url, "revisit", payload=io.BytesIO(b""), length=0,
+            warc_headers_dict=fields, http_headers=http,
+        )
+        request = self._request_record(url, method, protocol, request_headers, request_body,
+                                       common, revisit_id)
+        revisit_location = self._write(revisit)
+        request_location = self._write(request)
+        return Exchange(
+            record_id=revisit_id,
+            location=revisit_location,
+            request_location=request_location,
+            payload_digest=payload_digest or "",
+            fetched_at=when,
+            bytes_written=revisit_location.length + request_location.length,
+            record_type="revisit",
+        )
+
+    def _request_record(self, url, method, protocol, request_headers, request_body, common,
+                        concurrent_to):
+        start_line, headers = records.request_line_and_headers(url, method, protocol, request_headers)
+        return self._warc.create_warc_record(
+            url, "request", payload=io.BytesIO(request_body), length=len(request_body),
+            warc_headers_dict={"WARC-Type": "request", "WARC-Record-ID": self.record_id_factory(),
+                               **common, "WARC-Concurrent-To": concurrent_to},
+            http_headers=_ReceivedHttpHeaders(
+                start_line.split(" ", 1)[1], headers, method.upper(),
+                records.http_header_block(start_line, headers), is_request=True,
+            ),
+        )
+
+
 class WarcWriter:
     """Rotating ``.warc.gz`` files in ``archive_dir`` (a pywb collection's ``archive/``).
 
@@ -327,6 +418,34 @@ class WarcWriter:
                 fetched_at=fetched_at,
                 truncated=truncated,
             )
+        except OSError as exc:
+            self._recover()
+            raise WarcWriteError(
+                f"writing {self._name} failed ({exc}); the file was cut back "
+                "to its last complete record"
+            ) from exc
+        self._exchange_ends.append(writer.offset)
+        if writer.offset >= self.max_file_size:
+            self.close()
+        return result
+
+    def write_revisit(self, **kwargs) -> Exchange:
+        """Write one revisit (see :meth:`WarcStreamWriter.write_revisit`); failures as for
+        :meth:`write_exchange`."""
+        return self._write_with(lambda writer: writer.write_revisit(**kwargs))
+
+    def _write_with(self, write) -> Exchange:
+        writer = self._records
+        if writer is None:
+            try:
+                writer = self._open()
+            except OSError as exc:
+                self._file = self._records = None
+                raise WarcWriteError(
+                    f"cannot start a WARC file in {self.archive_dir}: {exc}"
+                ) from exc
+        try:
+            result = write(writer)
         except OSError as exc:
             self._recover()
             raise WarcWriteError(

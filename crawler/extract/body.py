@@ -25,40 +25,13 @@ _CANDIDATES = 15
 _LINK_LIST_TAGS = frozenset(
     {"div", "ul", "ol", "table", "tbody", "tr", "td", "dl", "section", "p", "span", "font"}
 )
-BLOCK_BREAK = frozenset(
-    {
-        "p",
-        "div",
-        "br",
-        "li",
-        "tr",
-        "table",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "section",
-        "article",
-        "blockquote",
-        "pre",
-        "ul",
-        "ol",
-        "dl",
-        "dt",
-        "dd",
-        "center",
-        "td",
-        "th",
-        "figure",
-        "figcaption",
-        "header",
-        "footer",
-        "form",
-        "hr",
-    }
-)
+# fmt: off
+BLOCK_BREAK = frozenset({
+    "p", "div", "br", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+    "article", "blockquote", "pre", "ul", "ol", "dl", "dt", "dd", "center", "td", "th",
+    "figure", "figcaption", "header", "footer", "form", "hr",
+})
+# fmt: on
 # Page chrome that must never reach the body (checked on short elements and short lines).
 CHROME = re.compile(
     r"打印本页|打印此页|【\s*打印\s*】|【\s*关闭\s*】|关闭窗口|關閉視窗|字体\s*[:：]?\s*[【\[]?\s*大\s*中\s*小|字號\s*[:：]?\s*大"
@@ -68,9 +41,12 @@ CHROME = re.compile(
     r"|【\s*字[体號号]|视力保护色|网站地图|政府网站找错",
     re.IGNORECASE,
 )
+# Labels of the article's info line. A bare 时间/日期 does not count on its own: notices
+# carry "会议时间：..." lines in their text.
 _INFO_LABEL = re.compile(
-    r"(来源|來源|发布|發佈|發布|作者|编辑|編輯|浏览|瀏覽|点击|閱讀|阅读|时间|時間|日期|字号)\s*[:：]"
+    r"(?:来源|來源|发布|發佈|發布|作者|编辑|編輯|浏览|瀏覽|点击|點擊|閱讀|阅读|字号|字號)[^:：]{0,3}[:：]"
 )
+_TIME_LABEL = re.compile(r"(?:时间|時間|日期)\s*[:：]")
 _DATE_HINT = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{2,3}年\d{1,2}月")
 
 
@@ -148,25 +124,55 @@ def best_block(root, segments):
     best_score, _, best, _ = max(scored, key=lambda t: (t[0], t[1]))
     if best_score <= 0:
         return None, None
-    parent = best.getparent()
-    if parent is None or best.tag == "body":
+    if best.tag == "body":
         return best, best
-    kept = [best]
-    for sib in parent:
-        if sib is best or not isinstance(sib.tag, str) or sib not in weight:
-            continue
-        density = _link_density(sib)
-        if density < 0.3 and weight[sib] * (1.0 - density) ** 2 >= 0.25 * best_score:
-            kept.append(sib)
+    kept = _merge_siblings(best, best_score, weight)
     if len(kept) == 1:
-        return best, best
+        return kept[0], best
     wrapper = etree.Element("div")
-    for sib in parent:
-        if any(sib is k for k in kept):
-            wrapper.append(copy.deepcopy(sib))
+    for sib in kept:
+        wrapper.append(copy.deepcopy(sib))
     for sib in wrapper:
         sib.tail = None
     return wrapper, best
+
+
+def _merge_siblings(best, best_score: float, weight: dict) -> list:
+    """The best block plus its siblings that continue the article, in document order."""
+    level = best
+    # climb single-child wrappers (tr > td, div > div) to the level where siblings live
+    while (parent := level.getparent()) is not None and parent.tag not in ("body", "html"):
+        if sum(1 for child in parent if isinstance(child.tag, str)) > 1:
+            break
+        level = parent
+    parent = level.getparent()
+    if parent is None:
+        return [best]
+    kept = {level}
+    for sib in parent:
+        if sib is level or not isinstance(sib.tag, str) or sib not in weight:
+            continue
+        density = _link_density(sib)
+        if density < 0.3 and weight[sib] * (1.0 - density) ** 2 >= 0.25 * best_score:
+            kept.add(sib)
+    # tables right after the text (lists of names, figures, schedules) carry no punctuation
+    for sib in level.itersiblings():
+        if sib in kept or not isinstance(sib.tag, str):
+            continue
+        if not _is_data_table(sib):
+            break
+        kept.add(sib)
+    ordered = [sib for sib in parent if sib in kept]
+    return [best] if ordered == [level] and level is best else ordered
+
+
+def _is_data_table(el) -> bool:
+    if el.tag != "table" and el.find(".//table") is None:
+        return False
+    text = squash(text_of(el))
+    if len(text) < 40 or CHROME.search(text):
+        return False
+    return _link_density(el) < 0.1
 
 
 def _post_order(body):
@@ -197,12 +203,10 @@ def clean_body(el, *, title: str | None, base_url: str):
         n_links[node] = count
     whole = sizes.get(el, 0) or 1
     doomed = []
-    skip_inside = None
-    for node in el.iterdescendants():
-        if not isinstance(node.tag, str):
-            continue
-        if skip_inside is not None and _is_inside(node, skip_inside):
-            continue
+    # pre-order walk that does not descend into what it has already condemned
+    stack = [child for child in reversed(el) if isinstance(child.tag, str)]
+    while stack:
+        node = stack.pop()
         size = sizes.get(node, 0)
         if (
             node.tag in _LINK_LIST_TAGS
@@ -212,16 +216,19 @@ def clean_body(el, *, title: str | None, base_url: str):
         ):
             # lists of links (related articles, ads, pagers) inside the body block
             doomed.append(node)
-            skip_inside = node
             continue
-        if size > 400:
-            continue
-        text = squash(text_of(node))
-        if not text or len(text) > 150:
-            continue
-        if (title_key and text == title_key) or CHROME.search(text) or _is_info_line(text):
-            doomed.append(node)
-            skip_inside = node
+        if size <= 400:
+            text = squash(text_of(node))
+            if (
+                text
+                and len(text) <= 150
+                and (
+                    (title_key and text == title_key) or CHROME.search(text) or _is_info_line(text)
+                )
+            ):
+                doomed.append(node)
+                continue
+        stack.extend(child for child in reversed(node) if isinstance(child.tag, str))
     for node in doomed:
         drop_tree(node)
     for a in el.iter("a"):
@@ -235,20 +242,15 @@ def clean_body(el, *, title: str | None, base_url: str):
     return el
 
 
-def _is_inside(node, ancestor) -> bool:
-    parent = node.getparent()
-    while parent is not None:
-        if parent is ancestor:
-            return True
-        parent = parent.getparent()
-    return False
-
-
 def _is_info_line(text: str) -> bool:
     if len(text) > 120:
         return False
     labels = len(_INFO_LABEL.findall(text))
-    return labels >= 2 or (labels == 1 and bool(_DATE_HINT.search(text)) and len(text) < 60)
+    if labels >= 2:
+        return True
+    if labels == 1 and len(text) < 80:
+        return bool(_DATE_HINT.search(text) or _TIME_LABEL.search(text))
+    return False
 
 
 def render_text(el) -> str:

@@ -156,7 +156,7 @@ _PRIMARY_LABEL = re.compile(
 _SECONDARY_LABEL = re.compile(
     r"(?:^|[\s|丨【\[（(])(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
 )
-_LABEL_KEYS = "时時期于於"
+_LABEL_KEYS = re.compile("[时時期于於]")
 # Dates the page did not publish: when it was rendered, visited, or what day it is today.
 _NOT_PUBLISHED = re.compile(
     r"页面生成|頁面生成|生成时间|生成時間|更新于|访问|訪問|当前时间|今天是|今日|登录|登錄"
@@ -187,7 +187,7 @@ def _labelled(
 ) -> tuple[datetime, str] | None:
     for i in span:
         text = segments[i].text
-        if not any(k in text for k in _LABEL_KEYS) or _excluded(segments, i):
+        if not _LABEL_KEYS.search(text) or _excluded(segments, i):
             continue
         m = label.search(text)
         if not m:
@@ -213,26 +213,34 @@ def _first_unlinked(segments, span: range, tz_name: str) -> tuple[datetime, str]
 def published_from_segments(
     segments, title_index: int | None, tz_name: str, body_end: int | None = None
 ) -> tuple[datetime, str] | None:
-    """The info line's date: near the headline first (labelled, then any), then labelled anywhere.
+    """The info line's date, in order of trust.
 
-    The info line sits just above or below the headline; elsewhere a date needs a publishing
-    label, or to come before the end of the article text.
+    A "发布时间/发布日期" label near the headline, then anywhere above the end of the article
+    (信息公开 tables sit above the headline and also hold 成文日期); then a plain 时间/日期 label
+    or any date near the headline; then labelled anywhere. Unlabelled dates below the article
+    belong to comments, related links and footers, so they are never taken.
     """
-    everything = range(len(segments))
-    if title_index is not None:
-        window = range(max(0, title_index - 6), min(len(segments), title_index + 40))
-        for label in (_PRIMARY_LABEL, _SECONDARY_LABEL):
-            found = _labelled(segments, window, tz_name, label)
-            if found:
-                return found
-        found = _first_unlinked(segments, window, tz_name)
-        if found:
-            return found
-    for label in (_PRIMARY_LABEL, _SECONDARY_LABEL):
-        found = _labelled(segments, everything, tz_name, label)
-        if found:
-            return found
-    # Unlabelled dates below the article belong to comments, related links and footers.
-    return _first_unlinked(
-        segments, range(body_end if body_end is not None else len(segments)), tz_name
+    count = len(segments)
+    above_end = range(body_end if body_end is not None else count)
+    window = (
+        range(max(0, title_index - 6), min(count, title_index + 40))
+        if title_index is not None
+        else range(0)
     )
+    steps = (
+        (window, _PRIMARY_LABEL),
+        (above_end, _PRIMARY_LABEL),
+        (window, _SECONDARY_LABEL),
+        (window, None),
+        (range(count), _PRIMARY_LABEL),
+        (range(count), _SECONDARY_LABEL),
+        (above_end, None),
+    )
+    for span, label in steps:
+        if label is None:
+            found = _first_unlinked(segments, span, tz_name)
+        else:
+            found = _labelled(segments, span, tz_name, label)
+        if found:
+            return found
+    return None

@@ -103,25 +103,20 @@ def check_html(body: bytes, content_type: str | None) -> None:
         raise NotHTMLError("no markup in the first 64 KiB")
 
 
-def _error_ratio(body: bytes, codec: str, decoded: dict | None = None) -> float:
+def _error_ratio(data: bytes, codec: str, decoded: dict | None = None) -> float:
     """Share of characters that fail to decode (0.0 means clean).
 
-    A clean decode is kept in ``decoded`` so the page is not decoded twice.
+    A character cut in two at the very end (a capped page, a sample) does not count. A clean
+    decode is kept in ``decoded`` so the page is not decoded twice.
     """
     try:
-        text = body.decode(codec)
-        if decoded is not None:
-            decoded[codec] = text
-        return 0.0
-    except UnicodeDecodeError:
-        pass
-    text = body.decode(codec, errors="replace")
-    return text.count("\ufffd") / max(1, len(text))
-
-
-def _trim_partial_tail(body: bytes) -> bytes:
-    # A cap may cut a multibyte character in two; ignore the last few bytes when verifying.
-    return body[:-4] if len(body) > 8 else body
+        text = codecs.getincrementaldecoder(codec)().decode(data, final=False)
+    except UnicodeError:  # UTF-16 without a BOM raises the base class
+        text = data.decode(codec, errors="replace")
+        return text.count("\ufffd") / max(1, len(text))
+    if decoded is not None:
+        decoded[codec] = text
+    return 0.0
 
 
 def _verified(body: bytes, codec: str | None, decoded: dict | None) -> bool:
@@ -171,10 +166,6 @@ def choose_codec(body: bytes, content_type: str | None = None, decoded: dict | N
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return codec
-    if len(body) <= _SAMPLE:
-        sample = body
-    else:
-        sample, decoded = _trim_partial_tail(body[:_SAMPLE]), None
     declared: list[str | None] = []
     if content_type:
         m = _HTTP_CHARSET.search(content_type)
@@ -182,14 +173,17 @@ def choose_codec(body: bytes, content_type: str | None = None, decoded: dict | N
     m = _META_CHARSET.search(body[:16384])
     declared.append(codec_for(m.group(1).decode("ascii", "replace")) if m else None)
     for codec in declared:
-        if _verified(sample, codec, decoded):
+        if _verified(body, codec, decoded):
             return codec
     if (
         any(c in ("cp950", "big5hkscs") for c in declared)
-        and _error_ratio(sample, "big5hkscs") < 0.01
+        and _error_ratio(body, "big5hkscs") < 0.01
     ):
         return "big5hkscs"
-    return _detect(sample, decoded)
+    # detection looks at a sample; its decodes stand for the page only if it is the page
+    if len(body) <= _SAMPLE:
+        return _detect(body, decoded)
+    return _detect(body[:_SAMPLE], None)
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:

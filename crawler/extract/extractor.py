@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 
-from ..selectors import compile_rule
+from ..selectors import compile_rule as _compile_rule
 from . import body as body_mod
 from .dates import parse_date, published_from_metas, published_from_segments
 from .encoding import MAX_BYTES, check_html, decode_html
@@ -18,26 +19,28 @@ from .fields import find_author, find_doc_number, find_origin, find_section, fin
 from .model import Article, Attachment
 from .page import meta_map, parse_document, squash, text_of, text_segments
 
+# A source's rules are the same on every page of a crawl: compile each once.
+compile_rule = lru_cache(maxsize=512)(_compile_rule)
+
+# Document formats government pages attach (ceb: the Chinese e-government e-book format).
 ATTACHMENT_EXTENSIONS = frozenset(
-    {
+    [
         "pdf",
         "doc",
         "docx",
         "xls",
         "xlsx",
         "wps",
+        "et",
         "ofd",
+        "ceb",
         "zip",
         "rar",
         "7z",
-        "et",
         "ppt",
         "pptx",
-        "txt",
         "csv",
-        "ceb",
-        "tif",
-    }
+    ]
 )
 _STRIP_LABEL = re.compile(r"^\s*[^:：]{1,8}[:：]\s*")
 # Our extractor's body is "weak" below this many characters; then readability is asked too.
@@ -186,18 +189,29 @@ def _end_index(segments, anchor) -> int | None:
     return None
 
 
-def _article_scope(container, title_el):
-    """Where attachment links live: the body's surroundings up to the headline's container."""
+_FOOTER = re.compile(r"主办单位|主辦單位|版权所有|版權所有|ICP备|网站标识码|網站標識碼")
+
+
+def _article_scope(container, title_el) -> list:
+    """Where attachment links live: the article's wrapper and the blocks that follow it."""
+    wrapper = container
     if title_el is not None:
+        around_text = set(container.iterancestors())
         for ancestor in title_el.iterancestors():
             if ancestor.tag in ("body", "html"):
                 break
-            if container in set(ancestor.iter()):
-                return ancestor
-    parent = container.getparent()
-    if parent is not None and parent.tag not in ("body", "html"):
-        return parent
-    return container
+            if ancestor in around_text:
+                wrapper = ancestor
+                break
+    elif container.getparent() is not None and container.getparent().tag not in ("body", "html"):
+        wrapper = container.getparent()
+    roots = [wrapper]
+    # "附件：" lists usually follow the text as a sibling block; the page footer does not count
+    for sibling in wrapper.itersiblings():
+        if len(roots) > 3 or _FOOTER.search(text_of(sibling)):
+            break
+        roots.append(sibling)
+    return roots
 
 
 def _extension(href: str) -> str:
@@ -205,10 +219,10 @@ def _extension(href: str) -> str:
     return path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
 
 
-def _attachments(scope, base_url: str) -> list[Attachment]:
+def _attachments(roots: list, base_url: str) -> list[Attachment]:
     seen: set[str] = set()
     found: list[Attachment] = []
-    for a in scope.iter("a"):
+    for a in (a for root in roots for a in root.iter("a")):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue

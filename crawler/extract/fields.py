@@ -58,15 +58,8 @@ _CRUMB_TAIL = re.compile(r"[|丨【]|\s(?=字号|字號|字体|字體|打印|分
 _CRUMB_DROP = {"正文", "详情", "詳情", "内容", "內容", "正文内容", "文章", ""}
 
 
-def meta_title(metas: dict[str, str]) -> str | None:
-    for key in _TITLE_METAS:
-        if metas.get(key):
-            return metas[key]
-    return None
-
-
 def find_title(root, metas: dict[str, str]):
-    """(title, element) — the article's own headline, never the <title> with its site suffix."""
+    """(title, element): the article's own headline, never the <title> with its site suffix."""
     head_title = squash_cjk(root.findtext(".//title") or "")
     candidates = []
     for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong", "font", "b"):
@@ -78,26 +71,39 @@ def find_title(root, metas: dict[str, str]):
         text = squash_cjk(text_of(el))
         if 4 <= len(text) <= 200:
             candidates.append((el, text))
-    meta = squash_cjk(meta_title(metas) or "")
-    if meta:
+    # TRS and similar CMSs state the headline itself; og:title often carries the site name.
+    trusted = squash_cjk(metas.get("articletitle", ""))
+    social = [squash_cjk(metas[k]) for k in _TITLE_METAS[1:] if metas.get(k)]
+    for meta in ([trusted] if trusted else []) + social:
         for el, text in candidates:
             if text == meta:
                 return meta, el
-        return meta, None
+    if trusted:
+        return trusted, None
+    reference = head_title or (social[0] if social else "")
+    pieces = [p for p in _TITLE_SPLIT.split(reference) if p]
+    lead = pieces[0].rstrip(".…") if pieces else ""
     best = None
     for el, text in candidates:
-        # The headline is (a prefix of) the <title>; prefer the longest such text.
-        if head_title and text in head_title and (best is None or len(text) > len(best[1])):
+        # The headline is (a prefix of) the <title>, or the <title> holds a cut-off headline.
+        fits = (reference and text in reference) or (len(lead) >= 8 and text.startswith(lead))
+        if fits and (best is None or len(text) > len(best[1])):
             best = (el, text)
-    if best:
+    # a site name in a logo <h1> is also part of the <title>: too short to be the headline
+    if best and (
+        len(best[1]) >= 0.4 * len(reference) or best[1] == lead or len(best[1]) >= len(lead)
+    ):
         return best[1], best[0]
     for el, text in candidates:
-        if el.tag == "h1":
+        # an <h1> that shares most of its characters with the <title> is the headline
+        if el.tag == "h1" and (not lead or _overlap(text, lead) >= 0.5):
             return text, el
-    if head_title:
-        pieces = [p for p in _TITLE_SPLIT.split(head_title) if p]
-        return (max(pieces[:2], key=len) if pieces else head_title), None
-    return None, None
+    return (pieces[0], None) if pieces else (None, None)
+
+
+def _overlap(a: str, b: str) -> float:
+    shorter, longer = sorted((a, b), key=len)
+    return sum(ch in longer for ch in shorter) / max(1, len(shorter))
 
 
 def _value_after(segments: list[Segment], i: int, start: int) -> str | None:
@@ -114,12 +120,18 @@ def _value_after(segments: list[Segment], i: int, start: int) -> str | None:
 
 
 # Characters every label of a kind contains: a cheap filter before the regex runs.
-_LABEL_KEYS = {"origin": "源处處", "author": "者稿文记記编編审发發", "doc": "号號"}
+_LABEL_KEYS = {
+    "origin": re.compile("[源处處]"),
+    "author": re.compile("[者稿文记記编編审发發]"),
+    "doc": re.compile("[号號]"),
+}
 
 
-def labelled_value(segments: list[Segment], label: re.Pattern, keys: str = "") -> str | None:
+def labelled_value(
+    segments: list[Segment], label: re.Pattern, keys: re.Pattern | None = None
+) -> str | None:
     for i, seg in enumerate(segments):
-        if len(seg.text) > 200 or (keys and not any(k in seg.text for k in keys)):
+        if len(seg.text) > 200 or (keys is not None and not keys.search(seg.text)):
             continue
         for m in label.finditer(seg.text):
             value = _value_after(segments, i, m.end())
@@ -212,7 +224,7 @@ def _crumbs_of(el) -> list[str]:
 def find_doc_number(segments: list[Segment], body_text: str) -> str | None:
     for label in _DOC_LABELS:
         for i, seg in enumerate(segments):
-            if len(seg.text) > 200 or not any(k in seg.text for k in _LABEL_KEYS["doc"]):
+            if len(seg.text) > 200 or not _LABEL_KEYS["doc"].search(seg.text):
                 continue
             m = label.search(seg.text)
             if m:

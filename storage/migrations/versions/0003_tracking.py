@@ -7,7 +7,8 @@ Create Date: 2026-11-26
 - ``article_events``: timestamped gone/removed/restored/delisted/relisted/blocked events.
 - ``url_aliases``: fetched URL spellings and the canonical URL they stand for.
 - ``dedup_bands`` / ``article_duplicates``: MinHash LSH band keys and near-duplicate links.
-- ``articles``: ``pending_hash``/``pending_capture_id`` (a shrunken body awaiting a second
+- ``articles``: ``fetch_url`` and ``last_capture_id`` (where and by which
+  capture it was last fetched successfully), ``pending_hash``/``pending_capture_id`` (a shrunken body awaiting a second
   fetch), ``section_url``/``delisted_at`` (list-page presence), an index on ``content_hash``
   (cross-posts are found by it).
 - ``article_versions.revert_of``: the version an A->B->A revert undoes.
@@ -28,6 +29,12 @@ def upgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("pending_hash", sa.String(length=80), nullable=True))
         batch.add_column(sa.Column("pending_capture_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("fetch_url", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("last_capture_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_articles_last_capture_id_captures"), "captures",
+            ["last_capture_id"], ["id"],
+        )
         batch.add_column(sa.Column("section_url", sa.Text(), nullable=True))
         batch.add_column(sa.Column("delisted_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(
@@ -35,6 +42,7 @@ def upgrade() -> None:
             ["pending_capture_id"], ["id"],
         )
         batch.create_index(op.f("ix_articles_content_hash"), ["content_hash"], unique=False)
+    op.execute("UPDATE articles SET fetch_url = url")
     with op.batch_alter_table("article_versions") as batch:
         batch.add_column(sa.Column("revert_of", sa.Integer(), nullable=True))
     op.create_table(
@@ -109,5 +117,8 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("fk_articles_pending_capture_id_captures"), type_="foreignkey")
         batch.drop_column("delisted_at")
         batch.drop_column("section_url")
+        batch.drop_constraint(op.f("fk_articles_last_capture_id_captures"), type_="foreignkey")
+        batch.drop_column("last_capture_id")
+        batch.drop_column("fetch_url")
         batch.drop_column("pending_capture_id")
         batch.drop_column("pending_hash")

@@ -1,0 +1,290 @@
+"""The archive tools on files written by our writer (no crawl): check, recovery, indexing."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import os
+import subprocess
+import sys
+import zlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from warc import WarcWriter, read_record
+from warc.check import check_files
+from warc.index import index_file, lookup, nearest, parse_line, rebuild_indexes
+from warc.members import scan_file
+from warc.recover import recover_open_files
+from warc.writer import RecordLocation
+
+START = datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
+PAGE = "<html><head><title>通知</title></head><body><p>关于做好政务公开工作的通知</p></body></html>"
+URL = "http://www.example.gov.cn/zwgk/content_{}.htm"
+
+
+def make_writer(folder: Path) -> WarcWriter:
+    ticks, numbers = itertools.count(), itertools.count(1)
+    return WarcWriter(
+        folder,
+        clock=lambda: START + timedelta(seconds=next(ticks)),
+        record_id_factory=lambda: f"<urn:uuid:00000000-0000-0000-0000-{next(numbers):012d}>",
+        hostname="test",
+    )
+
+
+def exchange(writer: WarcWriter, n: int, *, headers=None, body: bytes | None = None):
+    body = PAGE.encode() if body is None else body
+    headers = headers or [("Content-Type", "text/html; charset=utf-8"),
+                          ("Content-Length", str(len(body)))]
+    return writer.write_exchange(url=URL.format(n), status=200, reason="OK",
+                                 response_headers=headers, body=body)
+
+
+def closed_archive(folder: Path, count: int = 3) -> Path:
+    with make_writer(folder) as writer:
+        for n in range(count):
+            exchange(writer, n)
+    (name,) = writer.files
+    return folder / name
+
+
+def open_archive(folder: Path, count: int = 3) -> tuple[WarcWriter, Path]:
+    """A file left .open as by a crash: flushed, never closed."""
+    writer = make_writer(folder)
+    for n in range(count):
+        exchange(writer, n)
+    writer.flush()
+    return writer, folder / f"{writer.current_file}.open"
+
+
+def faults(path: Path) -> list[str]:
+    return [f.message for f in check_files([path]).faults]
+
+
+# ---- warc check ------------------------------------------------------------------------------
+
+
+def test_check_passes_a_sound_file(tmp_path):
+    path = closed_archive(tmp_path / "archive")
+    result = check_files([path])
+    assert result.ok, [str(f) for f in result.faults]
+    assert result.records == 1 + 3 * 2  # warcinfo, then response + request per exchange
+
+
+def test_check_finds_a_flipped_byte(tmp_path):
+    path = closed_archive(tmp_path / "archive")
+    data = bytearray(path.read_bytes())
+    with open(path, "rb") as f:
+        member = scan_file(f).members[2]  # the second record: a response
+    data[member.offset + member.length // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    found = faults(path)
+    assert found and "corrupt gzip data" in found[0]
+
+
+def test_check_finds_a_flipped_byte_under_a_valid_gzip_crc(tmp_path):
+    """A record re-compressed after the flip passes gzip's CRC: the WARC digests catch it."""
+    path = closed_archive(tmp_path / "archive")
+    with open(path, "rb") as f:
+        members = scan_file(f).members
+    raw = path.read_bytes()
+    second = members[1]
+    record = bytearray(zlib.decompress(raw[second.offset : second.offset + second.length], 31))
+    record[record.index("政务".encode())] ^= 0x01
+    patched = raw[: second.offset] + gzip.compress(bytes(record)) + raw[second.offset + second.length :]
+    path.write_bytes(patched)
+    assert any("digest" in m for m in faults(path))
+
+
+def test_check_finds_a_decoded_body_with_a_stale_content_encoding(tmp_path):
+    with make_writer(tmp_path / "archive") as writer:
+        body = PAGE.encode()  # decoded, but still labelled gzip
+        exchange(writer, 1, body=body, headers=[("Content-Type", "text/html"),
+                                                ("Content-Encoding", "gzip")])
+    found = faults(tmp_path / "archive" / writer.files[0])
+    assert len(found) == 1 and "Content-Encoding 'gzip'" in found[0]
+
+
+def test_check_finds_a_content_length_that_disagrees_with_the_body(tmp_path):
+    with make_writer(tmp_path / "archive") as writer:
+        exchange(writer, 1, headers=[("Content-Type", "text/html"), ("Content-Length", "99999")])
+    found = faults(tmp_path / "archive" / writer.files[0])
+    assert len(found) == 1 and "Content-Length 99999" in found[0]
+
+
+def test_check_accepts_a_gzip_body_labelled_gzip(tmp_path):
+    body = gzip.compress(PAGE.encode())
+    with make_writer(tmp_path / "archive") as writer:
+        exchange(writer, 1, body=body, headers=[("Content-Encoding", "gzip"),
+                                                ("Content-Length", str(len(body)))])
+    assert faults(tmp_path / "archive" / writer.files[0]) == []
+
+
+def test_check_finds_a_truncated_last_record(tmp_path):
+    path = closed_archive(tmp_path / "archive")
+    os.truncate(path, path.stat().st_size - 30)
+    found = faults(path)
+    assert any("cut short" in m for m in found)
+    # The response whose request was cut off is reported as well.
+    assert any("without its request" in m for m in found)
+
+
+def test_check_finds_a_revisit_without_an_earlier_record(tmp_path):
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "revisits.warc.gz"
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        revisit = writer.create_revisit_record(
+            URL.format(1), "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", URL.format(1),
+            "2024-03-01T08:00:00Z",
+        )
+        writer.write_record(revisit)
+    assert any("revisit does not resolve" in m for m in faults(path))
+
+
+# ---- recovery --------------------------------------------------------------------------------
+
+
+def test_recovery_closes_renames_and_indexes_a_whole_open_file(tmp_path):
+    archive = tmp_path / "collections" / "c" / "archive"
+    writer, path = open_archive(archive)
+    os.rename(path, path.with_name(path.name.replace(f"-{os.getpid()}.", "-999999999.")))
+    (report,) = recover_open_files(archive)
+    assert report.cut_bytes == 0 and report.kept_records == 7
+    final = archive / report.file
+    assert final.exists() and not list(archive.glob("*.open"))
+    assert check_files([final]).ok
+    assert (archive.parent / "indexes" / f"{report.file}.cdxj").exists()
+    writer._file.close()  # the "crashed" writer's handle
+
+
+@pytest.mark.parametrize("cut", [1, 30, 200])
+def test_recovery_cuts_back_to_the_last_complete_exchange(tmp_path, cut, caplog):
+    archive = tmp_path / "collections" / "c" / "archive"
+    writer, path = open_archive(archive)
+    writer._file.close()
+    dead = path.with_name(path.name.replace(f"-{os.getpid()}.", "-999999999."))
+    os.rename(path, dead)
+    with open(dead, "rb") as f:
+        members = scan_file(f).members
+    os.truncate(dead, dead.stat().st_size - cut)
+    with caplog.at_level("WARNING", logger="warc.recover"):
+        (report,) = recover_open_files(archive)
+    # The last exchange lost its request (or part of it): the whole exchange goes.
+    assert report.kept_bytes == members[-3].offset + members[-3].length
+    assert report.kept_records == 5 and report.cut_bytes > cut
+    assert "cut" in caplog.text and report.file in caplog.text
+    final = archive / report.file
+    assert check_files([final]).ok
+    entries = [parse_line(x) for x in (archive.parent / "indexes" / f"{report.file}.cdxj")
+               .read_text().splitlines()]
+    assert {e.url for e in entries} == {URL.format(0), URL.format(1)}
+
+
+def test_recovery_removes_a_file_with_nothing_complete(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "x-20240101000000000000-00001-999999999.warc.gz.open").write_bytes(b"\x1f\x8b\x08")
+    (report,) = recover_open_files(archive)
+    assert report.removed and not list(archive.iterdir())
+
+
+def test_recovery_leaves_a_file_that_a_live_process_writes(tmp_path):
+    archive = tmp_path / "archive"
+    writer, path = open_archive(archive)
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        live = path.with_name(path.name.replace(f"-{os.getpid()}.", f"-{child.pid}."))
+        os.rename(path, live)
+        assert recover_open_files(archive) == []
+        assert live.exists()
+    finally:
+        child.stdin.close()
+        child.wait()
+        writer._file.close()
+
+
+# ---- indexes ---------------------------------------------------------------------------------
+
+
+def test_index_points_at_the_records(tmp_path):
+    archive = tmp_path / "collections" / "c" / "archive"
+    path = closed_archive(archive)
+    target = index_file(archive, path.name)
+    lines = target.read_text().splitlines()
+    assert lines == sorted(lines)
+    responses = [e for e in map(parse_line, lines) if e.mime != "warc/request"]
+    assert len(responses) == 3
+    for entry in responses:
+        record = read_record(archive, RecordLocation(entry.file, entry.offset, entry.length))
+        assert record.target_uri == entry.url and record.rec_type == "response"
+        assert entry.timestamp == record.rec_headers.get_header("WARC-Date")[:19].translate(
+            str.maketrans("", "", "-T:"))
+    assert nearest(lookup(archive, URL.format(2)), "2024").url == URL.format(2)
+
+
+def test_rebuild_indexes_every_closed_file_and_drops_stale_ones(tmp_path):
+    archive = tmp_path / "collections" / "c" / "archive"
+    path = closed_archive(archive)
+    indexes = archive.parent / "indexes"
+    indexes.mkdir()
+    (indexes / "gone.warc.gz.cdxj").write_text("")
+    (archive / "being-written.warc.gz.open").write_bytes(b"")
+    written, removed = rebuild_indexes(archive)
+    assert written == [indexes / f"{path.name}.cdxj"]
+    assert removed == [indexes / "gone.warc.gz.cdxj"]
+    assert sorted(p.name for p in indexes.iterdir()) == [f"{path.name}.cdxj"]
+
+
+# ---- archives written by others (optional: ../shared/warc-samples) ---------------------------
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "warc-samples"
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="no ../shared/warc-samples")
+
+
+def _cdxj_fields(line: str) -> tuple:
+    entry = parse_line(line)
+    fields = entry.fields
+    # pywb writes digests without the "sha1:" prefix and no status for revisits.
+    return (entry.urlkey, entry.timestamp, fields["url"], fields["mime"],
+            fields.get("digest", "").removeprefix("sha1:"), fields["offset"], fields["length"],
+            fields["filename"], fields.get("status") if fields["mime"] != "warc/revisit" else None)
+
+
+@needs_samples
+def test_our_cdxj_of_iana_agrees_with_pywbs(tmp_path):
+    archive = tmp_path / "collections" / "c" / "archive"
+    archive.mkdir(parents=True)
+    (archive / "iana.warc.gz").symlink_to(SAMPLES / "pywb" / "iana.warc.gz")
+    ours = index_file(archive, "iana.warc.gz").read_text().splitlines()
+    theirs = (SAMPLES / "pywb" / "iana.cdxj").read_text().splitlines()
+    assert sorted(map(_cdxj_fields, ours)) == sorted(map(_cdxj_fields, theirs))
+
+
+@needs_samples
+@pytest.mark.parametrize("sample", ["warcio/example.warc.gz", "warcio/example-iana.org-chunked.warc",
+                                    "pywb/example.warc.gz", "pywb/iana.warc.gz"])
+def test_samples_are_read_indexed_and_replayed(tmp_path, sample):
+    from warc.replay import find_capture
+
+    archive = tmp_path / "collections" / "c" / "archive"
+    archive.mkdir(parents=True)
+    name = Path(sample).name
+    (archive / name).symlink_to(SAMPLES / sample)
+    entries = [parse_line(x) for x in index_file(archive, name).read_text().splitlines()]
+    pages = [e for e in entries if e.mime == "text/html" and e.status == "200"]
+    assert pages
+    found = find_capture(archive, pages[0].url)
+    text = found.text()
+    assert "<html" in text.lower() or "<!doctype" in text.lower()
+    # WARC/1.0, revisits and a chunked body read without errors at the record level.
+    check = check_files([archive / name])
+    assert check.records >= len(entries)
+    assert not [f for f in check.faults if "digest" in f.message or "gzip" in f.message]
+    assert json.dumps(found.entry.fields)

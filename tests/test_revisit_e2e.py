@@ -1,0 +1,59 @@
+"""``govarchive crawl --revisit due|all|none`` against the govcn test site: conditional
+requests, 304s archived as revisit records, and nothing fetched that need not be."""
+
+from __future__ import annotations
+
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.crawling import make_project, site_source
+
+
+def _article_requests(server):
+    articles = set(server.expected["articles"])
+    return [r for r in server.requests if r.path in articles]
+
+
+def _records(paths):
+    found = []
+    for path in paths:
+        with path.open("rb") as f:
+            found += [r.rec_headers for r in ArchiveIterator(f)]
+    return found
+
+
+def test_unchanged_recrawl_is_conditional_and_archived_as_revisits(tmp_path, govcn_site):
+    project = make_project(tmp_path, [site_source("govcn", govcn_site)])
+    assert project.crawl("govcn").returncode == 0
+    first_files = set(project.warc_files())
+    articles = govcn_site.expected["articles"]
+    list_pages = set(govcn_site.expected["list_pages"])
+
+    govcn_site.clear_requests()
+    result = project.crawl("govcn", "--revisit", "all")
+    assert result.returncode == 0, result.stderr
+    fetched = _article_requests(govcn_site)
+    assert sorted(r.path for r in fetched) == sorted(articles)
+    assert all(r.header("If-None-Match") for r in fetched)
+    others = [r.path for r in govcn_site.requests
+              if r.path not in articles and r.path not in list_pages and r.path != "/robots.txt"]
+    assert others == []
+
+    new_files = sorted(set(project.warc_files()) - first_files)
+    records = [h for h in _records(new_files) if h.get_header("WARC-Type") == "revisit"]
+    assert len(records) == len(articles)
+    assert {h.get_header("WARC-Profile").rsplit("/", 1)[-1] for h in records} == {
+        "server-not-modified"}
+    assert all(h.get_header("WARC-Refers-To-Target-URI") == h.get_header("WARC-Target-URI")
+               for h in records)
+    exported = project.export()
+    assert {len(r["versions"]) for r in exported} == {1}
+    assert {r["status"] for r in exported} == {"live"}
+    runs = project.runs()
+    assert runs[0]["new_articles"] == 0 and runs[0]["status"] == "empty"
+
+    # The fixture's articles are from 2024: older than a year, revisited every 30 days, so
+    # none is due today; and --revisit none fetches no known article either.
+    for mode in ("due", "none"):
+        govcn_site.clear_requests()
+        assert project.crawl("govcn", "--revisit", mode).returncode == 0
+        assert _article_requests(govcn_site) == []
