@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PYTHON, rate, run_timed, serve_bulk  # noqa: E402
+from _common import PYTHON, rate, run_timed, serve_bulk
 
 SOURCE = "bench"
 

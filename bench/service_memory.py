@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage import Store  # noqa: E402
-from tests.site.server import SiteServer  # noqa: E402
+from storage import Store
+from tests.site.server import SiteServer
 
 
 def rss_kib(pid: int) -> int:

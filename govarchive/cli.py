@@ -274,9 +274,11 @@ def extract(app: App, file: Path, url: str | None, source_name: str | None, as_j
 def export(
     app: App, fmt: str, source_name: str | None, since: datetime | None, output: Path | None
 ) -> None:
-    """Export every article as one JSON record a line."""
+    """Export every article: one JSON record a line, CSV rows, or a Parquet file."""
     if fmt != "jsonl":
-        raise Failure(f"error: --format {fmt} is not supported yet; use --format jsonl", 2)
+        from govarchive.cli_search import export_table
+
+        return export_table(app, fmt, source_name, since, output)
     with open_store(app.settings) as store:
         records = store.iter_export(source=source_name, since=since)
         if output is None:
@@ -328,7 +330,8 @@ from govarchive.cli_serve import serve  # noqa: E402
 
 cli.add_command(serve)
 
-from govarchive.cli_archive import replay as _replay_group, warc as _warc_group  # noqa: E402
+from govarchive.cli_archive import replay as _replay_group
+from govarchive.cli_archive import warc as _warc_group
 
 cli.add_command(_warc_group)
 cli.add_command(_replay_group)
@@ -336,3 +339,11 @@ cli.add_command(_replay_group)
 from govarchive.cli_articles import articles as _articles_group  # noqa: E402
 
 cli.add_command(_articles_group)
+
+from govarchive.cli_search import search as _search_command  # noqa: E402
+
+_articles_group.add_command(_search_command)
+
+from govarchive.cli_web import web as _web_command  # noqa: E402
+
+cli.add_command(_web_command)

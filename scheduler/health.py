@@ -108,7 +108,7 @@ class ServiceCollector(Collector):
     def _database_families(self):
         try:
             figures = self._figures()
-        except Exception as exc:  # a scrape must answer even while the database is away
+        except Exception as exc:  # noqa: BLE001 - a scrape answers while the database is away
             log.warning("metrics: cannot read the database: %s", exc)
             yield GaugeMetricFamily("govarchive_database_up", "the database answered", value=0)
             return
@@ -165,7 +165,7 @@ class _Server(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):
         log.debug("health: " + format, *args)
 
 

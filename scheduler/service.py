@@ -230,9 +230,9 @@ class Service:
                  outcome.run_id, source, run["status"],
                  f" [{outcome.stopped}]" if outcome.stopped else "",
                  run["requests"], run["new_articles"], run["new_versions"])
-        if outcome.stopped != "shutdown":  # a deliberate stop is no news
-            if await self.alerter.after_run(source, run):
-                self.state.alerts_sent = self.alerter.sent
+        # A run stopped by a deliberate shutdown is no news.
+        if outcome.stopped != "shutdown" and await self.alerter.after_run(source, run):
+            self.state.alerts_sent = self.alerter.sent
         if time.monotonic() - self._last_prune > PRUNE_EVERY:
             await asyncio.to_thread(self._prune_logs)
 
@@ -258,7 +258,7 @@ class Service:
             if beats % SNAPSHOT_EVERY == 0:
                 try:
                     self._snapshot_jobs()
-                except Exception as exc:  # the database may be away for a moment
+                except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
                     log.warning("cannot read the jobs' next run times: %s", exc)
             beats += 1
             await asyncio.sleep(HEARTBEAT)

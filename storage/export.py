@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -132,3 +132,77 @@ def iter_records(conn: sa.Connection, stmt: sa.Select) -> Iterator[dict[str, Any
     result = conn.execution_options(yield_per=EXPORT_CHUNK).execute(stmt)
     for chunk in result.partitions():
         yield from records(conn, list(chunk))
+
+
+# -- csv and parquet (``govarchive export --format csv|parquet``) ---------------------------
+
+CSV_COLUMNS = (
+    "id", "source", "url", "urls", "title", "published_at", "published_precision", "origin",
+    "author", "section", "doc_number", "body_text", "attachments", "status", "first_seen",
+    "last_seen", "last_changed", "duplicates", "versions",
+)
+PARQUET_ROW_GROUP = 1000
+
+
+def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A header and one CSV row a record (RFC 4180, CRLF); list and object fields as JSON."""
+    import csv
+    import io
+    import json
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: Iterable[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    yield line(CSV_COLUMNS)
+    for record in records:
+        yield line(
+            json.dumps(record.get(c), ensure_ascii=False)
+            if isinstance(record.get(c), (list, dict)) else record.get(c)
+            for c in CSV_COLUMNS
+        )
+
+
+def parquet_schema():
+    """The export record as Arrow types: times stay ISO 8601 strings with their offsets."""
+    import pyarrow as pa
+
+    warc = pa.struct([("file", pa.string()), ("offset", pa.int64()), ("length", pa.int64())])
+    version = pa.struct([
+        ("n", pa.int32()), ("captured_at", pa.string()), ("content_hash", pa.string()),
+        ("changed", pa.list_(pa.string())), ("revert_of", pa.int32()), ("warc", warc),
+    ])
+    attachment = pa.struct([("url", pa.string()), ("name", pa.string())])
+    text = ("title", "published_at", "published_precision", "origin", "author", "doc_number",
+            "body_text", "status", "first_seen", "last_seen", "last_changed")
+    types = {
+        "id": pa.int64(), "source": pa.string(), "url": pa.string(),
+        "urls": pa.list_(pa.string()), "section": pa.list_(pa.string()),
+        "attachments": pa.list_(attachment), "duplicates": pa.list_(pa.int64()),
+        "versions": pa.list_(version), **{name: pa.string() for name in text},
+    }
+    return pa.schema([(name, types[name]) for name in CSV_COLUMNS])
+
+
+def write_parquet(records: Iterable[dict[str, Any]], path: Any) -> int:
+    """Stream records into a Parquet file, a row group per ``PARQUET_ROW_GROUP``; returns the
+    count. Needs pyarrow (``pip install govarchive[parquet]``): ImportError otherwise."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema, count, batch = parquet_schema(), 0, []
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for record in records:
+            batch.append({name: record.get(name) for name in CSV_COLUMNS})
+            if len(batch) == PARQUET_ROW_GROUP:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                count, batch = count + len(batch), []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count

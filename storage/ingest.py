@@ -30,6 +30,7 @@ from storage.models import (
     Source,
     UrlAlias,
 )
+from storage.search import index_articles
 from storage.tracking import (
     ArticleState,
     ListingIn,
@@ -380,6 +381,7 @@ def ingest_batch(
             batch.observe(item)
     batch.flush()
     refresh_duplicates(conn, batch.changed_content)
+    index_articles(conn, batch.changed_content)
     for listing in sorted(listings, key=lambda entry: entry.fetched_at):
         batch.result.events += apply_listing(conn, listing, source_ids[listing.source])
     batch.result.article_ids = list(batch.touched)

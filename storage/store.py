@@ -351,3 +351,41 @@ class Store:
 
         with self._read() as conn:
             yield from archive_queries.iter_version_pointers(conn)
+
+    # -- search (storage.search) ----------------------------------------------------------
+
+    def search(
+        self, q: str | None = None, *, source: str | None = None,
+        since: date | datetime | None = None, until: date | datetime | None = None,
+        status: str | None = None, origin: str | None = None, limit: int = 20,
+        offset: int = 0, sort: str | None = None, timezone: str = "Asia/Shanghai",
+        versions: bool = False,
+    ) -> dict[str, Any]:
+        """Full-text search of titles and bodies (``storage.search``) with filters:
+        ``{"total": N, "items": [record + "snippet"], "terms": [...]}``.
+
+        ``since``/``until`` bound the publication time (a date is a whole day in
+        ``timezone``); without ``q``, every matching article, newest first. At most
+        ``storage.search.MAX_LIMIT`` items a page. Raises ``SearchQueryError`` (a
+        ``ValueError``) for a query or filter it cannot use.
+        """
+        from storage import search
+
+        filters = search.Filters(source=source, since=since, until=until, status=status,
+                                 origin=origin, timezone=timezone)
+        with self._read() as conn:
+            return search.search_records(conn, q, filters, limit=limit, offset=offset,
+                                         sort=sort, versions=versions)
+
+    def list_sources(self) -> list[dict[str, Any]]:
+        """Every source the database knows: ``[{"name", "title"}]`` by name."""
+        stmt = sa.select(Source.name, Source.title).order_by(Source.name)
+        with self._read() as conn:
+            return [{"name": name, "title": title} for name, title in conn.execute(stmt)]
+
+    def rebuild_search_index(self) -> int:
+        """Index every article's title and body afresh; returns how many were indexed."""
+        from storage import search
+
+        with self._write() as conn:
+            return search.rebuild(conn)

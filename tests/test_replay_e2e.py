@@ -44,7 +44,7 @@ def run_cli(project, *args: str):
 
 def an_article(crawled) -> tuple[str, dict]:
     _project, articles = crawled
-    url = sorted(articles)[0]
+    url = min(articles)
     return url, articles[url]
 
 
@@ -220,7 +220,7 @@ def test_warc_check_fails_on_a_truncated_last_record(damaged):
 
 
 def test_warc_check_fails_when_a_version_points_at_no_record(damaged):
-    project, warc_file, _members = damaged
+    project, _warc_file, _members = damaged
     import sqlite3
 
     db = sqlite3.connect(project.root / "data" / "govarchive.db")
@@ -255,7 +255,7 @@ def test_warc_wacz_writes_a_package_that_wacz_validate_accepts(crawled, tmp_path
     assert result.exit_code == 0, result.output
     assert result.stdout == ""  # the wacz package's chatter went to stderr
     validate = subprocess.run([str(Path(sys.executable).with_name("wacz")), "validate", "-f",
-                               str(out)], capture_output=True, text=True)
+                               str(out)], capture_output=True, text=True, check=False)
     assert validate.returncode == 0, validate.stdout + validate.stderr
     with zipfile.ZipFile(out) as z:
         names = set(z.namelist())

@@ -30,7 +30,7 @@ def history(tmp_path_factory):
         project = make_project(root, [site_source("govcn", govcn), site_source("quirks", quirks)])
         ok(project.crawl("govcn"))
         ok(project.crawl("quirks"))
-        path = sorted(govcn.expected["articles"])[0]
+        path = min(govcn.expected["articles"])
         title = govcn.expected["articles"][path]["title"]
         page = fetch(govcn.url(path)).decode("utf-8")
         govcn.override(path, body=page.replace(title, title + "（更新）"))

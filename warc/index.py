@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 
 import surt
-
 from cdxj_indexer.main import write_cdx_index
 
 log = logging.getLogger(__name__)

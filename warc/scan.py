@@ -47,7 +47,7 @@ class CapturedRecord:
 
 
 def parse_warc_date(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def iter_file(archive_dir: Path | str, name: str) -> Iterator[CapturedRecord]:

@@ -1,0 +1,150 @@
+"""``govarchive articles search`` and the table formats of ``govarchive export`` (csv, parquet).
+
+``search`` is registered on the ``articles`` group at the end of :mod:`govarchive.cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from govarchive.cli import App, open_store, pass_app
+from govarchive.cli_output import Failure, cell, format_table, write_atomically, write_stdout
+
+SEARCH_FORMATS = ("table", "json", "csv")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class DayOrTimeParam(click.ParamType):
+    """YYYY-MM-DD (a whole day in the source's timezone) or an ISO 8601 time (UTC unless it
+    has an offset)."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (date, datetime)):
+            return value
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a date: write YYYY-MM-DD or YYYY-MM-DDThh:mm[+08:00]", param, ctx
+            )
+
+
+def _timezone(app: App, source: str | None) -> str:
+    if source is None:
+        return DEFAULT_TIMEZONE
+    configured = {s.name: s.timezone for s in app.settings.sources}
+    return configured.get(source, DEFAULT_TIMEZONE)
+
+
+@click.command()
+@click.argument("query", metavar="QUERY")
+@click.option("--source", "source_name", metavar="S", help="Only this source's articles.")
+@click.option("--since", type=DayOrTimeParam(), help="Published on or after DATE.")
+@click.option("--until", type=DayOrTimeParam(), help="Published on or before DATE.")
+@click.option("--status", type=click.Choice(["live", "removed"]), help="Only live or removed ones.")
+@click.option("--origin", metavar="NAME", help="Only articles from this 来源 (exact).")
+@click.option("--sort", type=click.Choice(["relevance", "date"]),
+              help="Order: relevance then newest (default with a query), or newest first.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
+@click.option("--format", "fmt", type=click.Choice(SEARCH_FORMATS), default="table",
+              show_default=True)
+@pass_app
+def search(app: App, query: str, source_name: str | None, since, until, status: str | None,
+           origin: str | None, sort: str | None, limit: int, offset: int, fmt: str) -> None:
+    """Full-text search of titles and bodies.
+
+    Words separated by spaces must all occur; "quoted words" must occur together, in order.
+    Chinese words of any length are found (两字词 included); an empty QUERY lists every
+    article matching the filters, newest first.
+    """
+    from storage.search import MAX_LIMIT, SearchQueryError
+
+    options = dict(source=source_name, since=since, until=until, status=status, origin=origin,
+                   sort=sort, timezone=_timezone(app, source_name))
+    items: list[dict] = []
+    total = 0
+    with open_store(app.settings) as store:
+        try:
+            while len(items) < limit:
+                page = store.search(query, limit=min(MAX_LIMIT, limit - len(items)),
+                                    offset=offset + len(items), **options)
+                total = page["total"]
+                items.extend(page["items"])
+                if len(page["items"]) < MAX_LIMIT:
+                    break
+        except SearchQueryError as exc:
+            raise Failure(f"error: {exc}", 2) from None
+    if fmt == "json":
+        click.echo(json.dumps({"total": total, "items": items}, ensure_ascii=False))
+    elif fmt == "csv":
+        from storage.export import csv_lines
+
+        write_stdout(csv_lines(items))
+    else:
+        _print_table(total, offset, items)
+
+
+def _print_table(total: int, offset: int, items: list[dict]) -> None:
+    if items:
+        rows = [("id", "published", "source", "status", "title", "snippet")]
+        rows += [
+            (cell(r["id"]), cell((r["published_at"] or "")[:10] or None), r["source"],
+             r["status"], cell(r["title"]), r["snippet"])
+            for r in items
+        ]
+        click.echo(format_table(rows))
+    shown = f"{offset + 1}-{offset + len(items)}" if items else "none"
+    click.echo(f"{total} found, showing {shown}", err=True)
+
+
+def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
+                 output: Path | None) -> None:
+    """``govarchive export --format csv|parquet``: streamed, written atomically to ``output``."""
+    from storage.export import csv_lines, write_parquet
+
+    with open_store(app.settings) as store:
+        records = store.iter_export(source=source, since=since)
+        if fmt == "csv":
+            if output is None:
+                write_stdout(csv_lines(records))
+                return
+            count = write_atomically(output, csv_lines(records)) - 1
+        else:
+            if output is None:
+                raise Failure("error: --format parquet writes a file: give -o FILE.parquet", 2)
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise Failure("error: --format parquet needs pyarrow: "
+                              "pip install 'govarchive[parquet]'", 2) from None
+            count = _write_file_atomically(output, lambda path: write_parquet(records, path))
+    click.echo(f"exported {count} articles to {output}", err=True)
+
+
+def _write_file_atomically(path: Path, write) -> int:
+    """``write(temporary path)`` beside ``path``, then rename it into place."""
+    folder = path.resolve().parent
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise Failure(f"error: cannot write in {folder}: {exc.strerror}", 1) from None
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        count = write(str(temp))
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return count

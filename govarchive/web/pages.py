@@ -1,0 +1,113 @@
+"""The HTML pages: server-rendered (Jinja2), usable without JavaScript, read-only."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from govarchive.web.app import WebConfig, run_search, store_of
+from govarchive.web.paths import TEMPLATES_DIR
+
+PAGE_SIZE = 20
+FIELD_LABELS = {
+    "title": "标题", "published_at": "发布时间", "origin": "来源", "author": "作者",
+    "doc_number": "发文字号", "body_text": "正文", "attachments": "附件",
+}
+EVENT_LABELS = {
+    "gone": "无法访问", "removed": "已删除", "restored": "已恢复", "delisted": "移出列表",
+    "relisted": "重回列表", "blocked": "被拦截",
+}
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+pages = APIRouter(include_in_schema=False)
+
+
+def highlight(text: str | None, terms: list[str]) -> Markup:
+    """``text`` escaped, with each query term wrapped in <mark>."""
+    text = text or ""
+    words = sorted({w for term in terms for w in term.split() if w}, key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(Markup("<mark>") + escape(match.group()) + Markup("</mark>"))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def sides(ops: list[list[str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A diff as its two columns: the old text (equal + deleted runs), the new (equal +
+    inserted)."""
+    old = [(op, text) for op, text in ops if op != "insert"]
+    new = [(op, text) for op, text in ops if op != "delete"]
+    return old, new
+
+
+templates.env.filters["highlight"] = highlight
+templates.env.globals["FIELD_LABELS"] = FIELD_LABELS
+templates.env.globals["EVENT_LABELS"] = EVENT_LABELS
+
+
+@pages.get("/", response_class=HTMLResponse)
+def search_page(
+    request: Request, q: str = "", source: str = "", since: str = "", until: str = "",
+    status: str = "", origin: str = "", sort: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    form = {"q": q, "source": source, "since": since, "until": until, "status": status,
+            "origin": origin, "sort": sort}
+    error, found = None, {"total": 0, "items": [], "terms": []}
+    try:
+        found = run_search(request, **form, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    except HTTPException as exc:
+        error = exc.detail
+    pages_total = max(1, -(-found["total"] // PAGE_SIZE))
+    kept = {k: v for k, v in form.items() if v}
+
+    def page_link(n: int) -> str:
+        return "/?" + urlencode({**kept, "page": n})
+
+    return templates.TemplateResponse(request, "search.html", {
+        "form": form, "found": found, "error": error, "page": page, "pages_total": pages_total,
+        "page_link": page_link, "sources": store_of(request).list_sources(),
+    }, status_code=400 if error else 200)
+
+
+@pages.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(
+    request: Request, article_id: int,
+    from_n: Annotated[int | None, Query(alias="from", ge=1)] = None,
+    to_n: Annotated[int | None, Query(alias="to", ge=1)] = None,
+) -> HTMLResponse:
+    store = store_of(request)
+    record = store.get_article(article_id)
+    if record is None:
+        raise HTTPException(404, f"no article with id {article_id}")
+    history = store.article_history(article_id) or {"timeline": []}
+    diff = None
+    if len(record["versions"]) > 1 or from_n or to_n:
+        diff = store.article_diff(article_id, from_n, to_n)
+    config: WebConfig = request.app.state.config
+    return templates.TemplateResponse(request, "article.html", {
+        "a": record, "events": [e for e in history["timeline"] if e["type"] == "event"],
+        "diff": diff, "sides": sides,
+        "replay": lambda captured_at: config.replay_link(record["url"], captured_at),
+    })
+
+
+@pages.get("/runs", response_class=HTMLResponse)
+def runs_page(request: Request, source: str = "") -> HTMLResponse:
+    store = store_of(request)
+    return templates.TemplateResponse(request, "runs.html", {
+        "runs": store.list_runs(source or None, 100), "source": source,
+        "sources": store.list_sources(),
+    })

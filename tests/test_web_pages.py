@@ -1,0 +1,86 @@
+"""The HTML pages, fetched as a browser without JavaScript would (FastAPI's test client)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from govarchive.web import WebConfig, create_app
+from storage import Store
+from tests import search_corpus
+
+REPLAY = "http://replay.test/{collection}/{timestamp}/{url}"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'govarchive.db'}"
+    with Store(url) as store:
+        store.migrate()
+        corpus = search_corpus.build(store)
+        config = WebConfig(collection="test", replay_url=REPLAY)
+        with TestClient(create_app(store, config)) as client:
+            yield client, corpus
+
+
+def test_search_page_lists_highlighted_hits(app):
+    client, _ = app
+    page = client.get("/", params={"q": "防汛", "source": "difang", "status": "live"})
+    assert page.status_code == 200
+    assert "共 <strong>3</strong> 篇" in page.text
+    assert "北京市部署<mark>防汛</mark>工作" in page.text
+    assert '<option value="difang" selected>' in page.text
+
+
+def test_search_page_pages_through_results(app):
+    client, _ = app
+    first = client.get("/", params={"q": "通知"}).text
+    assert "第 1 / 3 页" in first
+    next_link = re.search(r'<a rel="next" href="([^"]+)"', first).group(1)
+    second = client.get(next_link.replace("&amp;", "&")).text
+    assert "第 2 / 3 页" in second and 'rel="prev"' in second
+
+
+def test_search_page_reports_a_bad_query(app):
+    client, _ = app
+    page = client.get("/", params={"q": '"防汛'})
+    assert page.status_code == 400
+    assert "unbalanced quote" in page.text
+
+
+def test_article_page_shows_versions_and_side_by_side_diff(app):
+    client, corpus = app
+    page = client.get(f"/articles/{corpus.ids['edited']}").text
+    assert "<ins>抗洪</ins>" in page
+    assert "<del>落实</del>" in page
+    assert page.count("存档快照") == 2
+    assert 'href="http://replay.test/test/20260301080000/https://www.example.gov.cn/dfzw/' in page
+
+
+def test_article_page_picks_versions_without_javascript(app):
+    client, corpus = app
+    same = client.get(f"/articles/{corpus.ids['edited']}", params={"from": 2, "to": 2}).text
+    assert "内容相同" in same
+
+
+def test_article_page_shows_fields_status_history_and_attachments(app):
+    client, corpus = app
+    flood = client.get(f"/articles/{corpus.ids['flood']}").text
+    assert "防汛预案.pdf" in flood and "北京日报" in flood
+    removed = client.get(f"/articles/{corpus.ids['removed']}").text
+    assert "状态记录" in removed and "已删除" in removed and "无法访问" in removed
+
+
+def test_archived_html_is_never_rendered(app):
+    client, corpus = app
+    page = client.get(f"/articles/{corpus.ids['flood']}").text
+    assert "<iframe" not in page and "<script" not in page
+
+
+def test_runs_page(app):
+    client, _ = app
+    page = client.get("/runs", params={"source": "difang"})
+    assert page.status_code == 200
+    assert "抓取记录 · difang" in page.text
