@@ -16,6 +16,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import Headers
@@ -25,6 +26,7 @@ from crawler.extract import NotHTMLError, decode_html, extract_article
 from crawler.extract.encoding import check_html
 from crawler.links import parse_list_page, site_key
 from storage import ArticleIn, CaptureIn, Store
+from warc import RecordLocation, read_record
 from warc.scan import CapturedRecord, iter_captures
 
 log = logging.getLogger(__name__)
@@ -164,10 +166,14 @@ class Reparser:
         self.stats = ReparseStats()
         self._captures: list[CaptureIn] = []
         self._articles: list[ArticleIn] = []
-        self._by_digest: dict[str, CapturedRecord] = {}
+        # Where each payload was first archived, for revisit records (locations, not payloads:
+        # an archive does not fit in memory).
+        self._by_digest: dict[str, RecordLocation] = {}
+        self._archive_dir: Path | None = None
 
     def run(self, archive_dir) -> ReparseStats:
         started = time.monotonic()
+        self._archive_dir = Path(archive_dir)
         self.stats.deleted = self.store.reset_derived(self.only_source)
         for capture in iter_captures(archive_dir):
             self.handle(capture)
@@ -184,7 +190,7 @@ class Reparser:
             return
         self._captures.append(_capture_in(capture))
         if capture.rec_type == "response" and capture.payload_digest:
-            self._by_digest.setdefault(capture.payload_digest, capture)
+            self._by_digest.setdefault(capture.payload_digest, capture.location)
         role = self.graph.role(capture)
         if role is not None:
             self._handle_role(capture, role)
@@ -216,16 +222,16 @@ class Reparser:
             self._article(capture, body, role)
 
     def _body(self, capture: CapturedRecord) -> bytes | None:
-        source = capture
-        if capture.rec_type == "revisit":
+        try:
+            if capture.rec_type != "revisit":
+                return capture.content()
             # An identical payload was archived before; the page is that payload.
-            source = self._by_digest.get(capture.payload_digest or "")
-            if source is None:
+            original = self._by_digest.get(capture.payload_digest or "")
+            if original is None or self._archive_dir is None:
                 log.warning("revisit %s of %s: no earlier record with its payload digest",
                             capture.record_id, capture.url)
                 return None
-        try:
-            return source.content()
+            return read_record(self._archive_dir, original).content()
         except (zlib.error, ValueError, OSError) as exc:
             log.warning("%s (%s): cannot undo its Content-Encoding: %s",
                         capture.url, capture.location.file, exc)

@@ -68,8 +68,8 @@ def search(app: App, query: str, source_name: str | None, since, until, status: 
     """
     from storage.search import MAX_LIMIT, SearchQueryError
 
-    options = dict(source=source_name, since=since, until=until, status=status, origin=origin,
-                   sort=sort, timezone=_timezone(app, source_name))
+    options = {"source": source_name, "since": since, "until": until, "status": status,
+               "origin": origin, "sort": sort, "timezone": _timezone(app, source_name)}
     items: list[dict] = []
     total = 0
     with open_store(app.settings) as store:

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -277,6 +278,25 @@ def test_the_postgresql_lock_admits_one_session(store, database_url):
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_a_postgresql_lock_whose_session_died_is_no_longer_held(store, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("advisory locks are PostgreSQL's")
+    lock = store.advisory_lock("test-lost")
+    other = store.advisory_lock("test-lost")
+    try:
+        assert lock.try_acquire()
+        session = lock._conn.execute(sa.text("select pg_backend_pid()")).scalar_one()
+        engine = sa.create_engine(database_url)
+        with engine.connect() as conn:  # what a database restart does to the session
+            conn.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": session})
+        engine.dispose()
+        assert not lock.still_held()
+        assert other.try_acquire()  # so the leader must stop: another one can take over
+    finally:
+        lock.dispose()
+        other.dispose()
 
 
 # ---- run logs and exits -------------------------------------------------------------------

@@ -272,10 +272,10 @@ def test_unknown_key_suggests_the_close_one(tmp_path):
 
 
 def test_unknown_table_lists_the_known_keys(tmp_path):
-    path = write(tmp_path, "[crawl]\ndelay = 2\n[server]\nport = 1\n")
+    path = write(tmp_path, "[crawl]\ndelay = 2\n[proxy]\nport = 1\n")
     assert error_of(path) == (
-        f'config error: {path}:3: unknown key "server" at the top level '
-        "(known keys: storage, archive, crawl, sources)"
+        f'config error: {path}:3: unknown key "proxy" at the top level '
+        "(known keys: storage, archive, crawl, sources, service)"
     )
 
 

@@ -40,7 +40,7 @@ def test_two_character_word_is_found(app):
 
 def test_filters_combine(app):
     client, _ = app
-    titles = lambda found: {item["title"] for item in found["items"]}  # noqa: E731
+    titles = lambda found: {item["title"] for item in found["items"]}
     assert titles(search(client, q="防汛", source="difang", since="2026-03-01",
                          status="live")) == {"北京市部署防汛工作", "天津市防汛值班通知"}
     assert titles(search(client, q="防汛", status="removed", until="2026-03-31")) == {

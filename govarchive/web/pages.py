@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -52,7 +54,16 @@ def sides(ops: list[list[str]]) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return old, new
 
 
+def local_time(value: str | None, zone: str = "Asia/Shanghai") -> str:
+    """An ISO time as ``2026-03-01 16:00`` in the reader's zone (China by default)."""
+    if not value:
+        return "—"
+    when = datetime.fromisoformat(value)
+    return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
 templates.env.filters["highlight"] = highlight
+templates.env.filters["local"] = local_time
 templates.env.globals["FIELD_LABELS"] = FIELD_LABELS
 templates.env.globals["EVENT_LABELS"] = EVENT_LABELS
 

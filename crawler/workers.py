@@ -1,0 +1,95 @@
+"""Parsing and storing off the crawl loop.
+
+Scrapy runs every callback on one thread; extracting an article (2-3 ms of lxml and density
+scoring) and writing a batch to the database would stall fetching for every page. Both run in
+worker processes instead, so the crawl keeps up with Scrapy itself on a multi-core machine:
+
+- :class:`ExtractionWorkers`: ``crawler.extract.extract_article`` in a small process pool;
+  the spider awaits the result.
+- :class:`IngestWorker`: ``storage.Store.ingest`` in one process of its own, so batches are
+  written in the order they were handed over, one transaction each.
+
+With ``workers=0`` both run inline (in the calling thread), which is what a one-core machine
+or a debugger wants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
+
+from crawler.extract import extract_article
+from storage import Store
+
+
+class _InlineExecutor(Executor):
+    """Runs a submitted call right away; the Executor interface without processes."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever awaits the future
+            future.set_exception(exc)
+        return future
+
+
+def _process_pool(workers: int, initializer=None, initargs=()) -> Executor:
+    # "spawn": the crawl process runs the Twisted reactor and its threads; forking it would
+    # copy them in whatever state they are in.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+class ExtractionWorkers:
+    def __init__(self, workers: int):
+        self.executor = _process_pool(workers) if workers > 0 else _InlineExecutor()
+
+    async def extract(self, body: bytes, url: str, **options: Any):
+        """``extract_article(body, url, **options)``, computed in a worker process."""
+        future = self.executor.submit(extract_article, body, url, **options)
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_store: Store | None = None
+
+
+def _open_worker_store(url: str) -> None:
+    global _worker_store
+    _worker_store = Store(url)
+
+
+def _ingest_in_worker(captures, articles, run_id):
+    assert _worker_store is not None
+    return _worker_store.ingest(captures, articles, run_id=run_id)
+
+
+class IngestWorker:
+    """``Store.ingest`` batches, written in order by one worker process."""
+
+    def __init__(self, url: str, *, in_process: bool = True):
+        if in_process:
+            self.executor = _process_pool(1, _open_worker_store, (url,))
+            self._store = None
+        else:
+            self.executor = _InlineExecutor()
+            self._store = Store(url)
+
+    def submit(self, captures, articles, run_id) -> Future:
+        if self._store is not None:
+            return self.executor.submit(self._store.ingest, captures, articles, run_id=run_id)
+        return self.executor.submit(_ingest_in_worker, captures, articles, run_id)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        if self._store is not None:
+            self._store.close()

@@ -1,0 +1,92 @@
+"""The web UI in headless Chromium (Debian's ``chromium``, driven by Playwright's Python
+package; no browser download): search, open an edited article, see the change highlighted.
+
+Skips, saying why, where Chromium or playwright is absent. The screenshot goes to
+``test-artifacts/`` (gitignored; CI keeps it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from govarchive.web import WebConfig, create_app
+from storage import Store
+from tests import search_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("GOVARCHIVE_TEST_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        pytest.skip("no chromium on PATH (apt-get install chromium; or set GOVARCHIVE_TEST_CHROMIUM)")
+    return path
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The app served by uvicorn on a thread, on a port the OS picked."""
+    uvicorn = pytest.importorskip("uvicorn")
+    url = f"sqlite:///{tmp_path / 'govarchive.db'}"
+    with Store(url) as store:
+        store.migrate()
+        corpus = search_corpus.build(store)
+        ready = threading.Event()
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets=None):
+                await super().startup(sockets)
+                ready.set()
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        app = create_app(store, WebConfig(collection="test"))
+        srv = Server(uvicorn.Config(app, log_level="warning"))
+        thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        try:
+            assert ready.wait(30), "the web server did not start"
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}", corpus
+        finally:
+            srv.should_exit = True
+            thread.join(30)
+            sock.close()
+
+
+def test_search_open_edited_article_and_see_the_change(server):
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    base, corpus = server
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+            page.goto(base + "/")
+            page.fill("input[name=q]", "值班")
+            page.click("form.search button[type=submit]")
+            page.wait_for_url("**/?q=*")
+            assert "共 1 篇" in page.inner_text("p.summary").replace("\u00a0", " ")
+            page.click("ol.results a")
+            page.wait_for_url(f"**/articles/{corpus.ids['edited']}")
+            inserted = page.locator(".side-by-side .new ins").first
+            assert inserted.inner_text() == "抗洪"
+            assert inserted.is_visible()
+            colour = inserted.evaluate("el => getComputedStyle(el).backgroundColor")
+            assert colour not in ("rgba(0, 0, 0, 0)", "transparent")
+            assert page.locator(".side-by-side .old del").first.inner_text() == "落实"
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / "web-article-diff.png"
+            page.locator("#diff").scroll_into_view_if_needed()
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
