@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PYTHON, RequestLog, run_timed  # noqa: E402
+from _common import PYTHON, RequestLog, run_timed
 
-from tests.site.process import SiteProcess  # noqa: E402
+from tests.site.process import SiteProcess
 
 SOURCE = "bench"
 MAX_EXTRA_REQUESTS = 0

@@ -7,7 +7,8 @@ Usage: python bench/reparse.py [--articles 2000] [--concurrency 16] [--keep DIR]
    its own process, timed as a whole process (pages counted from the site's request log);
 2. warcio: every record of the resulting archive read with ``ArchiveIterator``, payloads read
    to the end, nothing parsed (in this process: the floor for any rebuild);
-3. reparse: the database deleted, ``govarchive init``, then ``govarchive replay reparse``,
+3. parse: reparse's reading, classifying and extracting in this process, nothing stored;
+4. reparse: the database deleted, ``govarchive init``, then ``govarchive replay reparse``,
    timed as a whole process. The export before and after must be equal (the honesty check).
 
 Pages are HTTP responses other than robots.txt, so the three rates count the same things.
@@ -81,6 +82,29 @@ def warcio_read(archive_dir: Path) -> tuple[int, int, float]:
     return pages, size, time.perf_counter() - started
 
 
+class _NoStore:
+    """Takes what reparse would store and drops it: the rebuild minus the database."""
+
+    def reset_derived(self, source=None) -> int:
+        return 0
+
+    def ingest(self, captures, articles, run_id=None, **more):
+        from storage import IngestResult
+
+        return IngestResult()
+
+
+def parse_only(config: Path, archive_dir: Path) -> tuple[int, float]:
+    """(articles extracted, seconds) for reparse's reading and parsing, nothing stored."""
+    from crawler.reparse import reparse
+    from govarchive.settings import load_settings
+
+    settings = load_settings(config)
+    started = time.perf_counter()
+    stats = reparse(_NoStore(), settings.sources, archive_dir)
+    return stats.articles, time.perf_counter() - started
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
@@ -105,6 +129,7 @@ def main(argv=None) -> int:
     before = must(run_timed(govarchive(config, "export")), "govarchive export").stdout
     archive_dir = folder / "archive" / "collections" / "bench" / "archive"
     pages, size, read_seconds = warcio_read(archive_dir)
+    parsed, parse_seconds = parse_only(config, archive_dir)
 
     (folder / "govarchive.db").unlink()
     for leftover in folder.glob("govarchive.db-*"):
@@ -119,6 +144,9 @@ def main(argv=None) -> int:
           f"{rate(crawled_pages, crawl.seconds):8.1f} pages/s  (whole process)")
     print(f"warcio   {pages:>6} pages  {read_seconds:7.2f} s  "
           f"{rate(pages, read_seconds):8.1f} pages/s  (bare read, in process)")
+    print(f"parse    {pages:>6} pages  {parse_seconds:7.2f} s  "
+          f"{rate(pages, parse_seconds):8.1f} pages/s  (reparse, nothing stored, in process;"
+          f" {parsed} articles)")
     print(f"reparse  {pages:>6} pages  {reparse.seconds:7.2f} s  "
           f"{rate(pages, reparse.seconds):8.1f} pages/s  (whole process)")
     print(f"reparse/crawl {crawl.seconds / reparse.seconds:.2f}x faster; "

@@ -60,7 +60,7 @@ class StorePipeline:
         spider = spider if spider is not None else getattr(self.crawler, "spider", None)
         try:
             # What the section's list pages showed is known only once the run is over.
-            for listing in getattr(spider, "listings", lambda: [])():
+            for listing in getattr(spider, "listings", list)():
                 self.listings.append(ListingIn(
                     source=spider.name, start_url=listing.start_url,
                     fetched_at=listing.fetched_at, urls=listing.urls,

@@ -16,6 +16,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -25,9 +26,11 @@ from crawler.blocking import block_reason
 from crawler.extract import NotHTMLError, decode_html, extract_article
 from crawler.extract.encoding import check_html
 from crawler.links import parse_list_page, site_key
+from crawler.revisit import classify_answer, error_page_reason, is_home_or_section
 from storage import ArticleIn, CaptureIn, Store
+from storage.tracking import ListingIn, ObservationIn
 from warc import RecordLocation, read_record
-from warc.scan import CapturedRecord, iter_captures
+from warc.scan import CapturedRecord, FileEnd, iter_captures
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class ReparseStats:
     articles: int = 0
     not_html: int = 0
     blocked: int = 0
+    observations: int = 0
     new_articles: int = 0
     new_versions: int = 0
     unchanged: int = 0
@@ -56,7 +60,8 @@ class ReparseStats:
             f"reparsed {self.records} captures ({rate:.0f}/s): {self.list_pages} list pages, "
             f"{self.articles} articles ({self.new_articles} new, {self.new_versions} new "
             f"versions, {self.unchanged} unchanged), {self.not_html} not HTML, "
-            f"{self.blocked} blocked; {self.deleted} articles rebuilt from scratch"
+            f"{self.blocked} blocked, {self.observations} gone/blocked/unmodified observations; "
+            f"{self.deleted} articles rebuilt from scratch"
         )
 
 
@@ -106,7 +111,10 @@ class CrawlGraph:
                 role.source, role.kind, role.start, [*role.chain, capture.url]
             )
 
-    def read_list(self, capture: CapturedRecord, body: bytes, role: _Role) -> None:
+    def read_list(
+        self, capture: CapturedRecord, body: bytes, role: _Role
+    ) -> tuple[list[str], list[str]]:
+        """Read a list page: (the article links it lists, the further list pages it links)."""
         content_type = capture.header("Content-Type")
         check_html(body, content_type)
         text, _codec = decode_html(body, content_type)
@@ -121,9 +129,13 @@ class CrawlGraph:
             linked = self.articles.setdefault(url, [])
             if role.source not in linked:
                 linked.append(role.source)
-        for url in page.next_pages:
-            if _same_site(url, role.start):
-                self.lists.setdefault(url, {}).setdefault(role.source, role.start)
+        next_pages = [url for url in page.next_pages if _same_site(url, role.start)]
+        for url in next_pages:
+            self.lists.setdefault(url, {}).setdefault(role.source, role.start)
+        return [url for url, _text in page.article_links], next_pages
+
+    def section_urls(self, source: str) -> set[str]:
+        return {url for url, starts in self.lists.items() if source in starts}
 
 
 def _same_site(url: str, start: str) -> bool:
@@ -154,6 +166,18 @@ def _scrapy_headers(capture: CapturedRecord) -> Headers:
     return headers
 
 
+@dataclass
+class _Walk:
+    """One run's walk of a section from one start URL (storage.tracking.ListingIn)."""
+
+    fetched_at: datetime
+    urls: list[str] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list)
+    read: set[str] = field(default_factory=set)
+    wanted: set[str] = field(default_factory=set)
+    failed: bool = False
+
+
 class Reparser:
     """Feeds the captures of an archive through the crawl's parsing into a store."""
 
@@ -166,6 +190,9 @@ class Reparser:
         self.stats = ReparseStats()
         self._captures: list[CaptureIn] = []
         self._articles: list[ArticleIn] = []
+        self._observations: list[ObservationIn] = []
+        # (file, source, start) -> the walk; a crawler writes one run of one source per file.
+        self._walks: dict[tuple[str, str, str], _Walk] = {}
         # Where each payload was first archived, for revisit records (locations, not payloads:
         # an archive does not fit in memory).
         self._by_digest: dict[str, RecordLocation] = {}
@@ -175,7 +202,10 @@ class Reparser:
         started = time.monotonic()
         self._archive_dir = Path(archive_dir)
         self.stats.deleted = self.store.reset_derived(self.only_source)
-        for capture in iter_captures(archive_dir):
+        for capture in iter_captures(archive_dir, file_ends=True):
+            if isinstance(capture, FileEnd):
+                self._end_of_run(capture.location.file)
+                continue
             self.handle(capture)
             if self.progress is not None:
                 self.progress(capture)
@@ -193,33 +223,130 @@ class Reparser:
             self._by_digest.setdefault(capture.payload_digest, capture.location)
         role = self.graph.role(capture)
         if role is not None:
-            self._handle_role(capture, role)
-        if len(self._articles) >= BATCH_ARTICLES or len(self._captures) >= BATCH_CAPTURES:
+            self.graph.file_source.setdefault(capture.location.file, role.source)
+            if role.kind == "list":
+                self._list(capture, role)
+            elif self.only_source is None or role.source == self.only_source:
+                self._article(capture, role)
+        if (len(self._articles) + len(self._observations) >= BATCH_ARTICLES
+                or len(self._captures) >= BATCH_CAPTURES):
             self._commit()
 
-    def _handle_role(self, capture: CapturedRecord, role: _Role) -> None:
+    # -- list pages ---------------------------------------------------------------------------
+
+    def _list(self, capture: CapturedRecord, role: _Role) -> None:
         status = capture.status or 0
+        key = (capture.location.file, role.source, role.start)
+        walk = self._walks.setdefault(key, _Walk(capture.fetched_at))
         if block_reason(status, _scrapy_headers(capture)) is not None:
             self.stats.blocked += 1
+            walk.failed = True
             return
-        self.graph.file_source.setdefault(capture.location.file, role.source)
         if status in REDIRECT_STATUSES:
             self.graph.redirect(capture, role)
             return
-        if not 200 <= status < 300:  # HttpErrorMiddleware: the callback never saw it
+        body = self._body(capture) if 200 <= status < 300 else None
+        if body is None:
+            walk.failed = True
+            return
+        try:
+            links, next_pages = self.graph.read_list(capture, body, role)
+        except NotHTMLError:
+            self.stats.not_html += 1
+            walk.failed = True
+            return
+        self.stats.list_pages += 1
+        walk.fetched_at = min(walk.fetched_at, capture.fetched_at)
+        walk.urls.extend(links)
+        walk.record_ids.append(capture.record_id)
+        walk.read.update([capture.url, *role.chain])
+        walk.wanted.update(next_pages)
+
+    def _end_of_run(self, file: str) -> None:
+        """What each section's list pages showed in the run that wrote ``file``."""
+        listings = []
+        for (walk_file, source, start), walk in list(self._walks.items()):
+            if walk_file != file:
+                continue
+            del self._walks[(walk_file, source, start)]
+            if not walk.record_ids or (self.only_source and source != self.only_source):
+                continue
+            listings.append(ListingIn(
+                source=source, start_url=start, fetched_at=walk.fetched_at, urls=walk.urls,
+                # A page found but never read (beyond max_list_pages, or failed): the walk
+                # did not reach the section's end.
+                complete=not walk.failed and walk.wanted <= walk.read,
+                capture_record_ids=walk.record_ids,
+            ))
+        if listings:
+            self._commit(listings)
+
+    # -- articles -----------------------------------------------------------------------------
+
+    def _article(self, capture: CapturedRecord, role: _Role) -> None:
+        status = capture.status or 0
+        reason = block_reason(status, _scrapy_headers(capture))
+        if reason is not None:
+            self.stats.blocked += 1
+            self._observe(capture, role, "blocked", reason)
+            return
+        if status in REDIRECT_STATUSES:
+            self.graph.redirect(capture, role)
+            return
+        if status == 304:
+            self._observe(capture, role, "not_modified", "304")
+            return
+        if not 200 <= status < 300:  # HttpErrorMiddleware: the errback saw it
+            verdict = classify_answer(status, _scrapy_headers(capture))
+            if verdict is not None:
+                self._observe(capture, role, *verdict)
+            return
+        if role.chain and is_home_or_section(capture.url, self.graph.section_urls(role.source)):
+            # Sites "delete" a page by sending its readers to the home or section page.
+            self._observe(capture, role, "gone", f"redirected to {capture.url}", role.chain[0])
             return
         body = self._body(capture)
         if body is None:
             return
-        if role.kind == "list":
-            try:
-                self.graph.read_list(capture, body, role)
-            except NotHTMLError:
-                self.stats.not_html += 1
-                return
-            self.stats.list_pages += 1
-        elif self.only_source is None or role.source == self.only_source:
-            self._article(capture, body, role)
+        source = self.graph.sources[role.source]
+        try:
+            article = extract_article(
+                body,
+                capture.url,
+                content_type=capture.header("Content-Type"),
+                rules=self.graph.rules[role.source],
+                timezone=source.timezone,
+            )
+        except NotHTMLError:
+            self.stats.not_html += 1
+            return
+        verdict = error_page_reason(article.title, article.body_text)
+        if verdict is not None:
+            self._observe(capture, role, *verdict)
+            return
+        self.stats.articles += 1
+        fields = {k: v for k, v in article.to_record().items() if k != "url"}
+        self._articles.append(
+            ArticleIn(
+                source=role.source,
+                url=capture.url,
+                urls=list(dict.fromkeys([*role.chain, capture.url])),
+                capture_record_id=capture.record_id,
+                fetched_at=capture.fetched_at,
+                fields=fields,
+            )
+        )
+
+    def _observe(self, capture: CapturedRecord, role: _Role, kind: str, reason: str | None,
+                 url: str | None = None) -> None:
+        tracking = self.graph.sources[role.source].tracking
+        self.stats.observations += 1
+        self._observations.append(ObservationIn(
+            source=role.source, url=url or capture.url, capture_record_id=capture.record_id,
+            fetched_at=capture.fetched_at, kind=kind, reason=reason,
+            confirmations=tracking.removal_confirmations,
+            min_interval=tracking.removal_min_interval,
+        ))
 
     def _body(self, capture: CapturedRecord) -> bytes | None:
         try:
@@ -237,37 +364,12 @@ class Reparser:
                         capture.url, capture.location.file, exc)
             return None
 
-    def _article(self, capture: CapturedRecord, body: bytes, role: _Role) -> None:
-        source = self.graph.sources[role.source]
-        try:
-            article = extract_article(
-                body,
-                capture.url,
-                content_type=capture.header("Content-Type"),
-                rules=self.graph.rules[role.source],
-                timezone=source.timezone,
-            )
-        except NotHTMLError:
-            self.stats.not_html += 1
+    def _commit(self, listings: list[ListingIn] | None = None) -> None:
+        if not (self._captures or self._articles or self._observations or listings):
             return
-        self.stats.articles += 1
-        fields = {k: v for k, v in article.to_record().items() if k != "url"}
-        self._articles.append(
-            ArticleIn(
-                source=role.source,
-                url=capture.url,
-                urls=list(dict.fromkeys([*role.chain, capture.url])),
-                capture_record_id=capture.record_id,
-                fetched_at=capture.fetched_at,
-                fields=fields,
-            )
-        )
-
-    def _commit(self) -> None:
-        if not self._captures and not self._articles:
-            return
-        result = self.store.ingest(self._captures, self._articles)
-        self._captures, self._articles = [], []
+        result = self.store.ingest(self._captures, self._articles,
+                                   observations=self._observations, listings=listings or [])
+        self._captures, self._articles, self._observations = [], [], []
         self.stats.new_articles += result.new_articles
         self.stats.new_versions += result.new_versions
         self.stats.unchanged += result.unchanged

@@ -13,13 +13,13 @@ import logging
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
 )
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.blocking import block_reason
 from crawler.extract import NotHTMLError, decode_html, extract_article
@@ -241,8 +241,7 @@ class SectionSpider(scrapy.Spider):
             verdict = classify_answer(response.status, response.headers)
             if kind == ARTICLE and verdict is not None:
                 # The callback is not called for errors: the observation goes out from here.
-                for item in self._observe(response, *verdict):
-                    yield item
+                yield from self._observe(response, *verdict)
             if self._check_blocked(response):
                 return
             reason = f"answered {response.status}"

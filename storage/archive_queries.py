@@ -42,7 +42,8 @@ def reset_derived(conn: sa.Connection, source: str | None = None) -> int:
     ids = list(conn.execute(articles).scalars())
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        # Children first: SQLite enforces no ON DELETE CASCADE unless foreign keys are on.
+        # Versions and urls first, explicitly; the other article tables (events, duplicates,
+        # search) follow by ON DELETE CASCADE or trigger.
         conn.execute(sa.delete(ArticleVersion).where(ArticleVersion.article_id.in_(chunk)))
         conn.execute(sa.delete(ArticleUrl).where(ArticleUrl.article_id.in_(chunk)))
         conn.execute(sa.delete(Article).where(Article.id.in_(chunk)))

@@ -84,8 +84,8 @@ def _versions(conn: sa.Connection, ids: list[int]) -> dict[int, list[dict[str, A
                 "captured_at": iso(row.captured_at),
                 "content_hash": row.content_hash,
                 "changed": list(row.changed),
-                # Extension: set when this version restores an earlier content (A->B->A).
-                "revert_of": row.revert_of,
+                # Extension, only on a revert (A->B->A): the version it undoes.
+                **({"revert_of": row.revert_of} if row.revert_of else {}),
                 "warc": {
                     "file": row.warc_file,
                     "offset": row.warc_offset,

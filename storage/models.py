@@ -250,6 +250,17 @@ class UrlAlias(Base):
     canonical: Mapped[str] = mapped_column(sa.Text, index=True)
 
 
+class DedupSignature(Base):
+    """An article's MinHash signature (storage.dedup), to score LSH candidates."""
+
+    __tablename__ = "dedup_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    signature: Mapped[list[Any]] = mapped_column(default=list)
+
+
 class DedupBand(Base):
     """One LSH band key of an article's MinHash signature (storage.dedup)."""
 

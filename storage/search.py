@@ -106,18 +106,18 @@ def parse_query(q: str) -> list[Term]:
     for i, part in enumerate(parts):
         pieces = [part] if i % 2 else part.split()
         for piece in pieces:
-            text = " ".join(_runs(piece)) if i % 2 else "".join(_runs(piece))
             runs = _runs(piece)
             if not runs:
                 continue
+            text = " ".join(runs) if i % 2 else "".join(runs)
             if len(runs) == 1 and _is_cjk(runs[0]) and len(runs[0]) == 1:
                 terms.append(Term(text, (runs[0],), prefix=True))
                 continue
             phrase: list[str] = []
             for n, run in enumerate(runs):
-                # Inside a phrase a CJK run is followed, in the document, by its trailing
-                # character; the last run may go on in the document, so it gets none.
-                phrase.extend(tokens(run, trailing=n < len(runs) - 1 and i % 2 == 1))
+                # In the document a CJK run ends with its trailing character (see tokens);
+                # the query's last run may go on in the document, so it gets none.
+                phrase.extend(tokens(run, trailing=n < len(runs) - 1))
             terms.append(Term(text, tuple(phrase)))
     if not terms:
         raise SearchQueryError(f"nothing to search for in {q!r}: give a word or a phrase")
@@ -298,18 +298,23 @@ def _newest_first(dialect: str) -> list[Any]:
     return [Article.published_utc.desc(), Article.id.desc()]
 
 
+def _has_filters(filters: Filters) -> bool:
+    return any(v is not None for v in (filters.source, filters.since, filters.until,
+                                        filters.status, filters.origin))
+
+
 def search_ids(
     conn: sa.Connection, q: str | None, filters: Filters, *, limit: int = 20, offset: int = 0,
     sort: str | None = None,
 ) -> tuple[int, list[int], list[Term]]:
     """``(total, article ids of the page, parsed terms)``.
 
-    With a query, ordered by relevance (rounded, so near-equal scores fall back to date),
-    then newest first; without, newest first. Ties end by id, so paging is stable.
+    With a query: by relevance, equal scores newest first; without (or ``sort="date"``):
+    newest first. Ties end by id, so the order is total and paging is stable.
     """
     if sort is not None and sort not in SORTS:
         raise SearchQueryError(f"unknown sort {sort!r}: expected one of {SORTS}")
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
     dialect = conn.dialect.name
     terms = parse_query(q) if q and q.strip() else []
     newest = _newest_first(dialect)
@@ -318,26 +323,72 @@ def search_ids(
         total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
         ids = conn.execute(base.order_by(*newest).limit(limit).offset(offset)).scalars().all()
         return total, list(ids), []
-    if dialect == "postgresql":
-        query = sa.cast(sa.literal(tsquery(terms)), sa.Text).cast(_TSQUERY)
-        table = sa.table(SEARCH_TABLE, sa.column("article_id"), sa.column("document"))
-        match = table.c.document.op("@@")(query)
-        score = sa.func.round(sa.cast(sa.func.ts_rank(table.c.document, query), sa.Numeric), 3)
-        relevance = score.desc()
-        base = sa.select(Article.id).join(table, table.c.article_id == Article.id).where(match)
-    else:
-        table = sa.table(SEARCH_TABLE, sa.column("rowid"))
-        match = sa.text(f"{SEARCH_TABLE} MATCH :match").bindparams(match=fts5_match(terms))
-        score = sa.func.round(
-            sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT), 1
-        )
-        relevance = score.asc()  # bm25: lower is better
-        base = sa.select(Article.id).join(table, table.c.rowid == Article.id).where(match)
-    base = _filtered(base, filters)
-    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    order = newest if sort == "date" else [relevance, *newest]
+    index = _Index(dialect, terms)
+    if not _has_filters(filters):
+        # The search table alone answers: no lookup of every hit in articles.
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(index.table).where(index.match)
+        ).scalar_one()
+        if sort != "date":
+            return total, _best_page(conn, index, limit, offset), terms
+    base = _filtered(sa.select(Article.id).join(index.table, index.key == Article.id)
+                     .where(index.match), filters)
+    if _has_filters(filters):
+        total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+    order = newest if sort == "date" else [index.best, *newest]
     ids = conn.execute(base.order_by(*order).limit(limit).offset(offset)).scalars().all()
     return total, list(ids), terms
+
+
+class _Index:
+    """The search table's match condition, key and score for one query, per backend."""
+
+    def __init__(self, dialect: str, terms: list[Term]) -> None:
+        if dialect == "postgresql":
+            query = sa.cast(sa.literal(tsquery(terms)), sa.Text).cast(_TSQUERY)
+            self.table = sa.table(SEARCH_TABLE, sa.column("article_id"), sa.column("document"))
+            self.key = self.table.c.article_id
+            self.match = self.table.c.document.op("@@")(query)
+            # As float8: ts_rank's float4 would not come back bit-exact, and ties are
+            # found by comparing scores for equality (_best_page).
+            self.score = sa.cast(sa.func.ts_rank(self.table.c.document, query), sa.Double)
+            self.best, self.higher_is_better = self.score.desc(), True
+        else:
+            self.table = sa.table(SEARCH_TABLE, sa.column("rowid"))
+            self.key = self.table.c.rowid
+            self.match = sa.text(f"{SEARCH_TABLE} MATCH :match").bindparams(
+                match=fts5_match(terms))
+            self.score = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT,
+                                      _BODY_WEIGHT)
+            self.best, self.higher_is_better = self.score.asc(), False  # bm25: lower is better
+
+
+def _best_page(conn: sa.Connection, index: _Index, limit: int, offset: int) -> list[int]:
+    """One page by relevance, equal scores newest first, reading articles only for the page.
+
+    The best ``offset + limit + 1`` hits come from the search table; if the one after the
+    page ties with the page's last, every hit with that score is fetched too, so dates can
+    order the tie exactly.
+    """
+    scored = sa.select(index.key.label("id"), index.score.label("score")).where(index.match)
+    rows = conn.execute(scored.order_by(index.best).limit(offset + limit + 1)).all()
+    if len(rows) <= offset:
+        return []
+    cut = rows[min(offset + limit, len(rows)) - 1].score
+    candidates = {row.id: row.score for row in rows[: offset + limit]}
+    if len(rows) == offset + limit + 1 and rows[-1].score == cut:
+        tied = conn.execute(scored.where(index.score == cut)).all()
+        candidates.update((row.id, row.score) for row in tied)
+    published = dict(conn.execute(
+        sa.select(Article.id, Article.published_utc).where(Article.id.in_(candidates))).all())
+    floor = datetime.min.replace(tzinfo=UTC)
+    sign = -1 if index.higher_is_better else 1
+
+    def key(article_id: int):
+        when = published.get(article_id) or floor
+        return (sign * candidates[article_id], -when.timestamp(), -article_id)
+
+    return sorted(candidates, key=key)[offset : offset + limit]
 
 
 class _TSQueryType(sa.types.UserDefinedType):

@@ -24,18 +24,33 @@ def ok(result):
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
-    """Two sources crawled in turn, then a page edited and the section crawled again."""
+    """Two sources crawled in turn; then one page edited, one removed, and every known article
+    fetched again (revisit records for the unchanged ones)."""
     root = tmp_path_factory.mktemp("reparse")
     with SiteServer("govcn") as govcn, SiteServer("quirks") as quirks:
-        project = make_project(root, [site_source("govcn", govcn), site_source("quirks", quirks)])
+        project = make_project(root, [site_source("quirks", quirks), site_source("govcn", govcn)])
+        # The last [[sources]] table is govcn's: one "gone" answer removes an article.
+        with open(project.config, "a", encoding="utf-8") as f:
+            f.write('[sources.tracking]\nremoval_confirmations = 1\nremoval_min_interval = "0s"\n')
+        ok(project.run("init"))
         ok(project.crawl("govcn"))
         ok(project.crawl("quirks"))
-        path = min(govcn.expected["articles"])
-        title = govcn.expected["articles"][path]["title"]
-        page = fetch(govcn.url(path)).decode("utf-8")
-        govcn.override(path, body=page.replace(title, title + "（更新）"))
-        ok(project.crawl("govcn"))
+        edited, removed = sorted(govcn.expected["articles"])[:2]
+        title = govcn.expected["articles"][edited]["title"]
+        page = fetch(govcn.url(edited)).decode("utf-8")
+        govcn.override(edited, body=page.replace(title, title + "（更新）"))
+        govcn.remove(removed)
+        ok(project.crawl("govcn", "--revisit", "all"))
     return project
+
+
+def _revisit_records(path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as f:
+        for record in ArchiveIterator(f):
+            if record.rec_type == "revisit":
+                yield record
 
 
 def rebuild(project) -> None:
@@ -52,7 +67,11 @@ def test_rebuild_from_the_archive_gives_the_same_export(history):
     # What the crawl stored is worth comparing: new versions, redirects, several sources.
     assert {r["source"] for r in before} == {"govcn", "quirks"}
     assert any(len(r["versions"]) == 2 for r in before)
+    assert any(r["status"] == "removed" for r in before)
     assert any(len(r["urls"]) > 1 for r in before)
+    revisits = sum(1 for p in history.warc_files() for _ in _revisit_records(p))
+    assert revisits > 0
+    ok(history.run("warc", "check"))  # revisits resolve, versions point at records
     rebuild(history)
     after = history.export()
     assert after == before

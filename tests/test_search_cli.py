@@ -108,3 +108,17 @@ def test_export_parquet_needs_a_file(config):
     result = run(config, "export", "--format", "parquet")
     assert result.exit_code == 2
     assert "give -o FILE.parquet" in result.stderr
+
+
+def test_web_command_is_registered(config):
+    result = run(config, "web", "--help")
+    assert result.exit_code == 0
+    assert "--host" in result.stdout and "127.0.0.1" in result.stdout
+
+
+def test_web_before_init_is_a_storage_error(tmp_path):
+    path = tmp_path / "govarchive.toml"
+    path.write_text(CONFIG.format(url=f"sqlite:///{tmp_path / 'empty.db'}"), encoding="utf-8")
+    result = run((path, None), "web", "--port", "0")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "govarchive init" in result.stderr

@@ -130,3 +130,18 @@ def test_bad_queries_are_refused(store, corpus):
 def test_list_items_leave_out_versions_unless_asked(store, corpus):
     assert "versions" not in store.search("防汛")["items"][0]
     assert store.search("抗洪", versions=True)["items"][0]["versions"][1]["n"] == 2
+
+
+def test_reingesting_after_a_reset_rebuilds_the_index(store, corpus):
+    # What `replay reparse` does: drop the derived articles, ingest the captures again.
+    store.reset_derived()
+    assert store.search("防汛")["total"] == 0
+    search_corpus.build(store)
+    assert store.search("防汛")["total"] == 5
+    assert titles(store.search("抗洪")) == {"天津市防汛值班通知"}
+
+
+def test_query_words_split_by_punctuation_or_script_match_the_document():
+    assert parse_query("增长2024")[0].phrase == tuple(tokens("增长2024"))
+    assert parse_query("防汛，工作")[0].phrase == ("防汛", "汛", "工作")
+    assert tokens("防汛，工作")[:3] == ["防汛", "汛", "工作"]

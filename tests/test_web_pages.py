@@ -84,3 +84,13 @@ def test_runs_page(app):
     page = client.get("/runs", params={"source": "difang"})
     assert page.status_code == 200
     assert "抓取记录 · difang" in page.text
+
+
+def test_unknown_article_is_a_404_page(app):
+    client, _ = app
+    page = client.get("/articles/999999")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "no article with id 999999" in page.text
+    api = client.get("/api/articles/999999")
+    assert api.status_code == 404 and api.json() == {"detail": "no article with id 999999"}

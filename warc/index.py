@@ -81,7 +81,9 @@ def rebuild_indexes(archive_dir: Path | str) -> tuple[list[Path], list[Path]]:
     if folder.is_dir():
         wanted = {f"{name}{INDEX_SUFFIX}" for name in names}
         for path in folder.iterdir():
-            if path.name.endswith(INDEX_SUFFIX) and path.name not in wanted:
+            # Only our own per-file indexes: a hand-made index.cdxj is the user's business.
+            ours = path.name.removesuffix(INDEX_SUFFIX).endswith(WARC_SUFFIXES)
+            if path.name.endswith(INDEX_SUFFIX) and ours and path.name not in wanted:
                 path.unlink()
                 removed.append(path)
     return written, removed

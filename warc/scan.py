@@ -50,8 +50,29 @@ def parse_warc_date(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
-def iter_file(archive_dir: Path | str, name: str) -> Iterator[CapturedRecord]:
-    """The capture records of one file, in file order."""
+@dataclass(frozen=True)
+class FileEnd:
+    """Marks the end of one file in :func:`iter_captures` (``file_ends=True``): a crawler writes
+    one source's files, so the end of a file is the end of (a part of) a run."""
+
+    location: RecordLocation
+    fetched_at: datetime  # of the file's last capture
+    rec_type: str = "end"
+
+
+def iter_file(
+    archive_dir: Path | str, name: str, *, file_end: bool = False
+) -> Iterator[CapturedRecord | FileEnd]:
+    """The capture records of one file, in file order (then a :class:`FileEnd`)."""
+    last = None
+    for record in _records(archive_dir, name):
+        last = record.fetched_at
+        yield record
+    if file_end and last is not None:
+        yield FileEnd(RecordLocation(name, 1 << 62, 0), last)
+
+
+def _records(archive_dir: Path | str, name: str) -> Iterator[CapturedRecord]:
     with open(Path(archive_dir) / name, "rb") as f:
         iterator = ArchiveIterator(f)
         for record in iterator:
@@ -89,9 +110,12 @@ def archive_size(archive_dir: Path | str) -> int:
     return sum((folder / name).stat().st_size for name in closed_files(folder))
 
 
-def iter_captures(archive_dir: Path | str) -> Iterator[CapturedRecord]:
-    """Every capture record of the closed files in ``archive_dir``, oldest first."""
-    files = [iter_file(archive_dir, name) for name in closed_files(archive_dir)]
+def iter_captures(
+    archive_dir: Path | str, *, file_ends: bool = False
+) -> Iterator[CapturedRecord | FileEnd]:
+    """Every capture record of the closed files in ``archive_dir``, oldest first (with a
+    :class:`FileEnd` after each file's last record if ``file_ends``)."""
+    files = [iter_file(archive_dir, name, file_end=file_ends) for name in closed_files(archive_dir)]
     yield from heapq.merge(
         *files, key=lambda r: (r.fetched_at, r.location.file, r.location.offset)
     )

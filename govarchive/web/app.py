@@ -12,7 +12,9 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govarchive import __version__
 from govarchive.web import schemas
@@ -131,6 +133,18 @@ def list_runs(request: Request, source: str | None = None, limit: Limit = 20) ->
     return store_of(request).list_runs(source or None, limit)
 
 
+async def _error_page(request: Request, exc: StarletteHTTPException):
+    """Errors of the pages as a page; the API keeps FastAPI's ``{"detail": ...}``."""
+    if request.url.path.startswith("/api") or request.url.path.startswith("/openapi"):
+        return await http_exception_handler(request, exc)
+    from govarchive.web.pages import templates
+
+    return templates.TemplateResponse(
+        request, "error.html", {"status": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
+    )
+
+
 def create_app(store, config: WebConfig | None = None) -> FastAPI:
     """The app over an open ``storage.Store`` (the caller owns and closes it)."""
     from govarchive.web.pages import pages
@@ -141,5 +155,6 @@ def create_app(store, config: WebConfig | None = None) -> FastAPI:
     app.state.config = config or WebConfig()
     app.include_router(api)
     app.include_router(pages)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -6,7 +6,8 @@ Create Date: 2026-11-26
 
 - ``article_events``: timestamped gone/removed/restored/delisted/relisted/blocked events.
 - ``url_aliases``: fetched URL spellings and the canonical URL they stand for.
-- ``dedup_bands`` / ``article_duplicates``: MinHash LSH band keys and near-duplicate links.
+- ``dedup_signatures`` / ``dedup_bands`` / ``article_duplicates``: MinHash signatures, LSH
+  band keys and near-duplicate links.
 - ``articles``: ``fetch_url`` and ``last_capture_id`` (where and by which
   capture it was last fetched successfully), ``pending_hash``/``pending_capture_id`` (a shrunken body awaiting a second
   fetch), ``section_url``/``delisted_at`` (list-page presence), an index on ``content_hash``
@@ -75,6 +76,16 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_url_aliases_canonical"), "url_aliases", ["canonical"])
     op.create_table(
+        "dedup_signatures",
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("signature", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], ondelete="CASCADE",
+            name=op.f("fk_dedup_signatures_article_id_articles"),
+        ),
+        sa.PrimaryKeyConstraint("article_id", name=op.f("pk_dedup_signatures")),
+    )
+    op.create_table(
         "dedup_bands",
         sa.Column("band_key", sa.String(length=40), nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=False),
@@ -108,6 +119,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("article_duplicates")
     op.drop_table("dedup_bands")
+    op.drop_table("dedup_signatures")
     op.drop_table("url_aliases")
     op.drop_table("article_events")
     with op.batch_alter_table("article_versions") as batch:
