@@ -41,7 +41,7 @@ LIST_PAGE = (
 def archive(tmp_path):
     folder = tmp_path / "collections" / "c" / "archive"
     ticks = itertools.count()
-    clock = lambda: START + timedelta(minutes=next(ticks))  # noqa: E731
+    clock = lambda: START + timedelta(minutes=next(ticks))
     with WarcWriter(folder, clock=clock, hostname="test") as writer:
         def fetch(path, status=200, body=b"", headers=HTML):
             return writer.write_exchange(url=SITE + path, status=status, reason="",

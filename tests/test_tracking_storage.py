@@ -354,3 +354,29 @@ def test_revisit_targets_by_age_with_validators(store, site):
     budgeted = store.revisit_targets("govcn", steps=steps, mode="due", budget=1,
                                      now=T0 + 8 * HOUR)
     assert [t.article_id for t in budgeted] == [fresh]
+
+
+def test_two_processes_ingesting_the_same_edit_make_one_version(store, database_url, caplog):
+    import logging
+
+    from tests.test_storage_concurrency import RaceAt, _ingest_in_parallel
+
+    caplog.set_level(logging.INFO, logger="storage")
+    site = Site(store)
+    site.article(T0)
+    mirror_url = "https://big5.gov.cn/gate/big5/www.gov.cn/lianbo/difang/content_1.htm"
+    site.article(T0, url=mirror_url, source="big5", title="北京優化營商環境",
+                 body_text=TRADITIONAL_BODY)
+    batches = []
+    for name in ("a", "b"):
+        when = T0 + HOUR
+        capture = CaptureIn(f"<urn:uuid:race-{name}>", URL, when, 200, "text/html", "sha1:R",
+                            "b.warc.gz", ord(name), 100)
+        item = ArticleIn("govcn", URL, [URL], capture.record_id, when,
+                         fields(body_text=BODY + "各区要抓好落实。"))
+        batches.append(([capture], [item]))
+    results = _ingest_in_parallel(database_url, batches, RaceAt("INSERT INTO article_versions"))
+    assert sorted((r.new_versions, r.unchanged) for r in results) == [(0, 1), (1, 0)]
+    records = {r["url"]: r for r in store.iter_export()}
+    assert [v["changed"] for v in records[URL]["versions"]] == [[], ["body_text"]]
+    assert records[URL]["duplicates"] == [records[mirror_url]["id"]]
