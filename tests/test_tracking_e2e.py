@@ -28,9 +28,9 @@ ERROR_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>页面不
               "<a href='/'>返回首页</a></div></body></html>")
 
 
-def _project(tmp_path, govcn, big5):
+def _project(tmp_path, govcn, big5, database_url):
     project = make_project(tmp_path, [site_source("govcn", govcn), site_source("big5", big5)],
-                           init=False)
+                           init=False, storage_url=database_url)
     # Two gone fetches a second apart remove an article (the default is 2 over 24 hours).
     tracking = '\n[sources.tracking]\nremoval_confirmations = 2\nremoval_min_interval = "1s"\n'
     blocks = project.config.read_text(encoding="utf-8").split("[[sources]]")
@@ -62,8 +62,8 @@ def _crawl(project, *args):
     return result
 
 
-def test_a_site_through_its_states(tmp_path, govcn_site, big5_site):
-    project = _project(tmp_path, govcn_site, big5_site)
+def test_a_site_through_its_states(tmp_path, govcn_site, big5_site, database_url):
+    project = _project(tmp_path, govcn_site, big5_site, database_url)
     _crawl(project)
     first = _by_path(project, govcn_site)
     mirror = next(r for r in project.export() if r["source"] == "big5"
