@@ -17,8 +17,7 @@ from twisted.python.failure import Failure
 from crawler import signals as govarchive_signals
 from crawler.items import ArticleItem
 from crawler.revisit import ObservationItem
-from storage import ArticleIn, CaptureIn, Store
-from storage.tracking import ListingIn, ObservationIn
+from storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, Store
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,7 @@ from crawler.extract import NotHTMLError, decode_html, extract_article
 from crawler.extract.encoding import check_html
 from crawler.links import parse_list_page, site_key
 from crawler.revisit import classify_answer, error_page_reason, is_home_or_section
-from storage import ArticleIn, CaptureIn, Store
-from storage.tracking import ListingIn, ObservationIn
+from storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, Store
 from warc import RecordLocation, read_record
 from warc.scan import CapturedRecord, FileEnd, iter_captures
 

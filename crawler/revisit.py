@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from crawler.blocking import block_reason
-from storage.urls import canonical_url
+from storage import canonical_url
 
 # request.meta key of a revisit request: its storage.revisits.RevisitTarget.
 REVISIT_META = "govarchive_revisit"

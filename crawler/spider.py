@@ -35,7 +35,7 @@ from crawler.revisit import (
     error_page_reason,
     is_home_or_section,
 )
-from storage.urls import canonical_url
+from storage import canonical_url
 
 logger = logging.getLogger(__name__)
 

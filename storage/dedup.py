@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from datasketch import MinHash
 
 from storage.content import strip_chrome
 from storage.models import Article, ArticleDuplicate, DedupBand, DedupSignature
@@ -81,6 +80,10 @@ def signature(grams: set[str]) -> list[int]:
     """The MinHash signature of a shingle set (NUM_PERM values below 2**32)."""
     # CRC-32 as the base hash: stable across processes (unlike hash()) and several times
     # faster than datasketch's default SHA-1 on the thousands of shingles of a long notice.
+    # Imported here: datasketch brings numpy, which the service and the CLI need only when an
+    # article is actually compared.
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
     minhash.update_batch([g.encode("utf-8") for g in grams])
     return [int(v) for v in minhash.hashvalues]

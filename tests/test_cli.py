@@ -288,10 +288,13 @@ def test_crawl_calls_run_crawl_and_exits_with_its_code(runner, config, monkeypat
     assert result.stderr.strip() == "govcn-difang: failed (run 1)"
     assert result.stdout == ""
     assert calls == [
-        (config, ["govcn-difang", "mee-tzgg"], {"max_list_pages": 2, "verbose": False, "run_id": None})
+        (config, ["govcn-difang", "mee-tzgg"],
+         {"max_list_pages": 2, "verbose": False, "run_id": None, "revisit": "due"})
     ]
     run(runner, "--config", str(config), "crawl", "mee-tzgg", "mee-tzgg")
-    assert calls[-1][1:] == (["mee-tzgg"], {"max_list_pages": None, "verbose": False, "run_id": None})
+    assert calls[-1][1:] == (
+        ["mee-tzgg"], {"max_list_pages": None, "verbose": False, "run_id": None, "revisit": "due"}
+    )
 
 
 # ---- extract ----------------------------------------------------------------------------------

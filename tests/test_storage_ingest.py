@@ -145,7 +145,8 @@ def test_changed_body_adds_version_two(store, crawl):
 
 def test_several_changed_fields_are_listed_in_field_order(store, crawl):
     first, _ = crawl.fetch()
-    crawl.fetch(when=T0 + timedelta(hours=1), body_text="新正文", title="新标题", attachments=[])
+    crawl.fetch(when=T0 + timedelta(hours=1), body_text="会议听取了汇报。\n会议强调，要抓紧落实。",
+                title="新标题", attachments=[])
     versions = store.get_article(first.article_ids[0])["versions"]
     assert versions[1]["changed"] == ["title", "body_text", "attachments"]
 
