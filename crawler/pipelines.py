@@ -1,15 +1,21 @@
 """The last step of the one-way flow: archived and parsed pages go into the store.
 
 Captures (one per archived response) arrive through the ``capture_archived`` signal, articles as
-items. Both are buffered and written in one transaction per batch. Before each transaction the
-pipeline sends ``before_store_commit``, on which the WARC archiver flushes and fsyncs its file:
-an article row therefore never points at a record that is not safely on disk.
+items. Both are buffered and written in one transaction per batch. Before a batch is handed
+over the pipeline sends ``before_store_commit``, on which the WARC archiver flushes and fsyncs
+its file: an article row therefore never points at a record that is not safely on disk.
+
+Batches are written by :class:`crawler.workers.IngestWorker` in a process of its own, in the
+order they were handed over, while the crawl goes on; at most ``MAX_PENDING`` batches wait.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import deque
+from concurrent.futures import Future
 
 from scrapy.exceptions import NotConfigured
 from twisted.python.failure import Failure
@@ -17,19 +23,25 @@ from twisted.python.failure import Failure
 from crawler import signals as govarchive_signals
 from crawler.items import ArticleItem
 from crawler.revisit import ObservationItem
-from storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, Store
+from crawler.workers import IngestWorker
+from storage import ArticleIn, CaptureIn, ListingIn, ObservationIn
 
 logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, crawler, url: str, run_id: int | None, batch_size: int, batch_seconds: float):
+    MAX_PENDING = 2
+
+    def __init__(self, crawler, url: str, run_id: int | None, batch_size: int,
+                 batch_seconds: float, in_process: bool):
         self.crawler = crawler
         self.url = url
         self.run_id = run_id
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.store: Store | None = None
+        self.in_process = in_process
+        self.worker: IngestWorker | None = None
+        self.pending: deque[tuple[Future, int]] = deque()
         self.captures: list[CaptureIn] = []
         self.articles: list[ArticleIn] = []
         self.observations: list[ObservationIn] = []
@@ -48,14 +60,15 @@ class StorePipeline:
             settings.getint("GOVARCHIVE_RUN_ID") or None,
             settings.getint("GOVARCHIVE_STORE_BATCH_SIZE", 200),
             settings.getfloat("GOVARCHIVE_STORE_BATCH_SECONDS", 2.0),
+            settings.getbool("GOVARCHIVE_STORE_IN_WORKER", True),
         )
         crawler.signals.connect(pipeline.capture_archived, signal=govarchive_signals.capture_archived)
         return pipeline
 
     def open_spider(self, spider=None):
-        self.store = Store(self.url)
+        self.worker = IngestWorker(self.url, in_process=self.in_process)
 
-    def close_spider(self, spider=None):
+    async def close_spider(self, spider=None):
         spider = spider if spider is not None else getattr(self.crawler, "spider", None)
         try:
             # What the section's list pages showed is known only once the run is over.
@@ -66,10 +79,12 @@ class StorePipeline:
                     complete=listing.complete, capture_record_ids=listing.record_ids,
                 ))
             self.commit()
+            while self.pending:
+                await self._settle_oldest()
         finally:
-            if self.store is not None:
-                self.store.close()
-                self.store = None
+            if self.worker is not None:
+                self.worker.close()
+                self.worker = None
 
     def capture_archived(self, exchange, response, request, spider=None):
         headers = response.headers
@@ -90,7 +105,7 @@ class StorePipeline:
             )
         )
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
         if isinstance(item, ArticleItem):
             fields = {k: v for k, v in item.fields.items() if k != "url"}
             self.articles.append(
@@ -114,13 +129,15 @@ class StorePipeline:
         if (len(self.articles) + len(self.observations) >= self.batch_size
                 or time.monotonic() - self._last_commit >= self.batch_seconds):
             self.commit()
+        while self.pending and (self.pending[0][0].done() or len(self.pending) > self.MAX_PENDING):
+            await self._settle_oldest()
         return item
 
     def commit(self) -> None:
-        """Write what is buffered: WARC bytes to disk first, then one database transaction."""
+        """Hand over what is buffered: WARC bytes to disk first, then one database batch."""
         if not (self.captures or self.articles or self.observations or self.listings):
             return
-        assert self.store is not None
+        assert self.worker is not None
         for _receiver, outcome in self.crawler.signals.send_catch_log(
             signal=govarchive_signals.before_store_commit
         ):
@@ -128,15 +145,29 @@ class StorePipeline:
                 # The archive could not be made durable (disk full?): storing rows that point
                 # at those records would invent captures. Keep the batch; the crawl stops.
                 outcome.raiseException()
-        captures, articles = self.captures, self.articles
-        result = self.store.ingest(captures, articles, run_id=self.run_id,
-                                   observations=self.observations, listings=self.listings)
-        # Cleared only once the transaction is in: a failed commit keeps the batch, and the
-        # error stops the crawl with nothing half-written (the transaction rolled back).
+        future = self.worker.submit(self.captures, self.articles, self.run_id,
+                                    self.observations, self.listings)
+        self.pending.append((future, len(self.captures)))
         self.captures, self.articles, self.observations, self.listings = [], [], [], []
         self._last_commit = time.monotonic()
+
+    async def _settle_oldest(self) -> None:
+        """Wait for the oldest batch and count what it stored (on the crawl's own thread)."""
+        future, captures = self.pending.popleft()
         stats = self.crawler.stats
-        stats.inc_value("govarchive/captures_stored", len(captures))
+        try:
+            result = await asyncio.wrap_future(future)
+        except Exception as exc:
+            # The batch's transaction rolled back: nothing of it is half-written, and its
+            # captures are still in the WARC files (``govarchive replay reparse`` restores
+            # them). Stop the crawl rather than go on fetching what cannot be stored.
+            stats.inc_value("govarchive/store_errors")
+            logger.error("storing a batch failed: %s", exc, exc_info=exc)
+            engine = self.crawler.engine
+            if engine is not None and engine.running:
+                asyncio.ensure_future(engine.close_spider_async(reason="store_error"))
+            return
+        stats.inc_value("govarchive/captures_stored", captures)
         stats.inc_value("govarchive/new_articles", result.new_articles)
         stats.inc_value("govarchive/new_versions", result.new_versions)
         stats.inc_value("govarchive/unchanged", result.unchanged)

@@ -7,6 +7,7 @@ Scrapy's reactor cannot be restarted, so :func:`run_crawl` can run once per proc
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +21,11 @@ logger = logging.getLogger(__name__)
 # Known articles fetched again per source and run, at most (``--revisit due``).
 REVISIT_BUDGET = 2000
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def spare_cores() -> int:
+    """Worker processes for parsing: one core stays with Scrapy's own loop."""
+    return min(2, max(0, (os.cpu_count() or 1) - 1))
 
 
 def scrapy_settings(settings, *, verbose: bool = False) -> dict:
@@ -72,6 +78,9 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "GOVARCHIVE_WARC_OPERATOR": crawl.user_agent,
         "GOVARCHIVE_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "GOVARCHIVE_PROGRESS_INTERVAL": 2.0,
+        # Parsing and storing run in worker processes when there is a core to spare for them.
+        "GOVARCHIVE_EXTRACT_WORKERS": spare_cores(),
+        "GOVARCHIVE_STORE_IN_WORKER": spare_cores() > 0,
     }
 
 
@@ -130,6 +139,8 @@ def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
     if spider.blocked:
         hosts = ", ".join(f"{h} ({why})" for h, why in sorted(spider.blocked.items()))
         return "blocked", f"anti-bot wall at {hosts}" + (f"; {error}" if error else "")
+    if stats.get("govarchive/store_errors"):
+        return "failed", "storing articles failed (see the log); the archive has every capture"
     finish = stats.get("finish_reason")
     if finish not in (None, "finished"):
         return "failed", f"crawl stopped: {finish}"

@@ -13,6 +13,7 @@ import logging
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
@@ -22,7 +23,7 @@ from scrapy.exceptions import (
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.blocking import block_reason
-from crawler.extract import NotHTMLError, decode_html, extract_article
+from crawler.extract import NotHTMLError, decode_html
 from crawler.extract.encoding import check_html
 from crawler.items import ArticleItem
 from crawler.links import parse_list_page, site_key
@@ -35,6 +36,7 @@ from crawler.revisit import (
     error_page_reason,
     is_home_or_section,
 )
+from crawler.workers import ExtractionWorkers
 from storage import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,15 @@ class SectionSpider(scrapy.Spider):
                 headers=conditional_headers(target),
                 meta={"kind": ARTICLE, REVISIT_META: target, "handle_httpstatus_list": [304]},
             )
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Parsing an article costs a few milliseconds of lxml: done in worker processes so the
+        # crawl loop keeps fetching meanwhile.
+        spider.extraction = ExtractionWorkers(crawler.settings.getint("GOVARCHIVE_EXTRACT_WORKERS"))
+        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
+        return spider
 
     def listings(self) -> list[Listing]:
         """What each section's list pages showed in this run (those that were read)."""
@@ -152,10 +163,11 @@ class SectionSpider(scrapy.Spider):
             page_no += 1
             yield self._list_request(url, start=start, page_no=page_no)
 
-    def parse_article(self, response):
+    async def parse_article(self, response):
         if self._check_blocked(response):
-            yield from self._observe(response, "blocked",
-                                     block_reason(response.status, response.headers))
+            reason = block_reason(response.status, response.headers)
+            for observation in self._observe(response, "blocked", reason):
+                yield observation
             return
         redirected = response.meta.get("redirect_urls") or []
         if response.status == 304 and redirected:
@@ -166,12 +178,15 @@ class SectionSpider(scrapy.Spider):
                                  meta={"kind": ARTICLE, "redirect_urls": redirected})
             return
         if response.status == 304:
-            yield from self._observe(response, "not_modified", "304")
+            for observation in self._observe(response, "not_modified", "304"):
+                yield observation
             return
         if redirected and is_home_or_section(response.url, self._section_urls()):
             # Sites "delete" a page by sending its readers to the home or section page.
-            yield from self._observe(response, "gone", f"redirected to {response.url}",
-                                     url=redirected[0])
+            observations = self._observe(response, "gone", f"redirected to {response.url}",
+                                         url=redirected[0])
+            for observation in observations:
+                yield observation
             return
         exchange = response.meta.get("warc")
         if exchange is None:
@@ -180,7 +195,7 @@ class SectionSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govarchive/unarchived")
             return
         try:
-            article = extract_article(
+            article = await self.extraction.extract(
                 response.body,
                 response.url,
                 content_type=_content_type(response),
@@ -196,7 +211,8 @@ class SectionSpider(scrapy.Spider):
         if verdict is not None:
             if verdict[0] == "blocked":
                 self._note_blocked(response, verdict[1])
-            yield from self._observe(response, *verdict)
+            for observation in self._observe(response, *verdict):
+                yield observation
             return
         self.crawler.stats.inc_value("govarchive/articles")
         record = article.to_record()

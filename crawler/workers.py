@@ -68,9 +68,10 @@ def _open_worker_store(url: str) -> None:
     _worker_store = Store(url)
 
 
-def _ingest_in_worker(captures, articles, run_id):
+def _ingest_in_worker(captures, articles, run_id, observations, listings):
     assert _worker_store is not None
-    return _worker_store.ingest(captures, articles, run_id=run_id)
+    return _worker_store.ingest(captures, articles, run_id=run_id,
+                                observations=observations, listings=listings)
 
 
 class IngestWorker:
@@ -84,10 +85,12 @@ class IngestWorker:
             self.executor = _InlineExecutor()
             self._store = Store(url)
 
-    def submit(self, captures, articles, run_id) -> Future:
+    def submit(self, captures, articles, run_id, observations=(), listings=()) -> Future:
         if self._store is not None:
-            return self.executor.submit(self._store.ingest, captures, articles, run_id=run_id)
-        return self.executor.submit(_ingest_in_worker, captures, articles, run_id)
+            return self.executor.submit(self._store.ingest, captures, articles, run_id=run_id,
+                                        observations=list(observations), listings=list(listings))
+        return self.executor.submit(_ingest_in_worker, captures, articles, run_id,
+                                    list(observations), list(listings))
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
