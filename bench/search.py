@@ -224,6 +224,9 @@ def _database(args, folder: Path, n: int) -> tuple[str, callable]:
     sep = "&" if "?" in args.database_url else "?"
 
     def drop() -> None:
+        if args.keep:
+            print(f"kept: {args.database_url}{sep}options=-csearch_path%3D{schema}")
+            return
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
@@ -240,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--body-words", type=int, default=80, help="words a body (about 2.3 chars each)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", type=Path, help="build the SQLite databases here and keep them")
+    parser.add_argument("--keep", type=Path,
+                        help="keep the databases (SQLite: build them in this folder)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
     if args.backend == "postgresql" and not args.database_url:
