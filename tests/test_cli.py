@@ -195,15 +195,6 @@ def test_export_before_init_is_a_storage_error(runner, config):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_export_formats_not_yet_supported(runner, config, fmt):
-    result = run(runner, "--config", str(config), "export", "--format", fmt)
-    assert result.exit_code == 2
-    assert (
-        result.stderr.strip() == f"error: --format {fmt} is not supported yet; use --format jsonl"
-    )
-
-
 def test_export_rejects_a_bad_date(runner, config):
     result = run(runner, "--config", str(config), "export", "--since", "last week")
     assert result.exit_code == 2
