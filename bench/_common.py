@@ -165,3 +165,32 @@ def _short(filename: str) -> str:
         if marker in filename:
             return filename.split(marker, 1)[1]
     return filename
+
+
+def write_bulk_config(folder: Path, start_url: str, *, concurrency: int, max_list_pages: int,
+                      source: str = "bench") -> Path:
+    """govarchive.toml for one source over the bulk site: no delay (a local server), robots.txt
+    still obeyed (one request more than a bare spider makes)."""
+    config = folder / "govarchive.toml"
+    config.write_text(f"""\
+[storage]
+url = "sqlite:///{folder / 'govarchive.db'}"
+
+[archive]
+dir = "{folder / 'archive'}"
+collection = "bench"
+
+[crawl]
+delay = 0
+autothrottle = false
+concurrency = {concurrency}
+concurrency_per_host = {concurrency}
+allow_private_addresses = true
+
+[[sources]]
+name = "{source}"
+start_urls = ["{start_url}"]
+max_list_pages = {max_list_pages}
+""", encoding="utf-8")
+    return config
+

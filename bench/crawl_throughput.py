@@ -42,6 +42,7 @@ from _common import (
     rate,
     run_timed,
     serve_bulk,
+    write_bulk_config,
 )
 
 TARGET = 0.8
@@ -97,32 +98,6 @@ def bare_spider_main(start_url: str, concurrency: int) -> int:
 # ---- govarchive -----------------------------------------------------------------------------
 
 
-def write_config(folder: Path, start_url: str, concurrency: int, list_pages: int) -> Path:
-    config = folder / "govarchive.toml"
-    config.write_text(f"""\
-[storage]
-url = "sqlite:///{folder / 'govarchive.db'}"
-
-[archive]
-dir = "{folder / 'archive'}"
-collection = "bench"
-
-[crawl]
-delay = 0
-autothrottle = false
-concurrency = {concurrency}
-concurrency_per_host = {concurrency}
-allow_private_addresses = true
-obey_robots = true
-
-[[sources]]
-name = "{SOURCE}"
-start_urls = ["{start_url}"]
-max_list_pages = {list_pages + 5}
-""", encoding="utf-8")
-    return config
-
-
 def govarchive(config: Path, *args: str, profile: Path | None = None) -> list[str]:
     head = [PYTHON]
     if profile is not None:
@@ -133,7 +108,8 @@ def govarchive(config: Path, *args: str, profile: Path | None = None) -> list[st
 def fresh_govarchive(root: Path, name: str, start_url: str, args) -> Path:
     folder = root / name
     folder.mkdir()
-    config = write_config(folder, start_url, args.concurrency, list_pages(args.articles))
+    config = write_bulk_config(folder, start_url, concurrency=args.concurrency,
+                               max_list_pages=list_pages(args.articles) + 5)
     init = run_timed(govarchive(config, "init"))
     if init.returncode != 0:
         raise SystemExit(f"govarchive init failed ({init.returncode}):\n{init.stderr}")

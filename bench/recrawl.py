@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PYTHON, RequestLog, run_timed
+from _common import PYTHON, RequestLog, run_timed, write_bulk_config
 
 from tests.site.process import SiteProcess
 
@@ -36,31 +36,6 @@ SOURCE = "bench"
 MAX_EXTRA_REQUESTS = 0
 MAX_BYTES_PER_PAGE = 1536
 PER_LIST_PAGE = 20
-
-
-def write_config(folder: Path, start_url: str, concurrency: int, list_pages: int) -> Path:
-    config = folder / "govarchive.toml"
-    config.write_text(f"""\
-[storage]
-url = "sqlite:///{folder / 'govarchive.db'}"
-
-[archive]
-dir = "{folder / 'archive'}"
-collection = "bench"
-
-[crawl]
-delay = 0
-autothrottle = false
-concurrency = {concurrency}
-concurrency_per_host = {concurrency}
-allow_private_addresses = true
-
-[[sources]]
-name = "{SOURCE}"
-start_urls = ["{start_url}"]
-max_list_pages = {list_pages + 5}
-""", encoding="utf-8")
-    return config
 
 
 def govarchive(config: Path, *args: str) -> list[str]:
@@ -124,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start_url = site.url("/lianbo/bulk/index.htm")
         list_pages = (args.articles + PER_LIST_PAGE - 1) // PER_LIST_PAGE
-        config = write_config(root, start_url, args.concurrency, list_pages)
+        config = write_bulk_config(root, start_url, concurrency=args.concurrency,
+                                   max_list_pages=list_pages + 5)
         _run(config, "init")
         full = _run(config, "crawl", SOURCE)
         archive = root / "archive" / "collections" / "bench" / "archive"

@@ -25,34 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PYTHON, rate, run_timed, serve_bulk
+from _common import PYTHON, rate, run_timed, serve_bulk, write_bulk_config
 
 SOURCE = "bench"
-
-
-def write_config(folder: Path, start_url: str, concurrency: int, articles: int) -> Path:
-    config = folder / "govarchive.toml"
-    config.write_text(f"""\
-[storage]
-url = "sqlite:///{folder / 'govarchive.db'}"
-
-[archive]
-dir = "{folder / 'archive'}"
-collection = "bench"
-
-[crawl]
-delay = 0
-autothrottle = false
-concurrency = {concurrency}
-concurrency_per_host = {concurrency}
-allow_private_addresses = true
-
-[[sources]]
-name = "{SOURCE}"
-start_urls = ["{start_url}"]
-max_list_pages = {(articles + 19) // 20 + 5}
-""", encoding="utf-8")
-    return config
 
 
 def govarchive(config: Path, *args: str) -> list[str]:
@@ -117,8 +92,9 @@ def main(argv=None) -> int:
     try:
         folder = root / "data"
         folder.mkdir()
-        config = write_config(folder, site.url("/lianbo/bulk/index.htm"), args.concurrency,
-                              args.articles)
+        config = write_bulk_config(folder, site.url("/lianbo/bulk/index.htm"),
+                                   concurrency=args.concurrency,
+                                   max_list_pages=(args.articles + 19) // 20 + 5)
         must(run_timed(govarchive(config, "init")), "govarchive init")
         log.mark()
         crawl = must(run_timed(govarchive(config, "crawl", SOURCE)), "govarchive crawl")
