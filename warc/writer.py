@@ -373,61 +373,13 @@ class WarcWriter:
     def _open_path(self) -> Path:
         return self.archive_dir / f"{self._name}.open"
 
-    def write_exchange(
-        self,
-        *,
-        url: str,
-        method: str = "GET",
-        request_headers: Iterable[tuple[str, str]] = (),
-        request_body: bytes = b"",
-        protocol: str = "HTTP/1.1",
-        status: int,
-        reason: str = "",
-        response_headers: Iterable[tuple[str, str]] = (),
-        body: bytes,
-        ip_address: str | None = None,
-        fetched_at: datetime | None = None,
-        truncated: str | None = None,
-    ) -> Exchange:
-        """Write one exchange (see :meth:`WarcStreamWriter.write_exchange`).
+    def write_exchange(self, **exchange) -> Exchange:
+        """Write one exchange (arguments as :meth:`WarcStreamWriter.write_exchange`).
 
         Raises :class:`WarcWriteError` if the disk refuses the bytes; the file has then been cut
         back to its last complete exchange and closed, and the next call starts a new file.
         """
-        writer = self._records
-        if writer is None:
-            try:
-                writer = self._open()
-            except OSError as exc:
-                self._file = self._records = None
-                raise WarcWriteError(
-                    f"cannot start a WARC file in {self.archive_dir}: {exc}"
-                ) from exc
-        try:
-            result = writer.write_exchange(
-                url=url,
-                method=method,
-                request_headers=request_headers,
-                request_body=request_body,
-                protocol=protocol,
-                status=status,
-                reason=reason,
-                response_headers=response_headers,
-                body=body,
-                ip_address=ip_address,
-                fetched_at=fetched_at,
-                truncated=truncated,
-            )
-        except OSError as exc:
-            self._recover()
-            raise WarcWriteError(
-                f"writing {self._name} failed ({exc}); the file was cut back "
-                "to its last complete record"
-            ) from exc
-        self._exchange_ends.append(writer.offset)
-        if writer.offset >= self.max_file_size:
-            self.close()
-        return result
+        return self._write_with(lambda writer: writer.write_exchange(**exchange))
 
     def write_revisit(self, **kwargs) -> Exchange:
         """Write one revisit (see :meth:`WarcStreamWriter.write_revisit`); failures as for
