@@ -1,0 +1,62 @@
+"""crawler.workers: parsing and storing beside the crawl loop, in processes or inline."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.workers import ExtractionWorkers, IngestWorker
+from storage import ArticleIn, CaptureIn, Store
+
+PAGE = """<html><head><meta charset="utf-8"><title>关于开展防汛检查的通知_首页</title></head>
+<body><h1>关于开展防汛检查的通知</h1><div class="info">发布时间：2024-05-06 09:30 来源：应急管理局</div>
+<div id="content"><p>为做好今年防汛工作，决定开展一次全面检查，请各单位认真落实。</p>
+<p>检查自五月十日开始，至五月底结束，各单位要将检查情况及时上报。</p></div></body></html>
+""".encode()
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_extraction_gives_the_same_article_inline_and_in_a_process(workers):
+    pool = ExtractionWorkers(workers)
+    try:
+        article = asyncio.run(pool.extract(PAGE, "http://www.example.gov.cn/a/t20240506_1.htm",
+                                           content_type="text/html; charset=utf-8"))
+    finally:
+        pool.close()
+    assert article.title == "关于开展防汛检查的通知"
+    assert article.origin == "应急管理局"
+    assert article.published_at.isoformat() == "2024-05-06T09:30:00+08:00"
+
+
+@pytest.mark.parametrize("in_process", [False, True])
+def test_ingest_batches_are_stored_in_order(database_url, in_process):
+    store = Store(database_url)
+    store.migrate()
+    url = "http://www.example.gov.cn/a/t20240506_1.htm"
+    fields = {"title": "关于开展防汛检查的通知", "published_at": None, "published_precision": None,
+              "origin": None, "author": None, "section": [], "doc_number": None,
+              "body_text": "为做好今年防汛工作，决定开展一次全面检查，请各单位认真落实。",
+              "body_html": "", "attachments": [], "images": []}
+    batches = []
+    for n, body in enumerate(["第一稿：" + fields["body_text"], "第二稿：" + fields["body_text"]]):
+        record_id = f"<urn:uuid:00000000-0000-0000-0000-00000000000{n}>"
+        when = datetime(2024, 5, 6, 1 + n, tzinfo=UTC)
+        capture = CaptureIn(record_id=record_id, url=url, fetched_at=when, status=200,
+                            content_type="text/html", payload_digest=f"sha1:{n}",
+                            warc_file="x.warc.gz", warc_offset=n * 1000, warc_length=1000)
+        article = ArticleIn(source="s", url=url, urls=[url], capture_record_id=record_id,
+                            fetched_at=when, fields={**fields, "body_text": body})
+        batches.append(([capture], [article]))
+    worker = IngestWorker(database_url, in_process=in_process)
+    try:
+        futures = [worker.submit(captures, articles, None) for captures, articles in batches]
+        results = [f.result(timeout=60) for f in futures]
+    finally:
+        worker.close()
+    assert [(r.new_articles, r.new_versions) for r in results] == [(1, 0), (0, 1)]
+    record = next(store.iter_export())
+    assert [v["n"] for v in record["versions"]] == [1, 2]
+    assert record["body_text"].startswith("第二稿")
+    store.close()
