@@ -47,16 +47,36 @@ _CONTROLS = re.compile(
 )
 
 
-# Whitespace next to a CJK character (or any non-ASCII one) is layout, not content: Chinese
-# puts no spaces between words, and pages indent paragraphs with U+3000.
-_LAYOUT_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
+# A pattern runs only when one of its words is in the text: a substring test is a fast C
+# scan, while an alternation of Chinese words makes the regex engine try every position.
+_CHROME_PATTERNS = (
+    (_COUNTER, ("访问", "浏览", "阅读", "点击", "人气")),
+    (_GENERATED, ("生成",)),
+    (_CONTROLS, ("打印", "关闭", "收藏", "返回顶部", "字体", "字号", "分享到", "扫一扫")),
+)
+
+_SPACES = re.compile(r"\s+")
 
 
 def strip_chrome(text: str) -> str:
     """``text`` without counters, generation stamps and page controls."""
-    for pattern in (_COUNTER, _GENERATED, _CONTROLS):
-        text = pattern.sub(" ", text)
+    for pattern, words in _CHROME_PATTERNS:
+        if any(word in text for word in words):
+            text = pattern.sub(" ", text)
     return text
+
+
+def drop_layout_space(text: str) -> str:
+    """Whitespace next to a CJK character (or any non-ASCII one) is layout, not content:
+    Chinese puts no spaces between words, and pages indent paragraphs with U+3000."""
+
+    def keep_or_drop(match: re.Match) -> str:
+        start, end = match.span()
+        if (start and not text[start - 1].isascii()) or (end < len(text) and not text[end].isascii()):
+            return ""
+        return match.group()
+
+    return _SPACES.sub(keep_or_drop, text)
 
 
 def _normalise(field: str, value: Any) -> Any:
@@ -71,7 +91,7 @@ def _normalise(field: str, value: Any) -> Any:
         value = value.isoformat()
     text = str(value)
     if field in ("body_text", "title"):
-        text = _LAYOUT_SPACE.sub("", strip_chrome(text))
+        text = drop_layout_space(strip_chrome(text))
     text = collapse_whitespace(text)
     if field == "body_text":
         return text
