@@ -271,6 +271,11 @@ class SourceSettings(_Section):
     def _http_urls(cls, urls: tuple[str, ...]):
         for url in urls:
             parts = urlsplit(url)
+            try:
+                parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
+            except ValueError:
+                raise _invalid(f"invalid port in start URL {url!r}",
+                               "a port is a number from 1 to 65535") from None
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise _invalid(
                     f"invalid start URL {url!r}", "start URLs are absolute http:// or https:// URLs"

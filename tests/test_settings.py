@@ -432,3 +432,11 @@ def test_lines_survive_tricky_toml(tmp_path):
     path.write_bytes(text.encode("utf-8"))
     message = error_of(path)
     assert message.startswith(f"config error: {path}:16: invalid removal_confirmations = 0 in ")
+
+
+def test_start_url_with_a_bad_port_is_a_config_error(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "a"\nstart_urls = ["http://127.0.0.1:Error/x.htm"]\n')
+    assert error_of(path) == (
+        f"config error: {path}:3: invalid port in start URL 'http://127.0.0.1:Error/x.htm' "
+        "(a port is a number from 1 to 65535)"
+    )
