@@ -34,7 +34,13 @@ def gov_labels():
     return labels
 
 
-@pytest.mark.parametrize("field", ["title", "date", "source", "with", "without"])
+# shanxi-yaowen-2019 ends with its reporter's byline "（张巨峰）", the trailing form issue 3 and
+# the contract read as the author; its label says null. zj-fgw-2016's label takes the same
+# trailing form "（德清县发改局）" as the author, so we follow the rule, not that one label.
+AUTHOR_LABEL_DISPUTED = {"shanxi-yaowen-2019.html": "张巨峰"}
+
+
+@pytest.mark.parametrize("field", ["title", "date", "source", "author", "with", "without"])
 def test_gov_pages(gov_labels, field):
     for name, label in gov_labels.items():
         art = extract_article((GOV / name).read_bytes(), "https://www.example.gov.cn/" + name)
@@ -44,6 +50,8 @@ def test_gov_pages(gov_labels, field):
             assert art.published_at.date().isoformat() == label["date"][:10], name
         elif field == "source":
             assert art.origin == label["source"], name
+        elif field == "author":
+            assert art.author == AUTHOR_LABEL_DISPUTED.get(name, label["author"]), name
         elif field == "with":
             assert all(text in art.body_text for text in label["with"]), name
         else:
