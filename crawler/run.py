@@ -167,6 +167,10 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
     try:
         base = scrapy_settings(settings, verbose=verbose)
         process = CrawlerProcess(base)
+        if not verbose:
+            # A robots.txt that cannot be fetched is logged with a full traceback; the same
+            # failure reaches the spider's errback, which reports it in one line.
+            logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
         run_ids: dict[str, int] = {}
         for source in sources:
             this_run = run_id if run_id is not None else store.start_run([source.name])
