@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.util
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
@@ -66,6 +67,9 @@ _worker_store: Store | None = None
 def _open_worker_store(url: str) -> None:
     global _worker_store
     _worker_store = Store(url)
+    # Pool workers leave through os._exit, which skips atexit: multiprocessing's own
+    # finalizers are what still runs, so the store is closed (connections returned) there.
+    multiprocessing.util.Finalize(_worker_store, _worker_store.close, exitpriority=10)
 
 
 def _ingest_in_worker(captures, articles, run_id, observations, listings):
