@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import multiprocessing.util
+import signal
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
@@ -37,14 +38,23 @@ class _InlineExecutor(Executor):
         return future
 
 
+def _start_worker(initializer, initargs) -> None:
+    # Ctrl-C in a terminal reaches the whole process group. The crawl process stops
+    # gracefully and then shuts its pools down; a worker killed by the same key press would
+    # lose the batch it was writing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)
+
+
 def _process_pool(workers: int, initializer=None, initargs=()) -> Executor:
     # "spawn": the crawl process runs the Twisted reactor and its threads; forking it would
     # copy them in whatever state they are in.
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=initializer,
-        initargs=initargs,
+        initializer=_start_worker,
+        initargs=(initializer, initargs),
     )
 
 
