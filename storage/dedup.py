@@ -43,6 +43,8 @@ THRESHOLD = 0.8
 # Shorter texts (a title and a line) are too alike across unrelated notices to compare.
 MIN_CHARS = 40
 SEED = 20240301
+# PostgreSQL advisory lock key held while an ingest links near-duplicates ("govdedup").
+_LINKING_LOCK = 0x676F7664656475
 # Everything but letters and digits (CJK included): punctuation differs between the
 # Traditional and Simplified typesetting of the same text (「」 vs “”).
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -131,6 +133,11 @@ def refresh_duplicates(conn: sa.Connection, article_ids: Iterable[int]) -> None:
     ids = sorted(set(article_ids))
     if not ids:
         return
+    if conn.dialect.name == "postgresql":
+        # Two ingests at once (two sources of one crawl, or two crawl processes) would each
+        # look for candidates before the other's signatures are committed, and link neither.
+        # One transaction at a time links; SQLite's write lock already gives that.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LINKING_LOCK})
     import numpy as np  # with datasketch; only when articles are compared
 
     texts = _texts(conn, ids)
