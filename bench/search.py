@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from storage import Store
 from storage import engine as db
-from storage.search import SEARCH_TABLE, search_row
+from storage.search_index import SEARCH_TABLE, search_row
 
 SOURCES = ["difang", "yaowen", "zhengce", "tongzhi"]
 VOCABULARY = 20_000

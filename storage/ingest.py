@@ -30,7 +30,7 @@ from storage.models import (
     Source,
     UrlAlias,
 )
-from storage.search import index_articles
+from storage.search_index import index_articles
 from storage.tracking import (
     ArticleState,
     ListingIn,

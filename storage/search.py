@@ -1,29 +1,12 @@
-"""Full-text search over article titles and bodies, Chinese-aware, on SQLite and PostgreSQL.
+"""Searching the full-text index (``storage.search_index``): query syntax, filters, ranking.
 
-Chinese has no spaces between words and no stemmer we can rely on, so text is indexed as
-overlapping character bigrams ("防汛工作" -> 防汛 汛工 工作 作): every 2-character word is one
-index term, longer words are phrases of bigrams, and the trailing single character of each
-run lets one-character queries work as prefix queries. Latin letters and digits are indexed
-as lower-cased words. Tokens are made here, in Python, so both backends index exactly the
-same terms:
-
-- SQLite: an FTS5 table (``article_search``, rowid = article id) over the space-separated
-  tokens, with the ``ascii`` tokenizer (it keeps every non-ASCII character inside tokens);
-  ranked by bm25 with the title weighted above the body.
-- PostgreSQL: a ``tsvector`` per article written as a literal (no text-search parser or
-  locale involved), title lexemes weighted A and body lexemes B, in a GIN index; ranked by
-  ``ts_rank``; phrases use ``<->``.
-
-The index follows ``storage.ingest`` (``index_articles`` for every article whose content it
-wrote) and deletions of articles (a trigger on SQLite, a cascading foreign key on
-PostgreSQL), so ``replay reparse`` rebuilds it as it rebuilds the articles.
+- SQLite: FTS5 ``MATCH`` ranked by bm25 with the title weighted above the body.
+- PostgreSQL: ``@@`` on the GIN-indexed tsvector, ranked by ``ts_rank``; phrases use ``<->``.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -32,54 +15,30 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from storage.models import ARTICLE_STATUSES, Article, Source
+from storage.search_index import SEARCH_TABLE, is_cjk, tokens
+from storage.search_index import runs as word_runs
 
-SEARCH_TABLE = "article_search"
-INDEX_CHUNK = 500
-# Bodies longer than this are indexed up to here (PostgreSQL keeps positions only up to
-# 16383 and caps a tsvector at 1 MB; no news article comes close).
-MAX_INDEXED_CHARS = 16_000
-# Title and body positions are kept apart so a phrase never matches across the two.
-_BODY_OFFSET = 64
+__all__ = [
+    "MAX_LIMIT",
+    "SEARCH_TABLE",
+    "Filters",
+    "SearchQueryError",
+    "Term",
+    "parse_query",
+    "search_ids",
+    "search_records",
+    "snippet",
+    "tokens",
+]
+
 # bm25 weights (title, body) on SQLite; ts_rank uses its A/B weights on PostgreSQL.
 _TITLE_WEIGHT, _BODY_WEIGHT = 4.0, 1.0
 MAX_LIMIT = 100
 SORTS = ("relevance", "date")
 
+
 class SearchQueryError(ValueError):
     """A query that cannot be searched for (nothing to search, unbalanced quotes)."""
-
-
-def _is_cjk(char: str) -> bool:
-    return not char.isascii()
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width letters and digits to ASCII) and case-folded."""
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def _runs(text: str) -> list[str]:
-    """Runs of word characters: ASCII words, and runs of non-ASCII letters (CJK)."""
-    out = []
-    for match in re.finditer(r"\w+", normalise(text)):
-        word = match.group().replace("_", "")
-        # Split "gdp增长2024" into gdp / 增长 / 2024: bigrams only make sense inside CJK runs.
-        out.extend(piece for piece in re.findall(r"[0-9a-z]+|[^0-9a-z]+", word) if piece)
-    return out
-
-
-def tokens(text: str | None, *, trailing: bool = True) -> list[str]:
-    """Index terms of ``text``: CJK bigrams (plus each run's last character when
-    ``trailing``) and lower-cased ASCII words."""
-    out: list[str] = []
-    for run in _runs(text or ""):
-        if not _is_cjk(run[0]):
-            out.append(run)
-            continue
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        if trailing or len(run) == 1:
-            out.append(run[-1])
-    return out
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -100,17 +59,17 @@ def parse_query(q: str) -> list[Term]:
     A CJK word is found as written (its bigrams in a row), never as scattered characters.
     """
     if q.count('"') % 2:
-        raise SearchQueryError(f"unbalanced quote in {q!r}: close the phrase with \"")
+        raise SearchQueryError(f'unbalanced quote in {q!r}: close the phrase with "')
     parts = re.split(r'"([^"]*)"', q)
     terms: list[Term] = []
     for i, part in enumerate(parts):
         pieces = [part] if i % 2 else part.split()
         for piece in pieces:
-            runs = _runs(piece)
+            runs = word_runs(piece)
             if not runs:
                 continue
             text = " ".join(runs) if i % 2 else "".join(runs)
-            if len(runs) == 1 and _is_cjk(runs[0]) and len(runs[0]) == 1:
+            if len(runs) == 1 and is_cjk(runs[0]) and len(runs[0]) == 1:
                 terms.append(Term(text, (runs[0],), prefix=True))
                 continue
             phrase: list[str] = []
@@ -135,6 +94,7 @@ def fts5_match(terms: list[Term]) -> str:
 
 def tsquery(terms: list[Term]) -> str:
     """A PostgreSQL tsquery literal: phrases with ``<->``, ANDed together."""
+
     def lexeme(token: str) -> str:
         return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -147,99 +107,6 @@ def tsquery(terms: list[Term]) -> str:
         else:
             parts.append("(" + " <-> ".join(lexeme(t) for t in term.phrase) + ")")
     return " & ".join(parts)
-
-
-# -- the index ----------------------------------------------------------------------------
-
-
-def _tsvector_literal(title: str | None, body: str | None) -> str:
-    """``'lexeme':1A,5A 'other':70B ...``: tokens only hold word characters, so no quoting
-    beyond the enclosing quotes is needed."""
-    title_tokens = tokens((title or "")[:MAX_INDEXED_CHARS])
-    body_tokens = tokens((body or "")[:MAX_INDEXED_CHARS])
-    body_start = 1 + len(title_tokens) + _BODY_OFFSET
-    positions: dict[str, list[str]] = {}
-    for start, weight, items in ((1, "A", title_tokens), (body_start, "B", body_tokens)):
-        for i, token in enumerate(items):
-            positions.setdefault(token, []).append(f"{min(start + i, 16383)}{weight}")
-    return " ".join(f"'{token}':{','.join(where)}" for token, where in positions.items())
-
-
-def search_row(dialect: str, article_id: int, title: str | None, body: str | None) -> dict:
-    """One row of the search table for an article (as bulk loaders insert it)."""
-    if dialect == "postgresql":
-        return {"article_id": article_id, "document": _tsvector_literal(title, body)}
-    body_tokens = tokens((body or "")[:MAX_INDEXED_CHARS])
-    return {"rowid": article_id, "title": " ".join(tokens(title)), "body": " ".join(body_tokens)}
-
-
-def insert_rows_sql(dialect: str) -> sa.TextClause:
-    if dialect == "postgresql":
-        return sa.text(
-            f"INSERT INTO {SEARCH_TABLE} (article_id, document) "
-            "VALUES (:article_id, CAST(:document AS tsvector)) "
-            "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
-        )
-    return sa.text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, body) VALUES (:rowid, :title, :body)")
-
-
-def index_articles(conn: sa.Connection, article_ids: Iterable[int]) -> None:
-    """(Re)index these articles' current title and body."""
-    ids = sorted(set(article_ids))
-    dialect = conn.dialect.name
-    for start in range(0, len(ids), INDEX_CHUNK):
-        chunk = ids[start : start + INDEX_CHUNK]
-        rows = conn.execute(
-            sa.select(Article.id, Article.title, Article.body_text).where(Article.id.in_(chunk))
-        ).all()
-        if dialect != "postgresql":
-            # FTS5 has no upsert: replace the old entries.
-            conn.execute(
-                sa.text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid IN ({','.join(map(str, chunk))})")
-            )
-        if rows:
-            conn.execute(insert_rows_sql(dialect), [search_row(dialect, *row) for row in rows])
-
-
-def rebuild(conn: sa.Connection) -> int:
-    """Index every article afresh; returns how many."""
-    conn.execute(sa.text(f"DELETE FROM {SEARCH_TABLE}"))
-    ids = list(conn.execute(sa.select(Article.id).order_by(Article.id)).scalars())
-    index_articles(conn, ids)
-    return len(ids)
-
-
-def create_index_schema(conn: sa.Connection) -> None:
-    """The search table (and what keeps it in step with deletions); migration 0004."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text(
-            f"CREATE TABLE {SEARCH_TABLE} (article_id integer PRIMARY KEY "
-            "REFERENCES articles (id) ON DELETE CASCADE, document tsvector NOT NULL)"
-        ))
-        conn.execute(sa.text(
-            f"CREATE INDEX ix_{SEARCH_TABLE}_document ON {SEARCH_TABLE} USING gin (document)"
-        ))
-        # Newest-first listing without a query: PostgreSQL sorts NULLs first in DESC order.
-        conn.execute(sa.text(
-            "CREATE INDEX ix_articles_published_desc ON articles "
-            "(published_utc DESC NULLS LAST, id DESC)"
-        ))
-        return
-    conn.execute(sa.text(
-        f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(title, body, tokenize = 'ascii')"
-    ))
-    conn.execute(sa.text(
-        f"CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON articles BEGIN "
-        f"DELETE FROM {SEARCH_TABLE} WHERE rowid = old.id; END"
-    ))
-
-
-def drop_index_schema(conn: sa.Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("DROP INDEX IF EXISTS ix_articles_published_desc"))
-    else:
-        conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_delete"))
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))
 
 
 # -- searching ----------------------------------------------------------------------------
@@ -274,8 +141,8 @@ def _filtered(stmt: sa.Select, filters: Filters) -> sa.Select:
         stmt = stmt.where(Article.status == filters.status)
     if filters.source is not None:
         stmt = stmt.where(
-            Article.source_id == sa.select(Source.id).where(Source.name == filters.source)
-            .scalar_subquery()
+            Article.source_id
+            == sa.select(Source.id).where(Source.name == filters.source).scalar_subquery()
         )
     if filters.origin is not None:
         stmt = stmt.where(Article.origin == filters.origin)
@@ -285,8 +152,9 @@ def _filtered(stmt: sa.Select, filters: Filters) -> sa.Select:
         stmt = stmt.where(Article.published_utc >= since)
     if until is not None:
         stmt = stmt.where(
-            Article.published_utc < until if isinstance(filters.until, date)
-            and not isinstance(filters.until, datetime) else Article.published_utc <= until
+            Article.published_utc < until
+            if isinstance(filters.until, date) and not isinstance(filters.until, datetime)
+            else Article.published_utc <= until
         )
     return stmt
 
@@ -299,12 +167,19 @@ def _newest_first(dialect: str) -> list[Any]:
 
 
 def _has_filters(filters: Filters) -> bool:
-    return any(v is not None for v in (filters.source, filters.since, filters.until,
-                                        filters.status, filters.origin))
+    return any(
+        v is not None
+        for v in (filters.source, filters.since, filters.until, filters.status, filters.origin)
+    )
 
 
 def search_ids(
-    conn: sa.Connection, q: str | None, filters: Filters, *, limit: int = 20, offset: int = 0,
+    conn: sa.Connection,
+    q: str | None,
+    filters: Filters,
+    *,
+    limit: int = 20,
+    offset: int = 0,
     sort: str | None = None,
 ) -> tuple[int, list[int], list[Term]]:
     """``(total, article ids of the page, parsed terms)``.
@@ -335,8 +210,9 @@ def search_ids(
         ).scalar_one()
         if sort != "date":
             return total, _best_page(conn, index, limit, offset), terms
-    base = _filtered(sa.select(Article.id).join(index.table, index.key == Article.id)
-                     .where(index.match), filters)
+    base = _filtered(
+        sa.select(Article.id).join(index.table, index.key == Article.id).where(index.match), filters
+    )
     if _has_filters(filters):
         total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
     order = newest if sort == "date" else [index.best, *newest]
@@ -360,10 +236,8 @@ class _Index:
         else:
             self.table = sa.table(SEARCH_TABLE, sa.column("rowid"))
             self.key = self.table.c.rowid
-            self.match = sa.text(f"{SEARCH_TABLE} MATCH :match").bindparams(
-                match=fts5_match(terms))
-            self.score = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT,
-                                      _BODY_WEIGHT)
+            self.match = sa.text(f"{SEARCH_TABLE} MATCH :match").bindparams(match=fts5_match(terms))
+            self.score = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
             self.best, self.higher_is_better = self.score.asc(), False  # bm25: lower is better
 
 
@@ -383,8 +257,11 @@ def _best_page(conn: sa.Connection, index: _Index, limit: int, offset: int) -> l
     if len(rows) == offset + limit + 1 and rows[-1].score == cut:
         tied = conn.execute(scored.where(index.score == cut)).all()
         candidates.update((row.id, row.score) for row in tied)
-    published = dict(conn.execute(
-        sa.select(Article.id, Article.published_utc).where(Article.id.in_(candidates))).all())
+    published = dict(
+        conn.execute(
+            sa.select(Article.id, Article.published_utc).where(Article.id.in_(candidates))
+        ).all()
+    )
     floor = datetime.min.replace(tzinfo=UTC)
     sign = -1 if index.higher_is_better else 1
 
@@ -419,8 +296,14 @@ def snippet(text: str | None, terms: list[Term], width: int = 60) -> str:
 
 
 def search_records(
-    conn: sa.Connection, q: str | None, filters: Filters, *, limit: int = 20, offset: int = 0,
-    sort: str | None = None, versions: bool = False,
+    conn: sa.Connection,
+    q: str | None,
+    filters: Filters,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    sort: str | None = None,
+    versions: bool = False,
 ) -> dict[str, Any]:
     """``{"total", "items": [export record + "snippet"], "terms"}`` for one page of hits."""
     from storage.export import articles_query, records

@@ -385,7 +385,7 @@ class Store:
 
     def rebuild_search_index(self) -> int:
         """Index every article's title and body afresh; returns how many were indexed."""
-        from storage import search
+        from storage import search_index
 
         with self._write() as conn:
-            return search.rebuild(conn)
+            return search_index.rebuild(conn)

@@ -15,7 +15,7 @@ Existing articles are indexed here. The table's DDL and the tokenizer live in
 
 from alembic import op
 
-from storage import search
+from storage import search_index as search
 
 revision = "0004"
 down_revision = "0003"
