@@ -6,7 +6,7 @@
 For each size it builds a database of synthetic articles (Zipf-distributed vocabulary of
 2-3 character words, so some queries are common and most are rare, as with real news), with
 bulk inserts straight into the migrated schema (executemany on SQLite, COPY on PostgreSQL;
-the search index rows come from ``storage.search.search_row``, the same tokenizer ingest
+the search index rows come from ``storage.search_index.keyed_row``, the same tokenizer ingest
 uses). Then it runs the same query mix against each size through ``Store.search`` (total
 count + one page of 20 records, as the API does) and prints median and p95 per query class
 and overall, and the growth from the smallest to the largest size (target: <= 3x).
@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from storage import Store
 from storage import engine as db
-from storage.search_index import SEARCH_TABLE, search_row
+from storage.search_index import SEARCH_TABLE, keyed_row
 
 SOURCES = ["difang", "yaowen", "zhengce", "tongzhi"]
 VOCABULARY = 20_000
@@ -147,7 +147,7 @@ def _load_sqlite(raw, n, text, body_words, rng) -> None:
 def _flush_sqlite(cur, insert, search_sql, batch) -> None:
     cur.execute("BEGIN")
     cur.executemany(insert, [tuple(_sqlite_value(r[c]) for c in COLUMNS) for r in batch])
-    rows = [search_row("sqlite", r["id"], r["title"], r["body_text"]) for r in batch]
+    rows = [keyed_row("sqlite", _index_row(r)) for r in batch]
     cur.executemany(search_sql, [(r["rowid"], r["title"], r["body"]) for r in rows])
     cur.execute("COMMIT")
 
@@ -174,10 +174,14 @@ def _flush_postgresql(cur, batch) -> None:
     with cur.copy(f"COPY articles ({', '.join(COLUMNS)}) FROM STDIN") as copy:
         for row in batch:
             copy.write_row([row[c] for c in COLUMNS])
-    with cur.copy(f"COPY {SEARCH_TABLE} (article_id, document) FROM STDIN") as copy:
+    with cur.copy(f"COPY {SEARCH_TABLE} (article_id, sort_key, document) FROM STDIN") as copy:
         for row in batch:
-            doc = search_row("postgresql", row["id"], row["title"], row["body_text"])
-            copy.write_row([doc["article_id"], doc["document"]])
+            doc = keyed_row("postgresql", _index_row(row))
+            copy.write_row([doc["article_id"], doc["sort_key"], doc["document"]])
+
+
+def _index_row(row: dict) -> tuple:
+    return row["id"], row["title"], row["body_text"], row["published_utc"]
 
 
 def queries(seed: int) -> list[tuple[str, str, dict]]:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from storage.models import ARTICLE_STATUSES, Article, Source
-from storage.search_index import SEARCH_TABLE, is_cjk, tokens
+from storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key, is_cjk, tokens
 from storage.search_index import runs as word_runs
 
 __all__ = [
@@ -34,6 +35,11 @@ __all__ = [
 # bm25 weights (title, body) on SQLite; ts_rank uses its A/B weights on PostgreSQL.
 _TITLE_WEIGHT, _BODY_WEIGHT = 4.0, 1.0
 MAX_LIMIT = 100
+# Relevance ranks the newest this many hits of a query; any further hits follow newest
+# first. Ranking every hit of a common word costs time in proportion to the archive
+# (200 ms for one in five of a million articles); a news archive's readers want what is
+# both relevant and recent, and a narrower query or a date range reaches older articles.
+RANK_WINDOW = 1000
 SORTS = ("relevance", "date")
 
 
@@ -133,6 +139,10 @@ def _bound(value: date | datetime | None, tz: str, end: bool) -> datetime | None
 
 
 def _filtered(stmt: sa.Select, filters: Filters) -> sa.Select:
+    return _date_filters(_attribute_filters(stmt, filters), filters)
+
+
+def _attribute_filters(stmt: sa.Select, filters: Filters) -> sa.Select:
     if filters.status is not None:
         if filters.status not in ARTICLE_STATUSES:
             raise SearchQueryError(
@@ -146,6 +156,10 @@ def _filtered(stmt: sa.Select, filters: Filters) -> sa.Select:
         )
     if filters.origin is not None:
         stmt = stmt.where(Article.origin == filters.origin)
+    return stmt
+
+
+def _date_filters(stmt: sa.Select, filters: Filters) -> sa.Select:
     since = _bound(filters.since, filters.timezone, end=False)
     until = _bound(filters.until, filters.timezone, end=True)
     if since is not None:
@@ -184,92 +198,101 @@ def search_ids(
 ) -> tuple[int, list[int], list[Term]]:
     """``(total, article ids of the page, parsed terms)``.
 
-    With a query: by relevance, equal scores newest first; without (or ``sort="date"``):
-    newest first. Ties end by id, so the order is total and paging is stable.
+    With a query: the newest ``RANK_WINDOW`` hits by relevance (equal scores newest first),
+    then any further hits newest first; without a query (or ``sort="date"``): newest first.
+    Ties end by id, so the order is total and paging is stable.
     """
     if sort is not None and sort not in SORTS:
         raise SearchQueryError(f"unknown sort {sort!r}: expected one of {SORTS}")
     limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
     dialect = conn.dialect.name
     terms = parse_query(q) if q and q.strip() else []
-    newest = _newest_first(dialect)
     if not terms:
         base = _filtered(sa.select(Article.id), filters)
         total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-        ids = conn.execute(base.order_by(*newest).limit(limit).offset(offset)).scalars().all()
-        return total, list(ids), []
+        page = base.order_by(*_newest_first(dialect)).limit(limit).offset(offset)
+        return total, list(conn.execute(page).scalars()), []
     if dialect == "postgresql":
         # The planner's parallel plans for these short queries wait for workers far longer
         # than the search takes (600 ms against 4 ms for a rare word on a busy machine).
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
     index = _Index(dialect, terms)
-    if not _has_filters(filters):
-        # The search table alone answers: no lookup of every hit in articles.
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(index.table).where(index.match)
-        ).scalar_one()
-        if sort != "date":
-            return total, _best_page(conn, index, limit, offset), terms
-    base = _filtered(
-        sa.select(Article.id).join(index.table, index.key == Article.id).where(index.match), filters
-    )
-    if _has_filters(filters):
-        total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    order = newest if sort == "date" else [index.best, *newest]
-    ids = conn.execute(base.order_by(*order).limit(limit).offset(offset)).scalars().all()
-    return total, list(ids), terms
+    hits = index.hits(filters)
+    total = conn.execute(sa.select(sa.func.count()).select_from(hits.subquery())).scalar_one()
+    newest = hits.order_by(index.key.desc())
+    if sort == "date":
+        return total, list(conn.execute(newest.limit(limit).offset(offset)).scalars()), terms
+    window = conn.execute(index.scored(newest.limit(RANK_WINDOW))).all()
+    sign = -1 if index.higher_is_better else 1
+    ranked = sorted(window, key=lambda row: (sign * row.score, -row.key))
+    ids = [row.id for row in ranked[offset : offset + limit]]
+    if len(window) == RANK_WINDOW and offset + limit > RANK_WINDOW:
+        # Past the ranked window the hits go on newest first.
+        start = max(offset, RANK_WINDOW)
+        ids += conn.execute(newest.limit(offset + limit - start).offset(start)).scalars()
+    return total, ids, terms
+
+
+def _key_range(filters: Filters) -> tuple[int | None, int | None]:
+    """The date filters as a range of index keys (see ``storage.search_index.sort_key``)."""
+    since = _bound(filters.since, filters.timezone, end=False)
+    until = _bound(filters.until, filters.timezone, end=True)
+    low = high = None
+    if since is not None:
+        low = first_key(math.ceil(since.timestamp()))
+    elif until is not None:
+        low = first_key()  # a date range leaves out undated articles, as SQL's < does
+    if until is not None:
+        if isinstance(filters.until, datetime):  # published at or before
+            high = first_key(math.floor(until.timestamp()) + 1)
+        else:  # published before the day after
+            high = first_key(math.ceil(until.timestamp()))
+    return low, high
 
 
 class _Index:
-    """The search table's match condition, key and score for one query, per backend."""
+    """The search table for one query, per backend: its hits (as article ids, in index
+    order) and their relevance score."""
 
     def __init__(self, dialect: str, terms: list[Term]) -> None:
         if dialect == "postgresql":
-            query = sa.cast(sa.literal(tsquery(terms)), sa.Text).cast(_TSQUERY)
-            self.table = sa.table(SEARCH_TABLE, sa.column("article_id"), sa.column("document"))
-            self.key = self.table.c.article_id
-            self.match = self.table.c.document.op("@@")(query)
-            # As float8: ts_rank's float4 would not come back bit-exact, and ties are
-            # found by comparing scores for equality (_best_page).
-            self.score = sa.cast(sa.func.ts_rank(self.table.c.document, query), sa.Double)
-            self.best, self.higher_is_better = self.score.desc(), True
+            self.query = sa.cast(sa.literal(tsquery(terms)), sa.Text).cast(_TSQUERY)
+            self.table = sa.table(
+                SEARCH_TABLE, sa.column("article_id"), sa.column("sort_key"), sa.column("document")
+            )
+            self.key, self.article_id = self.table.c.sort_key, self.table.c.article_id
+            self.match = self.table.c.document.op("@@")(self.query)
+            self.higher_is_better = True
         else:
             self.table = sa.table(SEARCH_TABLE, sa.column("rowid"))
             self.key = self.table.c.rowid
+            self.article_id = self.key.op("&")(KEY_ID_MASK)
             self.match = sa.text(f"{SEARCH_TABLE} MATCH :match").bindparams(match=fts5_match(terms))
-            self.score = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
-            self.best, self.higher_is_better = self.score.asc(), False  # bm25: lower is better
+            self.higher_is_better = False  # bm25: lower is better
+        self.dialect = dialect
 
+    def hits(self, filters: Filters) -> sa.Select:
+        """``SELECT id`` of every hit passing ``filters``: dates as a key range; the other
+        filters look each hit up in ``articles``."""
+        stmt = sa.select(self.article_id.label("id")).select_from(self.table).where(self.match)
+        low, high = _key_range(filters)
+        if low is not None:
+            stmt = stmt.where(self.key >= low)
+        if high is not None:
+            stmt = stmt.where(self.key < high)
+        if any(v is not None for v in (filters.source, filters.status, filters.origin)):
+            stmt = _attribute_filters(stmt.join(Article, Article.id == self.article_id), filters)
+        return stmt
 
-def _best_page(conn: sa.Connection, index: _Index, limit: int, offset: int) -> list[int]:
-    """One page by relevance, equal scores newest first, reading articles only for the page.
-
-    The best ``offset + limit + 1`` hits come from the search table; if the one after the
-    page ties with the page's last, every hit with that score is fetched too, so dates can
-    order the tie exactly.
-    """
-    scored = sa.select(index.key.label("id"), index.score.label("score")).where(index.match)
-    rows = conn.execute(scored.order_by(index.best).limit(offset + limit + 1)).all()
-    if len(rows) <= offset:
-        return []
-    cut = rows[min(offset + limit, len(rows)) - 1].score
-    candidates = {row.id: row.score for row in rows[: offset + limit]}
-    if len(rows) == offset + limit + 1 and rows[-1].score == cut:
-        tied = conn.execute(scored.where(index.score == cut)).all()
-        candidates.update((row.id, row.score) for row in tied)
-    published = dict(
-        conn.execute(
-            sa.select(Article.id, Article.published_utc).where(Article.id.in_(candidates))
-        ).all()
-    )
-    floor = datetime.min.replace(tzinfo=UTC)
-    sign = -1 if index.higher_is_better else 1
-
-    def key(article_id: int):
-        when = published.get(article_id) or floor
-        return (sign * candidates[article_id], -when.timestamp(), -article_id)
-
-    return sorted(candidates, key=key)[offset : offset + limit]
+    def scored(self, window: sa.Select) -> sa.Select:
+        """``(id, key, score)`` of the hits ``window`` selects, scored only for them."""
+        window = window.add_columns(self.key.label("key"))
+        if self.dialect == "postgresql":
+            rows = window.add_columns(self.table.c.document).subquery()
+            score = sa.func.ts_rank(rows.c.document, self.query)
+            return sa.select(rows.c.id, rows.c.key, score.label("score"))
+        score = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
+        return window.add_columns(score.label("score"))
 
 
 class _TSQueryType(sa.types.UserDefinedType):

@@ -20,9 +20,11 @@ PostgreSQL), so ``replay reparse`` rebuilds it as it rebuilds the articles. Quer
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -35,6 +37,11 @@ INDEX_CHUNK = 500
 MAX_INDEXED_CHARS = 16_000
 # Title and body positions are kept apart so a phrase never matches across the two.
 _BODY_OFFSET = 64
+# The index's order (see sort_key): publication second and article id in one integer.
+KEY_ID_BITS = 31
+KEY_ID_MASK = (1 << KEY_ID_BITS) - 1
+_EPOCH_OFFSET = 1 << 31
+_MAX_BUCKET = (1 << 32) - 1
 
 
 def is_cjk(char: str) -> bool:
@@ -94,43 +101,104 @@ def search_row(dialect: str, article_id: int, title: str | None, body: str | Non
     return {"rowid": article_id, "title": " ".join(tokens(title)), "body": " ".join(body_tokens)}
 
 
+def sort_key(published_utc: datetime | None, article_id: int) -> int:
+    """The position of an article in the index: newest published first when read in
+    descending order, ties broken by id, undated articles last (as the article list sorts).
+
+    ``bucket << 31 | id``: the bucket is the publication second offset by 2**31 (so dates
+    from 1901 to 2106 keep their order; others are clamped to those ends), 0 when there is
+    no date. Ids fit in 31 bits (PostgreSQL's integer primary key does too). A date range is
+    a key range, and "the newest N hits" is a walk down the index.
+    """
+    if not 0 < article_id < 1 << KEY_ID_BITS:
+        raise ValueError(f"article id {article_id} does not fit the search key")
+    return (_bucket(published_utc) << KEY_ID_BITS) | article_id
+
+
+def _bucket(published_utc: datetime | None) -> int:
+    if published_utc is None:
+        return 0
+    if published_utc.tzinfo is None:  # SQLite hands back UTC without a zone
+        published_utc = published_utc.replace(tzinfo=UTC)
+    return min(max(math.floor(published_utc.timestamp()) + _EPOCH_OFFSET, 1), _MAX_BUCKET)
+
+
+def first_key(second: int | None = None) -> int:
+    """The smallest key of a dated article published at Unix time ``second`` or later
+    (``None``: at any time)."""
+    bucket = 1 if second is None else min(max(second + _EPOCH_OFFSET, 1), _MAX_BUCKET + 1)
+    return bucket << KEY_ID_BITS
+
+
+def key_id(key: int) -> int:
+    return key & KEY_ID_MASK
+
+
+def sqlite_key_sql(row: str) -> str:
+    """``sort_key`` in SQLite SQL for ``row`` (``old``, ``new`` or a table alias) of
+    ``articles``, where it stores ``published_utc`` as UTC text."""
+    seconds = f"CAST(strftime('%s', {row}.published_utc) AS INTEGER)"
+    bucket = f"min(max({seconds} + {_EPOCH_OFFSET}, 1), {_MAX_BUCKET})"
+    return (f"((CASE WHEN {row}.published_utc IS NULL THEN 0 ELSE {bucket} END) "
+            f"<< {KEY_ID_BITS} | {row}.id)")
+
+
+def postgresql_key_sql(row: str) -> str:
+    """``sort_key`` in PostgreSQL SQL for ``row`` (a table alias) of ``articles``."""
+    seconds = f"floor(extract(epoch FROM {row}.published_utc))::bigint"
+    bucket = f"LEAST(GREATEST({seconds} + {_EPOCH_OFFSET}, 1), {_MAX_BUCKET})"
+    # GREATEST and LEAST skip NULLs, so an undated article is caught first.
+    return (f"((CASE WHEN {row}.published_utc IS NULL THEN 0 ELSE {bucket} END) "
+            f"<< {KEY_ID_BITS} | {row}.id)")
+
+
 def insert_rows_sql(dialect: str) -> sa.TextClause:
     if dialect == "postgresql":
         return sa.text(
-            f"INSERT INTO {SEARCH_TABLE} (article_id, document) "
-            "VALUES (:article_id, CAST(:document AS tsvector)) "
-            "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
+            f"INSERT INTO {SEARCH_TABLE} (article_id, sort_key, document) "
+            "VALUES (:article_id, :sort_key, CAST(:document AS tsvector)) "
+            "ON CONFLICT (article_id) DO UPDATE "
+            "SET sort_key = EXCLUDED.sort_key, document = EXCLUDED.document"
         )
     return sa.text(
         f"INSERT INTO {SEARCH_TABLE} (rowid, title, body) VALUES (:rowid, :title, :body)"
     )
 
 
-def index_rows(conn: sa.Connection, rows: Iterable[tuple[int, str | None, str | None]]) -> None:
-    """(Re)index articles from ``(id, title, body_text)`` as they now stand in ``articles``
-    (ingest has them at hand; there is no need to read them back)."""
+IndexRow = tuple[int, str | None, str | None, datetime | None]
+
+
+def keyed_row(dialect: str, row: IndexRow) -> dict:
+    """``search_row`` at the article's place in the index."""
+    article_id, title, body, published = row
+    out = search_row(dialect, article_id, title, body)
+    out["sort_key" if dialect == "postgresql" else "rowid"] = sort_key(published, article_id)
+    return out
+
+
+def index_rows(conn: sa.Connection, rows: Iterable[IndexRow]) -> None:
+    """(Re)index articles from ``(id, title, body_text, published_utc)`` as they now stand in
+    ``articles`` (ingest has them at hand; there is no need to read them back)."""
     rows = list(rows)
     dialect = conn.dialect.name
     for start in range(0, len(rows), INDEX_CHUNK):
-        chunk = rows[start : start + INDEX_CHUNK]
+        chunk = [keyed_row(dialect, row) for row in rows[start : start + INDEX_CHUNK]]
         if dialect != "postgresql":
-            # FTS5 has no upsert: replace the old entries.
-            ids = ",".join(str(int(row[0])) for row in chunk)
-            conn.execute(sa.text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid IN ({ids})"))
-        conn.execute(insert_rows_sql(dialect), [search_row(dialect, *row) for row in chunk])
+            # FTS5 has no upsert: replace the old entries (the article's key only moves
+            # with its publication time, and the update trigger moves the entry then).
+            keys = ",".join(str(row["rowid"]) for row in chunk)
+            conn.execute(sa.text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid IN ({keys})"))
+        if chunk:
+            conn.execute(insert_rows_sql(dialect), chunk)
 
 
 def index_articles(conn: sa.Connection, article_ids: Iterable[int]) -> None:
     """(Re)index these articles' current title and body, read from ``articles``."""
     ids = sorted(set(article_ids))
+    columns = (Article.id, Article.title, Article.body_text, Article.published_utc)
     for start in range(0, len(ids), INDEX_CHUNK):
         chunk = ids[start : start + INDEX_CHUNK]
-        index_rows(
-            conn,
-            conn.execute(
-                sa.select(Article.id, Article.title, Article.body_text).where(Article.id.in_(chunk))
-            ).all(),
-        )
+        index_rows(conn, conn.execute(sa.select(*columns).where(Article.id.in_(chunk))).all())
 
 
 def rebuild(conn: sa.Connection) -> int:
@@ -141,42 +209,18 @@ def rebuild(conn: sa.Connection) -> int:
     return len(ids)
 
 
-def create_index_schema(conn: sa.Connection) -> None:
-    """The search table (and what keeps it in step with deletions); migration 0004."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            sa.text(
-                f"CREATE TABLE {SEARCH_TABLE} (article_id integer PRIMARY KEY "
-                "REFERENCES articles (id) ON DELETE CASCADE, document tsvector NOT NULL)"
-            )
-        )
-        conn.execute(
-            sa.text(
-                f"CREATE INDEX ix_{SEARCH_TABLE}_document ON {SEARCH_TABLE} USING gin (document)"
-            )
-        )
-        # Newest-first listing without a query: PostgreSQL sorts NULLs first in DESC order.
-        conn.execute(
-            sa.text(
-                "CREATE INDEX ix_articles_published_desc ON articles "
-                "(published_utc DESC NULLS LAST, id DESC)"
-            )
-        )
-        return
-    conn.execute(
-        sa.text(f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(title, body, tokenize = 'ascii')")
-    )
-    conn.execute(
-        sa.text(
-            f"CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON articles BEGIN "
-            f"DELETE FROM {SEARCH_TABLE} WHERE rowid = old.id; END"
-        )
-    )
-
-
-def drop_index_schema(conn: sa.Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("DROP INDEX IF EXISTS ix_articles_published_desc"))
-    else:
-        conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_delete"))
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))
+def create_sqlite_triggers(conn: sa.Connection) -> None:
+    """An article's entry goes with it, and moves with its publication time (migration 0005).
+    FTS5 keeps the indexed text, so a move needs nothing from ``articles``."""
+    old, new = sqlite_key_sql("old"), sqlite_key_sql("new")
+    conn.execute(sa.text(
+        f"CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON articles BEGIN "
+        f"DELETE FROM {SEARCH_TABLE} WHERE rowid = {old}; END"
+    ))
+    conn.execute(sa.text(
+        f"CREATE TRIGGER {SEARCH_TABLE}_move AFTER UPDATE OF published_utc ON articles "
+        f"WHEN {old} != {new} BEGIN "
+        f"INSERT INTO {SEARCH_TABLE} (rowid, title, body) "
+        f"SELECT {new}, title, body FROM {SEARCH_TABLE} WHERE rowid = {old}; "
+        f"DELETE FROM {SEARCH_TABLE} WHERE rowid = {old}; END"
+    ))

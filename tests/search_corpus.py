@@ -22,7 +22,7 @@ class Corpus:
     ids: dict[str, int] = field(default_factory=dict)
 
 
-class _Writer:
+class ArchiveWriter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.fetches = 0
@@ -57,7 +57,7 @@ class _Writer:
 
 
 def build(store: Store) -> Corpus:
-    w, corpus = _Writer(store), Corpus()
+    w, corpus = ArchiveWriter(store), Corpus()
     corpus.ids["flood"] = w.article(
         "difang", "/dfzw/2026-03/05/content_1.htm", T0,
         title="北京市部署防汛工作", published_at="2026-03-05T09:00:00+08:00",
