@@ -23,7 +23,7 @@ import hashlib
 import re
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +45,8 @@ MIN_CHARS = 40
 SEED = 20240301
 # PostgreSQL advisory lock key held while an ingest links near-duplicates ("govdedup").
 _LINKING_LOCK = 0x676F7664656475
+# Ids per IN (...) list, well under SQLite's bound-parameter limit.
+_CHUNK = 500
 # Everything but letters and digits (CJK included): punctuation differs between the
 # Traditional and Simplified typesetting of the same text (「」 vs “”).
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -83,15 +85,97 @@ def shingles(text: str) -> set[str]:
 
 def signature(grams: set[str]) -> list[int]:
     """The MinHash signature of a shingle set (NUM_PERM values below 2**32)."""
-    # CRC-32 as the base hash: stable across processes (unlike hash()) and several times
-    # faster than datasketch's default SHA-1 on the thousands of shingles of a long notice.
-    # Imported here: datasketch brings numpy, which the service and the CLI need only when an
-    # article is actually compared.
-    from datasketch import MinHash
+    import numpy as np
 
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
-    minhash.update_batch([g.encode("utf-8") for g in grams])
-    return [int(v) for v in minhash.hashvalues]
+    return _minhash(np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams),
+                                dtype=np.uint32, count=len(grams)))
+
+
+def text_signature(text: str) -> list[int]:
+    """``signature(shingles(text))``, computed in numpy: each distinct shingle is one integer
+    made of its three code points, and their CRC-32s are computed together, instead of a
+    Python set of thousands of 3-character strings hashed one by one."""
+    import numpy as np
+
+    if len(text) < SHINGLE:
+        return signature(shingles(text))
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    count = len(points) - SHINGLE + 1
+    # Code points are below 2**21: three of them fit one 64-bit integer, in order.
+    codes = np.unique((points[:count] << np.uint64(42)) | (points[1 : count + 1] << np.uint64(21))
+                      | points[2 : count + 2])
+    crc = np.full(len(codes), 0xFFFFFFFF, dtype=np.uint32)
+    for shift in (42, 21, 0):
+        crc = _crc32_update(crc, ((codes >> np.uint64(shift)) & np.uint64(0x1FFFFF)).astype(
+            np.uint32))
+    return _minhash(crc ^ np.uint32(0xFFFFFFFF))
+
+
+def _minhash(hashes) -> list[int]:
+    """datasketch's ``MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)`` after
+    ``update_batch`` of the shingles (its "affine32" scheme, the default since datasketch
+    2.0), given the shingles' CRC-32s: the same values as the signatures already stored.
+
+    Done here rather than through datasketch: its MinHash draws its permutations afresh for
+    every object, and importing it pulls in redis and asyncio storage back ends.
+    """
+    import numpy as np
+
+    a, b = _permutations()
+    values = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    if len(hashes):
+        # MurmurHash3's 32-bit finalizer, then h -> a*h + b mod 2**32 for every permutation.
+        h = hashes.astype(np.uint32)
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+        values = np.minimum(values, (h[:, None] * a + b).min(axis=0))
+    return values.tolist()
+
+
+@lru_cache(maxsize=1)
+def _permutations():
+    import numpy as np
+
+    # The draws datasketch makes for the affine32 scheme, in the same order.
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+@lru_cache(maxsize=1)
+def _crc_table():
+    import numpy as np
+
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1)
+    return table.astype(np.uint32)
+
+
+def _crc32_update(crc, points):
+    """zlib's CRC-32 (without the final inversion) of each ``crc`` followed by the UTF-8
+    bytes of the matching code point, one byte at a time for all of them at once."""
+    import numpy as np
+
+    table = _crc_table()
+    lengths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+    for j in range(int(lengths.max())):
+        # Byte j of each character: the lead byte carries the length, the rest six bits each.
+        rest = lengths - 1 - j
+        byte = (points >> (6 * np.maximum(rest, 0)).astype(np.uint32)) & np.uint32(0x3F)
+        if j == 0:
+            lead = np.array([0, 0, 0xC0, 0xE0, 0xF0], dtype=np.uint32)[lengths]
+            byte = np.where(lengths == 1, points & np.uint32(0x7F), (points >> (
+                6 * (lengths - 1)).astype(np.uint32)) | lead)
+        else:
+            byte |= np.uint32(0x80)
+        step = table[(crc ^ byte) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+        crc = step if j == 0 else np.where(rest >= 0, step, crc)
+    return crc
 
 
 def band_keys(values: list[int]) -> list[str]:
@@ -110,23 +194,32 @@ def similarity(a: list[int], b: list[int]) -> float:
     return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
-def _texts(conn: sa.Connection, ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(ids))
-    found: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
+def _stored_contents(conn: sa.Connection, ids: list[int]) -> dict[int, tuple[str | None, str]]:
+    found: dict[int, tuple[str | None, str]] = {}
+    for start in range(0, len(ids), _CHUNK):
         stmt = sa.select(Article.id, Article.title, Article.body_text).where(
-            Article.id.in_(ids[start : start + 500])
+            Article.id.in_(ids[start : start + _CHUNK])
         )
-        for row in conn.execute(stmt):
-            found[row.id] = comparable_text(row.title, row.body_text)
+        found.update((row.id, (row.title, row.body_text)) for row in conn.execute(stmt))
     return found
 
 
-def refresh_duplicates(conn: sa.Connection, article_ids: Iterable[int]) -> None:
+def article_signature(title: str | None, body: str | None) -> list[int] | None:
+    """The MinHash signature an article is compared by; None when its text is too short."""
+    text = comparable_text(title, body)
+    return text_signature(text) if len(text) >= MIN_CHARS else None
+
+
+def refresh_duplicates(
+    conn: sa.Connection,
+    article_ids: Iterable[int],
+    contents: Mapping[int, tuple[str | None, str | None]] | None = None,
+) -> None:
     """Re-index ``article_ids`` (new or changed content) and re-link their near-duplicates.
 
-    Only these articles' texts are converted and hashed; candidates are scored with their
-    stored signatures.
+    ``contents`` gives their ``(title, body_text)`` as just written (ingest has them at hand);
+    without it they are read back. Only these articles' texts are converted and hashed;
+    candidates are scored with their stored signatures.
     """
     from storage.ingest import insert_ignoring_conflicts
 
@@ -138,13 +231,12 @@ def refresh_duplicates(conn: sa.Connection, article_ids: Iterable[int]) -> None:
         # look for candidates before the other's signatures are committed, and link neither.
         # One transaction at a time links; SQLite's write lock already gives that.
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LINKING_LOCK})
-    import numpy as np  # with datasketch; only when articles are compared
-
-    texts = _texts(conn, ids)
+    if contents is None or not set(ids) <= contents.keys():
+        contents = _stored_contents(conn, ids)
     bands, links = DedupBand.__table__, ArticleDuplicate.__table__
     signatures = DedupSignature.__table__
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
         conn.execute(sa.delete(bands).where(bands.c.article_id.in_(chunk)))
         conn.execute(sa.delete(signatures).where(signatures.c.article_id.in_(chunk)))
         conn.execute(
@@ -152,36 +244,66 @@ def refresh_duplicates(conn: sa.Connection, article_ids: Iterable[int]) -> None:
                 sa.or_(links.c.article_id.in_(chunk), links.c.duplicate_id.in_(chunk))
             )
         )
+    mine: dict[int, list[int]] = {}
     for article_id in ids:
-        text = texts.get(article_id, "")
-        if len(text) < MIN_CHARS:
-            continue
-        values = signature(shingles(text))
-        keys = band_keys(values)
-        conn.execute(sa.insert(signatures), {"article_id": article_id, "signature": values})
-        insert_ignoring_conflicts(
-            conn, bands, [{"band_key": k, "article_id": article_id} for k in keys],
-            ["band_key", "article_id"],
+        values = article_signature(*contents.get(article_id, (None, None)))
+        if values is not None:
+            mine[article_id] = values
+    if not mine:
+        return
+    conn.execute(sa.insert(signatures),
+                 [{"article_id": i, "signature": values} for i, values in mine.items()])
+    insert_ignoring_conflicts(
+        conn, bands,
+        [{"band_key": k, "article_id": i} for i, values in mine.items() for k in band_keys(values)],
+        ["band_key", "article_id"],
+    )
+    insert_ignoring_conflicts(conn, links, _scored_links(conn, mine),
+                              ["article_id", "duplicate_id"])
+
+
+def _scored_links(conn: sa.Connection, mine: dict[int, list[int]]) -> list[dict]:
+    """Links between these articles and every article sharing a band key with one of them
+    (each other included) whose signatures agree in at least THRESHOLD of their values."""
+    import numpy as np  # only when articles are compared
+
+    bands, signatures = DedupBand.__table__, DedupSignature.__table__
+    theirs = bands.alias("theirs")
+    pairs: set[tuple[int, int]] = set()
+    ids = sorted(mine)
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (
+            sa.select(bands.c.article_id, theirs.c.article_id)
+            .join(theirs, sa.and_(theirs.c.band_key == bands.c.band_key,
+                                  theirs.c.article_id != bands.c.article_id))
+            .where(bands.c.article_id.in_(ids[start : start + _CHUNK]))
+            .distinct()
         )
-        candidates = (
-            sa.select(signatures.c.article_id, signatures.c.signature)
-            .where(signatures.c.article_id.in_(
-                sa.select(bands.c.article_id).where(
-                    bands.c.band_key.in_(keys), bands.c.article_id != article_id
-                )
-            ))
-        )
-        found = []
-        # Templated notices share many band keys: compare signatures as arrays, not in Python.
-        mine = np.asarray(values, dtype=np.uint64)
-        for other, other_values in conn.execute(candidates):
-            theirs = np.asarray(other_values, dtype=np.uint64)
-            score = float(np.count_nonzero(mine == theirs)) / len(values) if len(theirs) == len(
-                values) else 0.0
-            if score >= THRESHOLD:
-                low, high = sorted((article_id, other))
-                found.append({"article_id": low, "duplicate_id": high, "similarity": score})
-        insert_ignoring_conflicts(conn, links, found, ["article_id", "duplicate_id"])
+        pairs.update(tuple(sorted(pair)) for pair in conn.execute(stmt))
+    known = dict(mine)
+    others = sorted({i for pair in pairs for i in pair} - known.keys())
+    for start in range(0, len(others), _CHUNK):
+        stmt = sa.select(signatures.c.article_id, signatures.c.signature).where(
+            signatures.c.article_id.in_(others[start : start + _CHUNK]))
+        known.update(conn.execute(stmt).all())
+    # Templated notices share many band keys: all pairs are compared at once, as arrays.
+    # A signature of another length (another NUM_PERM) never matches.
+    pairs_list = sorted(p for p in pairs if len(known.get(p[0]) or ()) == len(
+        known.get(p[1]) or ()) == NUM_PERM)
+    if not pairs_list:
+        return []
+    row_of = {article_id: n for n, article_id in enumerate({i for p in pairs_list for i in p})}
+    matrix = np.empty((len(row_of), NUM_PERM), dtype=np.uint64)
+    for article_id, n in row_of.items():
+        matrix[n] = known[article_id]
+    pair_rows = np.array([(row_of[low], row_of[high]) for low, high in pairs_list])
+    same = np.count_nonzero(matrix[pair_rows[:, 0]] == matrix[pair_rows[:, 1]], axis=1)
+    found = []
+    for (low, high), count in zip(pairs_list, same.tolist(), strict=True):
+        score = count / NUM_PERM
+        if score >= THRESHOLD:
+            found.append({"article_id": low, "duplicate_id": high, "similarity": score})
+    return found
 
 
 def duplicates_of(conn: sa.Connection, ids: list[int]) -> dict[int, list[int]]:

@@ -30,7 +30,7 @@ from storage.models import (
     Source,
     UrlAlias,
 )
-from storage.search_index import index_articles
+from storage.search_index import index_rows
 from storage.tracking import (
     ArticleState,
     ListingIn,
@@ -173,16 +173,18 @@ class _Batch:
         self.versions: list[dict[str, Any]] = []
         self.content_updates: dict[int, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
-        self.changed_content: set[int] = set()
+        # {article id: (title, body_text)} of the articles whose content this batch wrote, as
+        # written: near-duplicate linking and the search index need not read them back.
+        self.changed_content: dict[int, tuple[str | None, str]] = {}
+        # Where each changed article now sits in the search index's order.
+        self.changed_published: dict[int, Any] = {}
         self.touched: dict[int, None] = {}  # article ids in first-touched order
 
     # -- extracted articles
 
-    def add(self, item: ArticleIn, source_id: int) -> None:
+    def add(self, item: ArticleIn, source_id: int, content: dict[str, Any], digest: str) -> None:
         capture_id = self.capture_ids[item.capture_record_id]
         urls = canonical_urls([item.url, *item.urls])
-        content = article_content(item.fields)
-        digest = content_hash(content)
         article_id = next((self.url_owner[u] for u in urls if u in self.url_owner), None)
         if article_id is None and len(collapse_whitespace(content["body_text"])) >= (
                 CROSS_POST_MIN_CHARS):
@@ -192,7 +194,8 @@ class _Batch:
             self.hash_owner.setdefault(digest, article_id)
             self.result.new_articles += 1
             self._version(article_id, 1, [], None, item, content, digest, capture_id)
-            self.changed_content.add(article_id)
+            self.changed_content[article_id] = (content["title"], content["body_text"])
+            self.changed_published[article_id] = published_utc(content["published_at"])
         else:
             state = self.states[article_id]
             decision = decide_version(state, digest, content, capture_id)
@@ -204,7 +207,8 @@ class _Batch:
                     "content_hash": digest,
                     "last_changed": item.fetched_at,
                 }
-                self.changed_content.add(article_id)
+                self.changed_content[article_id] = (content["title"], content["body_text"])
+                self.changed_published[article_id] = published_utc(content["published_at"])
                 self.result.new_versions += 1
             else:
                 self.result.unchanged += 1
@@ -367,21 +371,26 @@ def ingest_batch(
     batch.url_owner = lookup(conn, ArticleUrl.url, ArticleUrl.article_id,
                              canonical_urls(raw_urls))
     batch.states = load_states(conn, batch.url_owner.values())
-    batch.hash_owner = _hash_owners(
-        conn, (content_hash(article_content(a.fields)) for a in articles))
+    # Each article's content and hash, worked out once (hashing normalises the whole body).
+    contents = [article_content(a.fields) for a in articles]
+    digests = [content_hash(content) for content in contents]
+    batch.hash_owner = _hash_owners(conn, digests)
     # Hash owners not matched by url need their state too (a cross-post joins them).
     batch.states.update(load_states(conn, set(batch.hash_owner.values()) - batch.states.keys()))
     # In fetch order, so a batch means the same whatever order its inputs were listed in.
-    inputs: list[tuple[Any, int, Any]] = [(a.fetched_at, 0, a) for a in articles]
-    inputs += [(o.fetched_at, 1, o) for o in observations]
-    for _at, kind, item in sorted(inputs, key=lambda entry: (entry[0], entry[1])):
+    inputs: list[tuple[Any, int, int]] = [(a.fetched_at, 0, n) for n, a in enumerate(articles)]
+    inputs += [(o.fetched_at, 1, n) for n, o in enumerate(observations)]
+    for _at, kind, n in sorted(inputs, key=lambda entry: (entry[0], entry[1])):
         if kind == 0:
-            batch.add(item, source_ids[item.source])
+            item = articles[n]
+            batch.add(item, source_ids[item.source], contents[n], digests[n])
         else:
-            batch.observe(item)
+            batch.observe(observations[n])
     batch.flush()
-    refresh_duplicates(conn, batch.changed_content)
-    index_articles(conn, batch.changed_content)
+    changed = batch.changed_content
+    refresh_duplicates(conn, changed, changed)
+    index_rows(conn, [(article_id, *changed[article_id], batch.changed_published[article_id])
+                      for article_id in sorted(changed)])
     for listing in sorted(listings, key=lambda entry: entry.fetched_at):
         batch.result.events += apply_listing(conn, listing, source_ids[listing.source])
     batch.result.article_ids = list(batch.touched)

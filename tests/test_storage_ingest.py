@@ -351,3 +351,35 @@ def test_runs_are_listed_newest_first_with_contract_keys(database_url):
             store.finish_run(second, status="done", counts={}, error=None)
         with pytest.raises(ValueError, match="no run"):
             store.finish_run(9999, status="failed", counts={}, error="boom")
+
+
+MIRROR_BODY = ("北京市发展改革委出台优化营商环境若干措施，进一步优化办事流程，切实减轻企业和群众负担。"
+               "今年计划完成一百二十个项目，确保各项任务落到实处。")
+OTHER_BODY = ("上海市住房城乡建设管理委启动城市更新试点工作，计划完成三千五百个项目，"
+              "及时回应群众关切，做好政策解读和宣传引导。")
+
+
+def test_near_duplicates_are_linked_within_a_batch_and_across_batches(store, crawl):
+    urls = [f"https://www.gov.cn/lianbo/content_{n}.htm" for n in range(5)]
+    captures = [crawl.capture(url, T0 + timedelta(minutes=n)) for n, url in enumerate(urls)]
+    bodies = [MIRROR_BODY, MIRROR_BODY + "\n责任编辑：周暹", OTHER_BODY, MIRROR_BODY]
+    articles = [
+        ArticleIn("govcn", url, [url], capture.record_id, capture.fetched_at,
+                  fields(title=f"标题{n}", body_text=body))
+        for n, (url, capture, body) in enumerate(zip(urls, captures, bodies, strict=False))
+    ]
+    # The last two are the same article fetched twice: its first content was a mirror, its
+    # final one is not, and only the final one counts.
+    articles.append(ArticleIn("govcn", urls[3], [urls[3]], captures[4].record_id,
+                              captures[4].fetched_at, fields(title="标题3", body_text=OTHER_BODY)))
+    result = store.ingest(captures, articles)
+    first, second, other, changed = result.article_ids
+    assert store.get_article(first)["duplicates"] == [second]
+    assert store.get_article(other)["duplicates"] == [changed]
+
+    later = crawl.capture("https://big5.gov.cn/lianbo/content_0.htm", T0 + timedelta(hours=1))
+    mirror = ArticleIn("big5", later.url, [later.url], later.record_id, later.fetched_at,
+                       fields(title="標題0", body_text=MIRROR_BODY))
+    mirror_id = store.ingest([later], [mirror]).article_ids[0]
+    assert store.get_article(first)["duplicates"] == [second, mirror_id]
+    assert store.get_article(mirror_id)["duplicates"] == [first, second]
