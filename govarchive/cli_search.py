@@ -71,29 +71,30 @@ def search(app: App, query: str, source_name: str | None, since, until, status: 
     options = {"source": source_name, "since": since, "until": until, "status": status,
                "origin": origin, "sort": sort, "timezone": _timezone(app, source_name)}
     items: list[dict] = []
-    total = 0
+    total = ranked = 0
     with open_store(app.settings) as store:
         try:
             while len(items) < limit:
                 page = store.search(query, limit=min(MAX_LIMIT, limit - len(items)),
                                     offset=offset + len(items), **options)
-                total = page["total"]
+                total, ranked = page["total"], page["ranked"]
                 items.extend(page["items"])
                 if len(page["items"]) < MAX_LIMIT:
                     break
         except SearchQueryError as exc:
             raise Failure(f"error: {exc}", 2) from None
     if fmt == "json":
-        click.echo(json.dumps({"total": total, "items": items}, ensure_ascii=False))
+        click.echo(json.dumps({"total": total, "ranked": ranked, "items": items},
+                              ensure_ascii=False))
     elif fmt == "csv":
         from storage.export import csv_lines
 
         write_stdout(csv_lines(items))
     else:
-        _print_table(total, offset, items)
+        _print_table(total, ranked, offset, items)
 
 
-def _print_table(total: int, offset: int, items: list[dict]) -> None:
+def _print_table(total: int, ranked: int, offset: int, items: list[dict]) -> None:
     if items:
         rows = [("id", "published", "source", "status", "title", "snippet")]
         rows += [
@@ -103,7 +104,9 @@ def _print_table(total: int, offset: int, items: list[dict]) -> None:
         ]
         click.echo(format_table(rows))
     shown = f"{offset + 1}-{offset + len(items)}" if items else "none"
-    click.echo(f"{total} found, showing {shown}", err=True)
+    order = (f" (the newest {ranked} by relevance, the rest newest first)"
+             if 0 < ranked < total else "")
+    click.echo(f"{total} found, showing {shown}{order}", err=True)
 
 
 def export_table(app: App, fmt: str, source: str | None, since: datetime | None,

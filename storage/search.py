@@ -328,7 +328,8 @@ def search_records(
     sort: str | None = None,
     versions: bool = False,
 ) -> dict[str, Any]:
-    """``{"total", "items": [export record + "snippet"], "terms"}`` for one page of hits."""
+    """``{"total", "ranked", "items": [export record + "snippet"], "terms"}`` for one page of
+    hits; ``ranked`` hits lead in relevance order, the rest follow newest first."""
     from storage.export import articles_query, records
 
     total, ids, terms = search_ids(conn, q, filters, limit=limit, offset=offset, sort=sort)
@@ -343,4 +344,6 @@ def search_records(
             del record["versions"]
         record["snippet"] = snippet(record["body_text"], terms)
         items.append(record)
-    return {"total": total, "items": items, "terms": [t.text for t in terms]}
+    # How many leading hits are in relevance order (the rest are newest first).
+    ranked = min(total, RANK_WINDOW) if terms and sort != "date" else 0
+    return {"total": total, "ranked": ranked, "items": items, "terms": [t.text for t in terms]}

@@ -32,7 +32,9 @@ def test_two_character_word_is_found(app):
     client, _ = app
     found = search(client, q="防汛")
     assert found["total"] == 5
-    assert set(found) == {"total", "items"}
+    assert set(found) == {"total", "ranked", "items"}
+    assert found["ranked"] == 5  # all of them in relevance order
+    assert search(client, q="防汛", sort="date")["ranked"] == 0
     hit = found["items"][0]
     assert {"id", "source", "url", "urls", "title", "status", "snippet"} <= set(hit)
     assert "防汛" in hit["title"] + hit["body_text"]

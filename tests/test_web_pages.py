@@ -43,6 +43,16 @@ def test_search_page_pages_through_results(app):
     assert "第 2 / 3 页" in second and 'rel="prev"' in second
 
 
+def test_search_page_says_when_only_the_newest_hits_are_ranked(app, monkeypatch):
+    from storage import search
+
+    client, _ = app
+    assert "按相关度" not in client.get("/", params={"q": "通知"}).text
+    monkeypatch.setattr(search, "RANK_WINDOW", 10)
+    assert "按相关度排列最新的 10 篇，其余按时间排列" in client.get("/", params={"q": "通知"}).text
+    assert "按相关度" not in client.get("/", params={"q": "通知", "sort": "date"}).text
+
+
 def test_search_page_reports_a_bad_query(app):
     client, _ = app
     page = client.get("/", params={"q": '"防汛'})

@@ -89,11 +89,12 @@ def list_articles(
     limit: Limit = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Search titles and bodies (Chinese words of any length) and filter; relevance then
-    newest first with ``q``, newest first without. Paging is stable (ties end by id)."""
+    """Search titles and bodies (Chinese words of any length) and filter. With ``q``: the
+    newest 1000 hits by relevance (then newest first), then any further hits newest first;
+    without ``q`` or with ``sort=date``: newest first. Paging is stable (ties end by id)."""
     found = run_search(request, q=q, source=source, since=since, until=until, status=status,
                        origin=origin, sort=sort, limit=limit, offset=offset)
-    return {"total": found["total"], "items": found["items"]}
+    return {"total": found["total"], "ranked": found["ranked"], "items": found["items"]}
 
 
 @api.get("/articles/{article_id}", response_model=schemas.ArticleRecord)

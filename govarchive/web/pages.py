@@ -76,7 +76,7 @@ def search_page(
 ) -> HTMLResponse:
     form = {"q": q, "source": source, "since": since, "until": until, "status": status,
             "origin": origin, "sort": sort}
-    error, found = None, {"total": 0, "items": [], "terms": []}
+    error, found = None, {"total": 0, "ranked": 0, "items": [], "terms": []}
     try:
         found = run_search(request, **form, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     except HTTPException as exc:

@@ -59,6 +59,8 @@ class SearchHit(ArticleRecord):
 
 class SearchPage(_Model):
     total: int = Field(description="hits in all pages")
+    ranked: int = Field(description="how many leading hits are in relevance order: the newest "
+                        "1000 hits of a query are ranked, any further hits follow newest first")
     items: list[SearchHit]
 
 
