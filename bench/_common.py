@@ -86,9 +86,11 @@ class RequestLog:
 
 
 def serve_bulk(workdir: Path, articles: int) -> tuple[SiteProcess, RequestLog]:
-    """Start the bulk site (N articles) in its own process; the caller stops it."""
+    """Start the bulk site (N articles) in its own process; the caller stops it. Its pages are
+    made before it answers, so no crawl pays for generating them."""
     log_path = Path(workdir) / "site-requests.jsonl"
-    site = SiteProcess("bulk", log_path, articles=articles, python=PYTHON).start()
+    site = SiteProcess("bulk", log_path, articles=articles, prerender=True,
+                       python=PYTHON).start()
     return site, RequestLog(log_path)
 
 

@@ -4,6 +4,12 @@
 ``下一页`` pagination) and 5,000 article pages of 15–30 KB each, in the gov.cn layout, with
 text varied from seeded word pools. Nothing is written to disk; the same numbers always give
 the same bytes, so a benchmark's WARC sizes and content hashes are repeatable.
+
+Like a real section, articles are about different things: each writes most of its sentences
+with its own draw of words, so two articles share few character trigrams beyond the
+templated phrases, and near-duplicate detection sees a handful of candidates per article, not
+every article of the same province. One article in ``REPOST_EVERY`` reposts the body of the
+one before it under its own title: the section's near-duplicates.
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ CLAUSES = ["进一步优化办事流程", "切实减轻企业和群众负担", "
 NUMBERS = ["一百二十", "三千五百", "四十八", "六百", "二十六", "九十", "一万二千", "七十五"]
 UNITS = ["个项目", "家企业", "所学校", "公里道路", "万人次", "亿元资金", "个村庄", "项事项"]
 PER_PAGE = 20
+REPOST_EVERY = 50
+# Words each article draws from the vocabulary, and the share of its sentences written with
+# them (the rest are the templated sentences every article of the section shares).
+LEXICON_WORDS = 300
+FREE_SENTENCES = 0.7
 FIRST_ID = 7100000
 NEWEST = datetime(2024, 6, 28, 18, 0, 0)
 
@@ -52,6 +63,7 @@ class BulkSite:
         self.seed = seed
         self.page_count = (articles + PER_PAGE - 1) // PER_PAGE
         self._expected: dict | None = None
+        self._rendered: dict[str, bytes] = {}
         self.meta = lru_cache(maxsize=4096)(self._meta)
 
     # -- addresses
@@ -64,7 +76,7 @@ class BulkSite:
         return f"{self.section}{when:%Y%m}/content_{FIRST_ID + self.count - index}.htm"
 
     def article_index(self, path: str) -> int | None:
-        head, _, name = path.rpartition("/content_")
+        _head, _, name = path.rpartition("/content_")
         if not name.endswith(".htm") or not name[:-4].isdigit():
             return None
         index = self.count - (int(name[:-4]) - FIRST_ID)
@@ -90,15 +102,28 @@ class BulkSite:
                 f"{rng.choice(OBJECTS)}，计划完成{rng.choice(NUMBERS)}{rng.choice(UNITS)}，"
                 f"{rng.choice(CLAUSES)}。")
 
+    def _free_sentence(self, rng: random.Random, lexicon: list[str]) -> str:
+        words = rng.choices(lexicon, k=rng.randint(6, 14))
+        cut = rng.randint(2, len(words) - 2)
+        return f"{''.join(words[:cut])}，{''.join(words[cut:])}{rng.randint(2, 9999)}。"
+
+    def is_repost(self, index: int) -> bool:
+        return index % REPOST_EVERY == REPOST_EVERY // 2 and index + 1 < self.count
+
     def paragraphs(self, index: int) -> list[str]:
         meta = self.meta(index)
+        source = self.meta(index + 1) if self.is_repost(index) else meta
         rng = random.Random()
-        rng.setstate(meta["rng_state"])
+        rng.setstate(source["rng_state"])
+        lexicon = rng.sample(_vocabulary(), LEXICON_WORDS)
         # The page chrome is about 4.5 KB; the body makes up the rest of 15-30 KB.
         budget = rng.randint(11_500, 24_500)
         paragraphs, size = [], 0
         while size < budget:
-            text = "".join(self._sentence(rng, meta["place"]) for _ in range(rng.randint(2, 6)))
+            text = "".join(
+                self._free_sentence(rng, lexicon) if rng.random() < FREE_SENTENCES
+                else self._sentence(rng, source["place"])
+                for _ in range(rng.randint(2, 6)))
             paragraphs.append(text)
             size += len(text.encode("utf-8")) + 34
         paragraphs[0] = f"记者从{meta['place']}有关部门获悉，{meta['title']}。" + paragraphs[0]
@@ -148,8 +173,22 @@ class BulkSite:
             crumbs=_crumbs(self.section), related=_related(),
             generated=f"{NEWEST:%Y-%m-%d %H:%M:%S}")
 
+    def render_all(self) -> None:
+        """Make every page's bytes now, and answer from them from then on.
+
+        A benchmark's server shares the machine with the crawler it measures: generating a
+        page per request (about a millisecond of Python) would be charged to every crawl.
+        """
+        for page in range(self.page_count):
+            self._rendered[self.list_path(page)] = self.list_html(page).encode("utf-8")
+        for index in range(self.count):
+            self._rendered[self.article_path(index)] = self.article_html(index).encode("utf-8")
+
     def respond(self, target: str) -> Response:
         path, _ = split_target(target)
+        if path in self._rendered:
+            return Response(body=self._rendered[path],
+                            content_type=html_content_type(self.charset))
         if path == "/robots.txt":
             return Response(body=b"User-agent: *\nDisallow: /private/\n",
                             content_type="text/plain")
@@ -163,6 +202,19 @@ class BulkSite:
         if html is None:
             return error_page(404)
         return Response(body=html.encode("utf-8"), content_type=html_content_type(self.charset))
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> list[str]:
+    """3,000 two- and three-character words made of the characters of the word pools above and
+    of the fixture sites' articles (tests/site/texts.py)."""
+    from tests.site import texts
+
+    source = "".join(PLACES + TOPICS + ACTIONS + OBJECTS + AGENCIES + CLAUSES + NUMBERS + UNITS)
+    source += repr((texts.GOVCN_ARTICLES, texts.MINISTRY_ARTICLES))
+    chars = sorted({c for c in source if "\u4e00" <= c <= "\u9fff"})
+    rng = random.Random(20240628)
+    return ["".join(rng.choices(chars, k=rng.choice((2, 2, 3)))) for _ in range(3000)]
 
 
 def _page_number(name: str) -> int | None:

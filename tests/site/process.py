@@ -17,7 +17,7 @@ class SiteProcess:
     """
 
     def __init__(self, site: str, log_path: Path, *, articles: int | None = None,
-                 gzip_all: bool = False, python: str = sys.executable):
+                 gzip_all: bool = False, prerender: bool = False, python: str = sys.executable):
         self.log_path = Path(log_path)
         self.args = [python, "-m", "tests.site.server", site, "--port", "0",
                      "--log", str(self.log_path)]
@@ -25,6 +25,8 @@ class SiteProcess:
             self.args += ["--articles", str(articles)]
         if gzip_all:
             self.args.append("--gzip-all")
+        if prerender:
+            self.args.append("--prerender")
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 

@@ -9,7 +9,8 @@ In a test::
 
 As a process (benchmarks, manual poking): ``python -m tests.site.server govcn --port 0``
 prints ``PORT <n>`` on its first line once it accepts connections; ``bulk`` serves the
-generated benchmark section (``--articles N``). See ``tests.site.process.SiteProcess``.
+generated benchmark section (``--articles N``; ``--prerender`` makes its pages before
+serving). See ``tests.site.process.SiteProcess``.
 """
 
 from __future__ import annotations
@@ -301,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--articles", type=int, default=5000, help="bulk: number of articles")
     parser.add_argument("--gzip-all", action="store_true", help="gzip every 200 answer")
+    parser.add_argument("--prerender", action="store_true",
+                        help="bulk: make every page before serving (benchmarks)")
     parser.add_argument("--log", help="append one JSON line per request to this file")
     args = parser.parse_args(argv)
     site = args.site
@@ -308,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         from tests.site.bulk import BulkSite
 
         site = BulkSite(args.articles)
+        if args.prerender:
+            site.render_all()
     log_file = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
