@@ -52,14 +52,18 @@ def _timezone(app: App, source: str | None) -> str:
 @click.option("--status", type=click.Choice(["live", "removed"]), help="Only live or removed ones.")
 @click.option("--origin", metavar="NAME", help="Only articles from this 来源 (exact).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]),
-              help="Order: relevance then newest (default with a query), or newest first.")
+              help="Order: the newest 1000 hits by relevance, then the rest newest first "
+                   "(default with a query); or all newest first.")
+@click.option("--exact-total", is_flag=True,
+              help="Count every hit (slow for common words); otherwise counting stops past 1000.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
 @click.option("--format", "fmt", type=click.Choice(SEARCH_FORMATS), default="table",
               show_default=True)
 @pass_app
 def search(app: App, query: str, source_name: str | None, since, until, status: str | None,
-           origin: str | None, sort: str | None, limit: int, offset: int, fmt: str) -> None:
+           origin: str | None, sort: str | None, exact_total: bool, limit: int, offset: int,
+           fmt: str) -> None:
     """Full-text search of titles and bodies.
 
     Words separated by spaces must all occur; "quoted words" must occur together, in order.
@@ -69,32 +73,32 @@ def search(app: App, query: str, source_name: str | None, since, until, status: 
     from storage.search import MAX_LIMIT, SearchQueryError
 
     options = {"source": source_name, "since": since, "until": until, "status": status,
-               "origin": origin, "sort": sort, "timezone": _timezone(app, source_name)}
+               "origin": origin, "sort": sort, "timezone": _timezone(app, source_name),
+               "exact_total": exact_total}
     items: list[dict] = []
-    total = ranked = 0
+    page: dict = {"total": 0, "total_exact": True, "ranked": 0}
     with open_store(app.settings) as store:
         try:
             while len(items) < limit:
                 page = store.search(query, limit=min(MAX_LIMIT, limit - len(items)),
                                     offset=offset + len(items), **options)
-                total, ranked = page["total"], page["ranked"]
                 items.extend(page["items"])
                 if len(page["items"]) < MAX_LIMIT:
                     break
         except SearchQueryError as exc:
             raise Failure(f"error: {exc}", 2) from None
     if fmt == "json":
-        click.echo(json.dumps({"total": total, "ranked": ranked, "items": items},
-                              ensure_ascii=False))
+        counts = {key: page[key] for key in ("total", "total_exact", "ranked")}
+        click.echo(json.dumps({**counts, "items": items}, ensure_ascii=False))
     elif fmt == "csv":
         from storage.export import csv_lines
 
         write_stdout(csv_lines(items))
     else:
-        _print_table(total, ranked, offset, items)
+        _print_table(page, offset, items)
 
 
-def _print_table(total: int, ranked: int, offset: int, items: list[dict]) -> None:
+def _print_table(counts: dict, offset: int, items: list[dict]) -> None:
     if items:
         rows = [("id", "published", "source", "status", "title", "snippet")]
         rows += [
@@ -104,9 +108,10 @@ def _print_table(total: int, ranked: int, offset: int, items: list[dict]) -> Non
         ]
         click.echo(format_table(rows))
     shown = f"{offset + 1}-{offset + len(items)}" if items else "none"
+    total, exact, ranked = counts["total"], counts["total_exact"], counts["ranked"]
     order = (f" (the newest {ranked} by relevance, the rest newest first)"
-             if 0 < ranked < total else "")
-    click.echo(f"{total} found, showing {shown}{order}", err=True)
+             if ranked and (ranked < total or not exact) else "")
+    click.echo(f"{total}{'' if exact else '+'} found, showing {shown}{order}", err=True)
 
 
 def export_table(app: App, fmt: str, source: str | None, since: datetime | None,

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_LIMIT",
     "SEARCH_TABLE",
     "Filters",
+    "Found",
     "SearchQueryError",
     "Term",
     "parse_query",
@@ -40,6 +41,9 @@ MAX_LIMIT = 100
 # (200 ms for one in five of a million articles); a news archive's readers want what is
 # both relevant and recent, and a narrower query or a date range reaches older articles.
 RANK_WINDOW = 1000
+# Hits are counted up to this many ("1000+"), for the same reason: an exact count of a
+# common word reads all of its hits. Asked for, the count is exact.
+TOTAL_LIMIT = 1000
 SORTS = ("relevance", "date")
 
 
@@ -187,6 +191,17 @@ def _has_filters(filters: Filters) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Found:
+    """One page of a search: ``total`` hits in all (at least that many, when not
+    ``total_exact``), the page's article ids, and the parsed query terms."""
+
+    total: int
+    total_exact: bool
+    ids: list[int]
+    terms: list[Term]
+
+
 def search_ids(
     conn: sa.Connection,
     q: str | None,
@@ -195,42 +210,60 @@ def search_ids(
     limit: int = 20,
     offset: int = 0,
     sort: str | None = None,
-) -> tuple[int, list[int], list[Term]]:
-    """``(total, article ids of the page, parsed terms)``.
+    exact_total: bool = False,
+) -> Found:
+    """One page of article ids for a query and filters.
 
     With a query: the newest ``RANK_WINDOW`` hits by relevance (equal scores newest first),
     then any further hits newest first; without a query (or ``sort="date"``): newest first.
-    Ties end by id, so the order is total and paging is stable.
+    Ties end by id, so the order is total and paging is stable. Hits are counted up to
+    ``TOTAL_LIMIT`` unless ``exact_total`` (which reads every hit).
     """
     if sort is not None and sort not in SORTS:
         raise SearchQueryError(f"unknown sort {sort!r}: expected one of {SORTS}")
     limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
     dialect = conn.dialect.name
     terms = parse_query(q) if q and q.strip() else []
+    cap = None if exact_total else TOTAL_LIMIT
     if not terms:
         base = _filtered(sa.select(Article.id), filters)
-        total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+        counted = _count(conn, base, cap)
         page = base.order_by(*_newest_first(dialect)).limit(limit).offset(offset)
-        return total, list(conn.execute(page).scalars()), []
+        return _found(counted, cap, list(conn.execute(page).scalars()), [])
     if dialect == "postgresql":
         # The planner's parallel plans for these short queries wait for workers far longer
         # than the search takes (600 ms against 4 ms for a rare word on a busy machine).
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
     index = _Index(dialect, terms)
     hits = index.hits(filters)
-    total = conn.execute(sa.select(sa.func.count()).select_from(hits.subquery())).scalar_one()
+    counted = _count(conn, hits, cap)
     newest = hits.order_by(index.key.desc())
     if sort == "date":
-        return total, list(conn.execute(newest.limit(limit).offset(offset)).scalars()), terms
-    window = conn.execute(index.scored(newest.limit(RANK_WINDOW))).all()
-    sign = -1 if index.higher_is_better else 1
-    ranked = sorted(window, key=lambda row: (sign * row.score, -row.key))
-    ids = [row.id for row in ranked[offset : offset + limit]]
-    if len(window) == RANK_WINDOW and offset + limit > RANK_WINDOW:
+        return _found(counted, cap, list(conn.execute(newest.limit(limit).offset(offset)).scalars()),
+                      terms)
+    ids = []
+    if offset < RANK_WINDOW:
+        ranked = index.ranked(newest.limit(RANK_WINDOW))
+        ids += conn.execute(ranked.limit(min(limit, RANK_WINDOW - offset)).offset(offset)).scalars()
+    if counted > RANK_WINDOW and offset + limit > RANK_WINDOW:
         # Past the ranked window the hits go on newest first.
         start = max(offset, RANK_WINDOW)
         ids += conn.execute(newest.limit(offset + limit - start).offset(start)).scalars()
-    return total, ids, terms
+    return _found(counted, cap, ids, terms)
+
+
+def _found(counted: int, cap: int | None, ids: list[int], terms: list[Term]) -> Found:
+    if cap is not None and counted > cap:
+        return Found(cap, False, ids, terms)
+    return Found(counted, True, ids, terms)
+
+
+def _count(conn: sa.Connection, stmt: sa.Select, cap: int | None) -> int:
+    """How many rows ``stmt`` selects; with a ``cap``, at most ``cap + 1`` (so "more than
+    ``cap``" is known without reading the rest)."""
+    if cap is not None:
+        stmt = stmt.limit(cap + 1)
+    return conn.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
 
 
 def _key_range(filters: Filters) -> tuple[int | None, int | None]:
@@ -262,13 +295,11 @@ class _Index:
             )
             self.key, self.article_id = self.table.c.sort_key, self.table.c.article_id
             self.match = self.table.c.document.op("@@")(self.query)
-            self.higher_is_better = True
         else:
             self.table = sa.table(SEARCH_TABLE, sa.column("rowid"))
             self.key = self.table.c.rowid
             self.article_id = self.key.op("&")(KEY_ID_MASK)
             self.match = sa.text(f"{SEARCH_TABLE} MATCH :match").bindparams(match=fts5_match(terms))
-            self.higher_is_better = False  # bm25: lower is better
         self.dialect = dialect
 
     def hits(self, filters: Filters) -> sa.Select:
@@ -284,15 +315,18 @@ class _Index:
             stmt = _attribute_filters(stmt.join(Article, Article.id == self.article_id), filters)
         return stmt
 
-    def scored(self, window: sa.Select) -> sa.Select:
-        """``(id, key, score)`` of the hits ``window`` selects, scored only for them."""
+    def ranked(self, window: sa.Select) -> sa.Select:
+        """The ids of the hits ``window`` selects, best first, equal scores newest first;
+        only they are scored, and the database sorts them."""
         window = window.add_columns(self.key.label("key"))
         if self.dialect == "postgresql":
             rows = window.add_columns(self.table.c.document).subquery()
-            score = sa.func.ts_rank(rows.c.document, self.query)
-            return sa.select(rows.c.id, rows.c.key, score.label("score"))
-        score = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
-        return window.add_columns(score.label("score"))
+            score = sa.func.ts_rank(rows.c.document, self.query).desc()
+        else:
+            bm25 = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
+            rows = window.add_columns(bm25.label("score")).subquery()
+            score = rows.c.score.asc()  # bm25: lower is better
+        return sa.select(rows.c.id).order_by(score, rows.c.key.desc())
 
 
 class _TSQueryType(sa.types.UserDefinedType):
@@ -327,23 +361,26 @@ def search_records(
     offset: int = 0,
     sort: str | None = None,
     versions: bool = False,
+    exact_total: bool = False,
 ) -> dict[str, Any]:
-    """``{"total", "ranked", "items": [export record + "snippet"], "terms"}`` for one page of
-    hits; ``ranked`` hits lead in relevance order, the rest follow newest first."""
+    """``{"total", "total_exact", "ranked", "items": [export record + "snippet"], "terms"}``
+    for one page of hits; ``ranked`` hits lead in relevance order, the rest follow newest
+    first."""
     from storage.export import articles_query, records
 
-    total, ids, terms = search_ids(conn, q, filters, limit=limit, offset=offset, sort=sort)
-    found: dict[int, dict[str, Any]] = {}
-    if ids:
-        rows = conn.execute(articles_query().where(Article.id.in_(ids))).all()
-        found = {record["id"]: record for record in records(conn, rows)}
+    found = search_ids(conn, q, filters, limit=limit, offset=offset, sort=sort,
+                       exact_total=exact_total)
+    by_id: dict[int, dict[str, Any]] = {}
+    if found.ids:
+        rows = conn.execute(articles_query().where(Article.id.in_(found.ids))).all()
+        by_id = {record["id"]: record for record in records(conn, rows)}
     items = []
-    for article_id in ids:
-        record = found[article_id]
+    for article_id in found.ids:
+        record = by_id[article_id]
         if not versions:
             del record["versions"]
-        record["snippet"] = snippet(record["body_text"], terms)
+        record["snippet"] = snippet(record["body_text"], found.terms)
         items.append(record)
-    # How many leading hits are in relevance order (the rest are newest first).
-    ranked = min(total, RANK_WINDOW) if terms and sort != "date" else 0
-    return {"total": total, "ranked": ranked, "items": items, "terms": [t.text for t in terms]}
+    ranked = min(found.total, RANK_WINDOW) if found.terms and sort != "date" else 0
+    return {"total": found.total, "total_exact": found.total_exact, "ranked": ranked,
+            "items": items, "terms": [t.text for t in found.terms]}

@@ -359,10 +359,12 @@ class Store:
         since: date | datetime | None = None, until: date | datetime | None = None,
         status: str | None = None, origin: str | None = None, limit: int = 20,
         offset: int = 0, sort: str | None = None, timezone: str = "Asia/Shanghai",
-        versions: bool = False,
+        versions: bool = False, exact_total: bool = False,
     ) -> dict[str, Any]:
         """Full-text search of titles and bodies (``storage.search``) with filters:
-        ``{"total": N, "items": [record + "snippet"], "terms": [...]}``.
+        ``{"total": N, "total_exact": bool, "ranked": N, "items": [record + "snippet"],
+        "terms": [...]}``. Hits are counted up to ``storage.search.TOTAL_LIMIT`` (then
+        ``total_exact`` is false) unless ``exact_total``.
 
         ``since``/``until`` bound the publication time (a date is a whole day in
         ``timezone``); without ``q``, every matching article, newest first. At most
@@ -375,7 +377,7 @@ class Store:
                                  origin=origin, timezone=timezone)
         with self._read() as conn:
             return search.search_records(conn, q, filters, limit=limit, offset=offset,
-                                         sort=sort, versions=versions)
+                                         sort=sort, versions=versions, exact_total=exact_total)
 
     def list_sources(self) -> list[dict[str, Any]]:
         """Every source the database knows: ``[{"name", "title"}]`` by name."""

@@ -63,6 +63,19 @@ def test_search_table_shows_titles_and_count(config):
     assert result.stderr.strip() == "5 found, showing 1-2"
 
 
+def test_search_says_when_counting_stopped_and_counts_on_request(config, monkeypatch):
+    from storage import search
+
+    monkeypatch.setattr(search, "TOTAL_LIMIT", 10)
+    monkeypatch.setattr(search, "RANK_WINDOW", 10)
+    result = run(config, "articles", "search", "通知", "--limit", "2")
+    assert result.stderr.strip() == (
+        "10+ found, showing 1-2 (the newest 10 by relevance, the rest newest first)")
+    counted = json.loads(run(config, "articles", "search", "通知", "--exact-total",
+                             "--format", "json").stdout)
+    assert (counted["total"], counted["total_exact"]) == (search_corpus.FILLER + 1, True)
+
+
 def test_search_csv_and_limit_beyond_one_page(config):
     result = run(config, "articles", "search", "通知", "--limit", "150", "--format", "csv")
     assert result.exit_code == 0, result.output

@@ -154,3 +154,16 @@ def test_migration_0005_rekeys_an_existing_index_and_back(store, database_url):
     finally:
         engine.dispose()
     assert [store.search(q, limit=100) for q in ("防汛", "通知", "国务院")] == before
+
+
+def test_counting_stops_past_the_limit_unless_asked(store, dated, monkeypatch):
+    monkeypatch.setattr(search, "TOTAL_LIMIT", 5)
+    found = store.search("防汛")
+    assert (found["total"], found["total_exact"]) == (5, False)
+    assert len(store.search("防汛", limit=20)["items"]) == 8  # every hit is still there
+    exact = store.search("防汛", exact_total=True)
+    assert (exact["total"], exact["total_exact"]) == (8, True)
+    assert store.search("防汛", since=date(2026, 3, 5))["total_exact"] is True  # 4 hits
+    listed = store.search(None, source="difang")
+    assert (listed["total"], listed["total_exact"]) == (5, False)
+    assert store.search(None, source="difang", exact_total=True)["total"] == 8

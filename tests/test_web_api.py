@@ -32,7 +32,8 @@ def test_two_character_word_is_found(app):
     client, _ = app
     found = search(client, q="防汛")
     assert found["total"] == 5
-    assert set(found) == {"total", "ranked", "items"}
+    assert set(found) == {"total", "total_exact", "ranked", "items"}
+    assert found["total_exact"] is True
     assert found["ranked"] == 5  # all of them in relevance order
     assert search(client, q="防汛", sort="date")["ranked"] == 0
     hit = found["items"][0]

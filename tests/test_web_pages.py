@@ -53,6 +53,17 @@ def test_search_page_says_when_only_the_newest_hits_are_ranked(app, monkeypatch)
     assert "按相关度" not in client.get("/", params={"q": "通知", "sort": "date"}).text
 
 
+def test_search_page_says_when_counting_stopped(app, monkeypatch):
+    from storage import search
+
+    client, _ = app
+    monkeypatch.setattr(search, "TOTAL_LIMIT", 30)
+    first = client.get("/", params={"q": "通知"}).text
+    assert "共 <strong>30+</strong> 篇，第 1 / 2+ 页" in first
+    third = client.get("/", params={"q": "通知", "page": 3}).text
+    assert "第 3 / 3+ 页" in third and 'rel="next"' not in third  # 46 hits: a short page
+
+
 def test_search_page_reports_a_bad_query(app):
     client, _ = app
     page = client.get("/", params={"q": '"防汛'})

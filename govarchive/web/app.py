@@ -58,7 +58,7 @@ def store_of(request: Request):
 
 def run_search(request: Request, *, q: str | None, source: str | None, since: str | None,
                until: str | None, status: str | None, origin: str | None, sort: str | None,
-               limit: int, offset: int) -> dict[str, Any]:
+               limit: int, offset: int, exact_total: bool = False) -> dict[str, Any]:
     from storage.search import SearchQueryError
 
     config: WebConfig = request.app.state.config
@@ -67,6 +67,7 @@ def run_search(request: Request, *, q: str | None, source: str | None, since: st
             q or None, source=source or None, since=parse_when(since, "since"),
             until=parse_when(until, "until"), status=status or None, origin=origin or None,
             sort=sort or None, limit=limit, offset=offset, timezone=config.timezone,
+            exact_total=exact_total,
         )
     except SearchQueryError as exc:
         raise HTTPException(400, str(exc)) from None
@@ -88,13 +89,17 @@ def list_articles(
     sort: Annotated[str | None, Query(pattern="^(relevance|date)$")] = None,
     limit: Limit = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
+    exact_total: Annotated[bool, Query(
+        description="count every hit (slow for common words); otherwise counting stops "
+                    "past 1000 and total_exact is false")] = False,
 ) -> dict[str, Any]:
     """Search titles and bodies (Chinese words of any length) and filter. With ``q``: the
     newest 1000 hits by relevance (then newest first), then any further hits newest first;
     without ``q`` or with ``sort=date``: newest first. Paging is stable (ties end by id)."""
     found = run_search(request, q=q, source=source, since=since, until=until, status=status,
-                       origin=origin, sort=sort, limit=limit, offset=offset)
-    return {"total": found["total"], "ranked": found["ranked"], "items": found["items"]}
+                       origin=origin, sort=sort, limit=limit, offset=offset,
+                       exact_total=exact_total)
+    return {key: found[key] for key in ("total", "total_exact", "ranked", "items")}
 
 
 @api.get("/articles/{article_id}", response_model=schemas.ArticleRecord)

@@ -76,12 +76,17 @@ def search_page(
 ) -> HTMLResponse:
     form = {"q": q, "source": source, "since": since, "until": until, "status": status,
             "origin": origin, "sort": sort}
-    error, found = None, {"total": 0, "ranked": 0, "items": [], "terms": []}
+    error, found = None, {"total": 0, "total_exact": True, "ranked": 0, "items": [],
+                          "terms": []}
     try:
         found = run_search(request, **form, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     except HTTPException as exc:
         error = exc.detail
     pages_total = max(1, -(-found["total"] // PAGE_SIZE))
+    # Counting stops past a limit: then there is a next page while this one is full.
+    more = not found["total_exact"]
+    if more:
+        pages_total = max(pages_total, page + (len(found["items"]) == PAGE_SIZE))
     kept = {k: v for k, v in form.items() if v}
 
     def page_link(n: int) -> str:
@@ -89,6 +94,7 @@ def search_page(
 
     return templates.TemplateResponse(request, "search.html", {
         "form": form, "found": found, "error": error, "page": page, "pages_total": pages_total,
+        "more": more,
         "page_link": page_link, "sources": store_of(request).list_sources(),
     }, status_code=400 if error else 200)
 
