@@ -16,3 +16,4 @@ class ArticleItem:
     record_id: str                # WARC-Record-ID of the archived response
     fetched_at: datetime
     fields: dict = field(default_factory=dict)   # crawler.extract.Article.to_record()
+    signature: list[int] | None = None           # storage.ArticleIn.signature

@@ -116,6 +116,7 @@ class StorePipeline:
                     capture_record_id=item.record_id,
                     fetched_at=item.fetched_at,
                     fields=fields,
+                    signature=item.signature,
                 )
             )
         elif isinstance(item, ObservationItem):

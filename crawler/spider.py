@@ -195,7 +195,7 @@ class SectionSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govarchive/unarchived")
             return
         try:
-            article = await self.extraction.extract(
+            article, signature = await self.extraction.extract_signed(
                 response.body,
                 response.url,
                 content_type=_content_type(response),
@@ -224,6 +224,7 @@ class SectionSpider(scrapy.Spider):
             record_id=exchange.record_id,
             fetched_at=exchange.fetched_at,
             fields=record,
+            signature=signature,
         )
         if self.fetch_attachments:
             for attachment in article.attachments:

@@ -5,7 +5,9 @@ scoring) and writing a batch to the database would stall fetching for every page
 worker processes instead, so the crawl keeps up with Scrapy itself on a multi-core machine:
 
 - :class:`ExtractionWorkers`: ``crawler.extract.extract_article`` in a small process pool;
-  the spider awaits the result.
+  the spider awaits the result. The article's near-duplicate signature (a millisecond of
+  text normalising and hashing) is worked out there too: the pool has a worker per spare
+  core, the ingest process only one.
 - :class:`IngestWorker`: ``storage.Store.ingest`` in one process of its own, so batches are
   written in the order they were handed over, one transaction each.
 
@@ -22,8 +24,9 @@ import signal
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
-from crawler.extract import extract_article
+from crawler.extract import Article, extract_article
 from storage import Store
+from storage.dedup import article_signature
 
 
 class _InlineExecutor(Executor):
@@ -58,6 +61,13 @@ def _process_pool(workers: int, initializer=None, initargs=()) -> Executor:
     )
 
 
+def extract_signed(body: bytes, url: str, **options: Any) -> tuple[Article, list[int]]:
+    """``extract_article`` and the article's ``storage.dedup.article_signature`` (``[]``
+    when its text is too short to have one), as ``storage.ArticleIn.signature`` takes it."""
+    article = extract_article(body, url, **options)
+    return article, article_signature(article.title, article.body_text or "") or []
+
+
 class ExtractionWorkers:
     def __init__(self, workers: int):
         self.executor = _process_pool(workers) if workers > 0 else _InlineExecutor()
@@ -65,6 +75,11 @@ class ExtractionWorkers:
     async def extract(self, body: bytes, url: str, **options: Any):
         """``extract_article(body, url, **options)``, computed in a worker process."""
         future = self.executor.submit(extract_article, body, url, **options)
+        return await asyncio.wrap_future(future)
+
+    async def extract_signed(self, body: bytes, url: str, **options: Any):
+        """:func:`extract_signed`, computed in a worker process."""
+        future = self.executor.submit(extract_signed, body, url, **options)
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:

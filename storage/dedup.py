@@ -92,23 +92,45 @@ def signature(grams: set[str]) -> list[int]:
 
 
 def text_signature(text: str) -> list[int]:
-    """``signature(shingles(text))``, computed in numpy: each distinct shingle is one integer
-    made of its three code points, and their CRC-32s are computed together, instead of a
-    Python set of thousands of 3-character strings hashed one by one."""
+    """``signature(shingles(text))``, computed in numpy: the CRC-32s of all the text's
+    shingles at once, instead of a Python set of thousands of 3-character strings hashed one
+    by one. A shingle that occurs twice is hashed twice, which leaves every minimum as it is."""
     import numpy as np
 
     if len(text) < SHINGLE:
         return signature(shingles(text))
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    lengths, utf8 = _utf8_bytes(points)
+    table = _crc_table()
     count = len(points) - SHINGLE + 1
-    # Code points are below 2**21: three of them fit one 64-bit integer, in order.
-    codes = np.unique((points[:count] << np.uint64(42)) | (points[1 : count + 1] << np.uint64(21))
-                      | points[2 : count + 2])
-    crc = np.full(len(codes), 0xFFFFFFFF, dtype=np.uint32)
-    for shift in (42, 21, 0):
-        crc = _crc32_update(crc, ((codes >> np.uint64(shift)) & np.uint64(0x1FFFFF)).astype(
-            np.uint32))
+    crc = np.full(count, 0xFFFFFFFF, dtype=np.uint32)
+    # zlib's CRC-32, one byte at a time for every shingle together: the k-th character of
+    # the shingle at i is the text's (i+k)-th, and a character has 1 to 4 bytes.
+    for k in range(SHINGLE):
+        window = slice(k, k + count)
+        for j in range(int(lengths.max())):
+            step = table[(crc ^ utf8[j, window]) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
+            crc = step if j == 0 else np.where(lengths[window] > j, step, crc)
     return _minhash(crc ^ np.uint32(0xFFFFFFFF))
+
+
+def _utf8_bytes(points):
+    """(lengths, bytes): each code point's UTF-8 length and its bytes, ``bytes[j]`` being
+    the j-th byte of every character (0 past its length)."""
+    import numpy as np
+
+    lengths = (1 + (points >= 0x80).astype(np.uint8) + (points >= 0x800)
+               + (points >= 0x10000))
+    utf8 = np.zeros((4, len(points)), dtype=np.uint32)
+    for length in np.unique(lengths).tolist():
+        mask = lengths == length
+        cps = points[mask]
+        lead = (0, 0, 0xC0, 0xE0, 0xF0)[length]
+        utf8[0, mask] = (cps >> np.uint32(6 * (length - 1))) | np.uint32(lead)
+        for j in range(1, length):
+            utf8[j, mask] = (cps >> np.uint32(6 * (length - 1 - j))) & np.uint32(0x3F) | np.uint32(
+                0x80)
+    return lengths, utf8
 
 
 def _minhash(hashes) -> list[int]:
@@ -156,28 +178,6 @@ def _crc_table():
     return table.astype(np.uint32)
 
 
-def _crc32_update(crc, points):
-    """zlib's CRC-32 (without the final inversion) of each ``crc`` followed by the UTF-8
-    bytes of the matching code point, one byte at a time for all of them at once."""
-    import numpy as np
-
-    table = _crc_table()
-    lengths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
-    for j in range(int(lengths.max())):
-        # Byte j of each character: the lead byte carries the length, the rest six bits each.
-        rest = lengths - 1 - j
-        byte = (points >> (6 * np.maximum(rest, 0)).astype(np.uint32)) & np.uint32(0x3F)
-        if j == 0:
-            lead = np.array([0, 0, 0xC0, 0xE0, 0xF0], dtype=np.uint32)[lengths]
-            byte = np.where(lengths == 1, points & np.uint32(0x7F), (points >> (
-                6 * (lengths - 1)).astype(np.uint32)) | lead)
-        else:
-            byte |= np.uint32(0x80)
-        step = table[(crc ^ byte) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
-        crc = step if j == 0 else np.where(rest >= 0, step, crc)
-    return crc
-
-
 def band_keys(values: list[int]) -> list[str]:
     """The LSH band keys of a signature: ``"<band>:<hash of the band's values>"``."""
     keys = []
@@ -214,12 +214,14 @@ def refresh_duplicates(
     conn: sa.Connection,
     article_ids: Iterable[int],
     contents: Mapping[int, tuple[str | None, str | None]] | None = None,
+    signatures: Mapping[int, list[int] | None] | None = None,
 ) -> None:
     """Re-index ``article_ids`` (new or changed content) and re-link their near-duplicates.
 
     ``contents`` gives their ``(title, body_text)`` as just written (ingest has them at hand);
-    without it they are read back. Only these articles' texts are converted and hashed;
-    candidates are scored with their stored signatures.
+    without it they are read back. ``signatures`` gives ``article_signature`` of some of them
+    as their extractor already worked it out (None: too short). Only these articles' texts
+    are converted and hashed; candidates are scored with their stored signatures.
     """
     from storage.ingest import insert_ignoring_conflicts
 
@@ -231,14 +233,16 @@ def refresh_duplicates(
         # look for candidates before the other's signatures are committed, and link neither.
         # One transaction at a time links; SQLite's write lock already gives that.
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LINKING_LOCK})
-    if contents is None or not set(ids) <= contents.keys():
-        contents = _stored_contents(conn, ids)
+    signatures = signatures or {}
+    unsigned = [i for i in ids if i not in signatures]
+    if unsigned and (contents is None or not set(unsigned) <= contents.keys()):
+        contents = _stored_contents(conn, unsigned)
     bands, links = DedupBand.__table__, ArticleDuplicate.__table__
-    signatures = DedupSignature.__table__
+    stored = DedupSignature.__table__
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         conn.execute(sa.delete(bands).where(bands.c.article_id.in_(chunk)))
-        conn.execute(sa.delete(signatures).where(signatures.c.article_id.in_(chunk)))
+        conn.execute(sa.delete(stored).where(stored.c.article_id.in_(chunk)))
         conn.execute(
             sa.delete(links).where(
                 sa.or_(links.c.article_id.in_(chunk), links.c.duplicate_id.in_(chunk))
@@ -246,12 +250,15 @@ def refresh_duplicates(
         )
     mine: dict[int, list[int]] = {}
     for article_id in ids:
-        values = article_signature(*contents.get(article_id, (None, None)))
+        if article_id in signatures:
+            values = signatures[article_id]
+        else:
+            values = article_signature(*contents.get(article_id, (None, None)))
         if values is not None:
             mine[article_id] = values
     if not mine:
         return
-    conn.execute(sa.insert(signatures),
+    conn.execute(sa.insert(stored),
                  [{"article_id": i, "signature": values} for i, values in mine.items()])
     insert_ignoring_conflicts(
         conn, bands,

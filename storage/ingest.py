@@ -176,6 +176,8 @@ class _Batch:
         # {article id: (title, body_text)} of the articles whose content this batch wrote, as
         # written: near-duplicate linking and the search index need not read them back.
         self.changed_content: dict[int, tuple[str | None, str]] = {}
+        # Their near-duplicate signatures, when the caller gave them (None: too short).
+        self.signatures: dict[int, list[int] | None] = {}
         # Where each changed article now sits in the search index's order.
         self.changed_published: dict[int, Any] = {}
         self.touched: dict[int, None] = {}  # article ids in first-touched order
@@ -194,8 +196,7 @@ class _Batch:
             self.hash_owner.setdefault(digest, article_id)
             self.result.new_articles += 1
             self._version(article_id, 1, [], None, item, content, digest, capture_id)
-            self.changed_content[article_id] = (content["title"], content["body_text"])
-            self.changed_published[article_id] = published_utc(content["published_at"])
+            self._content_changed(article_id, item, content)
         else:
             state = self.states[article_id]
             decision = decide_version(state, digest, content, capture_id)
@@ -207,8 +208,7 @@ class _Batch:
                     "content_hash": digest,
                     "last_changed": item.fetched_at,
                 }
-                self.changed_content[article_id] = (content["title"], content["body_text"])
-                self.changed_published[article_id] = published_utc(content["published_at"])
+                self._content_changed(article_id, item, content)
                 self.result.new_versions += 1
             else:
                 self.result.unchanged += 1
@@ -225,6 +225,14 @@ class _Batch:
                     {"url": url, "article_id": article_id, "first_seen": item.fetched_at}
                 )
         self.touched.setdefault(article_id)
+
+    def _content_changed(self, article_id: int, item: ArticleIn, content: dict[str, Any]) -> None:
+        self.changed_content[article_id] = (content["title"], content["body_text"])
+        self.changed_published[article_id] = published_utc(content["published_at"])
+        if item.signature is not None:
+            self.signatures[article_id] = item.signature or None
+        else:
+            self.signatures.pop(article_id, None)  # an earlier fetch's, in this batch
 
     def _create(self, item: ArticleIn, content: dict[str, Any], digest: str, source_id: int) -> int:
         row = {
@@ -388,7 +396,7 @@ def ingest_batch(
             batch.observe(observations[n])
     batch.flush()
     changed = batch.changed_content
-    refresh_duplicates(conn, changed, changed)
+    refresh_duplicates(conn, changed, changed, batch.signatures)
     index_rows(conn, [(article_id, *changed[article_id], batch.changed_published[article_id])
                       for article_id in sorted(changed)])
     for listing in sorted(listings, key=lambda entry: entry.fetched_at):

@@ -33,7 +33,9 @@ class CaptureIn:
 class ArticleIn:
     """An extracted article, captured by the WARC record ``capture_record_id``.
 
-    ``fields`` is ``crawler.extract.Article.to_record()`` without ``url``.
+    ``fields`` is ``crawler.extract.Article.to_record()`` without ``url``. ``signature`` is
+    ``storage.dedup.article_signature`` of its title and body_text when the caller has
+    already worked it out (``[]``: the text is too short to have one); ``None``: ingest does.
     """
 
     source: str
@@ -42,6 +44,7 @@ class ArticleIn:
     capture_record_id: str
     fetched_at: datetime
     fields: dict[str, Any]
+    signature: list[int] | None = None
 
 
 @dataclass

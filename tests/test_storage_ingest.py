@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from storage import ArticleIn, CaptureIn, Store
+from storage import ArticleIn, CaptureIn, Store, dedup
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://www.gov.cn/xinwen/2026-03/01/content_1.htm"
@@ -383,3 +383,19 @@ def test_near_duplicates_are_linked_within_a_batch_and_across_batches(store, cra
     mirror_id = store.ingest([later], [mirror]).article_ids[0]
     assert store.get_article(first)["duplicates"] == [second, mirror_id]
     assert store.get_article(mirror_id)["duplicates"] == [first, second]
+
+
+def test_signatures_given_with_the_articles_link_as_computed_ones(store, crawl):
+    urls = [f"https://www.gov.cn/lianbo/content_{n}.htm" for n in range(3)]
+    captures = [crawl.capture(url, T0 + timedelta(minutes=n)) for n, url in enumerate(urls)]
+    articles = [
+        ArticleIn("govcn", url, [url], capture.record_id, capture.fetched_at,
+                  fields(title=f"标题{n}", body_text=MIRROR_BODY),
+                  signature=dedup.article_signature(f"标题{n}", MIRROR_BODY))
+        for n, (url, capture) in enumerate(zip(urls, captures, strict=True))
+    ]
+    # [] says "too short to have a signature": that article is never linked.
+    articles[2].signature = []
+    first, second, unsigned = store.ingest(captures, articles).article_ids
+    assert store.get_article(first)["duplicates"] == [second]
+    assert store.get_article(unsigned)["duplicates"] == []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crawler.workers import ExtractionWorkers, IngestWorker
-from storage import ArticleIn, CaptureIn, Store
+from storage import ArticleIn, CaptureIn, Store, dedup
 
 PAGE = """<html><head><meta charset="utf-8"><title>关于开展防汛检查的通知_首页</title></head>
 <body><h1>关于开展防汛检查的通知</h1><div class="info">发布时间：2024-05-06 09:30 来源：应急管理局</div>
@@ -28,6 +28,24 @@ def test_extraction_gives_the_same_article_inline_and_in_a_process(workers):
     assert article.title == "关于开展防汛检查的通知"
     assert article.origin == "应急管理局"
     assert article.published_at.isoformat() == "2024-05-06T09:30:00+08:00"
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_extraction_signs_the_article_as_ingest_would(workers):
+    pool = ExtractionWorkers(workers)
+    try:
+        article, signature = asyncio.run(pool.extract_signed(
+            PAGE, "http://www.example.gov.cn/a/t20240506_1.htm",
+            content_type="text/html; charset=utf-8"))
+        short, no_signature = asyncio.run(pool.extract_signed(
+            "<html><body><h1>通知</h1><p>见附件。</p></body></html>".encode(),
+            "http://www.example.gov.cn/a/t20240506_2.htm"))
+    finally:
+        pool.close()
+    assert article.title == "关于开展防汛检查的通知"
+    assert len(signature) == dedup.NUM_PERM
+    assert signature == dedup.article_signature(article.title, article.body_text)
+    assert short.body_text and no_signature == []
 
 
 @pytest.mark.parametrize("in_process", [False, True])

@@ -20,7 +20,6 @@ from lxml import etree
 from .page import INLINE, drop_tree, squash, text_of
 
 _PUNCT = "，。！？；：、“”《》（）,!?;"
-_PUNCT_DEL = str.maketrans("", "", _PUNCT)
 _CANDIDATES = 15
 _LINK_LIST_TAGS = frozenset(
     {"div", "ul", "ol", "table", "tbody", "tr", "td", "dl", "section", "p", "span", "font"}
@@ -51,7 +50,9 @@ _DATE_HINT = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{2,3}年\d{1,2}月")
 
 
 def _punct(text: str) -> int:
-    return len(text) - len(text.translate(_PUNCT_DEL))
+    # One C-speed count per mark: str.translate with a deletion table looks up every
+    # character of the page in a dict, and this runs over every text segment.
+    return sum(map(text.count, _PUNCT))
 
 
 def _block_of(el):
