@@ -144,17 +144,20 @@ def _minhash(hashes) -> list[int]:
     import numpy as np
 
     a, b = _permutations()
-    values = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-    if len(hashes):
-        # MurmurHash3's 32-bit finalizer, then h -> a*h + b mod 2**32 for every permutation.
-        h = hashes.astype(np.uint32)
-        h ^= h >> np.uint32(16)
-        h *= np.uint32(0x85EBCA6B)
-        h ^= h >> np.uint32(13)
-        h *= np.uint32(0xC2B2AE35)
-        h ^= h >> np.uint32(16)
-        values = np.minimum(values, (h[:, None] * a + b).min(axis=0))
-    return values.tolist()
+    if not len(hashes):
+        return [0xFFFFFFFF] * NUM_PERM
+    # MurmurHash3's 32-bit finalizer, then h -> a*h + b mod 2**32 for every permutation.
+    h = hashes.astype(np.uint32)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    # One row per permutation: the minimum runs along contiguous memory, several times
+    # faster than reducing the columns of a shingles-by-permutations array.
+    permuted = np.multiply.outer(a, h)
+    permuted += b[:, None]
+    return permuted.min(axis=1).tolist()
 
 
 @lru_cache(maxsize=1)
