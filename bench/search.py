@@ -167,7 +167,10 @@ def _load_postgresql(raw, n, text, body_words, rng) -> None:
     cur.execute("SET maintenance_work_mem = '512MB'")
     cur.execute(f"CREATE INDEX ix_{SEARCH_TABLE}_document ON {SEARCH_TABLE} USING gin (document)")
     raw.commit()
-    cur.execute("ANALYZE")
+    # What autovacuum does to a table that has had inserts: statistics, and the visibility
+    # map (bitmap scans skip the heap of all-visible pages).
+    raw.autocommit = True
+    cur.execute("VACUUM ANALYZE")
 
 
 def _flush_postgresql(cur, batch) -> None:

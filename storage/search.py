@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from storage.models import ARTICLE_STATUSES, Article, Source
 from storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key, is_cjk, tokens
 from storage.search_index import runs as word_runs
+from storage.search_periods import newest_hits
 
 __all__ = [
     "MAX_LIMIT",
@@ -236,6 +237,9 @@ def search_ids(
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
     index = _Index(dialect, terms)
     hits = index.hits(filters)
+    if dialect == "postgresql":
+        return _postgresql_page(conn, index, hits, _key_range(filters), limit=limit,
+                                offset=offset, sort=sort, cap=cap, terms=terms)
     counted = _count(conn, hits, cap)
     newest = hits.order_by(index.key.desc())
     if sort == "date":
@@ -249,6 +253,31 @@ def search_ids(
         # Past the ranked window the hits go on newest first.
         start = max(offset, RANK_WINDOW)
         ids += conn.execute(newest.limit(offset + limit - start).offset(start)).scalars()
+    return _found(counted, cap, ids, terms)
+
+
+def _postgresql_page(conn: sa.Connection, index: _Index, hits: sa.Select,
+                     key_range: tuple[int | None, int | None], *, limit: int, offset: int,
+                     sort: str | None, cap: int | None, terms: list[Term]) -> Found:
+    """``search_ids`` on PostgreSQL: the newest hits come from ``search_periods`` (a GIN
+    index has no order), then the window is ranked by ``ts_rank``."""
+    need = offset + limit if sort == "date" else max(RANK_WINDOW, offset + limit)
+    if cap is not None:
+        need = max(need, cap + 1)
+    newest = newest_hits(conn, hits, index.table, key_range, need)
+    counted = len(newest) if cap is not None else _count(conn, hits, None)
+    if sort == "date":
+        return _found(counted, cap, [row[0] for row in newest[offset : offset + limit]], terms)
+    window = [row[0] for row in newest[:RANK_WINDOW]]
+    ids: list[int] = []
+    if offset < len(window):
+        table = index.table
+        ranked = (sa.select(table.c.article_id).where(table.c.article_id.in_(window))
+                  .order_by(sa.func.ts_rank(table.c.document, index.query).desc(),
+                            table.c.sort_key.desc()))
+        ids += conn.execute(ranked.limit(min(limit, RANK_WINDOW - offset)).offset(offset)).scalars()
+    # Past the ranked window the hits go on newest first.
+    ids += [row[0] for row in newest[max(offset, RANK_WINDOW) : offset + limit]]
     return _found(counted, cap, ids, terms)
 
 
@@ -316,17 +345,11 @@ class _Index:
         return stmt
 
     def ranked(self, window: sa.Select) -> sa.Select:
-        """The ids of the hits ``window`` selects, best first, equal scores newest first;
-        only they are scored, and the database sorts them."""
-        window = window.add_columns(self.key.label("key"))
-        if self.dialect == "postgresql":
-            rows = window.add_columns(self.table.c.document).subquery()
-            score = sa.func.ts_rank(rows.c.document, self.query).desc()
-        else:
-            bm25 = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
-            rows = window.add_columns(bm25.label("score")).subquery()
-            score = rows.c.score.asc()  # bm25: lower is better
-        return sa.select(rows.c.id).order_by(score, rows.c.key.desc())
+        """The ids of the hits ``window`` selects, best first (bm25: lower is better), equal
+        scores newest first; only they are scored, and SQLite sorts them."""
+        bm25 = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
+        rows = window.add_columns(self.key.label("key"), bm25.label("score")).subquery()
+        return sa.select(rows.c.id).order_by(rows.c.score.asc(), rows.c.key.desc())
 
 
 class _TSQueryType(sa.types.UserDefinedType):

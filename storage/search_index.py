@@ -40,7 +40,7 @@ _BODY_OFFSET = 64
 # The index's order (see sort_key): publication second and article id in one integer.
 KEY_ID_BITS = 31
 KEY_ID_MASK = (1 << KEY_ID_BITS) - 1
-_EPOCH_OFFSET = 1 << 31
+EPOCH_OFFSET = 1 << 31
 _MAX_BUCKET = (1 << 32) - 1
 
 
@@ -120,13 +120,13 @@ def _bucket(published_utc: datetime | None) -> int:
         return 0
     if published_utc.tzinfo is None:  # SQLite hands back UTC without a zone
         published_utc = published_utc.replace(tzinfo=UTC)
-    return min(max(math.floor(published_utc.timestamp()) + _EPOCH_OFFSET, 1), _MAX_BUCKET)
+    return min(max(math.floor(published_utc.timestamp()) + EPOCH_OFFSET, 1), _MAX_BUCKET)
 
 
 def first_key(second: int | None = None) -> int:
     """The smallest key of a dated article published at Unix time ``second`` or later
     (``None``: at any time)."""
-    bucket = 1 if second is None else min(max(second + _EPOCH_OFFSET, 1), _MAX_BUCKET + 1)
+    bucket = 1 if second is None else min(max(second + EPOCH_OFFSET, 1), _MAX_BUCKET + 1)
     return bucket << KEY_ID_BITS
 
 
@@ -138,7 +138,7 @@ def sqlite_key_sql(row: str) -> str:
     """``sort_key`` in SQLite SQL for ``row`` (``old``, ``new`` or a table alias) of
     ``articles``, where it stores ``published_utc`` as UTC text."""
     seconds = f"CAST(strftime('%s', {row}.published_utc) AS INTEGER)"
-    bucket = f"min(max({seconds} + {_EPOCH_OFFSET}, 1), {_MAX_BUCKET})"
+    bucket = f"min(max({seconds} + {EPOCH_OFFSET}, 1), {_MAX_BUCKET})"
     return (f"((CASE WHEN {row}.published_utc IS NULL THEN 0 ELSE {bucket} END) "
             f"<< {KEY_ID_BITS} | {row}.id)")
 
@@ -146,7 +146,7 @@ def sqlite_key_sql(row: str) -> str:
 def postgresql_key_sql(row: str) -> str:
     """``sort_key`` in PostgreSQL SQL for ``row`` (a table alias) of ``articles``."""
     seconds = f"floor(extract(epoch FROM {row}.published_utc))::bigint"
-    bucket = f"LEAST(GREATEST({seconds} + {_EPOCH_OFFSET}, 1), {_MAX_BUCKET})"
+    bucket = f"LEAST(GREATEST({seconds} + {EPOCH_OFFSET}, 1), {_MAX_BUCKET})"
     # GREATEST and LEAST skip NULLs, so an undated article is caught first.
     return (f"((CASE WHEN {row}.published_utc IS NULL THEN 0 ELSE {bucket} END) "
             f"<< {KEY_ID_BITS} | {row}.id)")
@@ -169,11 +169,33 @@ IndexRow = tuple[int, str | None, str | None, datetime | None]
 
 
 def keyed_row(dialect: str, row: IndexRow) -> dict:
-    """``search_row`` at the article's place in the index."""
+    """``search_row`` at the article's place in the index (on PostgreSQL, with the period
+    terms ``storage.search_periods`` reads the newest hits by)."""
     article_id, title, body, published = row
     out = search_row(dialect, article_id, title, body)
-    out["sort_key" if dialect == "postgresql" else "rowid"] = sort_key(published, article_id)
+    key = sort_key(published, article_id)
+    if dialect == "postgresql":
+        out["sort_key"] = key
+        out["document"] = " ".join([out["document"], *(f"'{p}'" for p in period_lexemes(key))])
+    else:
+        out["rowid"] = key
     return out
+
+
+def period_lexemes(key: int) -> list[str]:
+    """The month and year index terms of an entry with this key (none when undated)."""
+    bucket = key >> KEY_ID_BITS
+    if bucket == 0:
+        return []
+    when = datetime.fromtimestamp(bucket - EPOCH_OFFSET, UTC)
+    return [f"~{when:%Y%m}", f"~{when:%Y}"]
+
+
+def postgresql_periods_sql(key: str) -> str:
+    """``period_lexemes`` in PostgreSQL SQL, as a tsvector, for the key expression ``key``."""
+    when = f"(to_timestamp(({key} >> {KEY_ID_BITS}) - {EPOCH_OFFSET}) AT TIME ZONE 'UTC')"
+    return (f"(CASE WHEN {key} >> {KEY_ID_BITS} = 0 THEN ''::tsvector ELSE array_to_tsvector("
+            f"ARRAY['~' || to_char({when}, 'YYYYMM'), '~' || to_char({when}, 'YYYY')]) END)")
 
 
 def index_rows(conn: sa.Connection, rows: Iterable[IndexRow]) -> None:

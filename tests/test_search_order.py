@@ -167,3 +167,31 @@ def test_counting_stops_past_the_limit_unless_asked(store, dated, monkeypatch):
     listed = store.search(None, source="difang")
     assert (listed["total"], listed["total_exact"]) == (5, False)
     assert store.search(None, source="difang", exact_total=True)["total"] == 8
+
+
+def test_newest_hits_across_years_months_and_undated(store, monkeypatch):
+    # PostgreSQL reads the newest hits a few months at a time (storage.search_periods);
+    # whatever the window, the order is the index's: newest first, undated last.
+    w = ArchiveWriter(store)
+    whens = [None, None] + [f"{2019 + (i * 7) % 6}-{1 + (i * 5) % 12:02d}-{1 + i % 27:02d}"
+                            f"T10:00:00{BEIJING}" for i in range(40)]
+    for i, when in enumerate(whens):
+        w.article("difang", f"/n{i}.htm", datetime(2026, 4, 1, tzinfo=UTC), title=f"公告{i}",
+                  published_at=when, body_text=f"关于防汛工作的第{i}号公告。")
+    with _engine(store).connect() as conn:
+        published = dict(conn.execute(sa.select(Article.id, Article.published_utc)).all())
+    expected = sorted(published, key=lambda i: -sort_key(published[i], i))
+    assert [i["id"] for i in store.search("防汛", sort="date", limit=100)["items"]] == expected
+    for window in (1, 3, 10, 41):
+        monkeypatch.setattr(search, "RANK_WINDOW", window)
+        monkeypatch.setattr(search, "TOTAL_LIMIT", window)
+        found = store.search("防汛", limit=100)
+        ids = [i["id"] for i in found["items"]]
+        assert sorted(ids[:window]) == sorted(expected[:window]), window
+        assert ids[window:] == expected[window:], window
+        assert (found["total"], found["total_exact"]) == (min(42, window), window >= 42)
+    in_2021 = store.search("防汛", since=date(2021, 1, 1), until=date(2021, 12, 31), sort="date",
+                           limit=100)
+    beijing_year = {i: (p + timedelta(hours=8)).year for i, p in published.items() if p}
+    assert [i["id"] for i in in_2021["items"]] == [
+        i for i in expected if beijing_year.get(i) == 2021]

@@ -11,7 +11,8 @@ date range, without touching the others:
 - SQLite: the FTS5 table is copied into one whose rowid is that key (the indexed text comes
   along, nothing is re-tokenized); triggers delete an article's entry with it and move the
   entry when its publication time changes.
-- PostgreSQL: ``article_search.sort_key`` (bigint, B-tree indexed) beside the document.
+- PostgreSQL: ``article_search.sort_key`` (bigint, B-tree indexed) beside the document,
+  and each document gains its month and year terms (``storage.search_periods``).
 """
 
 from alembic import op
@@ -21,6 +22,7 @@ from storage.search_index import (
     SEARCH_TABLE,
     create_sqlite_triggers,
     postgresql_key_sql,
+    postgresql_periods_sql,
     sqlite_key_sql,
 )
 
@@ -38,6 +40,8 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {SEARCH_TABLE} ADD COLUMN sort_key bigint")
         op.execute(f"UPDATE {SEARCH_TABLE} s SET sort_key = {postgresql_key_sql('a')} "
                    "FROM articles a WHERE a.id = s.article_id")
+        op.execute(f"UPDATE {SEARCH_TABLE} SET document = "
+                   f"document || {postgresql_periods_sql('sort_key')}")
         op.execute(f"ALTER TABLE {SEARCH_TABLE} ALTER COLUMN sort_key SET NOT NULL")
         op.execute(f"CREATE INDEX ix_{SEARCH_TABLE}_sort_key ON {SEARCH_TABLE} (sort_key)")
         return
@@ -54,6 +58,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP INDEX IF EXISTS ix_{SEARCH_TABLE}_sort_key")
+        periods = postgresql_periods_sql("sort_key")
+        op.execute(f"UPDATE {SEARCH_TABLE} SET document = "
+                   f"ts_delete(document, tsvector_to_array({periods}))")
         op.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN sort_key")
         return
     op.execute(f"CREATE VIRTUAL TABLE {SEARCH_TABLE}_by_id USING {_FTS5}")

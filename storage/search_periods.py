@@ -1,0 +1,78 @@
+"""The newest hits of a query on PostgreSQL, read a few months at a time.
+
+A GIN index answers "which documents contain these terms" as a set, in no useful order: to
+find the newest hits of a word, PostgreSQL would fetch every hit's row to read its date (a
+mid-frequency word has ~10,000 hits in a million articles). So every document also carries
+its publication month and year as index terms (``~202403``, ``~2024``: no query can produce
+them, as ``~`` is never part of a word), and the newest hits are read newest months first:
+``(query) & ('~2026' | '~202501' | ...)`` is answered inside the GIN index, and only the
+hits of the months read are fetched. Each step reads as many more months as the hit rate so
+far says are needed. SQLite needs none of this: its index is in date order already
+(``storage.search_index.sort_key``).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from storage.search_index import EPOCH_OFFSET, KEY_ID_BITS, first_key
+
+# A step reads this much more than the hit rate so far says it needs, so that one more
+# step is rarely needed; and this many months when it found nothing yet.
+_MARGIN = 1.25
+_FIRST_MONTHS = 1
+
+
+def _month(key: int) -> int:
+    when = datetime.fromtimestamp((key >> KEY_ID_BITS) - EPOCH_OFFSET, UTC)
+    return when.year * 12 + when.month - 1
+
+
+def periods_tsquery(first: int, last: int) -> str:
+    """``'~YYYY' | '~YYYYMM' | ...`` covering months ``first..last`` (year*12 + month-1):
+    whole years by their year term, the months at either end by theirs."""
+    terms, month = [], first
+    while month <= last:
+        year = month // 12
+        if month % 12 == 0 and month + 11 <= last:
+            terms.append(f"'~{year:04d}'")
+            month += 12
+        else:
+            terms.append(f"'~{year:04d}{month % 12 + 1:02d}'")
+            month += 1
+    return " | ".join(terms)
+
+
+def newest_hits(conn: sa.Connection, hits: sa.Select, table: sa.TableClause,
+                key_range: tuple[int | None, int | None], need: int) -> list[tuple[int, int]]:
+    """``(article id, key)`` of the newest ``need`` rows of ``hits`` (or all of them, when
+    fewer), newest first. ``hits`` selects ``id`` from the search ``table`` (with its
+    ``document`` and ``sort_key``); ``key_range`` is the date filter's, if any."""
+    key = table.c.sort_key
+    low, high = key_range
+    bounds = sa.select(sa.func.min(key), sa.func.max(key)).where(key >= (low or first_key()))
+    if high is not None:
+        bounds = bounds.where(key < high)
+    oldest, newest = conn.execute(bounds).one()
+    found: list[tuple[int, int]] = []
+    if newest is not None:
+        first, last, step = _month(oldest), _month(newest), _FIRST_MONTHS
+        while last >= first and len(found) < need:
+            start = max(first, last - step + 1)
+            in_months = table.c.document.op("@@")(
+                sa.text("CAST(:periods AS tsquery)").bindparams(periods=periods_tsquery(start, last)))
+            stmt = hits.where(in_months).add_columns(key.label("key"))
+            rows = conn.execute(stmt.order_by(key.desc()).limit(need - len(found))).all()
+            found += [(row.id, row.key) for row in rows]
+            rate = len(rows) / (last - start + 1)
+            step = (math.ceil((need - len(found)) / rate * _MARGIN) if rate else step * 8)
+            last = start - 1
+    if len(found) < need and low is None and high is None:
+        # Undated articles come last in the index's order, as in the article list.
+        undated = hits.add_columns(key.label("key")).where(key < first_key())
+        rows = conn.execute(undated.order_by(key.desc()).limit(need - len(found))).all()
+        found += [(row.id, row.key) for row in rows]
+    return found
