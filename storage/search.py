@@ -25,6 +25,7 @@ __all__ = [
     "SEARCH_TABLE",
     "Filters",
     "Found",
+    "Paging",
     "SearchQueryError",
     "Term",
     "parse_query",
@@ -203,16 +204,17 @@ class Found:
     terms: list[Term]
 
 
-def search_ids(
-    conn: sa.Connection,
-    q: str | None,
-    filters: Filters,
-    *,
-    limit: int = 20,
-    offset: int = 0,
-    sort: str | None = None,
-    exact_total: bool = False,
-) -> Found:
+@dataclass(frozen=True)
+class Paging:
+    """Which page of hits, in which order, and whether to count every hit."""
+
+    limit: int = 20
+    offset: int = 0
+    sort: str | None = None  # "relevance" (the default with a query) or "date"
+    exact_total: bool = False
+
+
+def search_ids(conn: sa.Connection, q: str | None, filters: Filters, paging: Paging) -> Found:
     """One page of article ids for a query and filters.
 
     With a query: the newest ``RANK_WINDOW`` hits by relevance (equal scores newest first),
@@ -220,12 +222,13 @@ def search_ids(
     Ties end by id, so the order is total and paging is stable. Hits are counted up to
     ``TOTAL_LIMIT`` unless ``exact_total`` (which reads every hit).
     """
+    sort = paging.sort
     if sort is not None and sort not in SORTS:
         raise SearchQueryError(f"unknown sort {sort!r}: expected one of {SORTS}")
-    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
+    limit, offset = max(1, min(paging.limit, MAX_LIMIT)), max(0, paging.offset)
     dialect = conn.dialect.name
     terms = parse_query(q) if q and q.strip() else []
-    cap = None if exact_total else TOTAL_LIMIT
+    cap = None if paging.exact_total else TOTAL_LIMIT
     if not terms:
         base = _filtered(sa.select(Article.id), filters)
         counted = _count(conn, base, cap)
@@ -375,24 +378,14 @@ def snippet(text: str | None, terms: list[Term], width: int = 60) -> str:
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 
 
-def search_records(
-    conn: sa.Connection,
-    q: str | None,
-    filters: Filters,
-    *,
-    limit: int = 20,
-    offset: int = 0,
-    sort: str | None = None,
-    versions: bool = False,
-    exact_total: bool = False,
-) -> dict[str, Any]:
+def search_records(conn: sa.Connection, q: str | None, filters: Filters, paging: Paging, *,
+                   versions: bool = False) -> dict[str, Any]:
     """``{"total", "total_exact", "ranked", "items": [export record + "snippet"], "terms"}``
     for one page of hits; ``ranked`` hits lead in relevance order, the rest follow newest
     first."""
     from storage.export import articles_query, records
 
-    found = search_ids(conn, q, filters, limit=limit, offset=offset, sort=sort,
-                       exact_total=exact_total)
+    found = search_ids(conn, q, filters, paging)
     by_id: dict[int, dict[str, Any]] = {}
     if found.ids:
         rows = conn.execute(articles_query().where(Article.id.in_(found.ids))).all()
@@ -404,6 +397,6 @@ def search_records(
             del record["versions"]
         record["snippet"] = snippet(record["body_text"], found.terms)
         items.append(record)
-    ranked = min(found.total, RANK_WINDOW) if found.terms and sort != "date" else 0
+    ranked = min(found.total, RANK_WINDOW) if found.terms and paging.sort != "date" else 0
     return {"total": found.total, "total_exact": found.total_exact, "ranked": ranked,
             "items": items, "terms": [t.text for t in found.terms]}

@@ -376,8 +376,8 @@ class Store:
         filters = search.Filters(source=source, since=since, until=until, status=status,
                                  origin=origin, timezone=timezone)
         with self._read() as conn:
-            return search.search_records(conn, q, filters, limit=limit, offset=offset,
-                                         sort=sort, versions=versions, exact_total=exact_total)
+            paging = search.Paging(limit=limit, offset=offset, sort=sort, exact_total=exact_total)
+            return search.search_records(conn, q, filters, paging, versions=versions)
 
     def list_sources(self) -> list[dict[str, Any]]:
         """Every source the database knows: ``[{"name", "title"}]`` by name."""
