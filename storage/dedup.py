@@ -74,7 +74,32 @@ def _t2s_table() -> dict[int, str]:
 def comparable_text(title: str | None, body: str | None) -> str:
     """Title and body in Simplified characters, without chrome, punctuation or spaces."""
     text = strip_chrome(f"{title or ''}\n{body or ''}")
-    return _NOT_WORD.sub("", text.translate(_t2s_table())).lower()
+    return _NOT_WORD.sub("", to_simplified(text)).lower()
+
+
+def to_simplified(text: str) -> str:
+    """``text.translate(_t2s_table())``, as one array lookup: ``str.translate`` with a dict
+    makes an int object and a dict lookup for every character of a 20 KB article."""
+    import numpy as np
+
+    try:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # a lone surrogate: no array form
+        return text.translate(_t2s_table())
+    lookup = _t2s_array()
+    mapped = np.where(points < len(lookup), lookup[np.minimum(points, len(lookup) - 1)], points)
+    return mapped.astype("<u4").tobytes().decode("utf-32-le")
+
+
+@lru_cache(maxsize=1)
+def _t2s_array():
+    """``_t2s_table`` as an array indexed by code point (every target is one character)."""
+    import numpy as np
+
+    table = _t2s_table()
+    lookup = np.arange(max(table) + 1, dtype=np.uint32)
+    lookup[list(table)] = [ord(target) for target in table.values()]
+    return lookup
 
 
 def shingles(text: str) -> set[str]:

@@ -63,3 +63,13 @@ def test_a_mirror_and_its_original_have_nearly_the_same_signature():
                                     "计划完成三千五百个项目，及时回应群众关切。")
     assert dedup.similarity(original, mirror) == 1.0
     assert dedup.similarity(original, other) < dedup.THRESHOLD
+
+
+def test_to_simplified_is_the_character_table_translation():
+    table = dedup._t2s_table()
+    traditional = "".join(chr(point) for point in table)
+    assert dedup.to_simplified(traditional) == traditional.translate(table)
+    text = random_text(random.Random(11), 2000) + "國務院辦公廳\u3000𠀀" + traditional[-50:]
+    assert dedup.to_simplified(text) == text.translate(table)
+    assert dedup.to_simplified("a\ud800b") == "a\ud800b"  # a lone surrogate is left alone
+    assert dedup.to_simplified("") == ""
