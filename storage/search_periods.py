@@ -46,12 +46,21 @@ def periods_tsquery(first: int, last: int) -> str:
     return " | ".join(terms)
 
 
-def newest_hits(conn: sa.Connection, hits: sa.Select, table: sa.TableClause,
-                key_range: tuple[int | None, int | None], need: int) -> list[tuple[int, int]]:
+def newest_hits(
+    conn: sa.Connection, hits: sa.Select, table: sa.TableClause,
+    key_range: tuple[int | None, int | None], need: int, count_cap: int,
+) -> tuple[list[tuple[int, int]], int]:
     """``(article id, key)`` of the newest ``need`` rows of ``hits`` (or all of them, when
-    fewer), newest first. ``hits`` selects ``id`` from the search ``table`` (with its
-    ``document`` and ``sort_key``); ``key_range`` is the date filter's, if any."""
+    fewer), newest first, and how many rows ``hits`` has, counted up to ``count_cap + 1``.
+    ``hits`` selects ``id`` from the search ``table`` (with its ``document`` and
+    ``sort_key``); ``key_range`` is the date filter's, if any."""
     key = table.c.sort_key
+    keyed = hits.add_columns(key.label("key"))
+    # Most words have fewer hits than that: then one read, in any order, has them all.
+    first_read = max(need, count_cap) + 1
+    rows = conn.execute(keyed.limit(first_read)).all()
+    if len(rows) < first_read:
+        return sorted(((row.id, row.key) for row in rows), key=lambda row: -row[1])[:need], len(rows)
     low, high = key_range
     bounds = sa.select(sa.func.min(key), sa.func.max(key)).where(key >= (low or first_key()))
     if high is not None:
@@ -64,15 +73,14 @@ def newest_hits(conn: sa.Connection, hits: sa.Select, table: sa.TableClause,
             start = max(first, last - step + 1)
             in_months = table.c.document.op("@@")(
                 sa.text("CAST(:periods AS tsquery)").bindparams(periods=periods_tsquery(start, last)))
-            stmt = hits.where(in_months).add_columns(key.label("key"))
-            rows = conn.execute(stmt.order_by(key.desc()).limit(need - len(found))).all()
-            found += [(row.id, row.key) for row in rows]
+            rows = conn.execute(keyed.where(in_months)).all()
+            found += sorted(((row.id, row.key) for row in rows), key=lambda row: -row[1])
             rate = len(rows) / (last - start + 1)
             step = (math.ceil((need - len(found)) / rate * _MARGIN) if rate else step * 8)
             last = start - 1
     if len(found) < need and low is None and high is None:
         # Undated articles come last in the index's order, as in the article list.
-        undated = hits.add_columns(key.label("key")).where(key < first_key())
+        undated = keyed.where(key < first_key())
         rows = conn.execute(undated.order_by(key.desc()).limit(need - len(found))).all()
         found += [(row.id, row.key) for row in rows]
-    return found
+    return found[:need], first_read
