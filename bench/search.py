@@ -169,8 +169,10 @@ def _load_postgresql(raw, n, text, body_words, rng) -> None:
     raw.commit()
     # What autovacuum does to a table that has had inserts: statistics, and the visibility
     # map (bitmap scans skip the heap of all-visible pages).
-    raw.autocommit = True
-    cur.execute("VACUUM ANALYZE")
+    driver = raw.driver_connection
+    driver.autocommit = True
+    driver.execute("VACUUM ANALYZE")
+    driver.autocommit = False
 
 
 def _flush_postgresql(cur, batch) -> None:
