@@ -1,7 +1,8 @@
 """Publication dates as Chinese government pages write them, with their precision.
 
 ``2011-04-02 08:30``, ``2011年04月02日``, ``2011/4/2``, ``2007-08-20-23:59:59`` (TRS metas),
-Taiwan's ``中華民國107年3月13日`` / ``107年3月13日``. A date without a day is not a date here:
+Taiwan's ``中華民國107年3月13日`` / ``107年3月13日``, and documents' dates in Chinese numerals,
+``二〇一一年四月二日`` (a 成文日期 under a notice's signature). A date without a day is not a date here:
 nothing is ever defaulted to the 1st.
 """
 
@@ -33,6 +34,32 @@ _US = re.compile(
     r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?"
 )
 _HAS_DIGIT_PAIR = re.compile(r"\d{2}")
+# Year digit by digit (〇, the circle ○ typed for it, or 零), month and day as numbers
+# (十二月, 二十一日).
+_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "Ｏ": 0}
+_HANZI = re.compile(
+    r"(?P<y>[〇○零Ｏ一二三四五六七八九]{4})\s*年\s*(?P<m>十[一二]?|[一二三四五六七八九])\s*月"
+    r"\s*(?P<d>[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*日"
+)
+
+
+def _hanzi_number(text: str) -> int:
+    """一 .. 九, 十, 十一 .. 十九, 二十 .. 三十一."""
+    if "十" not in text:
+        return _DIGITS[text]
+    tens, _, ones = text.partition("十")
+    return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
+
+
+def _build_hanzi(m: re.Match, tz_name: str) -> tuple[datetime, str] | None:
+    year = int("".join(str(_DIGITS[c]) for c in m["y"]))
+    if not 1985 <= year <= datetime.now().year + 1:
+        return None
+    try:
+        value = datetime(year, _hanzi_number(m["m"]), _hanzi_number(m["d"]), tzinfo=zone(tz_name))
+    except ValueError:
+        return None
+    return value, "day"
 
 
 @lru_cache(maxsize=64)
@@ -107,6 +134,11 @@ def _build_us(m: re.Match, tz_name: str) -> tuple[datetime, str] | None:
 
 def find_dates(text: str, tz_name: str = "Asia/Shanghai"):
     """Yield (position, datetime, precision) for every plausible date in ``text``."""
+    if "年" in text and "日" in text:
+        for m in _HANZI.finditer(text):
+            built = _build_hanzi(m, tz_name)
+            if built:
+                yield m.start(), built[0], built[1]
     if not _HAS_DIGIT_PAIR.search(text):
         return
     for m in _GREGORIAN.finditer(text):
