@@ -26,7 +26,7 @@ from typing import Any
 
 from crawler.extract import Article, extract_article
 from storage import Store
-from storage.dedup import article_signature
+from storage.dedup import article_signature, prepare_signatures
 
 
 class _InlineExecutor(Executor):
@@ -68,9 +68,20 @@ def extract_signed(body: bytes, url: str, **options: Any) -> tuple[Article, list
     return article, article_signature(article.title, article.body_text or "") or []
 
 
+def _start_now(executor: Executor) -> None:
+    # A pool starts its processes on the first submit, and a spawned process takes most of a
+    # second to import the crawler: start them while the crawl fetches robots.txt and its
+    # first list page, not when the first article or batch is already waiting.
+    executor.submit(int)
+
+
 class ExtractionWorkers:
     def __init__(self, workers: int):
-        self.executor = _process_pool(workers) if workers > 0 else _InlineExecutor()
+        if workers > 0:
+            self.executor = _process_pool(workers, prepare_signatures)
+            _start_now(self.executor)
+        else:
+            self.executor = _InlineExecutor()
 
     async def extract(self, body: bytes, url: str, **options: Any):
         """``extract_article(body, url, **options)``, computed in a worker process."""
@@ -110,6 +121,7 @@ class IngestWorker:
         if in_process:
             self.executor = _process_pool(1, _open_worker_store, (url,))
             self._store = None
+            _start_now(self.executor)
         else:
             self.executor = _InlineExecutor()
             self._store = Store(url)

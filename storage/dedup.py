@@ -71,6 +71,14 @@ def _t2s_table() -> dict[int, str]:
     return table
 
 
+def prepare_signatures() -> None:
+    """Build the tables signatures need now (numpy, OpenCC's table, the permutations), so
+    the first article does not wait for them."""
+    _t2s_array()
+    _permutations()
+    _crc_table()
+
+
 def comparable_text(title: str | None, body: str | None) -> str:
     """Title and body in Simplified characters, without chrome, punctuation or spaces."""
     text = strip_chrome(f"{title or ''}\n{body or ''}")

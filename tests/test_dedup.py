@@ -73,3 +73,11 @@ def test_to_simplified_is_the_character_table_translation():
     assert dedup.to_simplified(text) == text.translate(table)
     assert dedup.to_simplified("a\ud800b") == "a\ud800b"  # a lone surrogate is left alone
     assert dedup.to_simplified("") == ""
+
+
+def test_prepare_signatures_builds_the_tables_before_the_first_article():
+    for cached in (dedup._t2s_table, dedup._t2s_array, dedup._permutations, dedup._crc_table):
+        cached.cache_clear()
+    dedup.prepare_signatures()
+    for cached in (dedup._t2s_table, dedup._t2s_array, dedup._permutations, dedup._crc_table):
+        assert cached.cache_info().currsize == 1, cached.__name__
