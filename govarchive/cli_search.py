@@ -52,10 +52,10 @@ def _timezone(app: App, source: str | None) -> str:
 @click.option("--status", type=click.Choice(["live", "removed"]), help="Only live or removed ones.")
 @click.option("--origin", metavar="NAME", help="Only articles from this 来源 (exact).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]),
-              help="Order: the newest 1000 hits by relevance, then the rest newest first "
+              help="Order: the newest 300 hits by relevance, then the rest newest first "
                    "(default with a query); or all newest first.")
 @click.option("--exact-total", is_flag=True,
-              help="Count every hit (slow for common words); otherwise counting stops past 1000.")
+              help="Count every hit (slow for common words); otherwise counting stops past 300.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
 @click.option("--format", "fmt", type=click.Choice(SEARCH_FORMATS), default="table",

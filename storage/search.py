@@ -43,10 +43,10 @@ MAX_LIMIT = 100
 # first. Ranking every hit of a common word costs time in proportion to the archive
 # (200 ms for one in five of a million articles); a news archive's readers want what is
 # both relevant and recent, and a narrower query or a date range reaches older articles.
-RANK_WINDOW = 1000
-# Hits are counted up to this many ("1000+"), for the same reason: an exact count of a
+RANK_WINDOW = 300
+# Hits are counted up to this many ("300+"), for the same reason: an exact count of a
 # common word reads all of its hits. Asked for, the count is exact.
-TOTAL_LIMIT = 1000
+TOTAL_LIMIT = 300
 SORTS = ("relevance", "date")
 
 

@@ -59,9 +59,13 @@ def test_search_page_says_when_counting_stopped(app, monkeypatch):
     client, _ = app
     monkeypatch.setattr(search, "TOTAL_LIMIT", 30)
     first = client.get("/", params={"q": "通知"}).text
-    assert "共 <strong>30+</strong> 篇，第 1 / 2+ 页" in first
+    assert "共 <strong>30+</strong> 篇（<a" in first and "，第 1 / 2+ 页" in first
     third = client.get("/", params={"q": "通知", "page": 3}).text
     assert "第 3 / 3+ 页" in third and 'rel="next"' not in third  # 46 hits: a short page
+    count_all = re.search(r'<a href="([^"]+)">统计全部</a>', first).group(1).replace("&amp;", "&")
+    counted = client.get(count_all).text
+    assert "共 <strong>46</strong> 篇，第 1 / 3 页" in counted and "统计全部" not in counted
+    assert "count=all" in re.search(r'<a rel="next" href="([^"]+)"', counted).group(1)
 
 
 def test_search_page_reports_a_bad_query(app):

@@ -91,10 +91,10 @@ def list_articles(
     offset: Annotated[int, Query(ge=0)] = 0,
     exact_total: Annotated[bool, Query(
         description="count every hit (slow for common words); otherwise counting stops "
-                    "past 1000 and total_exact is false")] = False,
+                    "past 300 and total_exact is false")] = False,
 ) -> dict[str, Any]:
     """Search titles and bodies (Chinese words of any length) and filter. With ``q``: the
-    newest 1000 hits by relevance (then newest first), then any further hits newest first;
+    newest 300 hits by relevance (then newest first), then any further hits newest first;
     without ``q`` or with ``sort=date``: newest first. Paging is stable (ties end by id)."""
     found = run_search(request, q=q, source=source, since=since, until=until, status=status,
                        origin=origin, sort=sort, limit=limit, offset=offset,

@@ -71,15 +71,17 @@ templates.env.globals["EVENT_LABELS"] = EVENT_LABELS
 @pages.get("/", response_class=HTMLResponse)
 def search_page(
     request: Request, q: str = "", source: str = "", since: str = "", until: str = "",
-    status: str = "", origin: str = "", sort: str = "",
+    status: str = "", origin: str = "", sort: str = "", count: str = "",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     form = {"q": q, "source": source, "since": since, "until": until, "status": status,
             "origin": origin, "sort": sort}
+    exact_total = count == "all"
     error, found = None, {"total": 0, "total_exact": True, "ranked": 0, "items": [],
                           "terms": []}
     try:
-        found = run_search(request, **form, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        found = run_search(request, **form, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                           exact_total=exact_total)
     except HTTPException as exc:
         error = exc.detail
     pages_total = max(1, -(-found["total"] // PAGE_SIZE))
@@ -87,15 +89,18 @@ def search_page(
     more = not found["total_exact"]
     if more:
         pages_total = max(pages_total, page + (len(found["items"]) == PAGE_SIZE))
-    kept = {k: v for k, v in form.items() if v}
+    kept = {k: v for k, v in form.items() if v} | ({"count": "all"} if exact_total else {})
 
     def page_link(n: int) -> str:
         return "/?" + urlencode({**kept, "page": n})
 
+    def count_link() -> str:
+        return "/?" + urlencode({**kept, "count": "all", "page": page})
+
     return templates.TemplateResponse(request, "search.html", {
         "form": form, "found": found, "error": error, "page": page, "pages_total": pages_total,
         "more": more,
-        "page_link": page_link, "sources": store_of(request).list_sources(),
+        "page_link": page_link, "count_link": count_link, "sources": store_of(request).list_sources(),
     }, status_code=400 if error else 200)
 
 

@@ -59,10 +59,10 @@ class SearchHit(ArticleRecord):
 
 class SearchPage(_Model):
     total: int = Field(description="hits in all pages (at least, when total_exact is false)")
-    total_exact: bool = Field(description="false when counting stopped past 1000 hits "
+    total_exact: bool = Field(description="false when counting stopped past 300 hits "
                               "(ask exact_total=true for the whole count)")
     ranked: int = Field(description="how many leading hits are in relevance order: the newest "
-                        "1000 hits of a query are ranked, any further hits follow newest first")
+                        "300 hits of a query are ranked, any further hits follow newest first")
     items: list[SearchHit]
 
 
