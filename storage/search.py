@@ -270,22 +270,28 @@ def _postgresql_page(conn: sa.Connection, index: _Index, hits: sa.Select,
     """``search_ids`` on PostgreSQL: the newest hits come from ``search_periods`` (a GIN
     index has no order), then the window is ranked by ``ts_rank``."""
     need = offset + limit if sort == "date" else max(RANK_WINDOW, offset + limit)
-    newest, counted = newest_hits(conn, hits, index.table, key_range, need, cap or 0)
+    score = sa.func.ts_rank(index.table.c.document, index.query)
+    newest, counted = newest_hits(conn, hits, index.table, key_range, need, cap or 0,
+                                  score=None if sort == "date" else score)
     if cap is None and counted > need:
         counted = _count(conn, hits, None)
     if sort == "date":
-        return _found(counted, cap, [row[0] for row in newest[offset : offset + limit]], terms)
-    window = [row[0] for row in newest[:RANK_WINDOW]]
+        return _found(counted, cap, [hit.id for hit in newest[offset : offset + limit]], terms)
+    window = newest[:RANK_WINDOW]
     ids: list[int] = []
     if offset < len(window):
-        table = index.table
-        window_ids = sa.bindparam("window", window, type_=postgresql.ARRAY(sa.Integer))
-        ranked = (sa.select(table.c.article_id).where(table.c.article_id == sa.any_(window_ids))
-                  .order_by(sa.func.ts_rank(table.c.document, index.query).desc(),
-                            table.c.sort_key.desc()))
-        ids += conn.execute(ranked.limit(min(limit, RANK_WINDOW - offset)).offset(offset)).scalars()
+        if window[0].score is None:  # read in one go, unscored: score them now
+            window_ids = sa.bindparam("window", [hit.id for hit in window],
+                                      type_=postgresql.ARRAY(sa.Integer))
+            table = index.table
+            scored = sa.select(table.c.article_id, score).where(
+                table.c.article_id == sa.any_(window_ids))
+            scores = dict(conn.execute(scored).all())
+            window = [hit._replace(score=scores[hit.id]) for hit in window]
+        ranked = sorted(window, key=lambda hit: (-hit.score, -hit.key))
+        ids += [hit.id for hit in ranked[offset : offset + limit]]
     # Past the ranked window the hits go on newest first.
-    ids += [row[0] for row in newest[max(offset, RANK_WINDOW) : offset + limit]]
+    ids += [hit.id for hit in newest[max(offset, RANK_WINDOW) : offset + limit]]
     return _found(counted, cap, ids, terms)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -46,27 +47,37 @@ def periods_tsquery(first: int, last: int) -> str:
     return " | ".join(terms)
 
 
+class Hit(NamedTuple):
+    id: int
+    key: int
+    score: float | None  # when asked for
+
+
 def newest_hits(
     conn: sa.Connection, hits: sa.Select, table: sa.TableClause,
     key_range: tuple[int | None, int | None], need: int, count_cap: int,
-) -> tuple[list[tuple[int, int]], int]:
-    """``(article id, key)`` of the newest ``need`` rows of ``hits`` (or all of them, when
-    fewer), newest first, and how many rows ``hits`` has, counted up to ``count_cap + 1``.
-    ``hits`` selects ``id`` from the search ``table`` (with its ``document`` and
-    ``sort_key``); ``key_range`` is the date filter's, if any."""
+    score: sa.ColumnElement | None = None,
+) -> tuple[list[Hit], int]:
+    """The newest ``need`` rows of ``hits`` (or all of them, when fewer), newest first, and
+    how many rows ``hits`` has, counted up to ``count_cap + 1``. ``hits`` selects ``id``
+    from the search ``table`` (with its ``document`` and ``sort_key``); ``key_range`` is the
+    date filter's, if any. ``score`` (say ``ts_rank``) is worked out for the rows the
+    months' reads fetch anyway; the rows of the first read come without it."""
     key = table.c.sort_key
-    keyed = hits.add_columns(key.label("key"))
+    keyed = hits.add_columns(key.label("key"), sa.null().label("score"))
     # Most words have fewer hits than that: then one read, in any order, has them all.
     first_read = max(need, count_cap) + 1
     rows = conn.execute(keyed.limit(first_read)).all()
     if len(rows) < first_read:
-        return sorted(((row.id, row.key) for row in rows), key=lambda row: -row[1])[:need], len(rows)
+        return _newest_first(rows)[:need], len(rows)
+    if score is not None:
+        keyed = hits.add_columns(key.label("key"), score.label("score"))
     low, high = key_range
     bounds = sa.select(sa.func.min(key), sa.func.max(key)).where(key >= (low or first_key()))
     if high is not None:
         bounds = bounds.where(key < high)
     oldest, newest = conn.execute(bounds).one()
-    found: list[tuple[int, int]] = []
+    found: list[Hit] = []
     if newest is not None:
         first, last, step = _month(oldest), _month(newest), _FIRST_MONTHS
         while last >= first and len(found) < need:
@@ -74,13 +85,16 @@ def newest_hits(
             in_months = table.c.document.op("@@")(
                 sa.text("CAST(:periods AS tsquery)").bindparams(periods=periods_tsquery(start, last)))
             rows = conn.execute(keyed.where(in_months)).all()
-            found += sorted(((row.id, row.key) for row in rows), key=lambda row: -row[1])
+            found += _newest_first(rows)
             rate = len(rows) / (last - start + 1)
             step = (math.ceil((need - len(found)) / rate * _MARGIN) if rate else step * 8)
             last = start - 1
     if len(found) < need and low is None and high is None:
         # Undated articles come last in the index's order, as in the article list.
         undated = keyed.where(key < first_key())
-        rows = conn.execute(undated.order_by(key.desc()).limit(need - len(found))).all()
-        found += [(row.id, row.key) for row in rows]
+        found += _newest_first(conn.execute(undated.order_by(key.desc()).limit(need - len(found))))
     return found[:need], first_read
+
+
+def _newest_first(rows) -> list[Hit]:
+    return sorted((Hit(row.id, row.key, row.score) for row in rows), key=lambda hit: -hit.key)
