@@ -14,12 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from storage.models import ARTICLE_STATUSES, Article, Source
 from storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key, is_cjk, tokens
 from storage.search_index import runs as word_runs
-from storage.search_periods import newest_hits
+from storage.search_periods import postgresql_page
 
 __all__ = [
     "MAX_LIMIT",
@@ -246,8 +245,10 @@ def search_ids(conn: sa.Connection, q: str | None, filters: Filters, paging: Pag
     index = _Index(dialect, terms)
     hits = index.hits(filters)
     if dialect == "postgresql":
-        return _postgresql_page(conn, index, hits, _key_range(filters), limit=limit,
-                                offset=offset, sort=sort, cap=cap, terms=terms)
+        counted, ids = postgresql_page(
+            conn, hits, index.table, index.query, _key_range(filters), limit=limit,
+            offset=offset, by_date=sort == "date", window=RANK_WINDOW, count_cap=cap)
+        return _found(counted, cap, ids, terms)
     counted = _count(conn, hits, cap)
     newest = hits.order_by(index.key.desc())
     if sort == "date":
@@ -261,37 +262,6 @@ def search_ids(conn: sa.Connection, q: str | None, filters: Filters, paging: Pag
         # Past the ranked window the hits go on newest first.
         start = max(offset, RANK_WINDOW)
         ids += conn.execute(newest.limit(offset + limit - start).offset(start)).scalars()
-    return _found(counted, cap, ids, terms)
-
-
-def _postgresql_page(conn: sa.Connection, index: _Index, hits: sa.Select,
-                     key_range: tuple[int | None, int | None], *, limit: int, offset: int,
-                     sort: str | None, cap: int | None, terms: list[Term]) -> Found:
-    """``search_ids`` on PostgreSQL: the newest hits come from ``search_periods`` (a GIN
-    index has no order), then the window is ranked by ``ts_rank``."""
-    need = offset + limit if sort == "date" else max(RANK_WINDOW, offset + limit)
-    score = sa.func.ts_rank(index.table.c.document, index.query)
-    newest, counted = newest_hits(conn, hits, index.table, key_range, need, cap or 0,
-                                  score=None if sort == "date" else score)
-    if cap is None and counted > need:
-        counted = _count(conn, hits, None)
-    if sort == "date":
-        return _found(counted, cap, [hit.id for hit in newest[offset : offset + limit]], terms)
-    window = newest[:RANK_WINDOW]
-    ids: list[int] = []
-    if offset < len(window):
-        if window[0].score is None:  # read in one go, unscored: score them now
-            window_ids = sa.bindparam("window", [hit.id for hit in window],
-                                      type_=postgresql.ARRAY(sa.Integer))
-            table = index.table
-            scored = sa.select(table.c.article_id, score).where(
-                table.c.article_id == sa.any_(window_ids))
-            scores = dict(conn.execute(scored).all())
-            window = [hit._replace(score=scores[hit.id]) for hit in window]
-        ranked = sorted(window, key=lambda hit: (-hit.score, -hit.key))
-        ids += [hit.id for hit in ranked[offset : offset + limit]]
-    # Past the ranked window the hits go on newest first.
-    ids += [hit.id for hit in newest[max(offset, RANK_WINDOW) : offset + limit]]
     return _found(counted, cap, ids, terms)
 
 

@@ -1,4 +1,4 @@
-"""The newest hits of a query on PostgreSQL, read a few months at a time.
+"""Searching on PostgreSQL: the newest hits of a query, read a few months at a time.
 
 A GIN index answers "which documents contain these terms" as a set, in no useful order: to
 find the newest hits of a word, PostgreSQL would fetch every hit's row to read its date (a
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from storage.search_index import EPOCH_OFFSET, KEY_ID_BITS, first_key
 
@@ -45,6 +46,40 @@ def periods_tsquery(first: int, last: int) -> str:
             terms.append(f"'~{year:04d}{month % 12 + 1:02d}'")
             month += 1
     return " | ".join(terms)
+
+
+def postgresql_page(
+    conn: sa.Connection, hits: sa.Select, table: sa.TableClause, query: sa.ColumnElement,
+    key_range: tuple[int | None, int | None], *, limit: int, offset: int, by_date: bool,
+    window: int, count_cap: int | None,
+) -> tuple[int, list[int]]:
+    """``storage.search.search_ids`` on PostgreSQL: (hits counted up to ``count_cap + 1``,
+    or all of them without a cap; the page's article ids). The newest ``window`` hits are
+    ranked by ``ts_rank`` (equal scores newest first), further hits follow newest first;
+    ``by_date``: all newest first."""
+    need = offset + limit if by_date else max(window, offset + limit)
+    score = sa.func.ts_rank(table.c.document, query)
+    newest, counted = newest_hits(conn, hits, table, key_range, need, count_cap or 0,
+                                  score=None if by_date else score)
+    if count_cap is None and counted > need:
+        counted = conn.execute(sa.select(sa.func.count()).select_from(hits.subquery())).scalar_one()
+    if by_date:
+        return counted, [hit.id for hit in newest[offset : offset + limit]]
+    ranked = newest[:window]
+    ids: list[int] = []
+    if offset < len(ranked):
+        if ranked[0].score is None:  # read in one go, unscored: score them now
+            ranked_ids = sa.bindparam("ranked", [hit.id for hit in ranked],
+                                      type_=postgresql.ARRAY(sa.Integer))
+            scored = sa.select(table.c.article_id, score).where(
+                table.c.article_id == sa.any_(ranked_ids))
+            scores = dict(conn.execute(scored).all())
+            ranked = [hit._replace(score=scores[hit.id]) for hit in ranked]
+        ranked.sort(key=lambda hit: (-hit.score, -hit.key))
+        ids += [hit.id for hit in ranked[offset : offset + limit]]
+    # Past the ranked window the hits go on newest first.
+    ids += [hit.id for hit in newest[max(offset, window) : offset + limit]]
+    return counted, ids
 
 
 class Hit(NamedTuple):
