@@ -22,6 +22,10 @@ reads it from ``response.meta``; a redirect's follow-up request starts with the 
 exchange and gets its own once answered) and out through
 :data:`crawler.signals.capture_archived` for the storage pipeline.
 
+Closing: on :data:`crawler.signals.responses_done` (the pipeline's close, once every response
+has been through the spider) the file is closed and indexed in a thread while the last batches
+are stored; ``spider_closed`` closes (and indexes) whatever is left, and waits for that index.
+
 Flushing: the pipeline does not call into this extension. It sends
 :data:`crawler.signals.before_store_commit` before each database commit, and this extension
 flushes and fsyncs on it; components stay coupled through signals only, and a commit can never
@@ -43,6 +47,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from crawler import signals as govarchive_signals
 from crawler.revisit import REVISIT_META, revisit_profile
@@ -96,6 +101,7 @@ class WarcArchiver:
         self._closing = None  # the Deferred that closes the spider after a write error
         self._indexed = 0  # how many of writer.files have been handed to the indexer
         self._index_lock = threading.Lock()  # rollover indexing runs in a thread
+        self._final_index = None  # the Deferred of the index started on responses_done
 
     @classmethod
     def from_crawler(cls, crawler) -> WarcArchiver:
@@ -119,6 +125,7 @@ class WarcArchiver:
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.flush, signal=govarchive_signals.before_store_commit)
+        crawler.signals.connect(ext.responses_done, signal=govarchive_signals.responses_done)
         return ext
 
     def response_downloaded(self, response, request, spider) -> None:
@@ -224,18 +231,41 @@ class WarcArchiver:
                 lambda failure: logger.error("closing the spider failed: %s", failure.value)
             )
 
-    def spider_closed(self, spider, reason) -> None:
+    def responses_done(self) -> None:
+        """Close the file now and index it in a thread: reading a whole WARC file back takes
+        about a second per 50 MB, which need not wait for the last batches to be stored."""
+        if self._final_index is not None:
+            return
+        self._close_writer()
+        self._final_index = deferToThread(self._index_closed_files)
+        self._final_index.addErrback(self._index_failed)
+
+    def _close_writer(self) -> None:
         try:
             self.writer.close()
         except WarcWriteError as exc:
             self.stats.inc_value("warc/errors")
             logger.error("closing the archive failed: %s", exc)
+
+    @staticmethod
+    def _index_failed(failure) -> None:
+        logger.error("indexing the archive failed (`govarchive warc index` redoes it): %s",
+                     failure.value)
+
+    def spider_closed(self, spider, reason):
+        # Also closes a file that a response arriving after responses_done started.
+        self._close_writer()
         self.stats.set_value("warc/files", len(self.writer.files))
+        if self._final_index is not None:
+            return self._final_index.addCallback(lambda _: self._index_rest())
+        self._index_rest()
+        return None
+
+    def _index_rest(self) -> None:
         try:
             self._index_closed_files()
         except (OSError, ValueError) as exc:
-            logger.error("indexing the archive failed (`govarchive warc index` redoes it): %s",
-                         exc)
+            self._index_failed(Failure(exc))
         if self.writer.files:
             logger.info(
                 "archive: %d file(s) closed in %s, last %s",

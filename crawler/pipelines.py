@@ -79,6 +79,9 @@ class StorePipeline:
                     complete=listing.complete, capture_record_ids=listing.record_ids,
                 ))
             self.commit()
+            # Every response has been through the spider: the archive can close now, while
+            # the last batches are stored.
+            self.crawler.signals.send_catch_log(signal=govarchive_signals.responses_done)
             while self.pending:
                 await self._settle_oldest()
         finally:

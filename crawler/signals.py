@@ -10,7 +10,14 @@ before_store_commit
     flushes and fsyncs the WARC file on it, so no database row points at bytes that are not on
     disk yet. A receiver that fails shows up as a ``Failure`` in the list ``send_catch_log``
     returns; the sender must not commit then.
+
+responses_done
+    Sent by the storage pipeline when the spider closes, after its last commit, once every
+    response has been through the spider (no arguments): nothing more is coming to archive.
+    The archiver closes and indexes its file then, while the last batches are still being
+    stored, rather than after them on ``spider_closed``.
 """
 
 capture_archived = object()
 before_store_commit = object()
+responses_done = object()
