@@ -44,7 +44,7 @@ from http import HTTPStatus
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
@@ -252,14 +252,13 @@ class WarcArchiver:
         logger.error("indexing the archive failed (`govarchive warc index` redoes it): %s",
                      failure.value)
 
-    def spider_closed(self, spider, reason):
+    async def spider_closed(self, spider, reason) -> None:
         # Also closes a file that a response arriving after responses_done started.
         self._close_writer()
         self.stats.set_value("warc/files", len(self.writer.files))
         if self._final_index is not None:
-            return self._final_index.addCallback(lambda _: self._index_rest())
+            await maybe_deferred_to_future(self._final_index)
         self._index_rest()
-        return None
 
     def _index_rest(self) -> None:
         try:
