@@ -50,17 +50,20 @@ def is_cjk(char: str) -> bool:
 
 def normalise(text: str) -> str:
     """NFKC (full-width letters and digits to ASCII) and case-folded."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):  # most pages are: a quick check
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
+
+
+# ASCII words, and runs of the other word characters (CJK). Split "gdp增长2024" into gdp /
+# 增长 / 2024: bigrams only make sense inside CJK runs. An underscore joins what it sits in
+# (it is a word character) and is dropped.
+_RUN = re.compile(r"[0-9a-z]+|[^\W0-9a-z]+")
 
 
 def runs(text: str) -> list[str]:
     """Runs of word characters: ASCII words, and runs of non-ASCII letters (CJK)."""
-    out = []
-    for match in re.finditer(r"\w+", normalise(text)):
-        word = match.group().replace("_", "")
-        # Split "gdp增长2024" into gdp / 增长 / 2024: bigrams only make sense inside CJK runs.
-        out.extend(piece for piece in re.findall(r"[0-9a-z]+|[^0-9a-z]+", word) if piece)
-    return out
+    return _RUN.findall(normalise(text).replace("_", ""))
 
 
 def tokens(text: str | None, *, trailing: bool = True) -> list[str]:
@@ -71,7 +74,7 @@ def tokens(text: str | None, *, trailing: bool = True) -> list[str]:
         if not is_cjk(run[0]):
             out.append(run)
             continue
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        out += [a + b for a, b in zip(run, run[1:])]
         if trailing or len(run) == 1:
             out.append(run[-1])
     return out
