@@ -78,21 +78,36 @@ class PrivateAddressGuard:
         return None
 
 
+class HostBlocked(IgnoreRequest):
+    """A request not sent: its host answered with an anti-bot challenge earlier in the run."""
+
+
 class ChallengeGuard:
-    """Stops Scrapy from following an anti-bot challenge redirect.
+    """Stops Scrapy from following an anti-bot challenge redirect, and backs off from a host
+    that challenged us.
 
     A 307 that sets a ``wzws_cid`` cookie leads to a challenge, not to the page: following it
     (with the cookie) is exactly what we must not do. It sits on the downloader side of
     RedirectMiddleware, so it sees the answer first and hands it on as an error response that
-    the spider records as *blocked* (see :mod:`crawler.blocking`).
+    the spider records as *blocked* (see :mod:`crawler.blocking`). Once the spider has a host
+    in ``blocked``, requests still queued for it (revisits are queued at the start) are not
+    sent: hammering a wall only hardens it, and an unsent revisit changes nothing stored.
     """
 
-    def __init__(self, stats):
-        self.stats = stats
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        blocked = getattr(spider or self.crawler.spider, "blocked", None) or {}
+        host = urlsplit(request.url).hostname or ""
+        if host in blocked:
+            self.stats.inc_value("govarchive/held_back")
+            raise HostBlocked(f"{host} is behind an anti-bot wall ({blocked[host]})")
 
     def process_response(self, request, response, spider=None):
         if block_reason(response.status, response.headers) is not None:

@@ -27,6 +27,7 @@ from crawler.extract import NotHTMLError, decode_html
 from crawler.extract.encoding import check_html
 from crawler.items import ArticleItem
 from crawler.links import parse_list_page, site_key
+from crawler.middlewares import HostBlocked
 from crawler.revisit import (
     REVISIT_META,
     Listing,
@@ -253,6 +254,10 @@ class SectionSpider(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         kind = request.meta.get("kind", "?")
+        if failure.check(HostBlocked):
+            logger.debug("%s: %s not sent: %s", self.name, request.url, failure.value)
+            self._listing_incomplete(request.meta.get("start") if kind == LIST else None)
+            return
         if failure.check(HttpError):
             response = failure.value.response
             verdict = classify_answer(response.status, response.headers)
@@ -282,9 +287,12 @@ class SectionSpider(scrapy.Spider):
     def _list_failed(self, response, reason: str) -> None:
         self._list_failed_url(response.url, response.meta.get("start"), reason)
 
-    def _list_failed_url(self, url: str, start: str | None, reason: str) -> None:
+    def _listing_incomplete(self, start: str | None) -> None:
         if start in self._listings:
             self._listings[start].complete = False  # a page unread: absence proves nothing
+
+    def _list_failed_url(self, url: str, start: str | None, reason: str) -> None:
+        self._listing_incomplete(start)
         if url == start:
             self.start_failures[url] = reason
             logger.error("%s: section page %s %s", self.name, url, reason)
@@ -301,9 +309,11 @@ class SectionSpider(scrapy.Spider):
                          self.name, response.url, reason, host)
         self.blocked[host] = reason
         self.crawler.stats.inc_value("govarchive/blocked")
-        start = response.meta.get("start")
-        if response.meta.get("kind") == LIST and response.url == start:
-            self.start_failures[start] = f"blocked by an anti-bot wall ({reason})"
+        if response.meta.get("kind") == LIST:
+            start = response.meta.get("start")
+            self._listing_incomplete(start)
+            if response.url == start:
+                self.start_failures[start] = f"blocked by an anti-bot wall ({reason})"
         return True
 
 

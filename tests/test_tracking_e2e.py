@@ -130,3 +130,17 @@ def test_a_site_through_its_states(tmp_path, govcn_site, big5_site, database_url
     assert fifth[CHALLENGED]["status"] == "live"
     assert _events(project, fifth[CHALLENGED]["id"]) == ["blocked"]
     assert next(r for r in project.runs() if r["source"] == "govcn")["status"] == "blocked"
+
+
+def test_a_challenged_list_page_delists_nothing(tmp_path, govcn_site, big5_site, database_url):
+    # The section's third list page answers with an anti-bot challenge: the articles only it
+    # lists were not seen, which says nothing about whether the section still lists them.
+    project = _project(tmp_path, govcn_site, big5_site, database_url)
+    _crawl(project)
+    govcn_site.block("/lianbo/difang/index_2.htm", "412")
+    result = _crawl(project, "--revisit", "none")
+    assert "anti-bot" in result.stderr
+    records = _by_path(project, govcn_site)
+    for path in (EDITED, COSMETIC):
+        assert _events(project, records[path]["id"]) == [], path
+    assert next(r for r in project.runs() if r["source"] == "govcn")["status"] == "blocked"
