@@ -18,8 +18,6 @@ from storage import Store
 
 logger = logging.getLogger(__name__)
 
-# Known articles fetched again per source and run, at most (``--revisit due``).
-REVISIT_BUDGET = 2000
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
@@ -155,13 +153,14 @@ def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
 
 def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None = None,
               verbose: bool = False, run_id: int | None = None, revisit: str = "due",
-              revisit_budget: int | None = REVISIT_BUDGET) -> CrawlSummary:
+              revisit_budget: int | None = None) -> CrawlSummary:
     """Crawl the named sources once, together, and record a run for each.
 
     ``run_id`` names a run row made beforehand (by the scheduler, which starts one child
     process per source and run); without it each source gets a new run. ``revisit`` says
     which known articles are fetched again: ``due`` (by age, per the source's
-    ``[sources.tracking] revisit`` schedule, at most ``revisit_budget``), ``all`` or ``none``.
+    ``[sources.tracking] revisit`` schedule, at most ``revisit_budget`` or else the source's
+    ``max_revisits``), ``all`` or ``none``.
     """
     sources = [settings.source(name) for name in source_names]
     if run_id is not None and len(sources) != 1:
@@ -197,7 +196,8 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
                 attachments=settings.crawl.attachments,
                 revisit_targets=store.revisit_targets(
                     source.name, steps=source.tracking.revisit_steps, mode=revisit,
-                    budget=revisit_budget,
+                    budget=source.tracking.max_revisits if revisit_budget is None
+                    else revisit_budget,
                 ),
                 known_urls=store.known_article_urls(source.name),
             )

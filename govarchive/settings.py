@@ -207,6 +207,10 @@ class TrackingSettings(_Section):
     removal_min_interval: timedelta = Field(
         timedelta(hours=24), description="the gone fetches span at least this long"
     )
+    max_revisits: int = Field(
+        2000, ge=0, description="known articles fetched again per run, at most (the most "
+        "overdue first; --revisit all is not capped)"
+    )
 
     @field_validator("removal_min_interval", mode="before")
     @classmethod

@@ -57,3 +57,17 @@ def test_unchanged_recrawl_is_conditional_and_archived_as_revisits(tmp_path, gov
         govcn_site.clear_requests()
         assert project.crawl("govcn", "--revisit", mode).returncode == 0
         assert _article_requests(govcn_site) == []
+
+
+def test_a_run_revisits_at_most_max_revisits(tmp_path, govcn_site):
+    # Every article due every run, but at most two fetched again a run.
+    source = site_source("govcn", govcn_site, **{"tracking.revisit": ["36500d:every-run"],
+                                                 "tracking.max_revisits": 2})
+    project = make_project(tmp_path, [source])
+    assert project.crawl("govcn").returncode == 0
+    govcn_site.clear_requests()
+    assert project.crawl("govcn", "--revisit", "due").returncode == 0
+    assert len(_article_requests(govcn_site)) == 2
+    govcn_site.clear_requests()
+    assert project.crawl("govcn", "--revisit", "all").returncode == 0
+    assert len(_article_requests(govcn_site)) == len(govcn_site.expected["articles"])

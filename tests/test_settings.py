@@ -92,6 +92,7 @@ def test_a_full_source(tmp_path):
         revisit = ["1h:every-run", "2d:12h"]
         removal_confirmations = 3
         removal_min_interval = "36h"
+        max_revisits = 500
         """,
     )
     settings = load_settings(path, env={})
@@ -111,6 +112,8 @@ def test_a_full_source(tmp_path):
     )
     assert source.tracking.removal_confirmations == 3
     assert source.tracking.removal_min_interval == timedelta(hours=36)
+    assert source.tracking.max_revisits == 500
+    assert settings.source("govcn-difang").tracking.max_revisits == 500
     assert source.rules.extract_rules() == {}
 
 
@@ -349,6 +352,7 @@ removal_confirmation = 3
         ('tracking.revisit = ["1d:1h", "3h"]', "invalid revisit step '3h'"),
         ('tracking.revisit = ["1d:1h", "3h:1h"]', "revisit step '3h:1h' is out of order"),
         ('tracking.removal_min_interval = "soon"', "invalid duration 'soon'"),
+        ("tracking.max_revisits = -1", "invalid max_revisits = -1"),
         ('schedule = "every 0m"', "invalid schedule 'every 0m'"),
     ],
 )
