@@ -151,3 +151,12 @@ def test_decode_content(encoding, encode):
 def test_decode_content_refuses_unknown_coding():
     with pytest.raises(ValueError, match="unknown Content-Encoding"):
         decode_content(b"x", "compress")
+
+
+def test_read_record_refuses_what_is_not_a_warc_record(tmp_path):
+    # Off a record boundary warcio may take stray bytes for an old ARC record (one with no
+    # WARC-Record-ID): that is no record for a version to point at.
+    stray = b"http://www.gov.cn/ 1.2.3.4 20240101000000 text/html 5\nhello\n"
+    (tmp_path / "stray.warc.gz").write_bytes(stray)
+    with pytest.raises(RecordReadError, match="no WARC record"):
+        read_record(tmp_path, RecordLocation("stray.warc.gz", 0, len(stray)))

@@ -93,6 +93,12 @@ def read_record(archive_dir: Path | str, location: RecordLocation) -> ArchivedRe
         )
     try:
         for record in ArchiveIterator(io.BytesIO(data)):
+            # Off a record boundary, warcio now and then takes the bytes for an old ARC
+            # record; a WARC record always has its own id.
+            if not record.format.startswith("warc") or not record.rec_headers.get_header(
+                "WARC-Record-ID"
+            ):
+                break
             return ArchivedRecord(
                 rec_type=record.rec_type,
                 rec_headers=record.rec_headers,
@@ -104,4 +110,7 @@ def read_record(archive_dir: Path | str, location: RecordLocation) -> ArchivedRe
             f"no WARC record at {path}:{location.offset} ({exc}); "
             "the offset or length does not match a record boundary"
         ) from exc
-    raise RecordReadError(f"no WARC record at {path}:{location.offset}")
+    raise RecordReadError(
+        f"no WARC record at {path}:{location.offset}; "
+        "the offset or length does not match a record boundary"
+    )
