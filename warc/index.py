@@ -16,13 +16,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 import surt
-from cdxj_indexer.main import write_cdx_index
+from cdxj_indexer.main import CDXJIndexer
 
 log = logging.getLogger(__name__)
 
 INDEX_SUFFIX = ".cdxj"
+
+
+class _Indexer(CDXJIndexer):
+    # pywb's choice of records, held here: importing the wacz package appends "warcinfo" to
+    # CDXJIndexer.DEFAULT_RECORDS for every indexer in the process.
+    DEFAULT_RECORDS: ClassVar[list[str]] = ["response", "revisit", "resource", "metadata"]
+
+
 WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz")
 
 
@@ -51,7 +60,7 @@ def index_file(archive_dir: Path | str, name: str) -> Path:
     partial = target.with_name(f".{target.name}.partial")
     try:
         # post_append pairs each response with its request (method, POST bodies) as pywb does.
-        write_cdx_index(str(partial), [str(source)], {"sort": True, "post_append": True})
+        _Indexer(str(partial), [str(source)], sort=True, post_append=True).process_all()
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
