@@ -154,3 +154,13 @@ def test_in_memory_sqlite_keeps_its_data_across_calls():
         store.migrate()
         run_id = store.start_run(["s"])
         assert [r["id"] for r in store.list_runs()] == [run_id]
+
+
+def test_sqlite_search_index_merges_segments_in_eights(tmp_path):
+    # Fewer merges while a crawl indexes article after article (migration 0005).
+    path = tmp_path / "govarchive.db"
+    with Store(f"sqlite:///{path}") as store:
+        store.migrate()
+    with sqlite3.connect(path) as db:
+        config = dict(db.execute("SELECT k, v FROM article_search_config").fetchall())
+    assert config["automerge"] == 8

@@ -9,8 +9,8 @@ and article id in one integer), which lets a search read its newest hits, or the
 date range, without touching the others:
 
 - SQLite: the FTS5 table is copied into one whose rowid is that key (the indexed text comes
-  along, nothing is re-tokenized); triggers delete an article's entry with it and move the
-  entry when its publication time changes.
+  along, nothing is re-tokenized; segments merge in eights); triggers delete an article's
+  entry with it and move the entry when its publication time changes.
 - PostgreSQL: ``article_search.sort_key`` (bigint, B-tree indexed) beside the document,
   and each document gains its month and year terms (``storage.search_periods``).
 """
@@ -46,6 +46,10 @@ def upgrade() -> None:
         op.execute(f"CREATE INDEX ix_{SEARCH_TABLE}_sort_key ON {SEARCH_TABLE} (sort_key)")
         return
     op.execute(f"CREATE VIRTUAL TABLE {SEARCH_TABLE}_keyed USING {_FTS5}")
+    # Merge index segments in eights rather than fours: a third less work per article
+    # indexed during a crawl, for a few more segments to look terms up in.
+    op.execute(f"INSERT INTO {SEARCH_TABLE}_keyed ({SEARCH_TABLE}_keyed, rank) "
+               "VALUES ('automerge', 8)")
     op.execute(f"INSERT INTO {SEARCH_TABLE}_keyed (rowid, title, body) "
                f"SELECT {sqlite_key_sql('a')}, s.title, s.body FROM {SEARCH_TABLE} s "
                "JOIN articles a ON a.id = s.rowid")
