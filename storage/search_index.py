@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import sqlalchemy as sa
 
@@ -74,7 +75,7 @@ def tokens(text: str | None, *, trailing: bool = True) -> list[str]:
         if not is_cjk(run[0]):
             out.append(run)
             continue
-        out += [a + b for a, b in zip(run, run[1:])]
+        out += [a + b for a, b in pairwise(run)]
         if trailing or len(run) == 1:
             out.append(run[-1])
     return out
