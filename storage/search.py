@@ -186,13 +186,6 @@ def _newest_first(dialect: str) -> list[Any]:
     return [Article.published_utc.desc(), Article.id.desc()]
 
 
-def _has_filters(filters: Filters) -> bool:
-    return any(
-        v is not None
-        for v in (filters.source, filters.since, filters.until, filters.status, filters.origin)
-    )
-
-
 @dataclass(frozen=True)
 class Found:
     """One page of a search: ``total`` hits in all (at least that many, when not
@@ -258,8 +251,9 @@ def search_ids(conn: sa.Connection, q: str | None, filters: Filters, paging: Pag
     if offset < RANK_WINDOW:
         ranked = index.ranked(newest.limit(RANK_WINDOW))
         ids += conn.execute(ranked.limit(min(limit, RANK_WINDOW - offset)).offset(offset)).scalars()
-    if counted > RANK_WINDOW and offset + limit > RANK_WINDOW:
-        # Past the ranked window the hits go on newest first.
+    if offset + limit > RANK_WINDOW:
+        # Past the ranked window the hits go on newest first (if there are any: the count
+        # may have stopped short of the window).
         start = max(offset, RANK_WINDOW)
         ids += conn.execute(newest.limit(offset + limit - start).offset(start)).scalars()
     return _found(counted, cap, ids, terms)

@@ -134,10 +134,6 @@ def first_key(second: int | None = None) -> int:
     return bucket << KEY_ID_BITS
 
 
-def key_id(key: int) -> int:
-    return key & KEY_ID_MASK
-
-
 def sqlite_key_sql(row: str) -> str:
     """``sort_key`` in SQLite SQL for ``row`` (``old``, ``new`` or a table alias) of
     ``articles``, where it stores ``published_utc`` as UTC text."""
@@ -186,13 +182,16 @@ def keyed_row(dialect: str, row: IndexRow) -> dict:
     return out
 
 
+def key_time(key: int) -> datetime | None:
+    """The publication second a key was made from (as clamped), None when undated."""
+    bucket = key >> KEY_ID_BITS
+    return None if bucket == 0 else datetime.fromtimestamp(bucket - EPOCH_OFFSET, UTC)
+
+
 def period_lexemes(key: int) -> list[str]:
     """The month and year index terms of an entry with this key (none when undated)."""
-    bucket = key >> KEY_ID_BITS
-    if bucket == 0:
-        return []
-    when = datetime.fromtimestamp(bucket - EPOCH_OFFSET, UTC)
-    return [f"~{when:%Y%m}", f"~{when:%Y}"]
+    when = key_time(key)
+    return [] if when is None else [f"~{when:%Y%m}", f"~{when:%Y}"]
 
 
 def postgresql_periods_sql(key: str) -> str:

@@ -14,13 +14,12 @@ far says are needed. SQLite needs none of this: its index is in date order alrea
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from storage.search_index import EPOCH_OFFSET, KEY_ID_BITS, first_key
+from storage.search_index import first_key, key_time
 
 # A step reads this much more than the hit rate so far says it needs, so that one more
 # step is rarely needed; and this many months when it found nothing yet.
@@ -29,7 +28,7 @@ _FIRST_MONTHS = 1
 
 
 def _month(key: int) -> int:
-    when = datetime.fromtimestamp((key >> KEY_ID_BITS) - EPOCH_OFFSET, UTC)
+    when = key_time(key)  # of a dated key
     return when.year * 12 + when.month - 1
 
 

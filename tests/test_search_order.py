@@ -195,3 +195,11 @@ def test_newest_hits_across_years_months_and_undated(store, monkeypatch):
     beijing_year = {i: (p + timedelta(hours=8)).year for i, p in published.items() if p}
     assert [i["id"] for i in in_2021["items"]] == [
         i for i in expected if beijing_year.get(i) == 2021]
+
+
+def test_hits_past_the_window_follow_even_when_counting_stopped_first(store, dated, monkeypatch):
+    monkeypatch.setattr(search, "TOTAL_LIMIT", 2)
+    monkeypatch.setattr(search, "RANK_WINDOW", 4)
+    found = store.search("防汛", limit=20)
+    assert (found["total"], found["total_exact"]) == (2, False)
+    assert [i["id"] for i in found["items"]][4:] == [dated[3], dated[2], dated[1], dated[0]]
