@@ -192,23 +192,25 @@ class _Batch:
                 CROSS_POST_MIN_CHARS):
             article_id = self.hash_owner.get(digest)
         if article_id is None:
-            article_id = self._create(item, content, digest, source_id)
+            columns = _article_content_columns(content)
+            article_id = self._create(item, content, columns, digest, source_id)
             self.hash_owner.setdefault(digest, article_id)
             self.result.new_articles += 1
             self._version(article_id, 1, [], None, item, content, digest, capture_id)
-            self._content_changed(article_id, item, content)
+            self._content_changed(article_id, item, columns)
         else:
             state = self.states[article_id]
             decision = decide_version(state, digest, content, capture_id)
             if decision.version:
                 self._version(article_id, state.n, decision.changed, decision.revert_of, item,
                               content, digest, capture_id)
+                columns = _article_content_columns(content)
                 self.content_updates[article_id] = {
-                    **_article_content_columns(content),
+                    **columns,
                     "content_hash": digest,
                     "last_changed": item.fetched_at,
                 }
-                self._content_changed(article_id, item, content)
+                self._content_changed(article_id, item, columns)
                 self.result.new_versions += 1
             else:
                 self.result.unchanged += 1
@@ -226,15 +228,17 @@ class _Batch:
                 )
         self.touched.setdefault(article_id)
 
-    def _content_changed(self, article_id: int, item: ArticleIn, content: dict[str, Any]) -> None:
-        self.changed_content[article_id] = (content["title"], content["body_text"])
-        self.changed_published[article_id] = published_utc(content["published_at"])
+    def _content_changed(self, article_id: int, item: ArticleIn, columns: dict[str, Any]) -> None:
+        """``columns``: the article's content columns as written (``_article_content_columns``)."""
+        self.changed_content[article_id] = (columns["title"], columns["body_text"])
+        self.changed_published[article_id] = columns["published_utc"]
         if item.signature is not None:
             self.signatures[article_id] = item.signature or None
         else:
             self.signatures.pop(article_id, None)  # an earlier fetch's, in this batch
 
-    def _create(self, item: ArticleIn, content: dict[str, Any], digest: str, source_id: int) -> int:
+    def _create(self, item: ArticleIn, content: dict[str, Any], columns: dict[str, Any],
+                digest: str, source_id: int) -> int:
         row = {
             "source_id": source_id,
             "url": item.url,
@@ -245,7 +249,7 @@ class _Batch:
             "last_checked_at": item.fetched_at,
             "fetch_url": item.url,
             "content_hash": digest,
-            **_article_content_columns(content),
+            **columns,
         }
         stmt = sa.insert(_ARTICLES).returning(_ARTICLES.c.id)
         article_id = self.conn.execute(stmt, row).scalar_one()
