@@ -83,11 +83,6 @@ class ExtractionWorkers:
         else:
             self.executor = _InlineExecutor()
 
-    async def extract(self, body: bytes, url: str, **options: Any):
-        """``extract_article(body, url, **options)``, computed in a worker process."""
-        future = self.executor.submit(extract_article, body, url, **options)
-        return await asyncio.wrap_future(future)
-
     async def extract_signed(self, body: bytes, url: str, **options: Any):
         """:func:`extract_signed`, computed in a worker process."""
         future = self.executor.submit(extract_signed, body, url, **options)

@@ -21,8 +21,9 @@ PAGE = """<html><head><meta charset="utf-8"><title>关于开展防汛检查的�
 def test_extraction_gives_the_same_article_inline_and_in_a_process(workers):
     pool = ExtractionWorkers(workers)
     try:
-        article = asyncio.run(pool.extract(PAGE, "http://www.example.gov.cn/a/t20240506_1.htm",
-                                           content_type="text/html; charset=utf-8"))
+        article, _ = asyncio.run(pool.extract_signed(
+            PAGE, "http://www.example.gov.cn/a/t20240506_1.htm",
+            content_type="text/html; charset=utf-8"))
     finally:
         pool.close()
     assert article.title == "关于开展防汛检查的通知"
