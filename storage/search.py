@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from storage.models import ARTICLE_STATUSES, Article, Source
-from storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key, is_cjk, tokens
-from storage.search_index import runs as word_runs
+from storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key
 from storage.search_periods import postgresql_page
+from storage.search_terms import is_cjk, tokens
+from storage.search_terms import runs as word_runs
 
 __all__ = [
     "MAX_LIMIT",

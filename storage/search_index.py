@@ -1,11 +1,7 @@
-"""The full-text index of article titles and bodies: its terms, its schema, keeping it in step.
+"""The full-text index of article titles and bodies: its schema, keeping it in step.
 
-Chinese has no spaces between words and no stemmer we can rely on, so text is indexed as
-overlapping character bigrams ("防汛工作" -> 防汛 汛工 工作 作): every 2-character word is one
-index term, longer words are phrases of bigrams, and the trailing single character of each
-run lets one-character queries work as prefix queries. Latin letters and digits are indexed
-as lower-cased words. Tokens are made here, in Python, so both backends index exactly the
-same terms:
+Its terms (CJK bigrams and lower-cased ASCII words) are made by :mod:`storage.search_terms`,
+in Python, so both backends index exactly the same terms:
 
 - SQLite: an FTS5 table (``article_search``) over the space-separated tokens, with the
   ``ascii`` tokenizer (it keeps every non-ASCII character inside tokens).
@@ -21,15 +17,13 @@ PostgreSQL), so ``replay reparse`` rebuilds it as it rebuilds the articles. Quer
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from itertools import pairwise
 
 import sqlalchemy as sa
 
 from storage.models import Article
+from storage.search_terms import token_text, tokens
 
 SEARCH_TABLE = "article_search"
 INDEX_CHUNK = 500
@@ -43,42 +37,6 @@ KEY_ID_BITS = 31
 KEY_ID_MASK = (1 << KEY_ID_BITS) - 1
 EPOCH_OFFSET = 1 << 31
 _MAX_BUCKET = (1 << 32) - 1
-
-
-def is_cjk(char: str) -> bool:
-    return not char.isascii()
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width letters and digits to ASCII) and case-folded."""
-    if not unicodedata.is_normalized("NFKC", text):  # most pages are: a quick check
-        text = unicodedata.normalize("NFKC", text)
-    return text.casefold()
-
-
-# ASCII words, and runs of the other word characters (CJK). Split "gdp增长2024" into gdp /
-# 增长 / 2024: bigrams only make sense inside CJK runs. An underscore joins what it sits in
-# (it is a word character) and is dropped.
-_RUN = re.compile(r"[0-9a-z]+|[^\W0-9a-z]+")
-
-
-def runs(text: str) -> list[str]:
-    """Runs of word characters: ASCII words, and runs of non-ASCII letters (CJK)."""
-    return _RUN.findall(normalise(text).replace("_", ""))
-
-
-def tokens(text: str | None, *, trailing: bool = True) -> list[str]:
-    """Index terms of ``text``: CJK bigrams (plus each run's last character when
-    ``trailing``) and lower-cased ASCII words."""
-    out: list[str] = []
-    for run in runs(text or ""):
-        if not is_cjk(run[0]):
-            out.append(run)
-            continue
-        out += [a + b for a, b in pairwise(run)]
-        if trailing or len(run) == 1:
-            out.append(run[-1])
-    return out
 
 
 # -- the index ----------------------------------------------------------------------------
@@ -101,8 +59,8 @@ def search_row(dialect: str, article_id: int, title: str | None, body: str | Non
     """One row of the search table for an article (as bulk loaders insert it)."""
     if dialect == "postgresql":
         return {"article_id": article_id, "document": _tsvector_literal(title, body)}
-    body_tokens = tokens((body or "")[:MAX_INDEXED_CHARS])
-    return {"rowid": article_id, "title": " ".join(tokens(title)), "body": " ".join(body_tokens)}
+    return {"rowid": article_id, "title": token_text(title),
+            "body": token_text((body or "")[:MAX_INDEXED_CHARS])}
 
 
 def sort_key(published_utc: datetime | None, article_id: int) -> int:
