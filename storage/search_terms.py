@@ -23,10 +23,12 @@ from itertools import pairwise
 
 import numpy as np
 
+from storage.codepoints import points as code_points
+from storage.codepoints import text_of, word_characters
+
 # Code point classes of the term builder.
 _OTHER, _ASCII_WORD, _CJK_WORD = 0, 1, 2
 _SPACE = np.uint32(ord(" "))
-_UNDERSCORE = ord("_")
 # Texts shorter than this are split the plain way: numpy's fixed cost per call is larger.
 ARRAY_MIN_CHARS = 200
 
@@ -55,13 +57,12 @@ def _fold_full_width(text: str) -> str:
     first changes nothing in the result, and the remaining text is usually normal already.
     """
     try:
-        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        points = code_points(text)
     except UnicodeEncodeError:  # a lone surrogate: leave it all to unicodedata
         return text
     wide = (points >= 0xFF01) & (points <= 0xFF5E)
     points = np.where(wide, points - np.uint32(0xFEE0), points)
-    points = np.where(points == 0x3000, _SPACE, points)
-    return points.astype("<u4").tobytes().decode("utf-32-le")
+    return text_of(np.where(points == 0x3000, _SPACE, points))
 
 
 # ASCII words, and runs of the other word characters (CJK). Split "gdp增长2024" into gdp /
@@ -88,7 +89,7 @@ def token_text(text: str | None, *, trailing: bool = True) -> str:
     folded = normalise(text).replace("_", "")
     if len(folded) >= ARRAY_MIN_CHARS:
         try:
-            points = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+            points = code_points(folded)
         except UnicodeEncodeError:
             pass
         else:
@@ -130,18 +131,15 @@ def _array_terms(points: np.ndarray, trailing: bool) -> str:
     following[-1] = _SPACE
     out[start[second] + 1] = np.where(bigram_start[second], following[second], _SPACE)
     out[start[width == 3] + 2] = _SPACE
-    return out[:-1].astype("<u4").tobytes().decode("utf-32-le")
+    return text_of(out[:-1])
 
 
 @lru_cache(maxsize=1)
 def _classes() -> np.ndarray:
-    """Every code point's class, as the ``_RUN`` pattern sees it in normalised text: ``\\w``
-    (``str.isalnum``) split into ASCII and the rest. Built once per process (~0.2 s)."""
-    word = np.fromiter(map(str.isalnum, map(chr, range(0x110000))), dtype=bool,
-                       count=0x110000)
-    kind = np.where(word, _CJK_WORD, _OTHER).astype(np.uint8)
-    kind[:128] = np.where(word[:128], _ASCII_WORD, _OTHER)
-    kind[_UNDERSCORE] = _OTHER  # removed before classifying; never a word character here
+    """Every code point's class, as the ``_RUN`` pattern sees it in normalised text without
+    underscores: ``\\w`` split into ASCII and the rest."""
+    kind = np.where(word_characters(), _CJK_WORD, _OTHER).astype(np.uint8)
+    kind[:128][kind[:128] == _CJK_WORD] = _ASCII_WORD
     return kind
 
 

@@ -36,6 +36,13 @@ def test_text_signature_equals_the_signature_of_the_shingle_set(length):
     assert dedup.text_signature(text) == dedup.signature(dedup.shingles(text))
 
 
+def test_comparable_text_keeps_the_word_characters_in_simplified_form():
+    text = "北京優化營商環境：2024年，ＧＤＰ增長_5%。é\u0301 ①\U00020000\t\n"
+    expected = dedup._NOT_WORD.sub("", dedup.to_simplified(text)).lower()
+    assert dedup.comparable_text(text, None) == expected
+    assert dedup.comparable_text("a\ud800b", "") == "ab"  # a lone surrogate: the plain path
+
+
 def test_signature_equals_datasketch_minhash():
     datasketch = pytest.importorskip("datasketch")
     grams = dedup.shingles(random_text(random.Random(7), 500))
@@ -76,8 +83,8 @@ def test_to_simplified_is_the_character_table_translation():
 
 
 def test_prepare_signatures_builds_the_tables_before_the_first_article():
-    for cached in (dedup._t2s_table, dedup._t2s_array, dedup._permutations, dedup._crc_table):
+    for cached in (dedup._t2s_table, dedup._t2s_array, dedup._permutations, dedup._character_crc):
         cached.cache_clear()
     dedup.prepare_signatures()
-    for cached in (dedup._t2s_table, dedup._t2s_array, dedup._permutations, dedup._crc_table):
+    for cached in (dedup._t2s_table, dedup._t2s_array, dedup._permutations, dedup._character_crc):
         assert cached.cache_info().currsize == 1, cached.__name__
