@@ -7,7 +7,10 @@ worker processes instead, so the crawl keeps up with Scrapy itself on a multi-co
 - :class:`ExtractionWorkers`: ``crawler.extract.extract_article`` in a small process pool;
   the spider awaits the result. The article's near-duplicate signature (a millisecond of
   text normalising and hashing) is worked out there too: the pool has a worker per spare
-  core, the ingest process only one.
+  core, the ingest process only one. Each worker is fed through a pipe the crawl's event
+  loop watches itself, not through a ``ProcessPoolExecutor``: the executor's manager and
+  feeder threads cost the crawl process a quarter of a millisecond per page, and their
+  hand-offs of the GIL stall the crawl loop.
 - :class:`IngestWorker`: ``storage.Store.ingest`` in one process of its own, so batches are
   written in the order they were handed over, one transaction each.
 
@@ -18,15 +21,22 @@ or a debugger wants.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import multiprocessing
 import multiprocessing.util
+import pickle
 import signal
+from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from crawler.extract import Article, extract_article
 from storage import Store
 from storage.dedup import article_signature, prepare_signatures
+
+logger = logging.getLogger(__name__)
 
 
 class _InlineExecutor(Executor):
@@ -36,7 +46,7 @@ class _InlineExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to whoever awaits the future
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits the future
             future.set_exception(exc)
         return future
 
@@ -76,20 +86,193 @@ def _start_now(executor: Executor) -> None:
 
 
 class ExtractionWorkers:
+    """``extract_signed`` in ``workers`` processes (inline when 0), awaited on the running
+    asyncio loop (Scrapy's reactor)."""
+
+    # Jobs sent to one worker before its first result is back: one being parsed and one
+    # waiting in the pipe, so the worker never idles while the loop gets round to it. A job
+    # waits in the pipe only while it fits the pipe's buffer (64 KB on Linux); a larger page
+    # makes the send wait until the worker has read it (at most one extraction).
+    IN_FLIGHT = 2
+
     def __init__(self, workers: int):
-        if workers > 0:
-            self.executor = _process_pool(workers, prepare_signatures)
-            _start_now(self.executor)
-        else:
-            self.executor = _InlineExecutor()
+        self._workers = [_ExtractionProcess(n) for n in range(workers)]
+        self._jobs = itertools.count()
+        self._waiting: deque[tuple[int, bytes]] = deque()
+        self._futures: dict[int, asyncio.Future] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def extract_signed(self, body: bytes, url: str, **options: Any):
         """:func:`extract_signed`, computed in a worker process."""
-        future = self.executor.submit(extract_signed, body, url, **options)
-        return await asyncio.wrap_future(future)
+        if not self._workers:
+            return extract_signed(body, url, **options)
+        self._watch(asyncio.get_running_loop())
+        if not any(worker.alive for worker in self._workers):
+            raise BrokenProcessPool("every extraction worker has died; see the log")
+        job = next(self._jobs)
+        future = self._loop.create_future()
+        self._futures[job] = future
+        self._waiting.append((job, pickle.dumps((job, body, url, options),
+                                                protocol=pickle.HIGHEST_PROTOCOL)))
+        self._dispatch()
+        return await future
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read results on ``loop`` (a test may run several loops one after another)."""
+        if loop is self._loop:
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            for worker in self._workers:
+                worker.unwatch(self._loop)
+        self._loop = loop
+        for worker in self._workers:
+            worker.watch(loop, self._on_result)
+
+    def _dispatch(self) -> None:
+        while self._waiting:
+            idle = [w for w in self._workers if w.alive and len(w.jobs) < self.IN_FLIGHT]
+            if not idle:
+                return
+            worker = min(idle, key=lambda w: len(w.jobs))
+            job, message = self._waiting.popleft()
+            if not worker.send(job, message):
+                self._waiting.appendleft((job, message))
+                self._worker_died(worker)
+
+    def _on_result(self, worker: _ExtractionProcess) -> None:
+        try:
+            job, ok, value = pickle.loads(worker.receive())
+        except (EOFError, OSError):
+            self._worker_died(worker)
+            return
+        worker.jobs.discard(job)
+        future = self._futures.pop(job, None)
+        if future is not None and not future.done():
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        self._dispatch()
+
+    def _worker_died(self, worker: _ExtractionProcess) -> None:
+        """A worker that died (killed, out of memory) fails the jobs it had; the others go
+        on, and when none is left every job fails."""
+        lost = worker.stop(self._loop)
+        logger.error("an extraction worker died (exit code %s); %d page(s) not parsed",
+                     worker.exitcode, len(lost))
+        for job in lost:
+            self._fail(job, BrokenProcessPool("the extraction worker parsing this page died"))
+        if not any(w.alive for w in self._workers):
+            while self._waiting:
+                self._fail(self._waiting.popleft()[0],
+                           BrokenProcessPool("every extraction worker has died"))
+        self._dispatch()
+
+    def _fail(self, job: int, error: BaseException) -> None:
+        future = self._futures.pop(job, None)
+        if future is not None and not future.done():
+            future.set_exception(error)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        for worker in self._workers:
+            worker.close(self._loop)
+        for job in list(self._futures):
+            future = self._futures.pop(job)
+            if not future.done() and not future.get_loop().is_closed():
+                future.cancel()
+        self._waiting.clear()
+
+
+class _ExtractionProcess:
+    """One worker process and the main side of its pipe."""
+
+    def __init__(self, n: int):
+        context = multiprocessing.get_context("spawn")  # see _process_pool
+        self.conn, theirs = context.Pipe(duplex=True)
+        self.process = context.Process(target=_serve_extraction, args=(theirs,),
+                                       name=f"govarchive-extract-{n}", daemon=True)
+        self.process.start()
+        theirs.close()
+        self.jobs: set[int] = set()
+        self.alive = True
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.process.exitcode
+
+    def watch(self, loop, on_result) -> None:
+        if self.alive:
+            loop.add_reader(self.conn.fileno(), on_result, self)
+
+    def unwatch(self, loop) -> None:
+        if self.alive:
+            loop.remove_reader(self.conn.fileno())
+
+    def send(self, job: int, message: bytes) -> bool:
+        try:
+            self.conn.send_bytes(message)
+        except OSError:
+            return False
+        self.jobs.add(job)
+        return True
+
+    def receive(self) -> bytes:
+        return self.conn.recv_bytes()
+
+    def stop(self, loop) -> set[int]:
+        """Stop watching a dead worker; the jobs it had."""
+        if loop is not None and not loop.is_closed():
+            self.unwatch(loop)
+        self.alive = False
+        self.conn.close()
+        self.process.join(timeout=5)
+        lost, self.jobs = self.jobs, set()
+        return lost
+
+    def close(self, loop) -> None:
+        if not self.alive:
+            return
+        if loop is not None and not loop.is_closed():
+            self.unwatch(loop)
+        self.alive = False
+        try:
+            self.conn.send_bytes(b"")  # the worker's signal to leave
+        except OSError:
+            pass
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=5)
+        self.conn.close()
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it survives the pipe, else a RuntimeError that says what it was: an
+    exception the crawl process cannot unpickle would leave its page waiting for ever."""
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - any failure to round-trip
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _serve_extraction(conn) -> None:
+    """A worker: parse the pages the pipe brings until it brings an empty message."""
+    _start_worker(prepare_signatures, ())
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):  # the crawl process is gone
+            return
+        if not message:
+            return
+        job, body, url, options = pickle.loads(message)
+        try:
+            reply = (job, True, extract_signed(body, url, **options))
+        except Exception as exc:  # noqa: BLE001 - handed to whoever awaits the page
+            reply = (job, False, _portable(exc))
+        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        conn.send_bytes(data)
 
 
 _worker_store: Store | None = None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import pytest
 
+from crawler.extract import NotHTMLError
 from crawler.workers import ExtractionWorkers, IngestWorker
 from storage import ArticleIn, CaptureIn, Store, dedup
 
@@ -79,3 +81,46 @@ def test_ingest_batches_are_stored_in_order(database_url, in_process):
     assert [v["n"] for v in record["versions"]] == [1, 2]
     assert record["body_text"].startswith("第二稿")
     store.close()
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_an_extraction_error_reaches_the_caller_as_raised(workers):
+    pool = ExtractionWorkers(workers)
+    try:
+        with pytest.raises(NotHTMLError):
+            asyncio.run(pool.extract_signed(b"%PDF-1.7\n...", "http://www.example.gov.cn/a.pdf",
+                                            content_type="application/pdf"))
+    finally:
+        pool.close()
+
+
+def test_many_pages_at_once_each_get_their_own_article():
+    pool = ExtractionWorkers(2)
+    pages = {f"http://www.example.gov.cn/a/t20240506_{n}.htm": PAGE.replace(
+        "防汛检查".encode(), f"第{n}次检查".encode()) for n in range(24)}
+
+    async def parse_all():
+        return await asyncio.gather(*(pool.extract_signed(body, url) for url, body in pages.items()))
+
+    try:
+        results = asyncio.run(parse_all())
+    finally:
+        pool.close()
+    assert [article.title for article, _ in results] == [
+        f"关于开展第{n}次检查的通知" for n in range(24)]
+
+
+def test_a_dead_worker_fails_its_pages_and_says_so(caplog):
+    pool = ExtractionWorkers(1)
+    try:
+        asyncio.run(pool.extract_signed(PAGE, "http://www.example.gov.cn/a/t20240506_1.htm"))
+        worker = pool._workers[0]
+        worker.process.kill()
+        worker.process.join(timeout=10)
+        with pytest.raises(BrokenProcessPool):
+            asyncio.run(pool.extract_signed(PAGE, "http://www.example.gov.cn/a/t20240506_2.htm"))
+        with pytest.raises(BrokenProcessPool, match="every extraction worker has died"):
+            asyncio.run(pool.extract_signed(PAGE, "http://www.example.gov.cn/a/t20240506_3.htm"))
+    finally:
+        pool.close()
+    assert "an extraction worker died" in caplog.text
