@@ -20,7 +20,10 @@ from lxml import etree
 from .page import INLINE, drop_tree, squash, text_of
 
 _PUNCT = "，。！？；：、“”《》（）,!?;"
+_PUNCT_MARK = re.compile(f"[{re.escape(_PUNCT)}]")
 _CANDIDATES = 15
+# Elements with at most this many characters of text are checked for chrome and info lines.
+_SMALL = 400
 _LINK_LIST_TAGS = frozenset(
     {"div", "ul", "ol", "table", "tbody", "tr", "td", "dl", "section", "p", "span", "font"}
 )
@@ -31,15 +34,29 @@ BLOCK_BREAK = frozenset({
     "figure", "figcaption", "header", "footer", "form", "hr",
 })
 # fmt: on
-# Page chrome that must never reach the body (checked on short elements and short lines).
-CHROME = re.compile(
+# Page chrome that must never reach the body (checked on short elements and short lines):
+# these Chinese phrases, and "Copyright" or "ICP备" in any case. Two patterns, because an
+# alternation whose branches all start with an uncased character compiles with a set of
+# first characters, so the regex engine skips ahead in C instead of trying forty branches
+# at every character; one cased branch (or IGNORECASE) loses that for the whole pattern.
+_CHROME_CJK = re.compile(
     r"打印本页|打印此页|【\s*打印\s*】|【\s*关闭\s*】|关闭窗口|關閉視窗|字体\s*[:：]?\s*[【\[]?\s*大\s*中\s*小|字號\s*[:：]?\s*大"
     r"|扫一扫在手机|扫一扫|手机扫一扫|在手机打开|分享到|分享至|相关稿件|相关链接|相关新闻|相关文章|相關新聞"
-    r"|责任编辑|責任編輯|网站标识码|網站標識碼|主办单位|主辦單位|承办单位|ICP备|版权所有|版權所有|Copyright"
+    r"|责任编辑|責任編輯|网站标识码|網站標識碼|主办单位|主辦單位|承办单位|版权所有|版權所有"
     r"|当前位置|當前位置|您的位置|您现在的位置|收藏本页|加入收藏|返回顶部|上一篇|下一篇|我要纠错|浏览次数|瀏覽次數"
-    r"|【\s*字[体號号]|视力保护色|网站地图|政府网站找错",
-    re.IGNORECASE,
+    r"|【\s*字[体號号]|视力保护色|网站地图|政府网站找错"
 )
+_CHROME_LATIN = re.compile(r"ICP备|Copyright", re.IGNORECASE)
+
+
+def is_chrome(text: str) -> bool:
+    """Whether ``text`` holds a phrase of page chrome."""
+    if _CHROME_CJK.search(text):
+        return True
+    # Both Latin phrases hold a "c", and ignoring case only "C" and "c" match it.
+    return ("c" in text or "C" in text) and _CHROME_LATIN.search(text) is not None
+
+
 # Labels of the article's info line. A bare 时间/日期 does not count on its own: notices
 # carry "会议时间：..." lines in their text.
 _INFO_LABEL = re.compile(
@@ -50,9 +67,9 @@ _DATE_HINT = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{2,3}年\d{1,2}月")
 
 
 def _punct(text: str) -> int:
-    # One C-speed count per mark: str.translate with a deletion table looks up every
-    # character of the page in a dict, and this runs over every text segment.
-    return sum(map(text.count, _PUNCT))
+    # One regex pass in C: counting each mark with str.count costs a call and a scan per
+    # mark, str.translate with a deletion table a dict lookup per character.
+    return len(_PUNCT_MARK.findall(text))
 
 
 def _block_of(el):
@@ -63,20 +80,24 @@ def _block_of(el):
 
 def block_weights(segments) -> dict:
     """Weight per element, from the page's text segments (link text earns nothing)."""
-    direct_chars: dict = {}
-    direct_punct: dict = {}
+    # Each holder's text is measured in one piece: fewer calls than one per segment.
+    texts_of: dict = {}
     for seg in segments:
         if seg.in_link:
             continue
         holder = _block_of(seg.element)
         if holder is None:
             continue
-        text = seg.text
-        direct_chars[holder] = direct_chars.get(holder, 0) + len(text) - text.count(" ")
-        direct_punct[holder] = direct_punct.get(holder, 0) + _punct(text)
+        texts = texts_of.get(holder)
+        if texts is None:
+            texts_of[holder] = [seg.text]
+        else:
+            texts.append(seg.text)
     weight: dict = {}
-    for holder, chars in direct_chars.items():
-        punct = direct_punct[holder]
+    for holder, texts in texts_of.items():
+        text = texts[0] if len(texts) == 1 else "".join(texts)
+        chars = len(text) - text.count(" ")
+        punct = _punct(text)
         w = chars + 5.0 * punct if punct else (chars * 0.3 if chars >= 30 else 0.0)
         if w <= 0:
             continue
@@ -114,15 +135,21 @@ def best_block(root, segments):
     # Link density is only worth measuring for the heaviest few candidates.
     top = sorted(weight.items(), key=lambda kv: kv[1], reverse=True)[:_CANDIDATES]
     scored = []
+    high = 0.0
     for el, w in top:
+        # A score is at most its weight, and the weights come in decreasing order: once
+        # one is below the best score so far, no candidate left can win.
+        if w < high:
+            break
         if el.tag in ("html", "head"):
             continue
-        density = _link_density(el)
-        scored.append((w * (1.0 - density) ** 2, _depth(el), el, density))
+        score = w * (1.0 - _link_density(el)) ** 2
+        scored.append((score, _depth(el), el))
+        high = max(high, score)
     if not scored:
         return None, None
     # a wrapper never beats its content on a tie: the deeper element wins
-    best_score, _, best, _ = max(scored, key=lambda t: (t[0], t[1]))
+    best_score, _, best = max(scored, key=lambda t: (t[0], t[1]))
     if best_score <= 0:
         return None, None
     if best.tag == "body":
@@ -153,6 +180,8 @@ def _merge_siblings(best, best_score: float, weight: dict) -> list:
     for sib in parent:
         if sib is level or not isinstance(sib.tag, str) or sib not in weight:
             continue
+        if weight[sib] < 0.25 * best_score:
+            continue  # a score is at most its weight: no need to measure the links
         density = _link_density(sib)
         if density < 0.3 and weight[sib] * (1.0 - density) ** 2 >= 0.25 * best_score:
             kept.add(sib)
@@ -171,15 +200,9 @@ def _is_data_table(el) -> bool:
     if el.tag != "table" and el.find(".//table") is None:
         return False
     text = squash(text_of(el))
-    if len(text) < 40 or CHROME.search(text):
+    if len(text) < 40 or is_chrome(text):
         return False
     return _link_density(el) < 0.1
-
-
-def _post_order(body):
-    for event, el in etree.iterwalk(body, events=("end",)):
-        if isinstance(el.tag, str):
-            yield el
 
 
 def clean_body(el, *, title: str | None, base_url: str):
@@ -187,49 +210,69 @@ def clean_body(el, *, title: str | None, base_url: str):
     el = copy.deepcopy(el)
     el.tail = None
     title_key = squash(title or "")
-    # Text lengths bottom-up first, so only small elements ever have their text joined.
+    # Text lengths bottom-up first, so only small elements ever have their text joined,
+    # and from their children's: lxml makes a new string on every read of .text and .tail.
+    # Link counts and linked lengths are only kept where they are not zero.
     sizes: dict = {}
     linked: dict = {}
     n_links: dict = {}
-    for node in _post_order(el):
-        size = len(node.text or "")
-        link = 0
-        count = 1 if node.tag == "a" else 0
-        for child in node:
-            size += sizes.get(child, 0) + len(child.tail or "")
-            link += linked.get(child, 0)
-            count += n_links.get(child, 0)
+    small_text: dict = {}  # what text_of() would give, for elements of at most _SMALL chars
+    for _, node in etree.iterwalk(el, events=("end",)):
+        tag = node.tag
+        if tag.__class__ is not str:
+            continue
+        text = node.text or ""
+        size = len(text)
+        link = count = 0
+        if len(node):
+            pieces = [text]
+            for child in node:
+                tail = child.tail or ""
+                size += sizes.get(child, 0) + len(tail)
+                link += linked.get(child, 0)
+                count += n_links.get(child, 0)
+                # like itertext(): no text of a comment or a processing instruction, its tail
+                pieces.append(small_text.get(child, ""))
+                pieces.append(tail)
+            if size <= _SMALL:
+                text = "".join(pieces)
+        if size <= _SMALL:
+            small_text[node] = text
         sizes[node] = size
-        linked[node] = size if node.tag == "a" else link
-        n_links[node] = count
+        if tag == "a":
+            link = size
+            count += 1
+        if link:
+            linked[node] = link
+        if count:
+            n_links[node] = count
     whole = sizes.get(el, 0) or 1
     doomed = []
     # pre-order walk that does not descend into what it has already condemned
     stack = [child for child in reversed(el) if isinstance(child.tag, str)]
     while stack:
         node = stack.pop()
-        size = sizes.get(node, 0)
+        size = sizes[node]
         if (
-            node.tag in _LINK_LIST_TAGS
-            and n_links[node] >= 3
+            n_links.get(node, 0) >= 3
+            and node.tag in _LINK_LIST_TAGS
             and size < whole / 2
-            and linked[node] > 0.6 * size
+            and linked.get(node, 0) > 0.6 * size
         ):
             # lists of links (related articles, ads, pagers) inside the body block
             doomed.append(node)
             continue
-        if size <= 400:
-            text = squash(text_of(node))
+        if size <= _SMALL:
+            text = squash(small_text[node])
             if (
                 text
                 and len(text) <= 150
-                and (
-                    (title_key and text == title_key) or CHROME.search(text) or _is_info_line(text)
-                )
+                and ((title_key and text == title_key) or is_chrome(text) or _is_info_line(text))
             ):
                 doomed.append(node)
                 continue
-        stack.extend(child for child in reversed(node) if isinstance(child.tag, str))
+        if len(node):
+            stack.extend(child for child in reversed(node) if isinstance(child.tag, str))
     for node in doomed:
         drop_tree(node)
     for a in el.iter("a"):
@@ -257,23 +300,30 @@ def _is_info_line(text: str) -> bool:
 def render_text(el) -> str:
     """Text with a newline at every block boundary, one paragraph a line."""
     parts: list[str] = []
+    append = parts.append
+    # lxml makes a new string on every read of .tag, .text and .tail: each is read once
     for event, node in etree.iterwalk(el, events=("start", "end")):
-        if not isinstance(node.tag, str):
+        tag = node.tag
+        if tag.__class__ is not str:
             continue
         if event == "start":
-            if node.tag in BLOCK_BREAK:
-                parts.append("\n")
-            if node.text:
-                parts.append(node.text)
+            if tag in BLOCK_BREAK:
+                append("\n")
+            text = node.text
+            if text:
+                append(text)
         else:
-            if node.tag in BLOCK_BREAK:
-                parts.append("\n")
-            if node is not el and node.tail:
-                parts.append(node.tail)
+            if tag in BLOCK_BREAK:
+                append("\n")
+            tail = node.tail
+            if tail and node is not el:
+                append(tail)
     lines = []
     for line in "".join(parts).split("\n"):
+        if not line or line.isspace():  # most: the gaps between two block boundaries
+            continue
         line = squash(line)
-        if line and not (len(line) < 40 and CHROME.search(line)):
+        if not (len(line) < 40 and is_chrome(line)):
             lines.append(line)
     return "\n".join(lines)
 

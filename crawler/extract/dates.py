@@ -14,6 +14,8 @@ from datetime import timezone as dt_timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .page import SegmentSearch
+
 _TIME = (
     r"(?:[\sT_\-]{0,6}(?P<H>\d{1,2})\s*[:：时時点點]\s*(?P<M>\d{1,2})(?!\d)\s*分?"
     r"(?:\s*[:：]\s*(?P<S>\d{1,2})(?!\d)|\s*(?P<S2>\d{1,2})\s*秒)?)?"
@@ -185,9 +187,15 @@ _DATE_METAS = (
 _PRIMARY_LABEL = re.compile(
     r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發)\s*(?:时间|時間|日期|于|於)\s*[:：]?"
 )
-_SECONDARY_LABEL = re.compile(
-    r"(?:^|[\s|丨【\[（(])(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
-)
+_SECONDARY_WORD = r"(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
+_SECONDARY_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])" + _SECONDARY_WORD)
+# What every match of a label contains, to find the candidate segments in one search (the
+# secondary label itself begins with "line start or a separator", tried at every character).
+_LABEL_CORES = {_PRIMARY_LABEL: _PRIMARY_LABEL, _SECONDARY_LABEL: re.compile(_SECONDARY_WORD)}
+# Every date find_dates() reads holds two digits in a row, or 年 (and 日).
+_MAY_HOLD_DATE = re.compile(r"\d\d|年")
+# Longer text is never a date line (see _excluded).
+_DATE_LINE_MAX = 300
 _LABEL_KEYS = re.compile("[时時期于於]")
 # Dates the page did not publish: when it was rendered, visited, or what day it is today.
 _NOT_PUBLISHED = re.compile(
@@ -209,15 +217,16 @@ def published_from_metas(metas: dict[str, str], tz_name: str) -> tuple[datetime,
 def _excluded(segments, i: int) -> bool:
     """Page-generation times, copyright years, "今天是：" and dates in the text right after it."""
     text = segments[i].text
-    if len(text) > 300 or _NOT_PUBLISHED.search(text):
+    if len(text) > _DATE_LINE_MAX or _NOT_PUBLISHED.search(text):
         return True
     return i > 0 and bool(_NOT_PUBLISHED.search(segments[i - 1].text[-12:]))
 
 
 def _labelled(
-    segments, span: range, tz_name: str, label: re.Pattern
+    lines: SegmentSearch, span: range, tz_name: str, label: re.Pattern
 ) -> tuple[datetime, str] | None:
-    for i in span:
+    segments = lines.segments
+    for i in lines.candidates(_LABEL_CORES[label], span):
         text = segments[i].text
         if not _LABEL_KEYS.search(text) or _excluded(segments, i):
             continue
@@ -232,8 +241,9 @@ def _labelled(
     return None
 
 
-def _first_unlinked(segments, span: range, tz_name: str) -> tuple[datetime, str] | None:
-    for i in span:
+def _first_unlinked(lines: SegmentSearch, span: range, tz_name: str) -> tuple[datetime, str] | None:
+    segments = lines.segments
+    for i in lines.candidates(_MAY_HOLD_DATE, span):
         if segments[i].in_link or _excluded(segments, i):
             continue
         found = parse_date(segments[i].text, tz_name)
@@ -268,11 +278,12 @@ def published_from_segments(
         (range(count), _SECONDARY_LABEL),
         (above_end, None),
     )
+    lines = SegmentSearch(segments, _DATE_LINE_MAX)
     for span, label in steps:
         if label is None:
-            found = _first_unlinked(segments, span, tz_name)
+            found = _first_unlinked(lines, span, tz_name)
         else:
-            found = _labelled(segments, span, tz_name, label)
+            found = _labelled(lines, span, tz_name, label)
         if found:
             return found
     return None

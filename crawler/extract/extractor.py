@@ -15,7 +15,14 @@ from ..selectors import compile_rule as _compile_rule
 from . import body as body_mod
 from .dates import parse_date, published_from_metas, published_from_segments
 from .encoding import MAX_BYTES, check_html, decode_html
-from .fields import find_author, find_doc_number, find_origin, find_section, find_title
+from .fields import (
+    find_author,
+    find_doc_number,
+    find_origin,
+    find_section,
+    find_title,
+    label_lines,
+)
 from .model import Article, Attachment
 from .page import meta_map, parse_document, squash, text_of, text_segments
 
@@ -41,6 +48,12 @@ ATTACHMENT_EXTENSIONS = frozenset(
         "pptx",
         "csv",
     ]
+)
+# A cheap test first: an href without one of these cannot have an attachment's extension
+# (percent escapes and the tabs or newlines urlsplit drops could hide one: those go on to
+# the full parse).
+_MAY_BE_ATTACHMENT = re.compile(
+    r"[%\t\r\n]|\.(?:" + "|".join(sorted(ATTACHMENT_EXTENSIONS)) + ")", re.IGNORECASE
 )
 _STRIP_LABEL = re.compile(r"^\s*[^:：]{1,8}[:：]\s*")
 # Our extractor's body is "weak" below this many characters; then readability is asked too.
@@ -101,9 +114,10 @@ def extract_article(
             _end_index(segments, anchor),
         )
 
-    origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(segments, metas)
+    lines = label_lines(segments)
+    origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(lines, metas)
     author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(
-        segments, metas, body_text
+        lines, metas, body_text
     )
 
     return Article(
@@ -113,8 +127,8 @@ def extract_article(
         published_precision=published[1] if published else None,
         origin=origin,
         author=author,
-        section=find_section(root, segments),
-        doc_number=find_doc_number(segments, body_text),
+        section=find_section(root, lines),
+        doc_number=find_doc_number(lines, body_text),
         body_text=body_text,
         body_html=lxml.html.tostring(cleaned, encoding="unicode", method="html"),
         attachments=_attachments(_article_scope(anchor, title_el), url),
@@ -226,7 +240,7 @@ def _attachments(roots: list, base_url: str) -> list[Attachment]:
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
-        if _extension(href) not in ATTACHMENT_EXTENSIONS:
+        if not _MAY_BE_ATTACHMENT.search(href) or _extension(href) not in ATTACHMENT_EXTENSIONS:
             continue
         absolute = urljoin(base_url, href)
         if absolute in seen:

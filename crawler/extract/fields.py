@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-from .page import Segment, squash, squash_cjk, text_of
+from .page import Segment, SegmentSearch, squash, squash_cjk, text_of
 
 _TITLE_METAS = ("articletitle", "og:title", "twitter:title", "headline")
 _TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|—{1,2}|--|-\s| -|·|::)\s*")
 _TITLE_CLASS = re.compile(r"title|biaoti|bt\b|headline|tit\b|heading", re.IGNORECASE)
 
-_ORIGIN_LABEL = re.compile(
-    r"(?:^|[\s|丨【\[（(])\s*(?:信息|文章|稿件|新闻|消息|内容|資料)?(?:来源|來源|稿源|出处|出處)\s*[:：]"
+
+class _Label(NamedTuple):
+    """A label kind: the label, a part of it that is fast to find, and the characters a line
+    must hold to be read at all (a cheap filter before the regexes run).
+
+    ``core`` is what every match of ``pattern`` contains, minus the "line start or a
+    separator" that leads the label: it begins with literal characters, which the regex
+    engine scans for in C, while the label itself is tried at every character.
+    """
+
+    pattern: re.Pattern
+    core: re.Pattern
+    keys: re.Pattern
+
+
+_LABEL_START = r"(?:^|[\s|丨【\[（(])\s*"
+_ORIGIN_WORD = r"(?:来源|來源|稿源|出处|出處)\s*[:：]"
+_ORIGIN = _Label(
+    re.compile(_LABEL_START + r"(?:信息|文章|稿件|新闻|消息|内容|資料)?" + _ORIGIN_WORD),
+    re.compile(_ORIGIN_WORD),
+    re.compile("[源处處]"),
 )
+_AUTHOR_KEYS = re.compile("[者稿文记記编編审发發]")
+_REPORTER_WORD = r"(?:记者|記者|通讯员|通訊員)\s*[:：]"
+_EDITOR_WORD = r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯|审核|發佈人|发布人|发布者)\s*[:：]"
 _AUTHOR_LABELS = (
-    re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:(?:作\s*者|撰\s*[稿文])\s*[:：]|作者\s+|文\s*/\s*)"),
-    re.compile(r"(?:^|[\s|丨【\[（(])\s*(?:记者|記者|通讯员|通訊員)\s*[:：]"),
-    re.compile(
-        r"(?:^|[\s|丨【\[（(])\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯|审核|發佈人|发布人|发布者)\s*[:：]"
+    _Label(
+        re.compile(_LABEL_START + r"(?:(?:作\s*者|撰\s*[稿文])\s*[:：]|作者\s+|文\s*/\s*)"),
+        re.compile(r"作\s*者|撰\s*[稿文]|文\s*/"),
+        _AUTHOR_KEYS,
     ),
+    _Label(re.compile(_LABEL_START + _REPORTER_WORD), re.compile(_REPORTER_WORD), _AUTHOR_KEYS),
+    _Label(re.compile(_LABEL_START + _EDITOR_WORD), re.compile(_EDITOR_WORD), _AUTHOR_KEYS),
 )
 _DOC_LABELS = (
     re.compile(r"(?:发文字号|發文字號|文\s*号|文\s*號)\s*[:：]"),
@@ -65,8 +90,10 @@ def find_title(root, metas: dict[str, str]):
     for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong", "font", "b"):
         tag = el.tag
         if tag not in ("h1", "h2", "h3", "h4"):
-            cls = (el.get("class") or "") + " " + (el.get("id") or "")
-            if not _TITLE_CLASS.search(cls):
+            cls, id_ = el.get("class"), el.get("id")
+            if cls is None and id_ is None:  # most elements: no string to search
+                continue
+            if not _TITLE_CLASS.search((cls or "") + " " + (id_ or "")):
                 continue
         text = squash_cjk(text_of(el))
         if 4 <= len(text) <= 200:
@@ -119,37 +146,40 @@ def _value_after(segments: list[Segment], i: int, start: int) -> str | None:
     return value
 
 
-# Characters every label of a kind contains: a cheap filter before the regex runs.
-_LABEL_KEYS = {
-    "origin": re.compile("[源处處]"),
-    "author": re.compile("[者稿文记記编編审发發]"),
-    "doc": re.compile("[号號]"),
-}
+# Characters every document number label contains: a cheap filter before the regex runs.
+_DOC_KEYS = re.compile("[号號]")
+# Longer text is an article's sentence, not a "来源：" line.
+_LABEL_LINE_MAX = 200
 
 
-def labelled_value(
-    segments: list[Segment], label: re.Pattern, keys: re.Pattern | None = None
-) -> str | None:
-    for i, seg in enumerate(segments):
-        if len(seg.text) > 200 or (keys is not None and not keys.search(seg.text)):
+def label_lines(segments: list[Segment]) -> SegmentSearch:
+    """Where labelled values are looked for: the page's short text segments."""
+    return SegmentSearch(segments, _LABEL_LINE_MAX)
+
+
+def labelled_value(lines: SegmentSearch, label: _Label) -> str | None:
+    segments = lines.segments
+    for i in lines.candidates(label.core):
+        text = segments[i].text
+        if len(text) > _LABEL_LINE_MAX or not label.keys.search(text):
             continue
-        for m in label.finditer(seg.text):
+        for m in label.pattern.finditer(text):
             value = _value_after(segments, i, m.end())
             if value:
                 return value
     return None
 
 
-def find_origin(segments: list[Segment], metas: dict[str, str]) -> str | None:
+def find_origin(lines: SegmentSearch, metas: dict[str, str]) -> str | None:
     for key in ("contentsource", "source", "og:site_name_source"):
         if metas.get(key) and len(metas[key]) <= 40:
             return metas[key]
-    return labelled_value(segments, _ORIGIN_LABEL, _LABEL_KEYS["origin"])
+    return labelled_value(lines, _ORIGIN)
 
 
-def find_author(segments: list[Segment], metas: dict[str, str], body_text: str) -> str | None:
+def find_author(lines: SegmentSearch, metas: dict[str, str], body_text: str) -> str | None:
     for label in _AUTHOR_LABELS[:2]:
-        value = labelled_value(segments, label, _LABEL_KEYS["author"])
+        value = labelled_value(lines, label)
         if value:
             return value
     meta = metas.get("author") or metas.get("article:author")
@@ -158,7 +188,7 @@ def find_author(segments: list[Segment], metas: dict[str, str], body_text: str) 
     trailing = trailing_name(body_text)
     if trailing:
         return trailing
-    return labelled_value(segments, _AUTHOR_LABELS[2], _LABEL_KEYS["author"])
+    return labelled_value(lines, _AUTHOR_LABELS[2])
 
 
 def trailing_name(body_text: str) -> str | None:
@@ -173,8 +203,9 @@ def trailing_name(body_text: str) -> str | None:
     return None
 
 
-def find_section(root, segments: list[Segment]) -> list[str]:
-    for seg in segments:
+def find_section(root, lines: SegmentSearch) -> list[str]:
+    for i in lines.candidates(_CRUMB_LABEL):
+        seg = lines.segments[i]
         m = _CRUMB_LABEL.search(seg.text)
         if m and len(seg.text) < 200:
             crumbs = _crumbs_around(seg.element)
@@ -221,12 +252,14 @@ def _crumbs_of(el) -> list[str]:
     return items
 
 
-def find_doc_number(segments: list[Segment], body_text: str) -> str | None:
+def find_doc_number(lines: SegmentSearch, body_text: str) -> str | None:
+    segments = lines.segments
     for label in _DOC_LABELS:
-        for i, seg in enumerate(segments):
-            if len(seg.text) > 200 or not _LABEL_KEYS["doc"].search(seg.text):
+        for i in lines.candidates(label):
+            text = segments[i].text
+            if len(text) > _LABEL_LINE_MAX or not _DOC_KEYS.search(text):
                 continue
-            m = label.search(seg.text)
+            m = label.search(text)
             if m:
                 value = _doc_value(segments, i, m.end())
                 if value:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from lxml import etree
 
@@ -15,11 +18,16 @@ _STRAY_END = re.compile(r"</(?:[hH][tT][mM][lL]|[bB][oO][dD][yY])\s*>")
 # Never text: scripts, styles, form widgets and embedded media.
 _DROP_TAGS = ("script", "style", "noscript", "template", "select", "textarea", "iframe",
               "object", "embed", "svg", "canvas", "audio", "video", "map", "button")  # fmt: skip
-_HIDDEN = etree.XPath("//*[contains(translate(@style, ' ', ''), 'display:none')]")
+# Every style attribute (its owner is its getparent()): selecting the hidden elements with
+# an XPath predicate costs libxml2 more than testing the few values here.
+_STYLES = etree.XPath("//@style")
 _TEXT_LEN = etree.XPath("string-length(.)")
 # Plain etree elements: lxml.html's element classes cost a Python lookup per node.
 _PARSER = etree.HTMLParser(
     remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False
+)
+_UTF8_PARSER = etree.HTMLParser(
+    remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False, encoding="utf-8"
 )
 
 INLINE = frozenset(
@@ -79,17 +87,37 @@ def parse_document(text: str) -> etree._Element:
     if not text.strip():
         raise NotHTMLError("empty document")
     try:
-        root = etree.fromstring(text, _PARSER)
+        root = _parse(text)
     except (etree.ParserError, ValueError) as exc:
         raise NotHTMLError(f"unparsable as HTML: {exc}") from exc
     if root is None or not isinstance(root.tag, str):
         raise NotHTMLError("no document element")
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
-    for el in _HIDDEN(root):
+    hidden = [style.getparent() for style in _STYLES(root) if _is_hidden(style)]
+    for el in hidden:
         # Hidden boxes hold menus, share widgets and QR codes, rarely the article itself.
         if el.getparent() is not None and _TEXT_LEN(el) < 500:
             drop_tree(el)
     return root
+
+
+def _is_hidden(style: str) -> bool:
+    return "display:none" in style.replace(" ", "")
+
+
+def _parse(text: str) -> etree._Element:
+    # libxml2 reads UTF-8 natively: the text encoded to UTF-8 (in C) parses faster than the
+    # UTF-16 or UCS-4 buffer lxml hands over for a str, into the same tree. A str starting
+    # with an XML declaration goes as it is, for lxml refuses it (ValueError), and so does
+    # one with a lone surrogate, which UTF-8 cannot hold.
+    if not text.startswith("<?xml"):
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return etree.fromstring(data, _UTF8_PARSER)
+    return etree.fromstring(text, _PARSER)
 
 
 def text_of(el) -> str:
@@ -137,21 +165,59 @@ def text_segments(root: etree._Element) -> list[Segment]:
     if body is None:
         body = root
     out: list[Segment] = []
+    append = out.append
     link_depth = 0
+    # lxml makes a new string on every read of .tag, .text and .tail: each is read once
     for event, el in etree.iterwalk(body, events=("start", "end")):
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if tag.__class__ is not str:
             continue
         if event == "start":
-            if el.tag == "a":
+            if tag == "a":
                 link_depth += 1
-            if el.text and not el.text.isspace() and el.tag != "title":
-                out.append(Segment(el, squash(el.text), link_depth > 0))
+            text = el.text
+            if text and not text.isspace() and tag != "title":
+                append(Segment(el, " ".join(text.split()), link_depth > 0))
         else:
-            if el.tag == "a":
+            if tag == "a":
                 link_depth -= 1
-            if el is not body and el.tail and not el.tail.isspace():
-                out.append(Segment(el.getparent(), squash(el.tail), link_depth > 0))
+            tail = el.tail
+            if tail and not tail.isspace() and el is not body:
+                append(Segment(el.getparent(), " ".join(tail.split()), link_depth > 0))
     return out
+
+
+class SegmentSearch:
+    """The page's text segments of at most ``max_len`` characters, joined into one string.
+
+    Finding the segments a pattern matches is then one search in C over the page instead of
+    one call per segment: most of the page never matches, and a call costs more than the
+    scan of a short text.
+    """
+
+    def __init__(self, segments: list[Segment], max_len: int):
+        self.segments = segments
+        texts = [seg.text if len(seg.text) <= max_len else "" for seg in segments]
+        self._joined = "\n".join(texts)
+        # where each segment's text ends in the joined text, its newline included
+        self._ends = list(accumulate(len(text) + 1 for text in texts))
+
+    def candidates(self, pattern: re.Pattern, span: range | None = None) -> Iterator[int]:
+        """Indices, ascending, of the segments (of ``span``) that may hold a match.
+
+        Every short segment ``pattern`` matches is among them, provided the pattern has no
+        anchor or lookaround; others may be too (a match can run across a segment's end,
+        as \\s matches the newline), so each candidate is still tested on its own text.
+        """
+        joined, ends = self._joined, self._ends
+        first, stop = (0, len(ends)) if span is None else (span.start, span.stop)
+        pos = ends[first - 1] if first > 0 else 0
+        while first < stop and (m := pattern.search(joined, pos)) is not None:
+            i = bisect_right(ends, m.start())
+            if i >= stop:
+                return
+            yield i
+            pos = ends[i]
 
 
 def meta_map(root: etree._Element) -> dict[str, str]:
