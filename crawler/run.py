@@ -61,6 +61,9 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         # Anti-bot answers reach the spider's errback, which records them as blocked.
         "HTTPERROR_ALLOWED_CODES": [],
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote-control HTTP endpoint: nobody drives a govarchive crawl from
+        # outside (the service stops one by signal), and an open port is one to defend.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOGSTATS_INTERVAL": 0,
         "LOG_LEVEL": "INFO" if verbose else "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": True,

@@ -16,7 +16,15 @@ import pytest
 
 from warc import WarcWriter, read_record
 from warc.check import check_files
-from warc.index import index_file, lookup, nearest, parse_line, rebuild_indexes
+from warc.index import (
+    index_file,
+    index_path,
+    iter_entries,
+    lookup,
+    nearest,
+    parse_line,
+    rebuild_indexes,
+)
 from warc.members import scan_file
 from warc.recover import recover_open_files
 from warc.writer import RecordLocation
@@ -227,6 +235,60 @@ def test_index_points_at_the_records(tmp_path):
         assert entry.timestamp == record.rec_headers.get_header("WARC-Date")[:19].translate(
             str.maketrans("", "", "-T:"))
     assert nearest(lookup(archive, URL.format(2)), "2024").url == URL.format(2)
+
+
+def test_index_made_while_writing_is_the_index_of_the_file(tmp_path):
+    """Every kind of exchange the crawler writes, over several files: the index the writer
+    saves at close is byte for byte what cdxj-indexer writes reading the file back."""
+    archive = tmp_path / "collections" / "c" / "archive"
+    ticks, numbers = itertools.count(), itertools.count(1)
+    writer = WarcWriter(archive, max_file_size=4000, index=True,
+                        clock=lambda: START + timedelta(seconds=next(ticks)),
+                        record_id_factory=lambda: f"<urn:uuid:{next(numbers):032x}>")
+    html = [("Content-Type", "Text/HTML ; charset=GBK"), ("Content-Type", "text/plain")]
+    with writer:
+        for n in range(6):
+            exchange(writer, n)
+        exchange(writer, 0)  # the same URL again, later
+        exchange(writer, 6, headers=html, body="通知".encode("gbk"))
+        writer.write_exchange(url="http://www.example.gov.cn/s?q=%E6%94%BF%E5%8A%A1&p=2",
+                              status=404, reason="Not Found", response_headers=[], body=b"")
+        writer.write_exchange(url="http://www.example.gov.cn/old", status=301, reason="",
+                              response_headers=[("Location", "/new")], body=b"")
+        writer.write_exchange(url="http://www.example.gov.cn/search.do", method="POST",
+                              request_headers=[("Content-Type",
+                                                "application/x-www-form-urlencoded")],
+                              request_body=b"keyword=%E9%98%B2%E6%B1%9B&page=1", status=200,
+                              response_headers=[("Content-Type", "text/html")], body=b"<p>x</p>")
+        writer.write_exchange(url="http://xn--fiqs8s.gov.cn/a.pdf", status=200,
+                              response_headers=[("Content-Type", "application/pdf")],
+                              body=b"%PDF-1.4 " * 300, truncated="length")
+        writer.write_revisit(url=URL.format(1), profile="server-not-modified", refers_to=None,
+                             refers_to_uri=URL.format(1), refers_to_date=START, status=304,
+                             reason="Not Modified", response_headers=[("ETag", '"a"')])
+        writer.write_revisit(url=URL.format(2), profile="identical-payload-digest",
+                             refers_to="<urn:uuid:1>", refers_to_uri=URL.format(2),
+                             refers_to_date=START, payload_digest="sha1:ABCDEFGHIJKLMNOP",
+                             status=200, reason="OK",
+                             response_headers=[("Content-Type", "text/html")])
+    assert len(writer.files) > 2 and writer.indexed == set(writer.files)
+    for name in writer.files:
+        saved = index_path(archive, name).read_bytes()
+        index_file(archive, name)  # read back by cdxj-indexer
+        assert saved == index_path(archive, name).read_bytes(), name
+    entries = [e for e in iter_entries(archive)]
+    assert {e.fields.get("method") for e in entries} == {None, "POST"}
+    assert {e.mime for e in entries} >= {"text/html", "warc/revisit", "application/pdf"}
+
+
+def test_a_file_cut_back_after_a_failed_write_is_indexed_by_reading_it(tmp_path):
+    archive = tmp_path / "collections" / "c" / "archive"
+    writer = WarcWriter(archive, index=True)
+    exchange(writer, 1)
+    writer.flush()
+    writer._recover()  # what a failed write does: cut back to whole records and close
+    assert writer.files and not writer.indexed
+    assert not index_path(archive, writer.files[0]).exists()
 
 
 def test_rebuild_indexes_every_closed_file_and_drops_stale_ones(tmp_path):

@@ -9,6 +9,7 @@ file means closing a file never rewrites the indexes of the others.
 from __future__ import annotations
 
 import bisect
+import io
 import json
 import logging
 import os
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import surt
-from cdxj_indexer.main import CDXJIndexer
+from cdxj_indexer.bufferiter import concur_req_resp, join_req_resp
+from cdxj_indexer.main import CDXJIndexer, SortingWriter
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,70 @@ def index_file(archive_dir: Path | str, name: str) -> Path:
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+class RecordIndex:
+    """The CDXJ index of one WARC file, made while the file is being written.
+
+    Indexing a finished file reads it all back: decompressing and parsing every record again
+    costs about 0.2 ms a record, two seconds at the end of a 5,000-page crawl. The writer
+    hands each record it has just written to :meth:`add` instead, and the lines come from
+    cdxj-indexer's own code (its record pairing, fields and sorted writer), fed the record
+    objects that were written rather than ones read back: the index is the one
+    :func:`index_file` writes for the finished file (the tests compare the two).
+    """
+
+    def __init__(self, file_name: str):
+        self._indexer = _Indexer(None, [], sort=True, post_append=True)
+        self._indexer.curr_filename = file_name
+        self._lines: list[str] = []
+        self._held = None  # the last record, until we know whether the next one pairs with it
+
+    def add(self, record, offset: int, length: int, body: bytes = b"") -> None:
+        """A record just written at ``offset`` (its gzip member ``length`` bytes long), with
+        the payload it was written with (read only to pair a POST with its response)."""
+        record.file_offset, record.file_length = offset, length
+        record.buffered_stream = io.BytesIO(body)
+        # As cdxj_indexer.bufferiter.buffering_record_iter pairs records read in order.
+        request, response = concur_req_resp(self._held, record)
+        if request is None or response is None:
+            self._release()
+            self._held = record
+            return
+        join_req_resp(request, response, True, self._indexer.get_url_key)
+        self._emit(self._held)
+        self._emit(record)
+        self._held = None
+
+    def _release(self) -> None:
+        if self._held is not None:
+            self._emit(self._held)
+            self._held = None
+
+    def _emit(self, record) -> None:
+        record.buffered_stream = None
+        if self._indexer.filter_record(record):
+            self._indexer.process_index_entry(None, record, self._indexer.curr_filename, self)
+
+    def write(self, line: str) -> None:  # the indexer's output
+        self._lines.append(line)
+
+    def save(self, archive_dir: Path | str) -> Path:
+        """Write the index of the (closed) file, sorted as cdxj-indexer sorts it."""
+        self._release()
+        target = index_path(archive_dir, self._indexer.curr_filename)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with open(partial, "w", encoding="utf-8") as out:
+                lines = SortingWriter(out)
+                for line in self._lines:
+                    lines.write(line)
+                lines.flush()
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
 
 
 def index_missing(archive_dir: Path | str) -> list[Path]:

@@ -8,6 +8,7 @@ failed write never leaves half a record behind.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import uuid
@@ -22,6 +23,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from warc import records
+from warc.index import RecordIndex
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 RecordIdFactory = Callable[[], str]
@@ -80,8 +84,10 @@ class _ReceivedHttpHeaders(StatusAndHeaders):
     """
 
     def __init__(self, statusline: str, headers: list[tuple[str, str]], protocol: str,
-                 raw: bytes, is_request: bool = False) -> None:
-        super().__init__(statusline, headers, protocol=protocol, is_http_request=is_request)
+                 raw: bytes) -> None:
+        # For a request, ``protocol`` is the method and ``statusline`` the rest of the request
+        # line, as warcio's reader parses a request record.
+        super().__init__(statusline, headers, protocol=protocol)
         self.headers_buff = raw
 
     def compute_headers_buffer(self, header_filter=None) -> None:
@@ -120,8 +126,10 @@ class WarcStreamWriter:
         except (AttributeError, OSError):
             self.offset = 0
         self.warcinfo_id: str | None = None
+        # Set by WarcWriter: every record written is added to the file's CDXJ index.
+        self.index: RecordIndex | None = None
 
-    def _write(self, record) -> RecordLocation:
+    def _write(self, record, payload: bytes = b"") -> RecordLocation:
         self._warc.write_record(record)
         try:
             end = self.stream.tell()
@@ -129,6 +137,8 @@ class WarcStreamWriter:
             raise TypeError("the WARC stream must tell its position") from None
         location = RecordLocation(self.file_name, self.offset, end - self.offset)
         self.offset = end
+        if self.index is not None:
+            self.index.add(record, location.offset, location.length, payload)
         return location
 
     def write_warcinfo(self) -> RecordLocation:
@@ -197,12 +207,12 @@ class WarcStreamWriter:
                                "WARC-Concurrent-To": response_id},
             http_headers=_ReceivedHttpHeaders(
                 start_line.split(" ", 1)[1], headers, method.upper(),
-                records.http_header_block(start_line, headers), is_request=True,
+                records.http_header_block(start_line, headers),
             ),
         )
 
         response_location = self._write(response)
-        request_location = self._write(request)
+        request_location = self._write(request, request_body)
         return Exchange(
             record_id=response_id,
             location=response_location,
@@ -272,7 +282,7 @@ class WarcStreamWriter:
         request = self._request_record(url, method, protocol, request_headers, request_body,
                                        common, revisit_id)
         revisit_location = self._write(revisit)
-        request_location = self._write(request)
+        request_location = self._write(request, request_body)
         return Exchange(
             record_id=revisit_id,
             location=revisit_location,
@@ -292,7 +302,7 @@ class WarcStreamWriter:
                                **common, "WARC-Concurrent-To": concurrent_to},
             http_headers=_ReceivedHttpHeaders(
                 start_line.split(" ", 1)[1], headers, method.upper(),
-                records.http_header_block(start_line, headers), is_request=True,
+                records.http_header_block(start_line, headers),
             ),
         )
 
@@ -304,6 +314,11 @@ class WarcWriter:
     so readers and indexers can tell finished files from the one being written. A new file is
     started once the current one has reached ``max_file_size`` (checked after each exchange, so
     an exchange is never split across files). Nothing is created until the first exchange.
+
+    With ``index=True`` each file's CDXJ index (:class:`warc.index.RecordIndex`) is made as
+    its records are written and saved when the file is closed; the names of the files so
+    indexed are in ``indexed``. A file cut back after a failed write is not: its index is
+    left to :func:`warc.index.index_file`.
     """
 
     def __init__(
@@ -318,6 +333,7 @@ class WarcWriter:
         record_id_factory: RecordIdFactory = new_record_id,
         hostname: str | None = None,
         buffer_size: int = 1 << 20,
+        index: bool = False,
     ) -> None:
         self.archive_dir = Path(archive_dir)
         self.prefix = prefix
@@ -329,6 +345,8 @@ class WarcWriter:
         self.hostname = hostname
         self.buffer_size = buffer_size
         self.files: list[str] = []  # names of the files this writer has closed
+        self.index = index
+        self.indexed: set[str] = set()  # those of them whose index it saved
         self._serial = 0
         self._file: BinaryIO | None = None
         self._records: WarcStreamWriter | None = None
@@ -368,6 +386,8 @@ class WarcWriter:
             clock=self.clock,
             record_id_factory=self.record_id_factory,
         )
+        if self.index:
+            self._records.index = RecordIndex(self._name)
         return self._records
 
     def _open_path(self) -> Path:
@@ -452,9 +472,16 @@ class WarcWriter:
         if self._file is None:
             return
         self.flush(fsync=True)
-        file, self._file, self._records = self._file, None, None
+        file, records, self._file, self._records = self._file, self._records, None, None
         file.close()
         self._finish(self._open_path())
+        if records.index is not None:
+            try:
+                records.index.save(self.archive_dir)
+            except OSError as exc:  # the file itself is whole: it can be indexed later
+                log.error("could not save the index of %s: %s", self._name, exc)
+            else:
+                self.indexed.add(self._name)
 
     def __enter__(self) -> Self:
         return self
