@@ -79,6 +79,15 @@ def test_govcn_section_crawled_from_its_start_url(tmp_path, govcn_site):
     assert runs[0]["bytes_archived"] > 0
 
 
+def test_crawl_opens_no_remote_control_port(tmp_path, govcn_site):
+    # Scrapy 2.19 starts an HTTP remote-control server by default (and says so at INFO).
+    project = make_project(tmp_path, [site_source("govcn", govcn_site)])
+    result = project.run("-v", "crawl", "govcn")
+    assert result.returncode == 0, result.stderr
+    assert "Spider opened" in result.stderr  # INFO lines are there
+    assert "Remote control" not in result.stderr
+
+
 def test_trs_gb2312_ministry_with_script_pagination_and_attachments(tmp_path, ministry_site):
     project = make_project(tmp_path, [site_source("ministry", ministry_site)])
     result = project.crawl("ministry")
