@@ -220,11 +220,14 @@ class _ExtractionProcess:
         return self.conn.recv_bytes()
 
     def stop(self, loop) -> set[int]:
-        """Stop watching a dead worker; the jobs it had."""
+        """Stop watching a dead (or unreachable) worker; the jobs it had. Runs on the crawl
+        loop, so it does not wait for a process that is still there: it ends it."""
         if loop is not None and not loop.is_closed():
             self.unwatch(loop)
         self.alive = False
         self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
         self.process.join(timeout=5)
         lost, self.jobs = self.jobs, set()
         return lost

@@ -291,6 +291,18 @@ def test_a_file_cut_back_after_a_failed_write_is_indexed_by_reading_it(tmp_path)
     assert not index_path(archive, writer.files[0]).exists()
 
 
+def test_an_index_that_cannot_be_saved_leaves_the_file_whole_and_unindexed(tmp_path, caplog):
+    archive = tmp_path / "collections" / "c" / "archive"
+    (archive.parent).mkdir(parents=True)
+    (archive.parent / "indexes").write_text("not a folder")  # the index cannot be written
+    writer = WarcWriter(archive, index=True)
+    exchange(writer, 1)
+    writer.close()
+    assert writer.files and not writer.indexed
+    assert "could not save the index" in caplog.text
+    assert check_files([archive / writer.files[0]]).ok
+
+
 def test_rebuild_indexes_every_closed_file_and_drops_stale_ones(tmp_path):
     archive = tmp_path / "collections" / "c" / "archive"
     path = closed_archive(archive)

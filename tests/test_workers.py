@@ -19,15 +19,25 @@ PAGE = """<html><head><meta charset="utf-8"><title>关于开展防汛检查的�
 """.encode()
 
 
-@pytest.mark.parametrize("workers", [0, 1])
-def test_extraction_gives_the_same_article_inline_and_in_a_process(workers):
+URL = "http://www.example.gov.cn/a/t20240506_{}.htm"
+SHORT_PAGE = "<html><body><h1>通知</h1><p>见附件。</p></body></html>".encode()
+
+
+def extract_each(workers: int, *pages: bytes) -> list:
+    """``extract_signed`` of each page in turn, each on an event loop of its own (a pool
+    outlives the loops that use it)."""
     pool = ExtractionWorkers(workers)
     try:
-        article, _ = asyncio.run(pool.extract_signed(
-            PAGE, "http://www.example.gov.cn/a/t20240506_1.htm",
-            content_type="text/html; charset=utf-8"))
+        return [asyncio.run(pool.extract_signed(page, URL.format(n),
+                                                content_type="text/html; charset=utf-8"))
+                for n, page in enumerate(pages, 1)]
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_extraction_gives_the_same_article_inline_and_in_a_process(workers):
+    [(article, _)] = extract_each(workers, PAGE)
     assert article.title == "关于开展防汛检查的通知"
     assert article.origin == "应急管理局"
     assert article.published_at.isoformat() == "2024-05-06T09:30:00+08:00"
@@ -35,16 +45,7 @@ def test_extraction_gives_the_same_article_inline_and_in_a_process(workers):
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_extraction_signs_the_article_as_ingest_would(workers):
-    pool = ExtractionWorkers(workers)
-    try:
-        article, signature = asyncio.run(pool.extract_signed(
-            PAGE, "http://www.example.gov.cn/a/t20240506_1.htm",
-            content_type="text/html; charset=utf-8"))
-        short, no_signature = asyncio.run(pool.extract_signed(
-            "<html><body><h1>通知</h1><p>见附件。</p></body></html>".encode(),
-            "http://www.example.gov.cn/a/t20240506_2.htm"))
-    finally:
-        pool.close()
+    (article, signature), (short, no_signature) = extract_each(workers, PAGE, SHORT_PAGE)
     assert article.title == "关于开展防汛检查的通知"
     assert len(signature) == dedup.NUM_PERM
     assert signature == dedup.article_signature(article.title, article.body_text)

@@ -13,7 +13,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,12 +57,19 @@ def closed_files(archive_dir: Path | str) -> list[str]:
 def index_file(archive_dir: Path | str, name: str) -> Path:
     """(Re)write the CDXJ index of one closed file; the old index stays until the new is whole."""
     source = Path(archive_dir) / name
+    # post_append pairs each response with its request (method, POST bodies) as pywb does.
+    return _replace_index(archive_dir, name, lambda partial: _Indexer(
+        str(partial), [str(source)], sort=True, post_append=True).process_all())
+
+
+def _replace_index(archive_dir: Path | str, name: str, write: Callable[[Path], None]) -> Path:
+    """Have ``write`` make the index of ``name`` in a partial file, then put it in place: a
+    reader sees the old index or the new one, never half of one."""
     target = index_path(archive_dir, name)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        # post_append pairs each response with its request (method, POST bodies) as pywb does.
-        _Indexer(str(partial), [str(source)], sort=True, post_append=True).process_all()
+        write(partial)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -118,19 +125,15 @@ class RecordIndex:
     def save(self, archive_dir: Path | str) -> Path:
         """Write the index of the (closed) file, sorted as cdxj-indexer sorts it."""
         self._release()
-        target = index_path(archive_dir, self._indexer.curr_filename)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
-        try:
+
+        def write(partial: Path) -> None:
             with open(partial, "w", encoding="utf-8") as out:
                 lines = SortingWriter(out)
                 for line in self._lines:
                     lines.write(line)
                 lines.flush()
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-        return target
+
+        return _replace_index(archive_dir, self._indexer.curr_filename, write)
 
 
 def index_missing(archive_dir: Path | str) -> list[Path]:
