@@ -22,6 +22,7 @@ from scrapy.exceptions import (
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler import signals as govarchive_signals
 from crawler.blocking import block_reason
 from crawler.extract import NotHTMLError, decode_html
 from crawler.extract.encoding import check_html
@@ -93,6 +94,9 @@ class SectionSpider(scrapy.Spider):
         # Parsing an article costs a few milliseconds of lxml: done in worker processes so the
         # crawl loop keeps fetching meanwhile.
         spider.extraction = ExtractionWorkers(crawler.settings.getint("GOVARCHIVE_EXTRACT_WORKERS"))
+        # Every page is parsed once the pipeline says responses_done: the workers can exit
+        # while the last batches are stored; spider_closed reaps them.
+        crawler.signals.connect(spider.extraction.finish, signal=govarchive_signals.responses_done)
         crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         return spider
 

@@ -25,8 +25,10 @@ import itertools
 import logging
 import multiprocessing
 import multiprocessing.util
+import os
 import pickle
 import signal
+import socket
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -89,11 +91,16 @@ class ExtractionWorkers:
     """``extract_signed`` in ``workers`` processes (inline when 0), awaited on the running
     asyncio loop (Scrapy's reactor)."""
 
-    # Jobs sent to one worker before its first result is back: one being parsed and one
-    # waiting in the pipe, so the worker never idles while the loop gets round to it. A job
-    # waits in the pipe only while it fits the pipe's buffer (64 KB on Linux); a larger page
-    # makes the send wait until the worker has read it (at most one extraction).
-    IN_FLIGHT = 2
+    # Jobs sent to one worker before its first result is back. On a machine whose cores are
+    # all busy the crawl loop is often off the CPU for several extractions' time; a worker
+    # with only the next page queued then idles until the loop comes back (a tenth of a core
+    # lost on two cores). Up to IN_FLIGHT pages wait in its socket, as long as they fit the
+    # socket's send buffer (BUFFER_BYTES asked for; what the kernel grants is read back), so a
+    # send never makes the loop wait. The first MIN_IN_FLIGHT go whatever their size: a page
+    # bigger than the buffer waits for the worker to read it, at most one extraction.
+    IN_FLIGHT = 6
+    MIN_IN_FLIGHT = 2
+    BUFFER_BYTES = 1 << 20
 
     def __init__(self, workers: int):
         self._workers = [_ExtractionProcess(n) for n in range(workers)]
@@ -101,12 +108,16 @@ class ExtractionWorkers:
         self._waiting: deque[tuple[int, bytes]] = deque()
         self._futures: dict[int, asyncio.Future] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._finished = False
 
     async def extract_signed(self, body: bytes, url: str, **options: Any):
         """:func:`extract_signed`, computed in a worker process."""
         if not self._workers:
             return extract_signed(body, url, **options)
         self._watch(asyncio.get_running_loop())
+        if self._finished:
+            raise RuntimeError("the extraction workers have finished: the crawl's last "
+                               "response was already parsed")
         if not any(worker.alive for worker in self._workers):
             raise BrokenProcessPool("every extraction worker has died; see the log")
         job = next(self._jobs)
@@ -130,14 +141,22 @@ class ExtractionWorkers:
 
     def _dispatch(self) -> None:
         while self._waiting:
-            idle = [w for w in self._workers if w.alive and len(w.jobs) < self.IN_FLIGHT]
-            if not idle:
+            job, message = self._waiting[0]
+            ready = [w for w in self._workers if w.alive and self._takes(w, len(message))]
+            if not ready:
                 return
-            worker = min(idle, key=lambda w: len(w.jobs))
-            job, message = self._waiting.popleft()
+            worker = min(ready, key=lambda w: len(w.jobs))
+            self._waiting.popleft()
             if not worker.send(job, message):
                 self._waiting.appendleft((job, message))
                 self._worker_died(worker)
+
+    def _takes(self, worker: _ExtractionProcess, size: int) -> bool:
+        """Whether ``worker`` can be sent a job of ``size`` bytes now."""
+        if len(worker.jobs) < self.MIN_IN_FLIGHT:
+            return True
+        return (len(worker.jobs) < self.IN_FLIGHT
+                and worker.bytes_in_flight + size <= worker.buffer_bytes)
 
     def _on_result(self, worker: _ExtractionProcess) -> None:
         try:
@@ -145,7 +164,7 @@ class ExtractionWorkers:
         except (EOFError, OSError):
             self._worker_died(worker)
             return
-        worker.jobs.discard(job)
+        worker.done(job)
         future = self._futures.pop(job, None)
         if future is not None and not future.done():
             if ok:
@@ -173,9 +192,17 @@ class ExtractionWorkers:
         if future is not None and not future.done():
             future.set_exception(error)
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """No more pages will come: the workers are told to leave, without waiting for them
+        (the crawl calls this when its last response is parsed; ``close`` reaps them)."""
+        self._finished = True
         for worker in self._workers:
-            worker.close(self._loop)
+            worker.leave(self._loop)
+
+    def close(self) -> None:
+        self.finish()
+        for worker in self._workers:
+            worker.reap()
         for job in list(self._futures):
             future = self._futures.pop(job)
             if not future.done() and not future.get_loop().is_closed():
@@ -193,7 +220,9 @@ class _ExtractionProcess:
                                        name=f"govarchive-extract-{n}", daemon=True)
         self.process.start()
         theirs.close()
-        self.jobs: set[int] = set()
+        self.buffer_bytes = _send_buffer(self.conn, ExtractionWorkers.BUFFER_BYTES)
+        self.jobs: dict[int, int] = {}  # job -> its message's size
+        self.bytes_in_flight = 0
         self.alive = True
 
     @property
@@ -213,8 +242,12 @@ class _ExtractionProcess:
             self.conn.send_bytes(message)
         except OSError:
             return False
-        self.jobs.add(job)
+        self.jobs[job] = len(message)
+        self.bytes_in_flight += len(message)
         return True
+
+    def done(self, job: int) -> None:
+        self.bytes_in_flight -= self.jobs.pop(job, 0)
 
     def receive(self) -> bytes:
         return self.conn.recv_bytes()
@@ -229,10 +262,11 @@ class _ExtractionProcess:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
-        lost, self.jobs = self.jobs, set()
+        lost, self.jobs, self.bytes_in_flight = set(self.jobs), {}, 0
         return lost
 
-    def close(self, loop) -> None:
+    def leave(self, loop) -> None:
+        """Tell the worker to exit once it has answered what it was sent."""
         if not self.alive:
             return
         if loop is not None and not loop.is_closed():
@@ -242,11 +276,30 @@ class _ExtractionProcess:
             self.conn.send_bytes(b"")  # the worker's signal to leave
         except OSError:
             pass
+
+    def reap(self) -> None:
+        """Wait for a worker told to leave (ending it if it does not)."""
+        if self.conn.closed:
+            return
         self.process.join(timeout=10)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(timeout=5)
         self.conn.close()
+
+
+def _send_buffer(conn, wanted: int) -> int:
+    """Ask for a ``wanted``-byte send buffer on ``conn``'s socket; the bytes that can wait in
+    it (Linux reports twice what it holds for data, the rest is its own bookkeeping)."""
+    sock = socket.socket(fileno=os.dup(conn.fileno()))
+    try:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, wanted)
+        except OSError:
+            pass  # the kernel's default buffer will do
+        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 2
+    finally:
+        sock.close()
 
 
 def _portable(exc: Exception) -> Exception:

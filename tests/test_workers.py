@@ -125,3 +125,50 @@ def test_a_dead_worker_fails_its_pages_and_says_so(caplog):
     finally:
         pool.close()
     assert "an extraction worker died" in caplog.text
+
+
+@pytest.mark.parametrize("budget, most", [(1, ExtractionWorkers.MIN_IN_FLIGHT),
+                                          (1 << 20, ExtractionWorkers.IN_FLIGHT)])
+def test_pages_queue_for_a_worker_only_while_they_fit_its_socket(budget, most):
+    """Beyond the first two, pages wait in a worker's socket only while they fit its send
+    buffer (so a send never makes the crawl loop wait); every page is parsed either way."""
+    pool = ExtractionWorkers(1)
+    worker = pool._workers[0]
+    worker.buffer_bytes = budget
+    in_flight = []
+    send = worker.send
+
+    def counting_send(job, message):
+        sent = send(job, message)
+        in_flight.append(len(worker.jobs))
+        return sent
+
+    worker.send = counting_send
+    padding = b"<!-- " + b"x" * 40_000 + b" -->"
+    pages = {URL.format(n): PAGE.replace("防汛检查".encode(), f"第{n}次检查".encode())
+             .replace(b"</body>", padding + b"</body>") for n in range(12)}
+
+    async def parse_all():
+        return await asyncio.gather(*(pool.extract_signed(body, url) for url, body in pages.items()))
+
+    try:
+        results = asyncio.run(parse_all())
+    finally:
+        pool.close()
+    assert [article.title for article, _ in results] == [
+        f"关于开展第{n}次检查的通知" for n in range(12)]
+    assert max(in_flight) == most
+
+
+def test_finished_workers_exit_without_being_waited_for():
+    pool = ExtractionWorkers(1)
+    try:
+        asyncio.run(pool.extract_signed(PAGE, URL.format(1)))
+        process = pool._workers[0].process
+        pool.finish()  # returns at once; the worker leaves by itself
+        process.join(timeout=30)
+        assert process.exitcode == 0
+        with pytest.raises(RuntimeError, match="have finished"):
+            asyncio.run(pool.extract_signed(PAGE, URL.format(2)))
+    finally:
+        pool.close()
