@@ -95,10 +95,11 @@ def test_an_extraction_error_reaches_the_caller_as_raised(workers):
         pool.close()
 
 
-def test_many_pages_at_once_each_get_their_own_article():
-    pool = ExtractionWorkers(2)
-    pages = {f"http://www.example.gov.cn/a/t20240506_{n}.htm": PAGE.replace(
-        "防汛检查".encode(), f"第{n}次检查".encode()) for n in range(24)}
+def parse_numbered_pages_at_once(pool: ExtractionWorkers, count: int, padding: bytes = b""):
+    """Page n (its title says 第n次检查, ``padding`` before ``</body>``) for n < count, all
+    awaited together on one loop; checks each came back as its own article. Closes the pool."""
+    pages = {URL.format(n): PAGE.replace("防汛检查".encode(), f"第{n}次检查".encode())
+             .replace(b"</body>", padding + b"</body>") for n in range(count)}
 
     async def parse_all():
         return await asyncio.gather(*(pool.extract_signed(body, url) for url, body in pages.items()))
@@ -108,7 +109,11 @@ def test_many_pages_at_once_each_get_their_own_article():
     finally:
         pool.close()
     assert [article.title for article, _ in results] == [
-        f"关于开展第{n}次检查的通知" for n in range(24)]
+        f"关于开展第{n}次检查的通知" for n in range(count)]
+
+
+def test_many_pages_at_once_each_get_their_own_article():
+    parse_numbered_pages_at_once(ExtractionWorkers(2), 24)
 
 
 def test_a_dead_worker_fails_its_pages_and_says_so(caplog):
@@ -144,19 +149,7 @@ def test_pages_queue_for_a_worker_only_while_they_fit_its_socket(budget, most):
         return sent
 
     worker.send = counting_send
-    padding = b"<!-- " + b"x" * 40_000 + b" -->"
-    pages = {URL.format(n): PAGE.replace("防汛检查".encode(), f"第{n}次检查".encode())
-             .replace(b"</body>", padding + b"</body>") for n in range(12)}
-
-    async def parse_all():
-        return await asyncio.gather(*(pool.extract_signed(body, url) for url, body in pages.items()))
-
-    try:
-        results = asyncio.run(parse_all())
-    finally:
-        pool.close()
-    assert [article.title for article, _ in results] == [
-        f"关于开展第{n}次检查的通知" for n in range(12)]
+    parse_numbered_pages_at_once(pool, 12, padding=b"<!-- " + b"x" * 40_000 + b" -->")
     assert max(in_flight) == most
 
 
