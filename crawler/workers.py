@@ -290,8 +290,14 @@ class _ExtractionProcess:
 
 def _send_buffer(conn, wanted: int) -> int:
     """Ask for a ``wanted``-byte send buffer on ``conn``'s socket; the bytes that can wait in
-    it (Linux reports twice what it holds for data, the rest is its own bookkeeping)."""
-    sock = socket.socket(fileno=os.dup(conn.fileno()))
+    it (Linux reports twice what it holds for data, the rest is its own bookkeeping). When
+    ``conn`` is not a socket, 0: only the first MIN_IN_FLIGHT pages are sent ahead."""
+    fd = os.dup(conn.fileno())
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        os.close(fd)
+        return 0
     try:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, wanted)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import pytest
 
 from crawler.extract import NotHTMLError
-from crawler.workers import ExtractionWorkers, IngestWorker
+from crawler.workers import ExtractionWorkers, IngestWorker, _send_buffer
 from storage import ArticleIn, CaptureIn, Store, dedup
 
 PAGE = """<html><head><meta charset="utf-8"><title>关于开展防汛检查的通知_首页</title></head>
@@ -165,3 +166,19 @@ def test_finished_workers_exit_without_being_waited_for():
             asyncio.run(pool.extract_signed(PAGE, URL.format(2)))
     finally:
         pool.close()
+
+
+def test_a_connection_that_is_not_a_socket_gets_no_send_ahead_budget():
+    read_end, write_end = os.pipe()
+
+    class PipeEnd:
+        def fileno(self):
+            return write_end
+
+    try:
+        open_before = len(os.listdir("/proc/self/fd"))
+        assert _send_buffer(PipeEnd(), 1 << 20) == 0
+        assert len(os.listdir("/proc/self/fd")) == open_before
+    finally:
+        os.close(read_end)
+        os.close(write_end)
