@@ -17,3 +17,4 @@ class ArticleItem:
     fetched_at: datetime
     fields: dict = field(default_factory=dict)   # crawler.extract.Article.to_record()
     signature: list[int] | None = None           # storage.ArticleIn.signature
+    section_url: str | None = None                # storage.ArticleIn.section_url

@@ -120,6 +120,7 @@ class StorePipeline:
                     fetched_at=item.fetched_at,
                     fields=fields,
                     signature=item.signature,
+                    section_url=item.section_url,
                 )
             )
         elif isinstance(item, ObservationItem):

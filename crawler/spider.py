@@ -153,7 +153,7 @@ class SectionSpider(scrapy.Spider):
                 url,
                 callback=self.parse_article,
                 errback=self.on_error,
-                meta={"kind": ARTICLE, "list_url": response.url},
+                meta={"kind": ARTICLE, "list_url": response.url, "section": start},
             )
         walked = self._list_pages_by_start.setdefault(start, {start})
         page_no = response.meta.get("page_no", 1)
@@ -230,6 +230,7 @@ class SectionSpider(scrapy.Spider):
             fetched_at=exchange.fetched_at,
             fields=record,
             signature=signature,
+            section_url=response.meta.get("section"),
         )
         if self.fetch_attachments:
             for attachment in article.attachments:

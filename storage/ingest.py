@@ -249,6 +249,7 @@ class _Batch:
             "last_checked_at": item.fetched_at,
             "fetch_url": item.url,
             "content_hash": digest,
+            "section_url": item.section_url,
             **columns,
         }
         stmt = sa.insert(_ARTICLES).returning(_ARTICLES.c.id)

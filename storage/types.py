@@ -36,6 +36,9 @@ class ArticleIn:
     ``fields`` is ``crawler.extract.Article.to_record()`` without ``url``. ``signature`` is
     ``storage.dedup.article_signature`` of its title and body_text when the caller has
     already worked it out (``[]``: the text is too short to have one); ``None``: ingest does.
+    ``section_url``: the start URL of the section whose list pages linked the article in this
+    run, if any. A new article is stored with it, as the section's listing (``ListingIn``)
+    would set it at the end of the run; that saves rewriting every new article's row then.
     """
 
     source: str
@@ -45,6 +48,7 @@ class ArticleIn:
     fetched_at: datetime
     fields: dict[str, Any]
     signature: list[int] | None = None
+    section_url: str | None = None
 
 
 @dataclass

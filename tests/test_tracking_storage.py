@@ -60,9 +60,10 @@ class Site:
         self.calls.append(call)
         return self.store.ingest(call[0], call[1], observations=call[2], listings=call[3])
 
-    def article(self, when, url=URL, urls=None, source="govcn", **overrides):
+    def article(self, when, url=URL, urls=None, source="govcn", section_url=None, **overrides):
         capture = self._capture(url, when)
-        item = ArticleIn(source, url, urls or [url], capture.record_id, when, fields(**overrides))
+        item = ArticleIn(source, url, urls or [url], capture.record_id, when, fields(**overrides),
+                         section_url=section_url)
         return self._ingest([capture], [item])
 
     def observe(self, when, kind, url=URL, status=404, **policy):
@@ -271,6 +272,19 @@ def test_a_partial_walk_delists_only_articles_newer_than_the_oldest_listed(store
     site.listing(T0 + 2 * HOUR, [mid_url], complete=False)
     assert _events(store, new) == ["delisted"]
     assert _events(store, old) == []
+
+
+def test_an_article_stored_with_its_section_is_tracked_by_that_sections_listing(store, site):
+    """The crawl gives a new article the section whose list pages linked it; that section's
+    later listings delist and relist it as if a listing had tagged it, other sections' not."""
+    start, other_start = f"{SITE}/index.htm", f"{SITE}/tzgg/index.htm"
+    first = site.article(T0, section_url=start).article_ids[0]
+    elsewhere = site.article(T0, url=f"{SITE}/tzgg/content_5.htm", section_url=other_start,
+                             title="通知公告", body_text="关于开展检查的通知。" * 8).article_ids[0]
+    site.listing(T0 + HOUR, [f"{SITE}/202603/content_9.htm"], start=start)
+    site.listing(T0 + 2 * HOUR, [URL], start=start)
+    assert _events(store, first) == ["delisted", "relisted"]
+    assert _events(store, elsewhere) == []
 
 
 def _only_status(store: Store) -> set[str]:
