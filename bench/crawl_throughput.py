@@ -15,11 +15,11 @@ articles) from its own process, then crawls it with
 Each crawl runs in a fresh subprocess (and govarchive in a fresh data folder); with
 ``--repeat N`` the two alternate and medians are reported, with the wall ratio of each
 round (its two crawls ran back to back, so a drifting machine moves it least). Pages are
-counted from the site's request log. Two clocks are printed: ``wall`` is the whole process (interpreter start-up,
-imports, the final commit), ``span`` is first to last request at the server; ``cpu`` is the
-crawler process's CPU time, the figure least moved by other load on the machine. The ratio
-govarchive/bare on wall time is the issue-2 figure (target >= 0.8). The govarchive run's export
-is counted to prove every article was stored. ``--profile`` adds one govarchive crawl under
+counted from the site's request log. Two clocks are printed: ``wall`` is the whole process
+(interpreter start-up, imports, the final commit), ``span`` is first to last request at the
+server; ``cpu`` is the crawler process's CPU time, the figure least moved by other load on
+the machine. The ratio govarchive/bare on wall time is the issue-2 figure (target >= 0.8).
+The govarchive run's export is counted to prove every article was stored. ``--profile`` adds one govarchive crawl under
 cProfile (not timed) and prints the top 25 entries by cumulative and by own time, in ms/page.
 """
 
