@@ -19,8 +19,9 @@ counted from the site's request log. Two clocks are printed: ``wall`` is the who
 (interpreter start-up, imports, the final commit), ``span`` is first to last request at the
 server; ``cpu`` is the crawler process's CPU time, the figure least moved by other load on
 the machine. The ratio govarchive/bare on wall time is the issue-2 figure (target >= 0.8).
-The govarchive run's export is counted to prove every article was stored. ``--profile`` adds one govarchive crawl under
-cProfile (not timed) and prints the top 25 entries by cumulative and by own time, in ms/page.
+The govarchive run's export is counted to prove every article was stored. ``--profile``
+adds one govarchive crawl under cProfile (not timed) and prints the top 25 entries by
+cumulative and by own time, in ms/page.
 """
 
 from __future__ import annotations
