@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.extract import NotHTMLError, extract_article
+from govarchive.crawler.extract import NotHTMLError, extract_article
 
 _DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})")
 _URL = "http://example.gov.cn/page.html"

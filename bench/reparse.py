@@ -64,14 +64,15 @@ class _NoStore:
         return 0
 
     def ingest(self, captures, articles, run_id=None, **more):
-        from storage import IngestResult
+        from govarchive.storage import IngestResult
 
         return IngestResult()
 
 
 def parse_only(config: Path, archive_dir: Path) -> tuple[int, float]:
     """(articles extracted, seconds) for reparse's reading and parsing, nothing stored."""
-    from crawler.reparse import reparse
+    from govarchive.crawler.reparse import reparse
+
     from govarchive.settings import load_settings
 
     settings = load_settings(config)

@@ -32,10 +32,9 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import sqlalchemy as sa
-
-from storage import Store
-from storage import engine as db
-from storage.search_index import SEARCH_TABLE, keyed_row
+from govarchive.storage import Store
+from govarchive.storage import engine as db
+from govarchive.storage.search_index import SEARCH_TABLE, keyed_row
 
 SOURCES = ["difang", "yaowen", "zhengce", "tongzhi"]
 VOCABULARY = 20_000

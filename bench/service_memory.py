@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage import Store
+from govarchive.storage import Store
+
 from tests.site.server import SiteServer
 
 

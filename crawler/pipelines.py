@@ -17,14 +17,13 @@ import time
 from collections import deque
 from concurrent.futures import Future
 
+from govarchive.crawler import signals as govarchive_signals
+from govarchive.crawler.items import ArticleItem
+from govarchive.crawler.revisit import ObservationItem
+from govarchive.crawler.workers import IngestWorker
+from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn
 from scrapy.exceptions import NotConfigured
 from twisted.python.failure import Failure
-
-from crawler import signals as govarchive_signals
-from crawler.items import ArticleItem
-from crawler.revisit import ObservationItem
-from crawler.workers import IngestWorker
-from storage import ArticleIn, CaptureIn, ListingIn, ObservationIn
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from crawler.blocking import block_reason
-from storage import canonical_url
+from govarchive.crawler.blocking import block_reason
+from govarchive.storage import canonical_url
 
 # request.meta key of a revisit request: its storage.revisits.RevisitTarget.
 REVISIT_META = "govarchive_revisit"

@@ -11,10 +11,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from govarchive.crawler.spider import SectionSpider
+from govarchive.storage import Store
 from scrapy.crawler import CrawlerProcess
-
-from crawler.spider import SectionSpider
-from storage import Store
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +68,14 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "LOG_INSTALL_ROOT_HANDLER": True,
         "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
         "EXTENSIONS": {
-            "crawler.archiving.WarcArchiver": 100,
-            "crawler.progress.ProgressLine": 900,
+            "govarchive.crawler.archiving.WarcArchiver": 100,
+            "govarchive.crawler.progress.ProgressLine": 900,
         },
         "DOWNLOADER_MIDDLEWARES": {
-            "crawler.middlewares.PrivateAddressGuard": 40,
-            "crawler.middlewares.ChallengeGuard": 650,
+            "govarchive.crawler.middlewares.PrivateAddressGuard": 40,
+            "govarchive.crawler.middlewares.ChallengeGuard": 650,
         },
-        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 500},
+        "ITEM_PIPELINES": {"govarchive.crawler.pipelines.StorePipeline": 500},
         "GOVARCHIVE_STORAGE_URL": settings.storage.url,
         "GOVARCHIVE_ARCHIVE_DIR": str(settings.archive.archive_path),
         "GOVARCHIVE_WARC_MAX_FILE_SIZE": settings.archive.max_file_size,

@@ -13,23 +13,14 @@ import logging
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-)
-from scrapy.spidermiddlewares.httperror import HttpError
-
-from crawler import signals as govarchive_signals
-from crawler.blocking import block_reason
-from crawler.extract import NotHTMLError, decode_html
-from crawler.extract.encoding import check_html
-from crawler.items import ArticleItem
-from crawler.links import parse_list_page, site_key
-from crawler.middlewares import HostBlocked
-from crawler.revisit import (
+from govarchive.crawler import signals as govarchive_signals
+from govarchive.crawler.blocking import block_reason
+from govarchive.crawler.extract import NotHTMLError, decode_html
+from govarchive.crawler.extract.encoding import check_html
+from govarchive.crawler.items import ArticleItem
+from govarchive.crawler.links import parse_list_page, site_key
+from govarchive.crawler.middlewares import HostBlocked
+from govarchive.crawler.revisit import (
     REVISIT_META,
     Listing,
     ObservationItem,
@@ -38,8 +29,16 @@ from crawler.revisit import (
     error_page_reason,
     is_home_or_section,
 )
-from crawler.workers import ExtractionWorkers
-from storage import canonical_url
+from govarchive.crawler.workers import ExtractionWorkers
+from govarchive.storage import canonical_url
+from scrapy import signals
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
 
 logger = logging.getLogger(__name__)
 

@@ -34,9 +34,9 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from crawler.extract import Article, extract_article
-from storage import Store
-from storage.dedup import article_signature, prepare_signatures
+from govarchive.crawler.extract import Article, extract_article
+from govarchive.storage import Store
+from govarchive.storage.dedup import article_signature, prepare_signatures
 
 logger = logging.getLogger(__name__)
 

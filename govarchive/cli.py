@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
 def open_store(settings: Settings) -> Iterator:
     """A ``storage.Store`` for the configured database, closed afterwards;
     storage errors end the command with ``error: ...`` and exit code 1."""
-    import storage
+    from govarchive import storage
 
     try:
         store = storage.Store(settings.storage.url)
@@ -202,8 +202,8 @@ def crawl(
             app.source(name)
     if run_id is not None and len(names) != 1:
         raise click.UsageError("--run-id needs exactly one source")
-    import storage
-    from crawler.run import run_crawl
+    from govarchive import storage
+    from govarchive.crawler.run import run_crawl
 
     if app.log_handler is not None:
         # Scrapy installs its own root handler; ours as well would print every line twice.
@@ -232,7 +232,7 @@ def crawl(
 @pass_app
 def extract(app: App, file: Path, url: str | None, source_name: str | None, as_json: bool) -> None:
     """Parse one saved page and print the article fields."""
-    from crawler.extract import NotHTMLError, extract_article
+    from govarchive.crawler.extract import NotHTMLError, extract_article
 
     options = {}
     if source_name:

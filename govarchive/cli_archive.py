@@ -35,7 +35,7 @@ def check(app: App, files: tuple[Path, ...], no_database: bool) -> None:
     request for every response, an earlier record for every revisit, and a record for every
     article version in the database. Faults go to stdout; exit 1 if there are any.
     """
-    from warc import ArchiveCheck, closed_files
+    from govarchive.warc import ArchiveCheck, closed_files
 
     archive_dir = app.settings.archive.archive_path
     paths = list(files) or [archive_dir / name for name in closed_files(archive_dir)]
@@ -71,7 +71,7 @@ def check(app: App, files: tuple[Path, ...], no_database: bool) -> None:
 @pass_app
 def index(app: App) -> None:
     """(Re)build the CDXJ index of every closed file, recovering left-over .open files first."""
-    from warc import rebuild_indexes, recover_open_files
+    from govarchive.warc import rebuild_indexes, recover_open_files
 
     archive_dir = app.settings.archive.archive_path
     for report in recover_open_files(archive_dir, index=False):
@@ -88,7 +88,7 @@ def index(app: App) -> None:
 @pass_app
 def wacz(app: App, out: Path, source_name: str | None, since: datetime | None) -> None:
     """Package the archive as a WACZ: its WARC files, index and one page per article."""
-    from warc import WaczError, closed_files, page_for_record, write_wacz
+    from govarchive.warc import WaczError, closed_files, page_for_record, write_wacz
 
     if source_name:
         app.source(source_name)
@@ -127,7 +127,7 @@ def replay() -> None:
 @pass_app
 def serve(app: App, host: str, port: int) -> None:
     """Serve the collection with pywb (framed replay) until interrupted."""
-    from warc import index_missing, wayback_command
+    from govarchive.warc import index_missing, wayback_command
 
     archive = app.settings.archive
     index_missing(archive.archive_path)
@@ -158,7 +158,7 @@ def serve(app: App, host: str, port: int) -> None:
 @pass_app
 def show(app: App, url: str, at: str | None, headers: bool, raw: bool) -> None:
     """Print the capture of URL nearest in time, decoded to text in its real charset."""
-    from warc import NotArchivedError, find_capture
+    from govarchive.warc import NotArchivedError, find_capture
 
     if at is not None and (not at.isdigit() or not 4 <= len(at) <= 14):
         raise click.BadParameter("give 4 to 14 digits, YYYYMMDDhhmmss", param_hint="--at")
@@ -187,8 +187,8 @@ def reparse(app: App, source_name: str | None) -> None:
     Articles, versions and urls (of S, or all) are deleted and rebuilt; captures are kept.
     Nothing is fetched.
     """
-    from crawler.reparse import reparse as run_reparse
-    from warc import archive_size
+    from govarchive.crawler.reparse import reparse as run_reparse
+    from govarchive.warc import archive_size
 
     settings = app.settings
     if source_name:

@@ -70,7 +70,7 @@ def search(app: App, query: str, source_name: str | None, since, until, status: 
     Chinese words of any length are found (两字词 included); an empty QUERY lists every
     article matching the filters, newest first.
     """
-    from storage import SEARCH_PAGE_LIMIT, SearchQueryError
+    from govarchive.storage import SEARCH_PAGE_LIMIT, SearchQueryError
 
     options = {"source": source_name, "since": since, "until": until, "status": status,
                "origin": origin, "sort": sort, "timezone": _timezone(app, source_name),
@@ -91,7 +91,7 @@ def search(app: App, query: str, source_name: str | None, since, until, status: 
         counts = {key: page[key] for key in ("total", "total_exact", "ranked")}
         click.echo(json.dumps({**counts, "items": items}, ensure_ascii=False))
     elif fmt == "csv":
-        from storage import csv_lines
+        from govarchive.storage import csv_lines
 
         write_stdout(csv_lines(items))
     else:
@@ -117,7 +117,7 @@ def _print_table(counts: dict, offset: int, items: list[dict]) -> None:
 def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
                  output: Path | None) -> None:
     """``govarchive export --format csv|parquet``: streamed, written atomically to ``output``."""
-    from storage import csv_lines, write_parquet
+    from govarchive.storage import csv_lines, write_parquet
 
     with open_store(app.settings) as store:
         records = store.iter_export(source=source, since=since)

@@ -31,8 +31,8 @@ def serve(app) -> None:
         # the service logs its runs itself.
         for chatty in ("apscheduler", "alembic"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
-    import storage
-    from scheduler import serve as run_service
+    from govarchive import storage
+    from govarchive.scheduler import serve as run_service
 
     scheduled = [s.name for s in settings.sources if s.schedule]
     if not scheduled:

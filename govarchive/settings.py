@@ -183,7 +183,7 @@ class RulesSettings(_Section):
         if rule is None:
             return None
         # Imported here: the crawler package pulls in Scrapy, which a settings import should not.
-        from crawler.selectors import RuleError, compile_rule
+        from govarchive.crawler.selectors import RuleError, compile_rule
 
         try:
             compile_rule(rule)

@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from govarchive.settings import DEFAULT_CONFIG_NAME, ENV_PREFIX, ConfigError, Settings
+
+
 def load_settings(
     path: str | os.PathLike | None = None,
     env: Mapping[str, str] = os.environ,

@@ -1,5 +1,5 @@
 """scheduler: deciding when. ``govarchive serve`` runs :func:`scheduler.service.serve`."""
 
-from scheduler.service import Service, serve
+from govarchive.scheduler.service import Service, serve
 
 __all__ = ["Service", "serve"]

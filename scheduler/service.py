@@ -17,13 +17,13 @@ from datetime import UTC
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from govarchive.scheduler import jobs
+from govarchive.scheduler.alerts import Alerter
+from govarchive.scheduler.health import HealthServer, ServiceState
+from govarchive.scheduler.lock import scheduler_lock
+from govarchive.scheduler.runner import ChildRunner, prune_logs
 
 from govarchive.settings import ConfigError, load_settings
-from scheduler import jobs
-from scheduler.alerts import Alerter
-from scheduler.health import HealthServer, ServiceState
-from scheduler.lock import scheduler_lock
-from scheduler.runner import ChildRunner, prune_logs
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ class Service:
 
 def serve(settings) -> int:
     """Run the service until stopped; the exit code (0 after a graceful stop)."""
-    from storage import Store
+    from govarchive.storage import Store
 
     store = Store(settings.storage.url)
     try:

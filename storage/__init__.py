@@ -1,12 +1,12 @@
 """storage: the schema and every query (SQLAlchemy 2 + Alembic, SQLite or PostgreSQL)."""
 
-from storage.export import csv_lines, write_parquet
-from storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
-from storage.search import SearchQueryError
-from storage.store import Store
-from storage.tracking import ListingIn, ObservationIn, TrackingResult
-from storage.types import ArticleIn, CaptureIn, IngestResult, StorageError
-from storage.urls import canonical_url
+from govarchive.storage.export import csv_lines, write_parquet
+from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
+from govarchive.storage.search import SearchQueryError
+from govarchive.storage.store import Store
+from govarchive.storage.tracking import ListingIn, ObservationIn, TrackingResult
+from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult, StorageError
+from govarchive.storage.urls import canonical_url
 
 __all__ = [
     "SEARCH_PAGE_LIMIT",

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-
-from storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
-from storage.types import CaptureIn
+from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
+from govarchive.storage.types import CaptureIn
 
 CHUNK = 1000
 

@@ -28,11 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-
-from storage.codepoints import points as code_points
-from storage.codepoints import text_of, word_characters
-from storage.content import strip_chrome
-from storage.models import Article, ArticleDuplicate, DedupBand, DedupSignature
+from govarchive.storage.codepoints import points as code_points
+from govarchive.storage.codepoints import text_of, word_characters
+from govarchive.storage.content import strip_chrome
+from govarchive.storage.models import Article, ArticleDuplicate, DedupBand, DedupSignature
 
 NUM_PERM = 64
 # 10 bands of 6 rows: a pair at Jaccard 0.8 is a candidate with probability 0.95, at 0.5 with
@@ -312,7 +311,7 @@ def refresh_duplicates(
     as their extractor already worked it out (None: too short). Only these articles' texts
     are converted and hashed; candidates are scored with their stored signatures.
     """
-    from storage.ingest import insert_ignoring_conflicts
+    from govarchive.storage.ingest import insert_ignoring_conflicts
 
     ids = sorted(set(article_ids))
     if not ids:

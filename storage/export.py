@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-
-from storage.dedup import duplicates_of
-from storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
+from govarchive.storage.dedup import duplicates_of
+from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
 
 EXPORT_CHUNK = 200
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from diff_match_patch import diff_match_patch
-
-from storage.content import HASHED_FIELDS, STORED_FIELDS, normalised
-from storage.export import iso
-from storage.models import Article, ArticleEvent, ArticleVersion, Capture
+from govarchive.storage.content import HASHED_FIELDS, STORED_FIELDS, normalised
+from govarchive.storage.export import iso
+from govarchive.storage.models import Article, ArticleEvent, ArticleVersion, Capture
 
 DIFF_TIMEOUT_SECONDS = 2.0
 _OPS = {-1: "delete", 0: "equal", 1: "insert"}

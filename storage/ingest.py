@@ -7,9 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-
-from storage.content import (
+from govarchive.storage.content import (
     HASHED_FIELDS,
     STORED_FIELDS,
     VERSION_ONLY_FIELDS,
@@ -19,8 +17,8 @@ from storage.content import (
     published_iso,
     published_utc,
 )
-from storage.dedup import refresh_duplicates
-from storage.models import (
+from govarchive.storage.dedup import refresh_duplicates
+from govarchive.storage.models import (
     RECORD_TYPES,
     Article,
     ArticleEvent,
@@ -30,8 +28,8 @@ from storage.models import (
     Source,
     UrlAlias,
 )
-from storage.search_index import index_rows
-from storage.tracking import (
+from govarchive.storage.search_index import index_rows
+from govarchive.storage.tracking import (
     ArticleState,
     ListingIn,
     ObservationIn,
@@ -41,8 +39,9 @@ from storage.tracking import (
     mark_gone,
     mark_seen,
 )
-from storage.types import ArticleIn, CaptureIn
-from storage.urls import canonical_url, canonical_urls
+from govarchive.storage.types import ArticleIn, CaptureIn
+from govarchive.storage.urls import canonical_url, canonical_urls
+from sqlalchemy.dialects import postgresql, sqlite
 
 # Stay well under SQLite's bound-parameter limit in IN (...) lists.
 LOOKUP_CHUNK = 500

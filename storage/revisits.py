@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-
-from storage.models import Article, ArticleUrl, Capture, Source
-from storage.urls import canonical_url
+from govarchive.storage.models import Article, ArticleUrl, Capture, Source
+from govarchive.storage.urls import canonical_url
 
 JITTER = 0.1
 CHUNK = 500

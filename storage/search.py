@@ -14,12 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-
-from storage.models import ARTICLE_STATUSES, Article, Source
-from storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key
-from storage.search_periods import postgresql_page
-from storage.search_terms import is_cjk, tokens
-from storage.search_terms import runs as word_runs
+from govarchive.storage.models import ARTICLE_STATUSES, Article, Source
+from govarchive.storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key
+from govarchive.storage.search_periods import postgresql_page
+from govarchive.storage.search_terms import is_cjk, tokens
+from govarchive.storage.search_terms import runs as word_runs
 
 __all__ = [
     "MAX_LIMIT",
@@ -359,7 +358,7 @@ def search_records(conn: sa.Connection, q: str | None, filters: Filters, paging:
     """``{"total", "total_exact", "ranked", "items": [export record + "snippet"], "terms"}``
     for one page of hits; ``ranked`` hits lead in relevance order, the rest follow newest
     first."""
-    from storage.export import articles_query, records
+    from govarchive.storage.export import articles_query, records
 
     found = search_ids(conn, q, filters, paging)
     by_id: dict[int, dict[str, Any]] = {}

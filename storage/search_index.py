@@ -21,9 +21,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-
-from storage.models import Article
-from storage.search_terms import token_text, tokens
+from govarchive.storage.models import Article
+from govarchive.storage.search_terms import token_text, tokens
 
 SEARCH_TABLE = "article_search"
 INDEX_CHUNK = 500

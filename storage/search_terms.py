@@ -22,9 +22,8 @@ from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
-
-from storage.codepoints import points as code_points
-from storage.codepoints import text_of, word_characters
+from govarchive.storage.codepoints import points as code_points
+from govarchive.storage.codepoints import text_of, word_characters
 
 # Code point classes of the term builder.
 _OTHER, _ASCII_WORD, _CJK_WORD = 0, 1, 2

@@ -9,13 +9,12 @@ from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import sqlalchemy as sa
-
-from storage import engine as db
-from storage import runs as service_runs
-from storage.export import articles_query, iso, iter_records, records
-from storage.ingest import ensure_sources, ingest_batch
-from storage.models import RUN_STATUSES, Article, Run, RunSource, Source
-from storage.types import ArticleIn, CaptureIn, IngestResult
+from govarchive.storage import engine as db
+from govarchive.storage import runs as service_runs
+from govarchive.storage.export import articles_query, iso, iter_records, records
+from govarchive.storage.ingest import ensure_sources, ingest_batch
+from govarchive.storage.models import RUN_STATUSES, Article, Run, RunSource, Source
+from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult
 
 log = logging.getLogger(__name__)
 
@@ -281,14 +280,14 @@ class Store:
 
     def article_history(self, article_id: int) -> dict[str, Any] | None:
         """Versions and status events of an article, oldest first (``storage.history``)."""
-        from storage import history
+        from govarchive.storage import history
 
         with self._read() as conn:
             return history.article_history(conn, article_id)
 
     def article_version(self, article_id: int, n: int) -> dict[str, Any] | None:
         """The full content of version ``n`` of an article."""
-        from storage import history
+        from govarchive.storage import history
 
         with self._read() as conn:
             return history.version_content(conn, article_id, n)
@@ -298,7 +297,7 @@ class Store:
     ) -> dict[str, Any] | None:
         """Character-level differences per field between two versions (default: the last
         two); None when the article or a version does not exist."""
-        from storage import history
+        from govarchive.storage import history
 
         with self._read() as conn:
             return history.article_diff(conn, article_id, from_n, to_n)
@@ -308,7 +307,7 @@ class Store:
         now: datetime | None = None,
     ) -> list[Any]:
         """``storage.revisits.RevisitTarget`` for the source's articles to fetch again."""
-        from storage import revisits
+        from govarchive.storage import revisits
 
         with self._read() as conn:
             return revisits.revisit_targets(
@@ -317,7 +316,7 @@ class Store:
 
     def known_article_urls(self, source: str) -> set[str]:
         """Canonical URLs of the source's stored articles and their attachments."""
-        from storage import revisits
+        from govarchive.storage import revisits
 
         with self._read() as conn:
             return revisits.known_urls(conn, source)
@@ -327,27 +326,27 @@ class Store:
     def reset_derived(self, source: str | None = None) -> int:
         """Delete articles, versions and urls (of ``source``, or all), keeping every capture,
         so they can be rebuilt from the archive. Returns the number of articles deleted."""
-        from storage import archive_queries
+        from govarchive.storage import archive_queries
 
         with self._write() as conn:
             return archive_queries.reset_derived(conn, source)
 
     def iter_captures(self) -> Iterator[CaptureIn]:
         """Every stored capture in capture order (time, then place in the archive)."""
-        from storage import archive_queries
+        from govarchive.storage import archive_queries
 
         with self._read() as conn:
             yield from archive_queries.iter_captures(conn)
 
     def count_captures(self) -> int:
-        from storage import archive_queries
+        from govarchive.storage import archive_queries
 
         with self._read() as conn:
             return archive_queries.count_captures(conn)
 
     def iter_version_pointers(self) -> Iterator[Any]:
         """``storage.archive_queries.VersionPointer`` of every article version."""
-        from storage import archive_queries
+        from govarchive.storage import archive_queries
 
         with self._read() as conn:
             yield from archive_queries.iter_version_pointers(conn)
@@ -371,7 +370,7 @@ class Store:
         ``storage.search.MAX_LIMIT`` items a page. Raises ``SearchQueryError`` (a
         ``ValueError``) for a query or filter it cannot use.
         """
-        from storage import search
+        from govarchive.storage import search
 
         filters = search.Filters(source=source, since=since, until=until, status=status,
                                  origin=origin, timezone=timezone)
@@ -387,7 +386,7 @@ class Store:
 
     def rebuild_search_index(self) -> int:
         """Index every article's title and body afresh; returns how many were indexed."""
-        from storage import search_index
+        from govarchive.storage import search_index
 
         with self._write() as conn:
             return search_index.rebuild(conn)

@@ -28,11 +28,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-
-from storage.content import body_shrank, changed_fields
-from storage.models import Article, ArticleEvent, ArticleUrl
-from storage.types import IngestResult
-from storage.urls import canonical_urls
+from govarchive.storage.content import body_shrank, changed_fields
+from govarchive.storage.models import Article, ArticleEvent, ArticleUrl
+from govarchive.storage.types import IngestResult
+from govarchive.storage.urls import canonical_urls
 
 OBSERVATION_KINDS = ("gone", "blocked", "not_modified")
 

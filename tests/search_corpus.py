@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from storage import ArticleIn, CaptureIn, Store
-from storage.tracking import ObservationIn
+from govarchive.storage import ArticleIn, CaptureIn, Store
+from govarchive.storage.tracking import ObservationIn
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 BASE = "https://www.example.gov.cn"

@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from warc import WarcWriter, read_record
-from warc.check import check_files
-from warc.index import (
+from govarchive.warc import WarcWriter, read_record
+from govarchive.warc.check import check_files
+from govarchive.warc.index import (
     index_file,
     index_path,
     iter_entries,
@@ -25,9 +24,9 @@ from warc.index import (
     parse_line,
     rebuild_indexes,
 )
-from warc.members import scan_file
-from warc.recover import recover_open_files
-from warc.writer import RecordLocation
+from govarchive.warc.members import scan_file
+from govarchive.warc.recover import recover_open_files
+from govarchive.warc.writer import RecordLocation
 
 START = datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
 PAGE = "<html><head><title>通知</title></head><body><p>关于做好政务公开工作的通知</p></body></html>"
@@ -181,7 +180,7 @@ def test_recovery_cuts_back_to_the_last_complete_exchange(tmp_path, cut, caplog)
     with open(dead, "rb") as f:
         members = scan_file(f).members
     os.truncate(dead, dead.stat().st_size - cut)
-    with caplog.at_level("WARNING", logger="warc.recover"):
+    with caplog.at_level("WARNING", logger="govarchive.warc.recover"):
         (report,) = recover_open_files(archive)
     # The last exchange lost its request (or part of it): the whole exchange goes.
     assert report.kept_bytes == members[-3].offset + members[-3].length
@@ -349,7 +348,7 @@ def test_our_cdxj_of_iana_agrees_with_pywbs(tmp_path):
 @pytest.mark.parametrize("sample", ["warcio/example.warc.gz", "warcio/example-iana.org-chunked.warc",
                                     "pywb/example.warc.gz", "pywb/iana.warc.gz"])
 def test_samples_are_read_indexed_and_replayed(tmp_path, sample):
-    from warc.replay import find_capture
+    from govarchive.warc.replay import find_capture
 
     archive = tmp_path / "collections" / "c" / "archive"
     archive.mkdir(parents=True)

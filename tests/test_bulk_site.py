@@ -3,7 +3,8 @@ articles are as unalike as a real section's, reposts apart."""
 
 from __future__ import annotations
 
-from storage import dedup
+from govarchive.storage import dedup
+
 from tests.site.bulk import REPOST_EVERY, BulkSite
 
 

@@ -123,7 +123,7 @@ def test_sources_lists_a_table(runner, config):
 
 
 def test_sources_check_reports_each_source(runner, config):
-    pytest.importorskip("crawler.selectors")
+    pytest.importorskip("govarchive.crawler.selectors")
     result = run(runner, "--config", str(config), "sources", "--check")
     assert result.exit_code == 0, result.output
     assert "ok govcn-difang: rules none (found automatically)" in result.stderr
@@ -131,7 +131,7 @@ def test_sources_check_reports_each_source(runner, config):
 
 
 def test_sources_check_fails_on_a_bad_rule(runner, config):
-    pytest.importorskip("crawler.selectors")
+    pytest.importorskip("govarchive.crawler.selectors")
     config.write_text(CONFIG.replace('"h2.headline"', '"h2[["'), encoding="utf-8")
     result = run(runner, "--config", str(config), "sources", "--check")
     assert result.exit_code == 2
@@ -148,7 +148,7 @@ def test_format_table_pads_by_display_width():
 
 
 def test_init_creates_folders_and_database_and_is_idempotent(runner, config, tmp_path):
-    pytest.importorskip("storage.store")
+    pytest.importorskip("govarchive.storage.store")
     for _ in range(2):
         result = run(runner, "--config", str(config), "init")
         assert result.exit_code == 0, result.output
@@ -160,7 +160,7 @@ def test_init_creates_folders_and_database_and_is_idempotent(runner, config, tmp
 
 
 def test_export_on_an_empty_database(runner, config, tmp_path):
-    pytest.importorskip("storage.store")
+    pytest.importorskip("govarchive.storage.store")
     assert run(runner, "--config", str(config), "init").exit_code == 0
     result = run(runner, "--config", str(config), "export")
     assert result.exit_code == 0, result.output
@@ -187,7 +187,7 @@ def test_export_on_an_empty_database(runner, config, tmp_path):
 
 
 def test_export_before_init_is_a_storage_error(runner, config):
-    pytest.importorskip("storage.store")
+    pytest.importorskip("govarchive.storage.store")
     (config.parent / "db").mkdir()
     result = run(runner, "--config", str(config), "export")
     assert result.exit_code == 1
@@ -202,7 +202,7 @@ def test_export_rejects_a_bad_date(runner, config):
 
 
 def test_runs_on_an_empty_database(runner, config):
-    pytest.importorskip("storage.store")
+    pytest.importorskip("govarchive.storage.store")
     assert run(runner, "--config", str(config), "init").exit_code == 0
     result = run(runner, "--config", str(config), "runs", "--json")
     assert result.exit_code == 0, result.output
@@ -258,7 +258,7 @@ class FakeSummary:
 
 
 def test_crawl_calls_run_crawl_and_exits_with_its_code(runner, config, monkeypatch):
-    run_module = pytest.importorskip("crawler.run")
+    run_module = pytest.importorskip("govarchive.crawler.run")
     calls = []
 
     def fake_run_crawl(settings, source_names, **options):
@@ -299,7 +299,7 @@ def page(tmp_path) -> Path:
 
 
 def test_extract_json_without_a_config(runner, page, tmp_path):
-    pytest.importorskip("crawler.extract")
+    pytest.importorskip("govarchive.crawler.extract")
     url = "https://www.gov.cn/zhengce/content/content_1.htm"
     result = run(
         runner,
@@ -321,7 +321,7 @@ def test_extract_json_without_a_config(runner, page, tmp_path):
 
 
 def test_extract_with_a_source_uses_its_rules(runner, config, page):
-    pytest.importorskip("crawler.extract")
+    pytest.importorskip("govarchive.crawler.extract")
     result = run(runner, "--config", str(config), "extract", str(page), "--source", "mee-tzgg")
     assert result.exit_code == 0, result.output
     assert "title: 标题规则选中的标题" in result.stdout.splitlines()
@@ -330,14 +330,14 @@ def test_extract_with_a_source_uses_its_rules(runner, config, page):
 
 
 def test_extract_unknown_source(runner, config, page):
-    pytest.importorskip("crawler.extract")
+    pytest.importorskip("govarchive.crawler.extract")
     result = run(runner, "--config", str(config), "extract", str(page), "--source", "nope")
     assert result.exit_code == 2
     assert 'unknown source "nope"' in result.stderr
 
 
 def test_extract_not_html(runner, tmp_path):
-    pytest.importorskip("crawler.extract")
+    pytest.importorskip("govarchive.crawler.extract")
     pdf = tmp_path / "file.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
     result = run(runner, "extract", str(pdf))

@@ -12,10 +12,10 @@ import sys
 from urllib.parse import urlsplit
 
 import pytest
+from govarchive.warc import RecordLocation, read_record
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.crawling import make_project, site_source
-from warc import RecordLocation, read_record
 
 
 def by_path(records: list[dict]) -> dict[str, dict]:

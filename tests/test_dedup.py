@@ -6,8 +6,7 @@ import random
 import zlib
 
 import pytest
-
-from storage import dedup
+from govarchive.storage import dedup
 
 MIRROR_TITLE = "北京優化營商環境"
 MIRROR_BODY = ("北京市發展改革委出台優化營商環境若干措施，進一步優化辦事流程，切實減輕企業和群眾負擔。"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.extract import extract_article
+from govarchive.crawler.extract import extract_article
 
 URL = "http://www.example.gov.cn/art/2020/5/6/art_1_2.html"
 NAV = "".join(f'<li><a href="/col/{i}/">栏目{i}</a></li>' for i in range(30))

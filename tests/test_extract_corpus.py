@@ -10,8 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from crawler.extract import extract_article
+from govarchive.crawler.extract import extract_article
 
 pytestmark = pytest.mark.corpus
 

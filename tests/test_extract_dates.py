@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from crawler.extract.dates import parse_date
+from govarchive.crawler.extract.dates import parse_date
 
 SH = "Asia/Shanghai"
 

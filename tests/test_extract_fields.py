@@ -8,8 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from crawler.extract import Article, Attachment, extract_article
+from govarchive.crawler.extract import Article, Attachment, extract_article
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 LABELS = json.loads((PAGES / "labels.json").read_text(encoding="utf-8"))

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from govarchive.warc.members import scan_file
 
 from govarchive.cli import cli
 from tests.crawling import make_project, site_source
 from tests.site.server import SiteServer
-from warc.members import scan_file
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from govarchive.storage import Store
 
 from govarchive.cli import cli
-from storage import Store
 from tests import search_corpus
 
 CONFIG = """\
@@ -64,7 +64,7 @@ def test_search_table_shows_titles_and_count(config):
 
 
 def test_search_says_when_counting_stopped_and_counts_on_request(config, monkeypatch):
-    from storage import search
+    from govarchive.storage import search
 
     monkeypatch.setattr(search, "TOTAL_LIMIT", 10)
     monkeypatch.setattr(search, "RANK_WINDOW", 10)

@@ -8,17 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from alembic import command
-
-from storage import Store, search
-from storage import engine as db
-from storage.models import Article
-from storage.search_index import (
+from govarchive.storage import Store, search
+from govarchive.storage import engine as db
+from govarchive.storage.models import Article
+from govarchive.storage.search_index import (
     SEARCH_TABLE,
     first_key,
     postgresql_key_sql,
     sort_key,
     sqlite_key_sql,
 )
+
 from tests import search_corpus
 from tests.search_corpus import ArchiveWriter
 

@@ -6,10 +6,7 @@ import unicodedata
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from storage.search_terms import (
+from govarchive.storage.search_terms import (
     ARRAY_MIN_CHARS,
     _array_terms,
     _plain_terms,
@@ -17,6 +14,8 @@ from storage.search_terms import (
     token_text,
     tokens,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # Characters where the two could part ways: CJK and ASCII words meeting, underscores,
 # full-width forms and the ideographic space (folded before NFKC), characters NFKC or

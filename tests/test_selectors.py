@@ -5,8 +5,7 @@ from __future__ import annotations
 import lxml.html
 import parsel
 import pytest
-
-from crawler.selectors import RuleError, compile_rule
+from govarchive.crawler.selectors import RuleError, compile_rule
 
 HTML = (
     "<html><body><ul class='list'><li><a href='/a/1.html'>第一篇</a></li><li><a href='/a/2.html'>第二篇</a></li></ul>"

@@ -366,7 +366,7 @@ def test_source_value_errors(tmp_path, line, expected):
 
 
 def test_bad_selector_uses_the_rule_error_as_hint(tmp_path):
-    selectors = pytest.importorskip("crawler.selectors")
+    selectors = pytest.importorskip("govarchive.crawler.selectors")
     path = write(tmp_path, SOURCE + '[sources.rules]\ntitle = "h1"\nbody = "div[[x"\n')
     with pytest.raises(selectors.RuleError) as rule_error:
         selectors.compile_rule("div[[x")

@@ -17,7 +17,6 @@ from tests.site.bulk import BulkSite
 from tests.site.content import SITES_DIR, FolderSite
 from tests.site.process import SiteProcess
 
-
 HREF = re.compile(r'<a\s[^>]*href="([^"]+)"[^>]*>(.*?)</a>', re.S)
 
 

@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-
-from storage import ArticleIn, CaptureIn, Store
+from govarchive.storage import ArticleIn, CaptureIn, Store
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://www.gov.cn/xinwen/content_1.htm"

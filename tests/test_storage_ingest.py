@@ -6,8 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
-from storage import ArticleIn, CaptureIn, Store, dedup
+from govarchive.storage import ArticleIn, CaptureIn, Store, dedup
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://www.gov.cn/xinwen/2026-03/01/content_1.htm"

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-
-from storage import ArticleIn, CaptureIn, StorageError, Store
+from govarchive.storage import ArticleIn, CaptureIn, StorageError, Store
 
 TABLES = {
     "alembic_version",

@@ -10,9 +10,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from storage import ArticleIn, CaptureIn, Store
-from storage.tracking import ListingIn, ObservationIn
+from govarchive.storage import ArticleIn, CaptureIn, Store
+from govarchive.storage.tracking import ListingIn, ObservationIn
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 SITE = "https://www.gov.cn/lianbo/difang"

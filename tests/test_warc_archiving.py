@@ -11,12 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from govarchive.crawler.archiving import WarcArchiver
+from govarchive.warc import RecordLocation, read_record
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
-
-from crawler.archiving import WarcArchiver
-from warc import RecordLocation, read_record
 
 REPO = Path(__file__).resolve().parents[1]
 WARCIO = Path(sys.executable).with_name("warcio")
@@ -75,7 +74,7 @@ CRAWL_SCRIPT = r"""
 import json, sys
 import scrapy
 from scrapy.crawler import CrawlerProcess
-from crawler import signals as govarchive_signals
+from govarchive.crawler import signals as govarchive_signals
 
 base, archive, out = sys.argv[1:4]
 file_size_limit = int(sys.argv[4]) if len(sys.argv) > 4 else None
@@ -116,7 +115,7 @@ def on_capture(exchange, response, request, spider):
 
 
 process = CrawlerProcess(settings={
-    "EXTENSIONS": {"crawler.archiving.WarcArchiver": 100},
+    "EXTENSIONS": {"govarchive.crawler.archiving.WarcArchiver": 100},
     "GOVARCHIVE_ARCHIVE_DIR": archive,
     "GOVARCHIVE_WARC_PREFIX": "probe",
     "GOVARCHIVE_WARC_OPERATOR": "tests@example.org",

@@ -11,10 +11,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from govarchive.warc import RecordLocation, RecordReadError, WarcStreamWriter, read_record
+from govarchive.warc.reader import decode_content
 from warcio.archiveiterator import ArchiveIterator
-
-from warc import RecordLocation, RecordReadError, WarcStreamWriter, read_record
-from warc.reader import decode_content
 
 DATA = Path(__file__).resolve().parent / "data" / "warc"
 WARCIO = Path(sys.executable).with_name("warcio")

@@ -17,9 +17,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from govarchive.warc import Exchange, RecordLocation, WarcStreamWriter, WarcWriter, read_record
 from warcio.archiveiterator import ArchiveIterator
-
-from warc import Exchange, RecordLocation, WarcStreamWriter, WarcWriter, read_record
 
 WARCIO = Path(sys.executable).with_name("warcio")
 START = datetime(2024, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
@@ -317,7 +316,7 @@ def test_rotation_never_splits_an_exchange(tmp_path):
 DISK_FULL_SCRIPT = r"""
 import json, random, resource, signal, sys
 from pathlib import Path
-from warc import WarcWriter, WarcWriteError
+from govarchive.warc import WarcWriter, WarcWriteError
 
 archive, mode = Path(sys.argv[1]), sys.argv[2]
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from govarchive.storage import Store
 
 from govarchive.web import WebConfig, create_app
-from storage import Store
 from tests import search_corpus
 
 

@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from govarchive.storage import Store
 
 from govarchive.web import WebConfig, create_app
-from storage import Store
 from tests import search_corpus
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,9 +6,9 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from govarchive.storage import Store
 
 from govarchive.web import WebConfig, create_app
-from storage import Store
 from tests import search_corpus
 
 REPLAY = "http://replay.test/{collection}/{timestamp}/{url}"
@@ -44,7 +44,7 @@ def test_search_page_pages_through_results(app):
 
 
 def test_search_page_says_when_only_the_newest_hits_are_ranked(app, monkeypatch):
-    from storage import search
+    from govarchive.storage import search
 
     client, _ = app
     assert "按相关度" not in client.get("/", params={"q": "通知"}).text
@@ -54,7 +54,7 @@ def test_search_page_says_when_only_the_newest_hits_are_ranked(app, monkeypatch)
 
 
 def test_search_page_says_when_counting_stopped(app, monkeypatch):
-    from storage import search
+    from govarchive.storage import search
 
     client, _ = app
     monkeypatch.setattr(search, "TOTAL_LIMIT", 30)

@@ -1,4 +1,4 @@
-"""crawler.workers: parsing and storing beside the crawl loop, in processes or inline."""
+"""govarchive.crawler.workers: parsing and storing beside the crawl loop, in processes or inline."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import pytest
-
-from crawler.extract import NotHTMLError
-from crawler.workers import ExtractionWorkers, IngestWorker, _send_buffer
-from storage import ArticleIn, CaptureIn, Store, dedup
+from govarchive.crawler.extract import NotHTMLError
+from govarchive.crawler.workers import ExtractionWorkers, IngestWorker, _send_buffer
+from govarchive.storage import ArticleIn, CaptureIn, Store, dedup
 
 PAGE = """<html><head><meta charset="utf-8"><title>关于开展防汛检查的通知_首页</title></head>
 <body><h1>关于开展防汛检查的通知</h1><div class="info">发布时间：2024-05-06 09:30 来源：应急管理局</div>

@@ -1,13 +1,13 @@
 """Writing and reading the WARC/1.1 archive (see docs/architecture.md)."""
 
-from warc.check import ArchiveCheck, Fault, check_files
-from warc.index import closed_files, index_file, index_missing, rebuild_indexes
-from warc.reader import ArchivedRecord, RecordReadError, read_record
-from warc.recover import RecoveryReport, recover_open_files
-from warc.replay import NotArchivedError, find_capture, wayback_command
-from warc.scan import archive_size
-from warc.wacz import WaczError, page_for_record, write_wacz
-from warc.writer import (
+from govarchive.warc.check import ArchiveCheck, Fault, check_files
+from govarchive.warc.index import closed_files, index_file, index_missing, rebuild_indexes
+from govarchive.warc.reader import ArchivedRecord, RecordReadError, read_record
+from govarchive.warc.recover import RecoveryReport, recover_open_files
+from govarchive.warc.replay import NotArchivedError, find_capture, wayback_command
+from govarchive.warc.scan import archive_size
+from govarchive.warc.wacz import WaczError, page_for_record, write_wacz
+from govarchive.warc.writer import (
     Exchange,
     RecordLocation,
     WarcStreamWriter,

@@ -15,12 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from govarchive.warc.members import IncompleteMember, scan_members
+from govarchive.warc.reader import decode_content
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataException, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
-
-from warc.members import IncompleteMember, scan_members
-from warc.reader import decode_content
 
 # Answers that carry no body whatever their headers say.
 _BODYLESS_STATUSES = {204, 304}
@@ -176,8 +175,8 @@ class ArchiveCheck:
         """Fault unless ``file``:``offset`` holds the record ``record_id`` of ``length`` bytes."""
         seen = self.locations.get((file, offset))
         if seen is None:
-            from warc.reader import RecordReadError, read_record
-            from warc.writer import RecordLocation
+            from govarchive.warc.reader import RecordReadError, read_record
+            from govarchive.warc.writer import RecordLocation
 
             try:
                 found = read_record(archive_dir, RecordLocation(file, offset, length))

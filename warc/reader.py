@@ -7,11 +7,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from govarchive.warc.writer import RecordLocation
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
-
-from warc.writer import RecordLocation
 
 
 class RecordReadError(ValueError):

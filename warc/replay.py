@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from warc.index import IndexEntry, lookup, nearest
-from warc.reader import ArchivedRecord, read_record
-from warc.writer import RecordLocation
+from govarchive.warc.index import IndexEntry, lookup, nearest
+from govarchive.warc.reader import ArchivedRecord, read_record
+from govarchive.warc.writer import RecordLocation
 
 
 class NotArchivedError(LookupError):
@@ -43,7 +43,7 @@ class Replayed:
 
     def text(self) -> str:
         """The body decoded to text in its real charset (as the extractor decodes pages)."""
-        from crawler.extract import decode_html
+        from govarchive.crawler.extract import decode_html
 
         body = self.record.content()
         mime = (self.content_type or "").split(";")[0].strip().lower()

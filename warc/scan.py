@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from govarchive.warc.index import closed_files
+from govarchive.warc.reader import decode_content
+from govarchive.warc.writer import RecordLocation
 from warcio.archiveiterator import ArchiveIterator
-
-from warc.index import closed_files
-from warc.reader import decode_content
-from warc.writer import RecordLocation
 
 CAPTURE_TYPES = ("response", "revisit", "resource")
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from warc.reader import read_record
-from warc.writer import RecordLocation
+from govarchive.warc.reader import read_record
+from govarchive.warc.writer import RecordLocation
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles"}
 

@@ -59,7 +59,7 @@ def store_of(request: Request):
 def run_search(request: Request, *, q: str | None, source: str | None, since: str | None,
                until: str | None, status: str | None, origin: str | None, sort: str | None,
                limit: int, offset: int, exact_total: bool = False) -> dict[str, Any]:
-    from storage import SearchQueryError
+    from govarchive.storage import SearchQueryError
 
     config: WebConfig = request.app.state.config
     try:

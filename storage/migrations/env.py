@@ -8,7 +8,7 @@ To write a new revision, autogenerate it against a database migrated to head, e.
 
     import sqlalchemy as sa
     from alembic import command
-    from storage.engine import alembic_config
+    from govarchive.storage.engine import alembic_config
     with sa.create_engine(URL).begin() as conn:
         command.revision(alembic_config(conn), message="...", autogenerate=True, rev_id="0002")
 
@@ -16,8 +16,7 @@ then replace storage.models types in it by plain SQLAlchemy ones (revisions stay
 """
 
 from alembic import context
-
-from storage.models import Base
+from govarchive.storage.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -15,8 +15,7 @@ Migration 0005 re-keys the index by publication time.
 
 import sqlalchemy as sa
 from alembic import op
-
-from storage.search_index import INDEX_CHUNK, SEARCH_TABLE, search_row
+from govarchive.storage.search_index import INDEX_CHUNK, SEARCH_TABLE, search_row
 
 revision = "0004"
 down_revision = "0003"

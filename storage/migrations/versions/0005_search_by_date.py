@@ -16,8 +16,7 @@ date range, without touching the others:
 """
 
 from alembic import op
-
-from storage.search_index import (
+from govarchive.storage.search_index import (
     KEY_ID_MASK,
     SEARCH_TABLE,
     create_sqlite_triggers,

@@ -16,12 +16,12 @@ import gzip
 import hashlib
 import io
 import itertools
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-import zlib
 
-from warc import WarcStreamWriter
-from warc import records as r
+from govarchive.warc import WarcStreamWriter
+from govarchive.warc import records as r
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2024, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
