@@ -72,7 +72,6 @@ class _NoStore:
 def parse_only(config: Path, archive_dir: Path) -> tuple[int, float]:
     """(articles extracted, seconds) for reparse's reading and parsing, nothing stored."""
     from govarchive.crawler.reparse import reparse
-
     from govarchive.settings import load_settings
 
     settings = load_settings(config)

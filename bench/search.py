@@ -32,6 +32,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import sqlalchemy as sa
+
 from govarchive.storage import Store
 from govarchive.storage import engine as db
 from govarchive.storage.search_index import SEARCH_TABLE, keyed_row

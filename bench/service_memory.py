@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from govarchive.storage import Store
-
 from tests.site.server import SiteServer
 
 

@@ -42,15 +42,16 @@ import logging
 import threading
 from http import HTTPStatus
 
-from govarchive.crawler import signals as govarchive_signals
-from govarchive.crawler.revisit import REVISIT_META, revisit_profile
-from govarchive.warc import Exchange, WarcWriteError, WarcWriter, index_file, recover_open_files
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
+
+from govarchive.crawler import signals as govarchive_signals
+from govarchive.crawler.revisit import REVISIT_META, revisit_profile
+from govarchive.warc import Exchange, WarcWriteError, WarcWriter, index_file, recover_open_files
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from govarchive.crawler.selectors import compile_rule
 from lxml import html as lxml_html
+
+from govarchive.crawler.selectors import compile_rule
 
 # Path shapes of article pages on common Chinese government CMSes.
 ARTICLE_URL_PATTERNS = [

@@ -8,8 +8,9 @@ import logging
 import socket
 from urllib.parse import urlsplit
 
-from govarchive.crawler.blocking import block_reason
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from govarchive.crawler.blocking import block_reason
 
 logger = logging.getLogger(__name__)
 

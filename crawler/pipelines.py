@@ -17,13 +17,14 @@ import time
 from collections import deque
 from concurrent.futures import Future
 
+from scrapy.exceptions import NotConfigured
+from twisted.python.failure import Failure
+
 from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.items import ArticleItem
 from govarchive.crawler.revisit import ObservationItem
 from govarchive.crawler.workers import IngestWorker
 from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn
-from scrapy.exceptions import NotConfigured
-from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 

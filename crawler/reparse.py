@@ -20,15 +20,15 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from scrapy.http import Headers
+
 from govarchive.crawler.blocking import block_reason
 from govarchive.crawler.extract import NotHTMLError, decode_html, extract_article
 from govarchive.crawler.extract.encoding import check_html
 from govarchive.crawler.links import parse_list_page, site_key
 from govarchive.crawler.revisit import classify_answer, error_page_reason, is_home_or_section
 from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, Store
-from govarchive.warc import RecordLocation, read_record
-from govarchive.warc.scan import CapturedRecord, FileEnd, iter_captures
-from scrapy.http import Headers
+from govarchive.warc import CapturedRecord, FileEnd, RecordLocation, iter_captures, read_record
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,10 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from scrapy.crawler import CrawlerProcess
+
 from govarchive.crawler.spider import SectionSpider
 from govarchive.storage import Store
-from scrapy.crawler import CrawlerProcess
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,15 @@ import logging
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+
 from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.blocking import block_reason
 from govarchive.crawler.extract import NotHTMLError, decode_html
@@ -31,14 +40,6 @@ from govarchive.crawler.revisit import (
 )
 from govarchive.crawler.workers import ExtractionWorkers
 from govarchive.storage import canonical_url
-from scrapy import signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-)
-from scrapy.spidermiddlewares.httperror import HttpError
 
 logger = logging.getLogger(__name__)
 

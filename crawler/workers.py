@@ -35,8 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from govarchive.crawler.extract import Article, extract_article
-from govarchive.storage import Store
-from govarchive.storage.dedup import article_signature, prepare_signatures
+from govarchive.storage import Store, article_signature, prepare_signatures
 
 logger = logging.getLogger(__name__)
 

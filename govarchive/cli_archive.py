@@ -158,6 +158,7 @@ def serve(app: App, host: str, port: int) -> None:
 @pass_app
 def show(app: App, url: str, at: str | None, headers: bool, raw: bool) -> None:
     """Print the capture of URL nearest in time, decoded to text in its real charset."""
+    from govarchive.crawler.extract import decode_html
     from govarchive.warc import NotArchivedError, find_capture
 
     if at is not None and (not at.isdigit() or not 4 <= len(at) <= 14):
@@ -174,7 +175,7 @@ def show(app: App, url: str, at: str | None, headers: bool, raw: bool) -> None:
     if raw:
         out.write(found.record.content())
     else:
-        out.write(found.text().encode("utf-8"))
+        out.write(found.text(decode_html).encode("utf-8"))
     out.flush()
 
 

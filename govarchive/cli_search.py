@@ -15,9 +15,9 @@ import click
 
 from govarchive.cli import App, open_store, pass_app
 from govarchive.cli_output import Failure, cell, format_table, write_atomically, write_stdout
+from govarchive.times import DEFAULT_TIMEZONE
 
 SEARCH_FORMATS = ("table", "json", "csv")
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class DayOrTimeParam(click.ParamType):

@@ -33,6 +33,7 @@ def serve(app) -> None:
             logging.getLogger(chatty).setLevel(logging.WARNING)
     from govarchive import storage
     from govarchive.scheduler import serve as run_service
+    from govarchive.settings import load_settings
 
     scheduled = [s.name for s in settings.sources if s.schedule]
     if not scheduled:
@@ -42,7 +43,11 @@ def serve(app) -> None:
             err=True,
         )
     try:
-        code = run_service(settings)
+        store = storage.Store(settings.storage.url)
+        try:
+            code = run_service(settings, store, reload_settings=load_settings)
+        finally:
+            store.close()
     except storage.StorageError as exc:
         raise Failure(f"error: {exc}", 1) from None
     except OSError as exc:  # the lock file or the run log folder

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from govarchive import __version__
+from govarchive.times import DEFAULT_TIMEZONE
 
 ENV_PREFIX = "GOVARCHIVE_"
 DEFAULT_CONFIG_NAME = "govarchive.toml"
@@ -256,7 +257,7 @@ class SourceSettings(_Section):
     schedule: str | None = Field(
         None, description='cron (5 fields) or "every 30m"; none: crawl on demand'
     )
-    timezone: str = Field("Asia/Shanghai", description="how naive dates on the pages are read")
+    timezone: str = Field(DEFAULT_TIMEZONE, description="how naive dates on the pages are read")
     max_list_pages: int = Field(5, ge=1, description="pages of a section to walk each run")
     rules: RulesSettings = Field(default_factory=RulesSettings, description="optional selectors")
     tracking: TrackingSettings = Field(

@@ -15,8 +15,6 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from govarchive import __version__
-
 log = logging.getLogger(__name__)
 
 ALERT_STATUSES = ("failed", "timeout", "blocked")
@@ -68,8 +66,10 @@ def alert_for(source: str, run: dict, recent: Callable[[int], list[str]], empty_
 class Webhook:
     """Delivers alert payloads to one URL from a queue, one at a time."""
 
-    def __init__(self, url: str, *, timeout: float, retries: int, backoff: float = 1.0):
+    def __init__(self, url: str, *, timeout: float, retries: int, backoff: float = 1.0,
+                 user_agent: str = "govarchive"):
         self.url, self.timeout, self.retries, self.backoff = url, timeout, retries, backoff
+        self.user_agent = user_agent
         self.delivered = 0
         self.failed = 0
         self.dropped = 0
@@ -137,7 +137,7 @@ class Webhook:
             method="POST",
             headers={
                 "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": f"govarchive/{__version__}",
+                "User-Agent": self.user_agent,
             },
         )
         # urlopen raises HTTPError (an OSError) for 4xx/5xx answers.
@@ -148,9 +148,10 @@ class Webhook:
 class Alerter:
     """Decides on alerts after each run, logs them and hands them to the webhook."""
 
-    def __init__(self, service_settings, store):
+    def __init__(self, service_settings, store, *, user_agent: str = "govarchive"):
         self.settings = service_settings
         self.store = store
+        self.user_agent = user_agent
         self.host = socket.gethostname()
         self.sent = 0
         self.webhook: Webhook | None = None
@@ -173,6 +174,7 @@ class Alerter:
                 self.settings.webhook_url,
                 timeout=self.settings.webhook_timeout,
                 retries=self.settings.webhook_retries,
+                user_agent=self.user_agent,
             )
 
     def start(self) -> None:

@@ -13,17 +13,19 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC
+from pathlib import Path
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from govarchive.scheduler import jobs
 from govarchive.scheduler.alerts import Alerter
 from govarchive.scheduler.health import HealthServer, ServiceState
 from govarchive.scheduler.lock import scheduler_lock
 from govarchive.scheduler.runner import ChildRunner, prune_logs
-
-from govarchive.settings import ConfigError, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,14 @@ ABANDONED = (
 
 
 class Service:
-    def __init__(self, settings, store, *, python: str | None = None):
+    def __init__(self, settings, store, *, reload_settings: Callable[[Path], Any],
+                 python: str | None = None):
         self.settings = settings
         self.store = store
+        self.reload_settings = reload_settings  # the wiring's loader; raises on a bad file
         self.state = ServiceState()
         self.runner = ChildRunner(settings, store, **({"python": python} if python else {}))
-        self.alerter = Alerter(settings.service, store)
+        self.alerter = Alerter(settings.service, store, user_agent=settings.crawl.user_agent)
         self.health = HealthServer(self.state, store, settings.archive.archive_path)
         self.health_port: int | None = None
         self.scheduler: AsyncIOScheduler | None = None
@@ -182,8 +186,8 @@ class Service:
     def _reload_settings(self) -> bool:
         path = self.settings.config_path
         try:
-            settings = load_settings(path)
-        except ConfigError as exc:
+            settings = self.reload_settings(path)
+        except Exception as exc:  # whatever the new file's fault, the running service goes on
             log.error("SIGHUP: keeping the running configuration: %s", exc)
             return False
         old = self.settings.service
@@ -280,13 +284,10 @@ class Service:
                 waiter.cancel()
 
 
-def serve(settings) -> int:
-    """Run the service until stopped; the exit code (0 after a graceful stop)."""
-    from govarchive.storage import Store
+def serve(settings, store, *, reload_settings: Callable[[Path], Any]) -> int:
+    """Run the service on ``store`` until stopped; the exit code (0 after a graceful stop).
 
-    store = Store(settings.storage.url)
-    try:
-        store.jobstore_engine()  # fails early, saying to run `govarchive init`, if needed
-        return asyncio.run(Service(settings, store).run())
-    finally:
-        store.close()
+    ``reload_settings(path)`` reads the configuration again on SIGHUP (raising on a bad file
+    keeps the running one)."""
+    store.jobstore_engine()  # fails early, saying to run `govarchive init`, if needed
+    return asyncio.run(Service(settings, store, reload_settings=reload_settings).run())

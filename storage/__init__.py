@@ -1,5 +1,6 @@
 """storage: the schema and every query (SQLAlchemy 2 + Alembic, SQLite or PostgreSQL)."""
 
+from govarchive.storage.dedup import article_signature, prepare_signatures
 from govarchive.storage.export import csv_lines, write_parquet
 from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
 from govarchive.storage.search import SearchQueryError
@@ -19,6 +20,8 @@ __all__ = [
     "StorageError",
     "Store",
     "TrackingResult",
+    "article_signature",
+    "prepare_signatures",
     "canonical_url",
     "csv_lines",
     "write_parquet",

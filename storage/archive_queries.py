@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+
 from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
 from govarchive.storage.types import CaptureIn
 

@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+
 from govarchive.storage.codepoints import points as code_points
 from govarchive.storage.codepoints import text_of, word_characters
 from govarchive.storage.content import strip_chrome

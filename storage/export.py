@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+
 from govarchive.storage.dedup import duplicates_of
 from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from diff_match_patch import diff_match_patch
+
 from govarchive.storage.content import HASHED_FIELDS, STORED_FIELDS, normalised
 from govarchive.storage.export import iso
 from govarchive.storage.models import Article, ArticleEvent, ArticleVersion, Capture

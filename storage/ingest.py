@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
 from govarchive.storage.content import (
     HASHED_FIELDS,
     STORED_FIELDS,
@@ -41,7 +43,6 @@ from govarchive.storage.tracking import (
 )
 from govarchive.storage.types import ArticleIn, CaptureIn
 from govarchive.storage.urls import canonical_url, canonical_urls
-from sqlalchemy.dialects import postgresql, sqlite
 
 # Stay well under SQLite's bound-parameter limit in IN (...) lists.
 LOOKUP_CHUNK = 500

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+
 from govarchive.storage.models import Article, ArticleUrl, Capture, Source
 from govarchive.storage.urls import canonical_url
 

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from govarchive.storage.export import iso
-from govarchive.storage.models import Article, ArticleVersion, Run, RunSource, Source
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
+
+from govarchive.storage.export import iso
+from govarchive.storage.models import Article, ArticleVersion, Run, RunSource, Source
 
 JOBS_TABLE = "scheduler_jobs"
 SUCCESS_STATUSES = ("ok", "empty")

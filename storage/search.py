@@ -14,11 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+
 from govarchive.storage.models import ARTICLE_STATUSES, Article, Source
 from govarchive.storage.search_index import KEY_ID_MASK, SEARCH_TABLE, first_key
 from govarchive.storage.search_periods import postgresql_page
 from govarchive.storage.search_terms import is_cjk, tokens
 from govarchive.storage.search_terms import runs as word_runs
+from govarchive.times import DEFAULT_TIMEZONE
 
 __all__ = [
     "MAX_LIMIT",
@@ -131,7 +133,7 @@ class Filters:
     until: date | datetime | None = None  # published before (a date: up to its end)
     status: str | None = None
     origin: str | None = None
-    timezone: str = "Asia/Shanghai"  # how dates (days) are read
+    timezone: str = DEFAULT_TIMEZONE  # how dates (days) are read
 
 
 def _bound(value: date | datetime | None, tz: str, end: bool) -> datetime | None:

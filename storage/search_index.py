@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+
 from govarchive.storage.models import Article
 from govarchive.storage.search_terms import token_text, tokens
 

@@ -17,8 +17,9 @@ import math
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from govarchive.storage.search_index import first_key, key_time
 from sqlalchemy.dialects import postgresql
+
+from govarchive.storage.search_index import first_key, key_time
 
 # A step reads this much more than the hit rate so far says it needs, so that one more
 # step is rarely needed; and this many months when it found nothing yet.

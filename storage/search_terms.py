@@ -22,6 +22,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
+
 from govarchive.storage.codepoints import points as code_points
 from govarchive.storage.codepoints import text_of, word_characters
 

@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import sqlalchemy as sa
+
 from govarchive.storage import engine as db
 from govarchive.storage import runs as service_runs
 from govarchive.storage.export import articles_query, iso, iter_records, records
 from govarchive.storage.ingest import ensure_sources, ingest_batch
 from govarchive.storage.models import RUN_STATUSES, Article, Run, RunSource, Source
 from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult
+from govarchive.times import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -357,7 +359,7 @@ class Store:
         self, q: str | None = None, *, source: str | None = None,
         since: date | datetime | None = None, until: date | datetime | None = None,
         status: str | None = None, origin: str | None = None, limit: int = 20,
-        offset: int = 0, sort: str | None = None, timezone: str = "Asia/Shanghai",
+        offset: int = 0, sort: str | None = None, timezone: str = DEFAULT_TIMEZONE,
         versions: bool = False, exact_total: bool = False,
     ) -> dict[str, Any]:
         """Full-text search of titles and bodies (``storage.search``) with filters:

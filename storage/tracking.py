@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+
 from govarchive.storage.content import body_shrank, changed_fields
 from govarchive.storage.models import Article, ArticleEvent, ArticleUrl
 from govarchive.storage.types import IngestResult

@@ -3,9 +3,9 @@ and the crawl does not finish before its index is whole."""
 
 from __future__ import annotations
 
-from govarchive.warc.index import index_path, parse_line
 from warcio.archiveiterator import ArchiveIterator
 
+from govarchive.warc.index import index_path, parse_line
 from tests.crawling import make_project, site_source
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from govarchive.warc import WarcWriter, read_record
 from govarchive.warc.check import check_files
 from govarchive.warc.index import (
@@ -348,6 +349,7 @@ def test_our_cdxj_of_iana_agrees_with_pywbs(tmp_path):
 @pytest.mark.parametrize("sample", ["warcio/example.warc.gz", "warcio/example-iana.org-chunked.warc",
                                     "pywb/example.warc.gz", "pywb/iana.warc.gz"])
 def test_samples_are_read_indexed_and_replayed(tmp_path, sample):
+    from govarchive.crawler.extract import decode_html
     from govarchive.warc.replay import find_capture
 
     archive = tmp_path / "collections" / "c" / "archive"
@@ -358,7 +360,7 @@ def test_samples_are_read_indexed_and_replayed(tmp_path, sample):
     pages = [e for e in entries if e.mime == "text/html" and e.status == "200"]
     assert pages
     found = find_capture(archive, pages[0].url)
-    text = found.text()
+    text = found.text(decode_html)
     assert "<html" in text.lower() or "<!doctype" in text.lower()
     # WARC/1.0, revisits and a chunked body read without errors at the record level.
     check = check_files([archive / name])

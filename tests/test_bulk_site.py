@@ -4,7 +4,6 @@ articles are as unalike as a real section's, reposts apart."""
 from __future__ import annotations
 
 from govarchive.storage import dedup
-
 from tests.site.bulk import REPOST_EVERY, BulkSite
 
 

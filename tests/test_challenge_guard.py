@@ -5,10 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from govarchive.crawler.middlewares import ChallengeGuard, HostBlocked
 from scrapy import Request
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
+
+from govarchive.crawler.middlewares import ChallengeGuard, HostBlocked
 
 
 def test_requests_to_a_challenging_host_are_held_back():

@@ -12,9 +12,9 @@ import sys
 from urllib.parse import urlsplit
 
 import pytest
-from govarchive.warc import RecordLocation, read_record
 from warcio.archiveiterator import ArchiveIterator
 
+from govarchive.warc import RecordLocation, read_record
 from tests.crawling import make_project, site_source
 
 

@@ -6,6 +6,7 @@ import random
 import zlib
 
 import pytest
+
 from govarchive.storage import dedup
 
 MIRROR_TITLE = "北京優化營商環境"

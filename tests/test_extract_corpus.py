@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from govarchive.crawler.extract import extract_article
 
 pytestmark = pytest.mark.corpus

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from govarchive.crawler.extract.dates import parse_date
 
 SH = "Asia/Shanghai"

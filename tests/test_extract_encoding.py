@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from govarchive.crawler.extract import MAX_BYTES, NotHTMLError, decode_html, extract_article
 
 PARAGRAPH = "<p>国务院办公厅关于进一步做好政务公开工作的通知，各地区各部门要认真贯彻落实。</p>" * 20

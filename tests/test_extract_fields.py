@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from govarchive.crawler.extract import Article, Attachment, extract_article
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from govarchive.crawler.extract import Article, NotHTMLError, extract_article
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from govarchive.crawler.extract import Article, NotHTMLError, extract_article
 
 PAGES = sorted((Path(__file__).resolve().parent / "fixtures" / "pages").glob("*.html"))
 SEEDS = [p.read_bytes() for p in PAGES]

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from govarchive.warc.members import scan_file
 
 from govarchive.cli import cli
+from govarchive.warc.members import scan_file
 from tests.crawling import make_project, site_source
 from tests.site.server import SiteServer
 

@@ -7,14 +7,14 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from govarchive.crawler.reparse import reparse
-from govarchive.storage import Store
-from govarchive.warc import WarcWriter
-from govarchive.warc.records import warc_date
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from govarchive.crawler.reparse import reparse
 from govarchive.settings import SourceSettings
+from govarchive.storage import Store
+from govarchive.warc import WarcWriter
+from govarchive.warc.records import warc_date
 
 SITE = "http://www.example.gov.cn"
 START = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
+
 from govarchive.crawler.archiving import WarcArchiver
 from govarchive.crawler.revisit import (
     REVISIT_META,
@@ -14,10 +19,6 @@ from govarchive.crawler.revisit import (
     payload_digest,
 )
 from govarchive.storage.revisits import RevisitTarget
-from scrapy import Request
-from scrapy.http import HtmlResponse, Response
-from scrapy.utils.test import get_crawler
-from warcio.archiveiterator import ArchiveIterator
 
 URL = "http://www.gov.cn/lianbo/difang/202403/content_1.htm"
 BODY = "<html><body><h1>通知</h1><p>正文</p></body></html>".encode()

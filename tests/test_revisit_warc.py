@@ -6,8 +6,9 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from govarchive.warc import WarcStreamWriter, WarcWriter
 from warcio.archiveiterator import ArchiveIterator
+
+from govarchive.warc import WarcStreamWriter, WarcWriter
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 T1 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -18,14 +18,14 @@ import pytest
 import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from govarchive.scheduler import jobs
 from govarchive.scheduler.alerts import Webhook, alert_for
 from govarchive.scheduler.health import HealthServer, ServiceState
 from govarchive.scheduler.lock import FileLock, scheduler_lock
 from govarchive.scheduler.runner import describe_exit, log_tail, prune_logs
-from govarchive.storage import Store
-
 from govarchive.settings import ServiceSettings, SourceSettings, load_settings
+from govarchive.storage import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,9 +20,9 @@ from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
-from govarchive.storage import Store
 from warcio.archiveiterator import ArchiveIterator
 
+from govarchive.storage import Store
 from tests.site.content import Response, error_page, html_content_type, split_target
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,9 +8,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from govarchive.storage import Store
 
 from govarchive.cli import cli
+from govarchive.storage import Store
 from tests import search_corpus
 
 CONFIG = """\

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from alembic import command
+
 from govarchive.storage import Store, search
 from govarchive.storage import engine as db
 from govarchive.storage.models import Article
@@ -18,7 +19,6 @@ from govarchive.storage.search_index import (
     sort_key,
     sqlite_key_sql,
 )
-
 from tests import search_corpus
 from tests.search_corpus import ArchiveWriter
 

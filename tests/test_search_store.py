@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from govarchive.storage import Store
 from govarchive.storage.search import SearchQueryError, parse_query, tokens
-
 from tests import search_corpus
 from tests.search_corpus import FILLER
 

@@ -6,6 +6,9 @@ import unicodedata
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from govarchive.storage.search_terms import (
     ARRAY_MIN_CHARS,
     _array_terms,
@@ -14,8 +17,6 @@ from govarchive.storage.search_terms import (
     token_text,
     tokens,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # Characters where the two could part ways: CJK and ASCII words meeting, underscores,
 # full-width forms and the ideographic space (folded before NFKC), characters NFKC or

@@ -5,6 +5,7 @@ from __future__ import annotations
 import lxml.html
 import parsel
 import pytest
+
 from govarchive.crawler.selectors import RuleError, compile_rule
 
 HTML = (

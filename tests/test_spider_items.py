@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import scrapy
-from govarchive.crawler.items import ArticleItem
-from govarchive.crawler.spider import SectionSpider
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from govarchive.crawler.items import ArticleItem
+from govarchive.crawler.spider import SectionSpider
 from govarchive.settings import SourceSettings
 
 SITE = "http://www.example.gov.cn"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+
 from govarchive.storage import ArticleIn, CaptureIn, Store
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from govarchive.storage import ArticleIn, CaptureIn, Store, dedup
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+
 from govarchive.storage import ArticleIn, CaptureIn, StorageError, Store
 
 TABLES = {

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from govarchive.storage import ArticleIn, CaptureIn, Store
-from govarchive.storage.tracking import ObservationIn
 
 from govarchive.cli import cli
+from govarchive.storage import ArticleIn, CaptureIn, Store
+from govarchive.storage.tracking import ObservationIn
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://www.gov.cn/lianbo/difang/202603/content_1.htm"

@@ -10,6 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from govarchive.storage import ArticleIn, CaptureIn, Store
 from govarchive.storage.tracking import ListingIn, ObservationIn
 

@@ -11,11 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from govarchive.crawler.archiving import WarcArchiver
-from govarchive.warc import RecordLocation, read_record
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
+
+from govarchive.crawler.archiving import WarcArchiver
+from govarchive.warc import RecordLocation, read_record
 
 REPO = Path(__file__).resolve().parents[1]
 WARCIO = Path(sys.executable).with_name("warcio")

@@ -11,9 +11,10 @@ import zlib
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
+
 from govarchive.warc import RecordLocation, RecordReadError, WarcStreamWriter, read_record
 from govarchive.warc.reader import decode_content
-from warcio.archiveiterator import ArchiveIterator
 
 DATA = Path(__file__).resolve().parent / "data" / "warc"
 WARCIO = Path(sys.executable).with_name("warcio")

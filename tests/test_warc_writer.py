@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from govarchive.warc import Exchange, RecordLocation, WarcStreamWriter, WarcWriter, read_record
 from warcio.archiveiterator import ArchiveIterator
+
+from govarchive.warc import Exchange, RecordLocation, WarcStreamWriter, WarcWriter, read_record
 
 WARCIO = Path(sys.executable).with_name("warcio")
 START = datetime(2024, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)

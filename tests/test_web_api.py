@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from govarchive.storage import Store
 
+from govarchive.storage import Store
 from govarchive.web import WebConfig, create_app
 from tests import search_corpus
 

@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from govarchive.storage import Store
 
+from govarchive.storage import Store
 from govarchive.web import WebConfig, create_app
 from tests import search_corpus
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from govarchive.storage import Store
 
+from govarchive.storage import Store
 from govarchive.web import WebConfig, create_app
 from tests import search_corpus
 

@@ -8,6 +8,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import pytest
+
 from govarchive.crawler.extract import NotHTMLError
 from govarchive.crawler.workers import ExtractionWorkers, IngestWorker, _send_buffer
 from govarchive.storage import ArticleIn, CaptureIn, Store, dedup

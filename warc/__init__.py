@@ -5,7 +5,7 @@ from govarchive.warc.index import closed_files, index_file, index_missing, rebui
 from govarchive.warc.reader import ArchivedRecord, RecordReadError, read_record
 from govarchive.warc.recover import RecoveryReport, recover_open_files
 from govarchive.warc.replay import NotArchivedError, find_capture, wayback_command
-from govarchive.warc.scan import archive_size
+from govarchive.warc.scan import CapturedRecord, FileEnd, archive_size, iter_captures
 from govarchive.warc.wacz import WaczError, page_for_record, write_wacz
 from govarchive.warc.writer import (
     Exchange,
@@ -18,8 +18,10 @@ from govarchive.warc.writer import (
 __all__ = [
     "ArchiveCheck",
     "ArchivedRecord",
+    "CapturedRecord",
     "Exchange",
     "Fault",
+    "FileEnd",
     "NotArchivedError",
     "RecordLocation",
     "RecordReadError",
@@ -34,6 +36,7 @@ __all__ = [
     "find_capture",
     "index_file",
     "index_missing",
+    "iter_captures",
     "page_for_record",
     "read_record",
     "rebuild_indexes",

@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from govarchive.warc.members import IncompleteMember, scan_members
-from govarchive.warc.reader import decode_content
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataException, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
+
+from govarchive.warc.members import IncompleteMember, scan_members
+from govarchive.warc.reader import decode_content
 
 # Answers that carry no body whatever their headers say.
 _BODYLESS_STATUSES = {204, 304}

@@ -7,10 +7,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from govarchive.warc.writer import RecordLocation
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
+
+from govarchive.warc.writer import RecordLocation
 
 
 class RecordReadError(ValueError):

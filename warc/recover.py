@@ -15,10 +15,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from govarchive.warc.index import index_file
-from govarchive.warc.members import Member, scan_file
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+
+from govarchive.warc.index import index_file
+from govarchive.warc.members import Member, scan_file
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +42,10 @@ class Replayed:
         lines += [f"{name}: {value}" for name, value in http.headers]
         return "\r\n".join(lines) + "\r\n\r\n"
 
-    def text(self) -> str:
-        """The body decoded to text in its real charset (as the extractor decodes pages)."""
-        from govarchive.crawler.extract import decode_html
-
+    def text(self, decode_html: Callable[[bytes, str | None], tuple[str, str]]) -> str:
+        """The body decoded to text in its real charset. HTML is decoded by ``decode_html``
+        (the crawler's decoder, so replay reads a page as the extractor did):
+        ``(body, content_type) -> (text, codec)``."""
         body = self.record.content()
         mime = (self.content_type or "").split(";")[0].strip().lower()
         if not mime or "html" in mime or "xml" in mime:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warcio.archiveiterator import ArchiveIterator
+
 from govarchive.warc.index import closed_files
 from govarchive.warc.reader import decode_content
 from govarchive.warc.writer import RecordLocation
-from warcio.archiveiterator import ArchiveIterator
 
 CAPTURE_TYPES = ("response", "revisit", "resource")
 

@@ -19,10 +19,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, Self
 
-from govarchive.warc import records
-from govarchive.warc.index import RecordIndex
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from govarchive.warc import records
+from govarchive.warc.index import RecordIndex
 
 log = logging.getLogger(__name__)
 

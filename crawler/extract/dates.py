@@ -14,6 +14,8 @@ from datetime import timezone as dt_timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from govarchive.times import DEFAULT_TIMEZONE
+
 from .page import SegmentSearch
 
 _TIME = (
@@ -69,7 +71,7 @@ def zone(name: str):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
+        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def _offset(text: str):
@@ -134,7 +136,7 @@ def _build_us(m: re.Match, tz_name: str) -> tuple[datetime, str] | None:
     return value, precision
 
 
-def find_dates(text: str, tz_name: str = "Asia/Shanghai"):
+def find_dates(text: str, tz_name: str = DEFAULT_TIMEZONE):
     """Yield (position, datetime, precision) for every plausible date in ``text``."""
     if "年" in text and "日" in text:
         for m in _HANZI.finditer(text):
@@ -160,7 +162,7 @@ def find_dates(text: str, tz_name: str = "Asia/Shanghai"):
                 yield m.start(), built[0], built[1]
 
 
-def parse_date(text: str, tz_name: str = "Asia/Shanghai") -> tuple[datetime, str] | None:
+def parse_date(text: str, tz_name: str = DEFAULT_TIMEZONE) -> tuple[datetime, str] | None:
     """The first date in ``text`` as (aware datetime, precision), or None."""
     found = min(find_dates(text, tz_name), key=lambda hit: hit[0], default=None)
     return (found[1], found[2]) if found else None

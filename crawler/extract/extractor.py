@@ -11,6 +11,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from govarchive.times import DEFAULT_TIMEZONE
+
 from ..selectors import compile_rule as _compile_rule
 from . import body as body_mod
 from .dates import parse_date, published_from_metas, published_from_segments
@@ -66,7 +68,7 @@ def extract_article(
     *,
     content_type: str | None = None,
     rules: Mapping[str, str | None] | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Article:
     """Read an article out of raw response bytes.
 

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govarchive import __version__
+from govarchive.times import DEFAULT_TIMEZONE
 from govarchive.web import schemas
 from govarchive.web.paths import STATIC_DIR
 
@@ -30,7 +31,7 @@ class WebConfig:
 
     collection: str = "govarchive"
     replay_url: str = DEFAULT_REPLAY_URL
-    timezone: str = "Asia/Shanghai"  # how the date filters' days are read
+    timezone: str = DEFAULT_TIMEZONE  # how the date filters' days are read
 
     def replay_link(self, url: str, captured_at: str | datetime | None) -> str:
         when = datetime.fromisoformat(captured_at) if isinstance(captured_at, str) else captured_at

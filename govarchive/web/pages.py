@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from govarchive.times import DEFAULT_TIMEZONE
 from govarchive.web.app import WebConfig, run_search, store_of
 from govarchive.web.paths import TEMPLATES_DIR
 
@@ -54,7 +55,7 @@ def sides(ops: list[list[str]]) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return old, new
 
 
-def local_time(value: str | None, zone: str = "Asia/Shanghai") -> str:
+def local_time(value: str | None, zone: str = DEFAULT_TIMEZONE) -> str:
     """An ISO time as ``2026-03-01 16:00`` in the reader's zone (China by default)."""
     if not value:
         return "—"

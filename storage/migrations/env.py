@@ -16,6 +16,7 @@ then replace storage.models types in it by plain SQLAlchemy ones (revisions stay
 """
 
 from alembic import context
+
 from govarchive.storage.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -15,6 +15,7 @@ Migration 0005 re-keys the index by publication time.
 
 import sqlalchemy as sa
 from alembic import op
+
 from govarchive.storage.search_index import INDEX_CHUNK, SEARCH_TABLE, search_row
 
 revision = "0004"

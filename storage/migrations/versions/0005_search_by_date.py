@@ -16,6 +16,7 @@ date range, without touching the others:
 """
 
 from alembic import op
+
 from govarchive.storage.search_index import (
     KEY_ID_MASK,
     SEARCH_TABLE,
