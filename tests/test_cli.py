@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from govarchive.cli import cli
-from govarchive.cli_output import display_width, format_table
+from govarchive.cli.output import display_width, format_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -359,7 +359,7 @@ def test_python_dash_m_runs_the_cli():
 
 
 def test_database_urls_print_without_their_password():
-    from govarchive.cli_output import safe_url
+    from govarchive.cli.output import safe_url
 
     assert safe_url("postgresql+psycopg://archive:s3cret@db/govarchive") == (
         "postgresql+psycopg://archive:***@db/govarchive"

@@ -10,12 +10,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from govarchive.times import DEFAULT_TIMEZONE
-from govarchive.web.app import WebConfig, run_search, store_of
-from govarchive.web.paths import TEMPLATES_DIR
+from govarchive.web.deps import WebConfig, run_search, store_of, templates
 
 PAGE_SIZE = 20
 FIELD_LABELS = {
@@ -27,7 +25,6 @@ EVENT_LABELS = {
     "relisted": "重回列表", "blocked": "被拦截",
 }
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
 pages = APIRouter(include_in_schema=False)
 
 

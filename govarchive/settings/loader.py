@@ -1,4 +1,4 @@
-"""Loading govarchive.toml into :class:`govarchive.settings.Settings`, with errors that point at a line.
+"""Loading govarchive.toml into ``Settings``, with errors that point at a line.
 
 tomllib reports no positions for valid TOML, so ``_KeyLines`` scans the text for table headers
 and keys to map a validation error's location back to a line.
@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from govarchive.settings import DEFAULT_CONFIG_NAME, ENV_PREFIX, ConfigError, Settings
+from govarchive.settings.model import DEFAULT_CONFIG_NAME, ENV_PREFIX, ConfigError, Settings
 
 
 def load_settings(

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from govarchive.cli_output import Failure
+from govarchive.cli.output import Failure
 
 
 @click.command()

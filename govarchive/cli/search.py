@@ -1,20 +1,14 @@
-"""``govarchive articles search`` and the table formats of ``govarchive export`` (csv, parquet).
-
-``search`` is registered on the ``articles`` group at the end of :mod:`govarchive.cli`.
-"""
+"""``govarchive articles search``: full-text search with filters."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import date, datetime
-from pathlib import Path
 
 import click
 
-from govarchive.cli import App, open_store, pass_app
-from govarchive.cli_output import Failure, cell, format_table, write_atomically, write_stdout
+from govarchive.cli.context import App, open_store, pass_app
+from govarchive.cli.output import Failure, cell, format_table, write_stdout
 from govarchive.times import DEFAULT_TIMEZONE
 
 SEARCH_FORMATS = ("table", "json", "csv")
@@ -112,47 +106,3 @@ def _print_table(counts: dict, offset: int, items: list[dict]) -> None:
     order = (f" (the newest {ranked} by relevance, the rest newest first)"
              if ranked and (ranked < total or not exact) else "")
     click.echo(f"{total}{'' if exact else '+'} found, showing {shown}{order}", err=True)
-
-
-def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
-                 output: Path | None) -> None:
-    """``govarchive export --format csv|parquet``: streamed, written atomically to ``output``."""
-    from govarchive.storage import csv_lines, write_parquet
-
-    with open_store(app.settings) as store:
-        records = store.iter_export(source=source, since=since)
-        if fmt == "csv":
-            if output is None:
-                write_stdout(csv_lines(records))
-                return
-            count = write_atomically(output, csv_lines(records)) - 1
-        else:
-            if output is None:
-                raise Failure("error: --format parquet writes a file: give -o FILE.parquet", 2)
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise Failure("error: --format parquet needs pyarrow: "
-                              "pip install 'govarchive[parquet]'", 2) from None
-            count = _write_file_atomically(output, lambda path: write_parquet(records, path))
-    click.echo(f"exported {count} articles to {output}", err=True)
-
-
-def _write_file_atomically(path: Path, write) -> int:
-    """``write(temporary path)`` beside ``path``, then rename it into place."""
-    folder = path.resolve().parent
-    try:
-        fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise Failure(f"error: cannot write in {folder}: {exc.strerror}", 1) from None
-    os.close(fd)
-    temp = Path(temp_name)
-    try:
-        count = write(str(temp))
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return count

@@ -1,7 +1,7 @@
-"""The settings model: one frozen ``Settings`` built from defaults < file < environment < overrides.
+"""The settings model: the sections of ``govarchive.toml``, their defaults and validation.
 
 Every error names the place to fix: ``config error: <file>:<line>: <what> (<hint>)``; the
-file is read by :mod:`govarchive.settings_loader`.
+file is read by :mod:`govarchive.settings.loader`.
 """
 
 from __future__ import annotations
@@ -414,15 +414,3 @@ def _resolve_sqlite_url(url: str, base: Path) -> str:
     if not match or match.group(2) in ("", ":memory:") or Path(match.group(2)).is_absolute():
         return url
     return f"{match.group(1)}{base / match.group(2)}{match.group(3)}"
-
-
-# Loading lives in its own module (it is most of the code); imported here last because it
-# builds on the models above.
-from govarchive.settings_loader import load_settings  # noqa: E402
-
-__all__ = [
-    "ArchiveSettings", "ConfigError", "CrawlSettings", "RulesSettings", "ServiceSettings",
-    "Settings", "SourceSettings", "StorageSettings", "TrackingSettings", "UnknownSourceError",
-    "load_settings", "parse_duration", "parse_size",
-]
-

@@ -1,6 +1,4 @@
 """``govarchive warc ...`` and ``govarchive replay ...``: the archive tools.
-
-Registered on the main group at the end of :mod:`govarchive.cli`.
 """
 
 from __future__ import annotations
@@ -13,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from govarchive.cli import App, open_store, pass_app
-from govarchive.cli_output import DateParam, Failure, write_stdout
+from govarchive.cli.context import App, open_store, pass_app
+from govarchive.cli.output import DateParam, Failure, write_stdout
 
 # ---- warc -----------------------------------------------------------------------------------
 

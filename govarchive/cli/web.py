@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govarchive.cli import App, open_store, pass_app
+from govarchive.cli.context import App, open_store, pass_app
 
 
 @click.command()

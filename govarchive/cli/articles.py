@@ -9,8 +9,8 @@ import json
 
 import click
 
-from govarchive.cli import App, open_store, pass_app
-from govarchive.cli_output import Failure, format_record
+from govarchive.cli.context import App, open_store, pass_app
+from govarchive.cli.output import Failure, format_record
 
 _DIFF_STYLES = {"delete": {"fg": "red", "strikethrough": True}, "insert": {"fg": "green"}}
 _DIFF_MARKS = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}

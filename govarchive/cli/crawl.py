@@ -1,0 +1,159 @@
+"""``govarchive init``, ``sources``, ``crawl`` and ``extract``: setting up and fetching."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from govarchive.cli.context import App, open_store, pass_app
+from govarchive.cli.output import Failure, format_record, format_table, safe_url
+
+# ---- init, sources, crawl -----------------------------------------------------------------
+
+
+@click.command()
+@pass_app
+def init(app: App) -> None:
+    """Create the archive folders and the database, migrated to the newest schema (idempotent)."""
+    settings = app.settings
+    folders = [settings.archive.archive_path, settings.archive.indexes_path]
+    database_file = settings.storage.sqlite_path
+    if database_file is not None:
+        folders.append(database_file.parent)
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Failure(f"error: cannot create {folder}: {exc.strerror}", 1) from None
+    with open_store(settings) as store:
+        store.migrate()
+    click.echo(f"archive: {settings.archive.collection_path}", err=True)
+    click.echo(
+        f"database: {database_file or safe_url(settings.storage.url)} (up to date)", err=True
+    )
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Validate every source's rules; fetches nothing.")
+@pass_app
+def sources(app: App, check: bool) -> None:
+    """List the configured sources."""
+    configured = app.settings.sources
+    rows = [("NAME", "TITLE", "SCHEDULE", "START URLS")]
+    for source in configured:
+        rows.append(
+            (
+                source.name,
+                source.title,
+                source.schedule or "(on demand)",
+                " ".join(source.start_urls),
+            )
+        )
+    click.echo(format_table(rows))
+    if not configured:
+        click.echo(f"no sources in {app.settings.config_path}: add a [[sources]] table", err=True)
+    if check:
+        # load_settings compiled every rule already; report what each source relies on.
+        for source in configured:
+            rules = source.rules.model_dump(exclude_none=True)
+            detail = ", ".join(rules) if rules else "none (found automatically)"
+            click.echo(f"ok {source.name}: rules {detail}", err=True)
+
+
+@click.command()
+@click.argument("source_names", metavar="SOURCE...", nargs=-1)
+@click.option("--all", "all_sources", is_flag=True, help="Crawl every configured source.")
+@click.option(
+    "--max-list-pages",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Pages of each section to walk (default: each source's max_list_pages).",
+)
+@click.option(
+    "--run-id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Record into this existing run (the scheduler's; one source only).",
+)
+@click.option(
+    "--revisit",
+    type=click.Choice(["due", "all", "none"]),
+    default="due",
+    show_default=True,
+    help="Fetch known articles again: those due by age ([sources.tracking] revisit), all, or none.",
+)
+@pass_app
+def crawl(
+    app: App,
+    source_names: tuple[str, ...],
+    all_sources: bool,
+    max_list_pages: int | None,
+    run_id: int | None,
+    revisit: str,
+) -> None:
+    """Run one crawl of the named sources now, in the foreground."""
+    if bool(source_names) == all_sources:
+        raise click.UsageError("name the sources to crawl, or pass --all (not both)")
+    settings = app.settings
+    if all_sources:
+        names = [s.name for s in settings.sources]
+        if not names:
+            raise Failure(
+                f"error: no sources in {settings.config_path}: add a [[sources]] table", 2
+            )
+    else:
+        names = list(dict.fromkeys(source_names))
+        for name in names:
+            app.source(name)
+    if run_id is not None and len(names) != 1:
+        raise click.UsageError("--run-id needs exactly one source")
+    from govarchive import storage
+    from govarchive.crawler.run import run_crawl
+
+    if app.log_handler is not None:
+        # Scrapy installs its own root handler; ours as well would print every line twice.
+        logging.getLogger().removeHandler(app.log_handler)
+    try:
+        summary = run_crawl(
+            settings, names, max_list_pages=max_list_pages, verbose=app.verbose > 0, run_id=run_id,
+            revisit=revisit,
+        )
+    except storage.StorageError as exc:
+        raise Failure(f"error: {exc}", 1) from None
+    click.echo(summary.summary_text(), err=True)
+    click.get_current_context().exit(summary.exit_code)
+
+
+# ---- extract ------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--url", help="The page's address, for resolving links (default: the file's file:// URL)."
+)
+@click.option("--source", "source_name", metavar="S", help="Use this source's rules and timezone.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@pass_app
+def extract(app: App, file: Path, url: str | None, source_name: str | None, as_json: bool) -> None:
+    """Parse one saved page and print the article fields."""
+    from govarchive.crawler.extract import NotHTMLError, extract_article
+
+    options = {}
+    if source_name:
+        source = app.source(source_name)
+        options = {"rules": source.rules.extract_rules(), "timezone": source.timezone}
+    try:
+        article = extract_article(file.read_bytes(), url or file.resolve().as_uri(), **options)
+    except NotHTMLError as exc:
+        raise Failure(f"error: {file} is not an HTML page: {exc}", 1) from None
+    except OSError as exc:
+        raise Failure(f"error: cannot read {file}: {exc.strerror}", 1) from None
+    record = article.to_record()
+    if as_json:
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    click.echo(format_record(record))

@@ -1,0 +1,137 @@
+"""``govarchive export`` (JSON lines, CSV, Parquet) and ``govarchive runs``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from govarchive.cli.context import App, open_store, pass_app
+from govarchive.cli.output import (
+    DateParam,
+    Failure,
+    cell,
+    format_table,
+    json_value,
+    write_atomically,
+    write_stdout,
+)
+
+EXPORT_FORMATS = ("jsonl", "csv", "parquet")
+
+# ---- export, runs -------------------------------------------------------------------------
+
+
+@click.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True
+)
+@click.option("--source", "source_name", metavar="S", help="Only this source's articles.")
+@click.option(
+    "--since",
+    type=DateParam(),
+    help="Only articles changed since DATE (UTC unless an offset is given).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@pass_app
+def export(
+    app: App, fmt: str, source_name: str | None, since: datetime | None, output: Path | None
+) -> None:
+    """Export every article: one JSON record a line, CSV rows, or a Parquet file."""
+    if fmt != "jsonl":
+        return export_table(app, fmt, source_name, since, output)
+    with open_store(app.settings) as store:
+        records = store.iter_export(source=source_name, since=since)
+        if output is None:
+            write_stdout(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+            return
+        count = write_atomically(
+            output, (json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        )
+    click.echo(f"exported {count} articles to {output}", err=True)
+
+
+RUN_COLUMNS = (
+    "id",
+    "source",
+    "status",
+    "started_at",
+    "finished_at",
+    "requests",
+    "new_articles",
+    "new_versions",
+    "removed",
+    "bytes_archived",
+    "error",
+)
+
+
+@click.command()
+@click.option("--source", "source_name", metavar="S", help="Only runs of this source.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, newest first.")
+@pass_app
+def runs(app: App, source_name: str | None, limit: int, as_json: bool) -> None:
+    """List recent crawl runs, newest first."""
+    with open_store(app.settings) as store:
+        found = [dict(r) for r in store.list_runs(source=source_name, limit=limit)]
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=json_value))
+        return
+    rows = [tuple(c.upper().replace("_", " ") for c in RUN_COLUMNS)]
+    for run in found:
+        rows.append(tuple(cell(run.get(c)) for c in RUN_COLUMNS))
+    click.echo(format_table(rows))
+
+
+def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
+                 output: Path | None) -> None:
+    """``govarchive export --format csv|parquet``: streamed, written atomically to ``output``."""
+    from govarchive.storage import csv_lines, write_parquet
+
+    with open_store(app.settings) as store:
+        records = store.iter_export(source=source, since=since)
+        if fmt == "csv":
+            if output is None:
+                write_stdout(csv_lines(records))
+                return
+            count = write_atomically(output, csv_lines(records)) - 1
+        else:
+            if output is None:
+                raise Failure("error: --format parquet writes a file: give -o FILE.parquet", 2)
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise Failure("error: --format parquet needs pyarrow: "
+                              "pip install 'govarchive[parquet]'", 2) from None
+            count = _write_file_atomically(output, lambda path: write_parquet(records, path))
+    click.echo(f"exported {count} articles to {output}", err=True)
+
+
+def _write_file_atomically(path: Path, write) -> int:
+    """``write(temporary path)`` beside ``path``, then rename it into place."""
+    folder = path.resolve().parent
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise Failure(f"error: cannot write in {folder}: {exc.strerror}", 1) from None
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        count = write(str(temp))
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return count

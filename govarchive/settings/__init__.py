@@ -1,0 +1,42 @@
+"""The settings: one frozen ``Settings`` built from defaults < file < environment < overrides.
+
+``model`` holds the sections and their validation, ``loader`` reads the TOML file and the
+environment into them and points every error at its line.
+"""
+
+from govarchive.settings.loader import load_settings
+from govarchive.settings.model import (
+    DEFAULT_CONFIG_NAME,
+    ENV_PREFIX,
+    ArchiveSettings,
+    ConfigError,
+    CrawlSettings,
+    RulesSettings,
+    ServiceSettings,
+    Settings,
+    SourceSettings,
+    StorageSettings,
+    TrackingSettings,
+    UnknownSourceError,
+    parse_duration,
+    parse_size,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_NAME",
+    "ENV_PREFIX",
+    "ArchiveSettings",
+    "ConfigError",
+    "CrawlSettings",
+    "RulesSettings",
+    "ServiceSettings",
+    "Settings",
+    "SourceSettings",
+    "StorageSettings",
+    "TrackingSettings",
+    "UnknownSourceError",
+    "load_settings",
+    "parse_duration",
+    "parse_size",
+]
+

@@ -1,0 +1,70 @@
+"""What the API and the pages share: the app's configuration, the store of a request, the
+date filters, search, and the page templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.templating import Jinja2Templates
+
+from govarchive.times import DEFAULT_TIMEZONE
+from govarchive.web.paths import TEMPLATES_DIR
+
+DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/{collection}/{timestamp}/{url}"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """What the pages need besides the store: where pywb replays captures
+    (``{collection}``, ``{timestamp}`` YYYYMMDDhhmmss UTC, ``{url}`` are filled in)."""
+
+    collection: str = "govarchive"
+    replay_url: str = DEFAULT_REPLAY_URL
+    timezone: str = DEFAULT_TIMEZONE  # how the date filters' days are read
+
+    def replay_link(self, url: str, captured_at: str | datetime | None) -> str:
+        when = datetime.fromisoformat(captured_at) if isinstance(captured_at, str) else captured_at
+        stamp = when.astimezone(UTC).strftime("%Y%m%d%H%M%S") if when else ""
+        return self.replay_url.format(
+            collection=quote(self.collection), timestamp=stamp, url=quote(url, safe=":/?&=%#+,;")
+        )
+
+
+def parse_when(value: str | None, name: str) -> date | datetime | None:
+    """YYYY-MM-DD (a whole day) or an ISO 8601 time (UTC unless it has an offset)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(
+            400, f"{name}={value!r} is not a date: write YYYY-MM-DD or YYYY-MM-DDThh:mm+08:00"
+        ) from None
+
+
+def store_of(request: Request):
+    return request.app.state.store
+
+
+def run_search(request: Request, *, q: str | None, source: str | None, since: str | None,
+               until: str | None, status: str | None, origin: str | None, sort: str | None,
+               limit: int, offset: int, exact_total: bool = False) -> dict[str, Any]:
+    from govarchive.storage import SearchQueryError
+
+    config: WebConfig = request.app.state.config
+    try:
+        return store_of(request).search(
+            q or None, source=source or None, since=parse_when(since, "since"),
+            until=parse_when(until, "until"), status=status or None, origin=origin or None,
+            sort=sort or None, limit=limit, offset=offset, timezone=config.timezone,
+            exact_total=exact_total,
+        )
+    except SearchQueryError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
