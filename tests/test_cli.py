@@ -175,7 +175,7 @@ def test_export_on_an_empty_database(runner, config, tmp_path):
         "export",
         "--source",
         "govcn-difang",
-        "--since",
+        "--changed-since",
         "2024-01-01",
         "-o",
         str(out),
@@ -196,7 +196,7 @@ def test_export_before_init_is_a_storage_error(runner, config):
 
 
 def test_export_rejects_a_bad_date(runner, config):
-    result = run(runner, "--config", str(config), "export", "--since", "last week")
+    result = run(runner, "--config", str(config), "export", "--changed-since", "last week")
     assert result.exit_code == 2
     assert "'last week' is not a date" in result.stderr
 
@@ -364,3 +364,51 @@ def test_database_urls_print_without_their_password():
     assert safe_url("postgresql+psycopg://archive:s3cret@db/govarchive") == (
         "postgresql+psycopg://archive:***@db/govarchive"
     )
+
+
+@pytest.mark.parametrize("command", [
+    ["runs"], ["export"], ["articles", "show", "1"], ["articles", "search", "通知"],
+    ["warc", "wacz", "out.wacz"],
+])
+def test_read_only_commands_never_create_a_database(runner, config, tmp_path, command):
+    result = run(runner, "--config", str(config), *command)
+    assert result.exit_code == 1
+    assert "no database at" in result.stderr and "govarchive init" in result.stderr
+    assert not (tmp_path / "db" / "govarchive.db").exists()
+    assert not (tmp_path / "db").exists() or not any((tmp_path / "db").iterdir())
+
+
+@pytest.mark.parametrize("command", [
+    ["runs", "--source", "nope"], ["export", "--source", "nope"],
+    ["articles", "search", "通知", "--source", "nope"],
+    ["warc", "wacz", "out.wacz", "--source", "nope"],
+])
+def test_an_unknown_source_is_an_error_everywhere(runner, config, command):
+    pytest.importorskip("govarchive.storage.store")
+    assert run(runner, "--config", str(config), "init").exit_code == 0
+    result = run(runner, "--config", str(config), *command)
+    assert result.exit_code == 2, result.output
+    assert 'unknown source "nope" (known sources: govcn-difang, mee-tzgg)' in result.stderr
+
+
+def test_search_takes_one_output_format(runner, config):
+    pytest.importorskip("govarchive.storage.store")
+    assert run(runner, "--config", str(config), "init").exit_code == 0
+    result = run(runner, "--config", str(config), "articles", "search", "x", "--json", "--csv")
+    assert result.exit_code == 2
+    assert "choose one" in result.stderr
+
+
+def test_runs_table_shows_local_times(runner, config):
+    pytest.importorskip("govarchive.storage.store")
+    from datetime import UTC, datetime
+
+    from govarchive.settings import load_settings
+    from govarchive.storage import Store
+
+    assert run(runner, "--config", str(config), "init").exit_code == 0
+    with Store(load_settings(config).storage.url,
+               clock=lambda: datetime(2026, 3, 1, 8, 0, 5, tzinfo=UTC)) as store:
+        store.start_run(["govcn-difang"])
+    table = run(runner, "--config", str(config), "runs").stdout
+    assert "2026-03-01 16:00:05 +08:00" in table

@@ -46,8 +46,8 @@ def run(config, *args: str):
 
 
 def test_search_json_with_filters(config):
-    result = run(config, "articles", "search", "防汛", "--source", "difang", "--since",
-                 "2026-03-01", "--status", "live", "--format", "json")
+    result = run(config, "articles", "search", "防汛", "--source", "difang", "--published-since",
+                 "2026-03-01", "--status", "live", "--json")
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     assert found["total"] == 2
@@ -72,12 +72,12 @@ def test_search_says_when_counting_stopped_and_counts_on_request(config, monkeyp
     assert result.stderr.strip() == (
         "10+ found, showing 1-2 (the newest 10 by relevance, the rest newest first)")
     counted = json.loads(run(config, "articles", "search", "通知", "--exact-total",
-                             "--format", "json").stdout)
+                             "--json").stdout)
     assert (counted["total"], counted["total_exact"]) == (search_corpus.FILLER + 1, True)
 
 
 def test_search_csv_and_limit_beyond_one_page(config):
-    result = run(config, "articles", "search", "通知", "--limit", "150", "--format", "csv")
+    result = run(config, "articles", "search", "通知", "--limit", "150", "--csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == search_corpus.FILLER + 1

@@ -72,13 +72,41 @@ def test_diff_marks_characters_and_colours_only_when_asked(project):
 
 
 def test_show_a_version_and_missing_ids(project):
-    result = run(project, "articles", "show", "1", "--version", "1", "--json")
+    result = run(project, "articles", "show", "1", "--at-version", "1", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["title"] == "通知"
     current = json.loads(run(project, "articles", "show", "1", "--json").stdout)
     assert current["title"] == "通知（修订）" and len(current["versions"]) == 2
     assert run(project, "articles", "show", "7").exit_code == 1
-    assert run(project, "articles", "show", "1", "--version", "3").exit_code == 1
+    assert run(project, "articles", "show", "1", "--at-version", "3").exit_code == 1
     assert run(project, "articles", "history", "7").exit_code == 1
     missing = run(project, "articles", "diff", "1", "--from", "5")
     assert missing.exit_code == 1 and "no version" in missing.output
+
+
+def test_show_reads_as_text_not_python(project):
+    result = run(project, "articles", "show", "1")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "['" not in out and "{'" not in out
+    # A version line: its time in local time to the second, the changed fields, the pointer.
+    assert "2026-03-01 17:00:00 +08:00" in out  # T0 + 1 h, UTC+8
+    assert "changed: title, body_text" in out
+    assert "warc: a.warc.gz @100 (90 bytes)" in out
+    assert "first_seen: 2026-03-01 16:00:00 +08:00" in out
+
+
+def test_history_shows_local_times(project):
+    lines = run(project, "articles", "history", "1").stdout.splitlines()
+    assert lines[1].startswith("2026-03-01 16:00:00 +08:00  version 1")
+    assert lines[3].startswith("2026-03-01 21:00:00 +08:00  gone")
+
+
+def test_a_source_known_only_to_the_database_is_accepted(project):
+    # "govcn" is in the database but no longer in the config: its archive stays readable.
+    result = run(project, "articles", "search", "", "--source", "govcn", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"] == 1
+    unknown = run(project, "articles", "search", "", "--source", "govcm")
+    assert unknown.exit_code == 2
+    assert 'unknown source "govcm" (known sources: govcn)' in unknown.stderr

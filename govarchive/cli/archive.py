@@ -6,13 +6,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from govarchive.cli.context import App, open_store, pass_app
-from govarchive.cli.output import DateParam, Failure, write_stdout
+from govarchive.cli.output import Failure, WhenParam, write_stdout
+from govarchive.times import in_zone
 
 # ---- warc -----------------------------------------------------------------------------------
 
@@ -82,16 +82,18 @@ def index(app: App) -> None:
 @warc.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", "source_name", metavar="S", help="Only this source's articles.")
-@click.option("--since", type=DateParam(), help="Only articles changed since DATE.")
+@click.option("--changed-since", "changed_since", type=WhenParam(),
+              help="Only articles first seen or changed since DATE (a day or time in the "
+                   "source's timezone, default Asia/Shanghai, unless it has an offset).")
 @pass_app
-def wacz(app: App, out: Path, source_name: str | None, since: datetime | None) -> None:
+def wacz(app: App, out: Path, source_name: str | None, changed_since) -> None:
     """Package the archive as a WACZ: its WARC files, index and one page per article."""
     from govarchive.warc import WaczError, closed_files, page_for_record, write_wacz
 
-    if source_name:
-        app.source(source_name)
+    since = in_zone(changed_since, app.timezone(source_name)) if changed_since else None
     archive_dir = app.settings.archive.archive_path
     with open_store(app.settings) as store:
+        app.check_source(store, source_name)
         pages, files = [], set()
         for record in store.iter_export(source=source_name, since=since):
             page = page_for_record(archive_dir, record)
@@ -103,12 +105,21 @@ def wacz(app: App, out: Path, source_name: str | None, since: datetime | None) -
     else:
         # A crawler writes one source's files, so these also hold its list pages.
         names = sorted(files)
-    title = f"govarchive {source_name or app.settings.archive.collection}"
+    title = _wacz_title(app, source_name)
     try:
         count = write_wacz(out, [archive_dir / n for n in names], pages, title=title)
     except WaczError as exc:
         raise Failure(f"error: {exc}", 1) from None
     click.echo(f"wrote {out}: {len(names)} WARC files, {count} pages", err=True)
+
+
+def _wacz_title(app: App, source_name: str | None) -> str:
+    """The package's title: the source's title, else the collection's name."""
+    configured = {s.name: s.title for s in app.settings.sources}
+    if source_name is not None:
+        return configured.get(source_name) or source_name
+    collection = app.settings.archive.collection
+    return "govarchive archive" if collection == "govarchive" else f"govarchive: {collection}"
 
 
 # ---- replay ---------------------------------------------------------------------------------
@@ -194,7 +205,7 @@ def reparse(app: App, source_name: str | None) -> None:
         app.source(source_name)
     archive_dir = settings.archive.archive_path
     total = archive_size(archive_dir)
-    with open_store(settings) as store, click.progressbar(
+    with open_store(settings, create=True) as store, click.progressbar(
         length=total, label="reparse", file=sys.stderr, show_pos=False
     ) as bar:
         stats = run_reparse(

@@ -1,7 +1,4 @@
-"""``govarchive articles show|history|diff``: one article, its versions and its status events.
-
-Registered on the main group at the end of :mod:`govarchive.cli`.
-"""
+"""``govarchive articles show|history|diff``: one article, its versions and its status events."""
 
 from __future__ import annotations
 
@@ -11,6 +8,7 @@ import click
 
 from govarchive.cli.context import App, open_store, pass_app
 from govarchive.cli.output import Failure, format_record
+from govarchive.times import local_text
 
 _DIFF_STYLES = {"delete": {"fg": "red", "strikethrough": True}, "insert": {"fg": "green"}}
 _DIFF_MARKS = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
@@ -27,12 +25,12 @@ def _missing(article_id: int) -> Failure:
 
 @articles.command()
 @click.argument("article_id", metavar="ID", type=int)
-@click.option("--version", "version_n", metavar="N", type=click.IntRange(min=1),
+@click.option("--at-version", "version_n", metavar="N", type=click.IntRange(min=1),
               help="Show version N's content instead of the current one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the export record as JSON.")
 @pass_app
 def show(app: App, article_id: int, version_n: int | None, as_json: bool) -> None:
-    """Print one article (the export record; --version N: that version's content)."""
+    """Print one article (the export record; --at-version N: that version's content)."""
     with open_store(app.settings) as store:
         record = store.get_article(article_id)
         if record is None:
@@ -82,7 +80,7 @@ def history(app: App, article_id: int, as_json: bool) -> None:
                 what += f" ({detail})"
             if entry.get("url") and entry["url"] != found["url"]:
                 what += f" at {entry['url']}"
-        click.echo(f"{entry['at']}  {what}{where}")
+        click.echo(f"{local_text(entry['at'])}  {what}{where}")
 
 
 @articles.command()

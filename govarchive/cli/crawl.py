@@ -28,7 +28,7 @@ def init(app: App) -> None:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise Failure(f"error: cannot create {folder}: {exc.strerror}", 1) from None
-    with open_store(settings) as store:
+    with open_store(settings, create=True) as store:
         store.migrate()
     click.echo(f"archive: {settings.archive.collection_path}", err=True)
     click.echo(

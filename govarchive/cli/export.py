@@ -12,19 +12,17 @@ import click
 
 from govarchive.cli.context import App, open_store, pass_app
 from govarchive.cli.output import (
-    DateParam,
     Failure,
+    WhenParam,
     cell,
     format_table,
     json_value,
     write_atomically,
     write_stdout,
 )
+from govarchive.times import in_zone
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
-
-# ---- export, runs -------------------------------------------------------------------------
-
 
 @click.command()
 @click.option(
@@ -32,9 +30,11 @@ EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 )
 @click.option("--source", "source_name", metavar="S", help="Only this source's articles.")
 @click.option(
-    "--since",
-    type=DateParam(),
-    help="Only articles changed since DATE (UTC unless an offset is given).",
+    "--changed-since",
+    "changed_since",
+    type=WhenParam(),
+    help="Only articles first seen or changed since DATE (a day or time in the source's "
+    "timezone, default Asia/Shanghai, unless it has an offset).",
 )
 @click.option(
     "-o",
@@ -44,12 +44,14 @@ EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 )
 @pass_app
 def export(
-    app: App, fmt: str, source_name: str | None, since: datetime | None, output: Path | None
+    app: App, fmt: str, source_name: str | None, changed_since, output: Path | None
 ) -> None:
     """Export every article: one JSON record a line, CSV rows, or a Parquet file."""
+    since = in_zone(changed_since, app.timezone(source_name)) if changed_since else None
     if fmt != "jsonl":
         return export_table(app, fmt, source_name, since, output)
     with open_store(app.settings) as store:
+        app.check_source(store, source_name)
         records = store.iter_export(source=source_name, since=since)
         if output is None:
             write_stdout(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
@@ -81,15 +83,16 @@ RUN_COLUMNS = (
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, newest first.")
 @pass_app
 def runs(app: App, source_name: str | None, limit: int, as_json: bool) -> None:
-    """List recent crawl runs, newest first."""
+    """List recent crawl runs, newest first (times in local time; --json: ISO 8601 UTC)."""
     with open_store(app.settings) as store:
+        app.check_source(store, source_name)
         found = [dict(r) for r in store.list_runs(source=source_name, limit=limit)]
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=json_value))
         return
     rows = [tuple(c.upper().replace("_", " ") for c in RUN_COLUMNS)]
     for run in found:
-        rows.append(tuple(cell(run.get(c)) for c in RUN_COLUMNS))
+        rows.append(tuple(cell(run.get(c), c) for c in RUN_COLUMNS))
     click.echo(format_table(rows))
 
 
@@ -99,6 +102,7 @@ def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
     from govarchive.storage import csv_lines, write_parquet
 
     with open_store(app.settings) as store:
+        app.check_source(store, source)
         records = store.iter_export(source=source, since=since)
         if fmt == "csv":
             if output is None:

@@ -6,10 +6,12 @@ import os
 import sys
 import tempfile
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
+
+from govarchive.times import local_text, parse_day_or_time
 
 
 class Failure(click.ClickException):
@@ -35,42 +37,68 @@ def safe_url(url: str) -> str:
         return "(unparsable URL)"
 
 
+TIME_KEYS = frozenset({"at", "captured_at", "fetched_at", "first_seen", "last_seen",
+                       "last_changed", "started_at", "finished_at"})
+
+
+def readable(value, key: str = "") -> str:
+    """A field's value as a person reads it: times in local time to the second, lists as
+    ``a, b``, a WARC pointer as ``FILE @OFFSET (LENGTH bytes)``, never a Python repr."""
+    if value is None or value == "" or value == []:
+        return "-"
+    if key in TIME_KEYS and isinstance(value, (str, datetime)):
+        return local_text(value)
+    if isinstance(value, datetime):
+        return local_text(value)
+    if isinstance(value, dict):
+        if {"file", "offset", "length"} <= value.keys():
+            return f"{value['file']} @{value['offset']} ({value['length']} bytes)"
+        return " · ".join(f"{k}: {readable(v, k)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(readable(v) for v in value)
+    return str(value)
+
+
+def _published(record: dict) -> str:
+    value = record.get("published_at")
+    if not value:
+        return "-"
+    if record.get("published_precision") == "day":
+        return value[:10]
+    return local_text(value)
+
+
 def format_record(record: dict) -> str:
-    """Fields one a line, lists indented below their name, the body text last."""
+    """Fields one a line, lists of records indented below their name, the body text last."""
     lines = []
     for key, value in record.items():
-        if key in ("body_text", "body_html"):
+        if key in ("body_text", "body_html", "published_precision"):
             continue
-        if isinstance(value, list):
-            lines.append(f"{key}: {len(value)}" if value else f"{key}: -")
-            for item in value:
-                if isinstance(item, dict):
-                    item = " ".join(str(v) for v in item.values())
-                lines.append(f"  {item}")
+        if key == "published_at":
+            lines.append(f"{key}: {_published(record)}")
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            lines.append(f"{key}: {len(value)}")
+            lines.extend(f"  {readable(item)}" for item in value)
         else:
-            lines.append(f"{key}: {'-' if value is None else value}")
+            lines.append(f"{key}: {readable(value, key)}")
     lines.append("")
     lines.append(record.get("body_text") or "(no body text)")
     return "\n".join(lines)
 
 
-class DateParam(click.ParamType):
-    """YYYY-MM-DD or an ISO 8601 time; without an offset it is read as UTC."""
+class WhenParam(click.ParamType):
+    """A day (YYYY-MM-DD) or an ISO 8601 time, kept as written; the command reads it in the
+    source's timezone (``govarchive.times.in_zone``), so every option reads dates alike."""
 
     name = "DATE"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, datetime):
+        if isinstance(value, (date, datetime)):
             return value
         try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(
-                f"{value!r} is not a date: write YYYY-MM-DD or YYYY-MM-DDThh:mm[+08:00]", param, ctx
-            )
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed
+            return parse_day_or_time(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def write_stdout(lines) -> None:
@@ -116,14 +144,11 @@ def json_value(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def cell(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
+def cell(value, key: str = "") -> str:
+    """A table cell: like :func:`readable`, with lists packed tighter."""
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
-    return str(value)
+    return readable(value, key)
 
 
 def display_width(text: str) -> int:

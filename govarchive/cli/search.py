@@ -3,46 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 
 import click
 
 from govarchive.cli.context import App, open_store, pass_app
-from govarchive.cli.output import Failure, cell, format_table, write_stdout
-from govarchive.times import DEFAULT_TIMEZONE
-
-SEARCH_FORMATS = ("table", "json", "csv")
-
-
-class DayOrTimeParam(click.ParamType):
-    """YYYY-MM-DD (a whole day in the source's timezone) or an ISO 8601 time (UTC unless it
-    has an offset)."""
-
-    name = "DATE"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, (date, datetime)):
-            return value
-        try:
-            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(
-                f"{value!r} is not a date: write YYYY-MM-DD or YYYY-MM-DDThh:mm[+08:00]", param, ctx
-            )
-
-
-def _timezone(app: App, source: str | None) -> str:
-    if source is None:
-        return DEFAULT_TIMEZONE
-    configured = {s.name: s.timezone for s in app.settings.sources}
-    return configured.get(source, DEFAULT_TIMEZONE)
+from govarchive.cli.output import Failure, WhenParam, cell, format_table, write_stdout
+from govarchive.times import in_zone
 
 
 @click.command()
 @click.argument("query", metavar="QUERY")
 @click.option("--source", "source_name", metavar="S", help="Only this source's articles.")
-@click.option("--since", type=DayOrTimeParam(), help="Published on or after DATE.")
-@click.option("--until", type=DayOrTimeParam(), help="Published on or before DATE.")
+@click.option("--published-since", "since", type=WhenParam(),
+              help="Published on or after DATE (a day or time, read in the source's timezone, "
+                   "default Asia/Shanghai, unless it has an offset).")
+@click.option("--published-until", "until", type=WhenParam(),
+              help="Published on or before DATE (a day counts to its end).")
 @click.option("--status", type=click.Choice(["live", "removed"]), help="Only live or removed ones.")
 @click.option("--origin", metavar="NAME", help="Only articles from this 来源 (exact).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]),
@@ -52,12 +29,13 @@ def _timezone(app: App, source: str | None) -> str:
               help="Count every hit (slow for common words); otherwise counting stops past 300.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
-@click.option("--format", "fmt", type=click.Choice(SEARCH_FORMATS), default="table",
-              show_default=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the counts and hits as one JSON object (instead of a table).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the hits as CSV rows (instead of a table).")
 @pass_app
 def search(app: App, query: str, source_name: str | None, since, until, status: str | None,
            origin: str | None, sort: str | None, exact_total: bool, limit: int, offset: int,
-           fmt: str) -> None:
+           as_json: bool, as_csv: bool) -> None:
     """Full-text search of titles and bodies.
 
     Words separated by spaces must all occur; "quoted words" must occur together, in order.
@@ -66,12 +44,17 @@ def search(app: App, query: str, source_name: str | None, since, until, status: 
     """
     from govarchive.storage import SEARCH_PAGE_LIMIT, SearchQueryError
 
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are two outputs: choose one")
+    zone = app.timezone(source_name)
+    # Days stay days (the store counts a whole day in the zone); times get the zone.
+    since, until = (in_zone(v, zone) if isinstance(v, datetime) else v for v in (since, until))
     options = {"source": source_name, "since": since, "until": until, "status": status,
-               "origin": origin, "sort": sort, "timezone": _timezone(app, source_name),
-               "exact_total": exact_total}
+               "origin": origin, "sort": sort, "timezone": zone, "exact_total": exact_total}
     items: list[dict] = []
     page: dict = {"total": 0, "total_exact": True, "ranked": 0}
     with open_store(app.settings) as store:
+        app.check_source(store, source_name)
         try:
             while len(items) < limit:
                 page = store.search(query, limit=min(SEARCH_PAGE_LIMIT, limit - len(items)),
@@ -81,10 +64,10 @@ def search(app: App, query: str, source_name: str | None, since, until, status: 
                     break
         except SearchQueryError as exc:
             raise Failure(f"error: {exc}", 2) from None
-    if fmt == "json":
+    if as_json:
         counts = {key: page[key] for key in ("total", "total_exact", "ranked")}
         click.echo(json.dumps({**counts, "items": items}, ensure_ascii=False))
-    elif fmt == "csv":
+    elif as_csv:
         from govarchive.storage import csv_lines
 
         write_stdout(csv_lines(items))

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
-from govarchive.times import DEFAULT_TIMEZONE
+from govarchive.times import DEFAULT_TIMEZONE, in_zone, parse_day_or_time
 from govarchive.web.paths import TEMPLATES_DIR
 
 DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/{collection}/{timestamp}/{url}"
@@ -34,16 +34,16 @@ class WebConfig:
         )
 
 
-def parse_when(value: str | None, name: str) -> date | datetime | None:
-    """YYYY-MM-DD (a whole day) or an ISO 8601 time (UTC unless it has an offset)."""
+def parse_when(value: str | None, name: str, zone: str) -> date | datetime | None:
+    """A day (kept a day: the store counts it whole, in ``zone``) or an ISO 8601 time, read
+    in ``zone`` unless it has an offset (``govarchive.times``: one rule with the CLI)."""
     if not value:
         return None
     try:
-        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(
-            400, f"{name}={value!r} is not a date: write YYYY-MM-DD or YYYY-MM-DDThh:mm+08:00"
-        ) from None
+        parsed = parse_day_or_time(value)
+    except ValueError as exc:
+        raise HTTPException(400, f"{name}={exc}") from None
+    return in_zone(parsed, zone) if isinstance(parsed, datetime) else parsed
 
 
 def store_of(request: Request):
@@ -58,8 +58,10 @@ def run_search(request: Request, *, q: str | None, source: str | None, since: st
     config: WebConfig = request.app.state.config
     try:
         return store_of(request).search(
-            q or None, source=source or None, since=parse_when(since, "since"),
-            until=parse_when(until, "until"), status=status or None, origin=origin or None,
+            q or None, source=source or None,
+            since=parse_when(since, "since", config.timezone),
+            until=parse_when(until, "until", config.timezone),
+            status=status or None, origin=origin or None,
             sort=sort or None, limit=limit, offset=offset, timezone=config.timezone,
             exact_total=exact_total,
         )
