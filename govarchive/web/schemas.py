@@ -1,4 +1,4 @@
-"""Response models of the JSON API: they give the OpenAPI schema its shapes (CONTRACT.md)."""
+"""Response models of the JSON API: they give the OpenAPI schema its shapes (the export record of the README)."""
 
 from __future__ import annotations
 
