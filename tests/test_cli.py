@@ -96,6 +96,25 @@ def test_config_error_printed_as_is(runner, tmp_path):
     )
 
 
+def test_every_config_error_is_printed_one_a_line(runner, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[crawl]\ndelai = 2\n\n[service]\nrun_timeout = "soon"\n\n'
+        '[[sources]]\nname = "govcn-difang"\n',
+        encoding="utf-8",
+    )
+    result = run(runner, "--config", str(path), "sources")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f'config error: {path}:2: unknown key "delai" in [crawl] (did you mean "delay"?)',
+        f"config error: {path}:5: invalid duration 'soon' "
+        '(write a number with a unit: "20s", "30m", "6h", "1d")',
+        f'config error: {path}:7: missing key "start_urls" in [[sources]] #1 '
+        "(section list pages (http/https))",
+    ]
+
+
 def test_environment_reaches_the_settings(runner, config):
     result = runner.invoke(
         cli, ["--config", str(config), "sources"], env={"GOVARCHIVE_CRAWL__DELAY": "never"}
