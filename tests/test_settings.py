@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from govarchive.settings import (
     Settings,
     SourceSettings,
     UnknownSourceError,
+    example_config,
     load_settings,
     parse_duration,
     parse_size,
@@ -256,6 +258,20 @@ def test_the_example_config_loads_and_documents_every_key():
     assert undocumented == []
 
 
+def test_the_packaged_example_config_is_the_deploy_one_byte_for_byte():
+    # `govarchive init --example-config` writes the packaged copy; deploy/ keeps the same text
+    # for the Dockerfile and the systemd unit. Change both together.
+    assert example_config() == (ROOT / "deploy" / "govarchive.toml").read_bytes()
+
+
+def test_the_example_config_is_package_data():
+    # Without the package-data entry a wheel (pip install) would not hold the file.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]
+    assert "example-config.toml" in package_data["govarchive.settings"]
+    assert (ROOT / "govarchive" / "settings" / "example-config.toml").is_file()
+
+
 # ---- errors: each names the file and the line -------------------------------------------------
 
 
@@ -295,6 +311,13 @@ def test_bad_value_names_key_and_line(tmp_path):
         f"config error: {path}:3: invalid concurrency_per_host = 0 in [crawl]: "
     )
     assert message.endswith("(parallel requests to one host)")
+
+
+def test_a_table_given_as_a_value_points_at_the_example_config(tmp_path):
+    path = write(tmp_path, "# not a table\ncrawl = 3\n")
+    message = error_of(path)
+    assert message.startswith(f"config error: {path}:2: invalid crawl = 3 at the top level: ")
+    assert message.endswith("(see `govarchive init --example-config`)")
 
 
 def test_bad_cron_points_at_the_schedule(tmp_path):

@@ -4,7 +4,7 @@
 environment into them and points every error at its line.
 """
 
-from govarchive.settings.loader import load_settings
+from govarchive.settings.loader import example_config, load_settings
 from govarchive.settings.model import (
     DEFAULT_CONFIG_NAME,
     ENV_PREFIX,
@@ -37,6 +37,7 @@ __all__ = [
     "StorageSettings",
     "TrackingSettings",
     "UnknownSourceError",
+    "example_config",
     "load_settings",
     "parse_duration",
     "parse_size",

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,16 @@ def load_settings(
         )
         raise ConfigError.of(ordered) from None
     return settings
+
+
+# Package data beside this module (pyproject's package-data), so pip users have it too.
+_EXAMPLE_CONFIG = "example-config.toml"
+
+
+def example_config() -> bytes:
+    """The commented starter config, shipped in the package for ``govarchive init
+    --example-config`` (deploy/govarchive.toml holds the same bytes, for the repository)."""
+    return resources.files(__package__).joinpath(_EXAMPLE_CONFIG).read_bytes()
 
 
 def _syntax_error(label: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
@@ -195,7 +206,7 @@ def _describe(error: dict) -> tuple[tuple, str, str]:
         hint = f'did you mean "{close[0]}"?' if close else f"known keys: {', '.join(known)}"
         return loc, f'unknown key "{key}" {_in_table(table)}', hint
     field = model.model_fields.get(key) if model else None
-    help_text = (field.description if field else None) or "see deploy/govarchive.toml"
+    help_text = (field.description if field else None) or "see `govarchive init --example-config`"
     if kind == "missing":
         return loc, f'missing key "{key}" {_in_table(table)}', help_text
     if loc == ("sources",) and kind == "tuple_type":
