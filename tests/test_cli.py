@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from govarchive.cli import cli
 from govarchive.cli.output import display_width, format_table
+from govarchive.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,6 +98,25 @@ def test_config_error_printed_as_is(runner, tmp_path):
     )
 
 
+def test_every_config_error_is_printed_one_a_line(runner, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[crawl]\ndelai = 2\n\n[service]\nrun_timeout = "soon"\n\n'
+        '[[sources]]\nname = "govcn-difang"\n',
+        encoding="utf-8",
+    )
+    result = run(runner, "--config", str(path), "sources")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f'config error: {path}:2: unknown key "delai" in [crawl] (did you mean "delay"?)',
+        f"config error: {path}:5: invalid duration 'soon' "
+        '(write a number with a unit: "20s", "30m", "6h", "1d")',
+        f'config error: {path}:7: missing key "start_urls" in [[sources]] #1 '
+        "(section list pages (http/https))",
+    ]
+
+
 def test_environment_reaches_the_settings(runner, config):
     result = runner.invoke(
         cli, ["--config", str(config), "sources"], env={"GOVARCHIVE_CRAWL__DELAY": "never"}
@@ -157,6 +178,47 @@ def test_init_creates_folders_and_database_and_is_idempotent(runner, config, tmp
     assert (collection / "archive").is_dir()
     assert (collection / "indexes").is_dir()
     assert (tmp_path / "db" / "govarchive.db").is_file()
+
+
+def test_init_example_config_writes_a_starter_that_init_then_uses(runner, tmp_path):
+    pytest.importorskip("govarchive.storage.store")
+    path = tmp_path / "site" / "govarchive.toml"
+    path.parent.mkdir()
+    result = run(runner, "init", "--example-config", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert f"wrote {path}" in result.stderr
+    assert f"govarchive --config {path} init" in result.stderr
+    assert path.read_bytes() == (ROOT / "deploy" / "govarchive.toml").read_bytes()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["govarchive.toml"]  # nothing else
+
+    settings = load_settings(path, env={})
+    assert [s.name for s in settings.sources][:1] == ["govcn-difang"]
+    result = run(runner, "--config", str(path), "init")
+    assert result.exit_code == 0, result.output
+    assert (path.parent / "data" / "govarchive.db").is_file()
+    assert settings.archive.archive_path.is_dir()
+
+
+def test_init_example_config_never_overwrites(runner, config):
+    before = config.read_bytes()
+    result = run(runner, "init", "--example-config", str(config))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {config} exists; not overwriting it (remove it or name another PATH)"
+    )
+    assert config.read_bytes() == before
+
+
+def test_init_example_config_defaults_to_the_working_folder(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "govarchive", "init", "--example-config"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GOVARCHIVE_")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "govarchive --config govarchive.toml init" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["govarchive.toml"]
 
 
 def test_export_on_an_empty_database(runner, config, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import pytest
 
 from govarchive.settings import (
     ConfigError,
+    ConfigProblem,
     Settings,
     SourceSettings,
     UnknownSourceError,
+    example_config,
     load_settings,
     parse_duration,
     parse_size,
@@ -255,6 +258,20 @@ def test_the_example_config_loads_and_documents_every_key():
     assert undocumented == []
 
 
+def test_the_packaged_example_config_is_the_deploy_one_byte_for_byte():
+    # `govarchive init --example-config` writes the packaged copy; deploy/ keeps the same text
+    # for the Dockerfile and the systemd unit. Change both together.
+    assert example_config() == (ROOT / "deploy" / "govarchive.toml").read_bytes()
+
+
+def test_the_example_config_is_package_data():
+    # Without the package-data entry a wheel (pip install) would not hold the file.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]
+    assert "example-config.toml" in package_data["govarchive.settings"]
+    assert (ROOT / "govarchive" / "settings" / "example-config.toml").is_file()
+
+
 # ---- errors: each names the file and the line -------------------------------------------------
 
 
@@ -294,6 +311,13 @@ def test_bad_value_names_key_and_line(tmp_path):
         f"config error: {path}:3: invalid concurrency_per_host = 0 in [crawl]: "
     )
     assert message.endswith("(parallel requests to one host)")
+
+
+def test_a_table_given_as_a_value_points_at_the_example_config(tmp_path):
+    path = write(tmp_path, "# not a table\ncrawl = 3\n")
+    message = error_of(path)
+    assert message.startswith(f"config error: {path}:2: invalid crawl = 3 at the top level: ")
+    assert message.endswith("(see `govarchive init --example-config`)")
 
 
 def test_bad_cron_points_at_the_schedule(tmp_path):
@@ -444,3 +468,75 @@ def test_start_url_with_a_bad_port_is_a_config_error(tmp_path):
         f"config error: {path}:3: invalid port in start URL 'http://127.0.0.1:Error/x.htm' "
         "(a port is a number from 1 to 65535)"
     )
+
+
+# ---- every error of a file at once ----------------------------------------------------------
+
+THREE_MISTAKES = """\
+[crawl]
+# a typo
+delai = 2
+
+[service]
+run_timeout = "soon"
+
+[[sources]]
+name = "govcn-difang"
+schedule = "every 1h"
+"""
+
+
+def three_mistakes_lines(path: Path) -> list[str]:
+    return [
+        f'config error: {path}:3: unknown key "delai" in [crawl] (did you mean "delay"?)',
+        f"config error: {path}:6: invalid duration 'soon' "
+        '(write a number with a unit: "20s", "30m", "6h", "1d")',
+        f'config error: {path}:8: missing key "start_urls" in [[sources]] #1 '
+        "(section list pages (http/https))",
+    ]
+
+
+def test_every_mistake_of_a_file_is_reported_in_line_order(tmp_path):
+    path = write(tmp_path, THREE_MISTAKES)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    error = info.value
+    assert str(error).splitlines() == three_mistakes_lines(path)
+    assert [problem.line for problem in error.problems] == [3, 6, 8]
+    # The single-error attributes still describe the first problem.
+    assert (error.where, error.line) == (str(path), 3)
+    assert error.what == 'unknown key "delai" in [crawl]'
+    assert error.problems[0] == ConfigProblem(error.where, error.what, error.hint, 3)
+
+
+def test_environment_problems_follow_the_files(tmp_path):
+    path = write(tmp_path, THREE_MISTAKES)
+    env = {"GOVARCHIVE_SOURCES__0__NAME__X": "2", "GOVARCHIVE_CRAWL__RETRIES": "-1"}
+    lines = error_of(path, env=env).splitlines()
+    assert lines[:3] == three_mistakes_lines(path)
+    # Then the variables by name, whether they name no setting or set a bad value.
+    assert lines[3].startswith(
+        "config error: $GOVARCHIVE_CRAWL__RETRIES: invalid retries = -1 in [crawl]"
+    )
+    assert lines[4].startswith(
+        'config error: $GOVARCHIVE_SOURCES__0__NAME__X: "sources.0.name.x" does not name'
+    )
+    assert len(lines) == 5
+
+
+def test_a_table_made_by_a_variable_is_blamed_on_it(tmp_path):
+    path = write(tmp_path, "[crawl]\ndelay = 1\n")
+    assert error_of(path, env={"GOVARCHIVE_PROXY__PORT": "1"}) == (
+        'config error: $GOVARCHIVE_PROXY__PORT: unknown key "proxy" at the top level '
+        "(known keys: storage, archive, crawl, sources, service)"
+    )
+
+
+def test_program_keys_are_reported_with_the_other_mistakes(tmp_path):
+    path = write(tmp_path, '[crawl]\ndelai = 2\n', name="a.toml")
+    path.write_text('base_dir = "/"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert error_of(path).splitlines() == [
+        f'config error: {path}:1: unknown key "base_dir" at the top level '
+        "(it is set by the program)",
+        f'config error: {path}:3: unknown key "delai" in [crawl] (did you mean "delay"?)',
+    ]

@@ -4,20 +4,38 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 from pathlib import Path
 
 import click
 
 from govarchive.cli.context import App, open_store, pass_app
 from govarchive.cli.output import Failure, format_record, format_table, safe_url
+from govarchive.settings import DEFAULT_CONFIG_NAME, example_config
 
 # ---- init, sources, crawl -----------------------------------------------------------------
 
 
 @click.command()
+@click.option(
+    "--example-config",
+    "example_path",
+    is_flag=False,
+    flag_value=DEFAULT_CONFIG_NAME,
+    default=None,
+    metavar="[PATH]",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Only write a commented starter config to PATH (default: ./govarchive.toml); "
+    "never overwrites a file (exit 1 if PATH exists).",
+)
 @pass_app
-def init(app: App) -> None:
-    """Create the archive folders and the database, migrated to the newest schema (idempotent)."""
+def init(app: App, example_path: Path | None) -> None:
+    """Create the archive folders and the database, migrated to the newest schema (idempotent).
+
+    With --example-config, write a starter config instead: nothing else is created."""
+    if example_path is not None:
+        _write_example_config(example_path)
+        return
     settings = app.settings
     folders = [settings.archive.archive_path, settings.archive.indexes_path]
     database_file = settings.storage.sqlite_path
@@ -33,6 +51,23 @@ def init(app: App) -> None:
     click.echo(f"archive: {settings.archive.collection_path}", err=True)
     click.echo(
         f"database: {database_file or safe_url(settings.storage.url)} (up to date)", err=True
+    )
+
+
+def _write_example_config(path: Path) -> None:
+    try:
+        with path.open("xb") as file:  # "x": an existing config is someone's work, keep it
+            file.write(example_config())
+    except FileExistsError:
+        raise Failure(
+            f"error: {path} exists; not overwriting it (remove it or name another PATH)", 1
+        ) from None
+    except OSError as exc:
+        raise Failure(f"error: cannot write {path}: {exc.strerror}", 1) from None
+    click.echo(f"wrote {path}", err=True)
+    click.echo(
+        f"next: edit its [[sources]], then run: govarchive --config {shlex.quote(str(path))} init",
+        err=True,
     )
 
 

@@ -4,12 +4,13 @@
 environment into them and points every error at its line.
 """
 
-from govarchive.settings.loader import load_settings
+from govarchive.settings.loader import example_config, load_settings
 from govarchive.settings.model import (
     DEFAULT_CONFIG_NAME,
     ENV_PREFIX,
     ArchiveSettings,
     ConfigError,
+    ConfigProblem,
     CrawlSettings,
     RulesSettings,
     ServiceSettings,
@@ -27,6 +28,7 @@ __all__ = [
     "ENV_PREFIX",
     "ArchiveSettings",
     "ConfigError",
+    "ConfigProblem",
     "CrawlSettings",
     "RulesSettings",
     "ServiceSettings",
@@ -35,6 +37,7 @@ __all__ = [
     "StorageSettings",
     "TrackingSettings",
     "UnknownSourceError",
+    "example_config",
     "load_settings",
     "parse_duration",
     "parse_size",

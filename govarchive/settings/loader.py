@@ -11,12 +11,19 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from govarchive.settings.model import DEFAULT_CONFIG_NAME, ENV_PREFIX, ConfigError, Settings
+from govarchive.settings.model import (
+    DEFAULT_CONFIG_NAME,
+    ENV_PREFIX,
+    ConfigError,
+    ConfigProblem,
+    Settings,
+)
 
 
 def load_settings(
@@ -52,28 +59,46 @@ def load_settings(
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(label, text, exc) from None
 
+    # Every mistake is collected, so one edit of the file can fix them all.
     lines = _KeyLines(text)
-    for key in ("config_path", "base_dir"):
-        if key in data:
-            raise ConfigError(
-                label,
-                f'unknown key "{key}" at the top level',
-                "it is set by the program",
-                lines.find((key,)),
-            )
+    problems = [
+        ConfigProblem(
+            label, f'unknown key "{key}" at the top level', "it is set by the program",
+            lines.find((key,)),
+        )
+        for key in ("config_path", "base_dir")
+        if key in data
+    ]
     blame: dict[tuple, str] = {}
     for var in sorted(env):
         if var.startswith(ENV_PREFIX) and "__" in var:
             keys = tuple(var[len(ENV_PREFIX) :].lower().split("__"))
-            _set_path(data, keys, _toml_scalar(env[var]), f"${var}", blame)
+            problems += _set_path(data, keys, _toml_scalar(env[var]), f"${var}", blame)
     for dotted, value in (overrides or {}).items():
-        _set_path(data, tuple(dotted.split(".")), value, f"override {dotted}", blame)
+        problems += _set_path(data, tuple(dotted.split(".")), value, f"override {dotted}", blame)
 
     data["config_path"], data["base_dir"] = config, config.parent
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc, label, lines, blame) from None
+        problems += _validation_problems(exc, label, lines, blame)
+    if problems:
+        # The file's problems by line, then the variables' and the overrides' by name.
+        ordered = sorted(
+            dict.fromkeys(problems), key=lambda p: (p.where != label, p.line or 0, p.where)
+        )
+        raise ConfigError.of(ordered) from None
+    return settings
+
+
+# Package data beside this module (pyproject's package-data), so pip users have it too.
+_EXAMPLE_CONFIG = "example-config.toml"
+
+
+def example_config() -> bytes:
+    """The commented starter config, shipped in the package for ``govarchive init
+    --example-config`` (deploy/govarchive.toml holds the same bytes, for the repository)."""
+    return resources.files(__package__).joinpath(_EXAMPLE_CONFIG).read_bytes()
 
 
 def _syntax_error(label: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
@@ -99,7 +124,10 @@ def _toml_scalar(value: str) -> Any:
     return parsed["v"] if parsed.keys() == {"v"} else value
 
 
-def _set_path(data: dict, keys: tuple[str, ...], value: Any, who: str, blame: dict) -> None:
+def _set_path(
+    data: dict, keys: tuple[str, ...], value: Any, who: str, blame: dict
+) -> list[ConfigProblem]:
+    """Set ``value`` at ``keys`` in ``data``; a problem when the keys name no setting."""
     node: Any = data
     resolved: tuple = ()
     for key in keys[:-1]:
@@ -117,12 +145,14 @@ def _set_path(data: dict, keys: tuple[str, ...], value: Any, who: str, blame: di
         if isinstance(node, dict):
             node[keys[-1]] = value
             blame[resolved + (keys[-1],)] = who
-            return
-    raise ConfigError(
-        who,
-        f'"{".".join(keys)}" does not name a setting',
-        "nest with __ as in GOVARCHIVE_CRAWL__DELAY; sources by index: SOURCES__0__SCHEDULE",
-    )
+            return []
+    return [
+        ConfigProblem(
+            who,
+            f'"{".".join(keys)}" does not name a setting',
+            "nest with __ as in GOVARCHIVE_CRAWL__DELAY; sources by index: SOURCES__0__SCHEDULE",
+        )
+    ]
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
@@ -176,7 +206,7 @@ def _describe(error: dict) -> tuple[tuple, str, str]:
         hint = f'did you mean "{close[0]}"?' if close else f"known keys: {', '.join(known)}"
         return loc, f'unknown key "{key}" {_in_table(table)}', hint
     field = model.model_fields.get(key) if model else None
-    help_text = (field.description if field else None) or "see deploy/govarchive.toml"
+    help_text = (field.description if field else None) or "see `govarchive init --example-config`"
     if kind == "missing":
         return loc, f'missing key "{key}" {_in_table(table)}', help_text
     if loc == ("sources",) and kind == "tuple_type":
@@ -189,17 +219,22 @@ def _describe(error: dict) -> tuple[tuple, str, str]:
     )
 
 
-def _first_error(exc: ValidationError, label: str, lines: _KeyLines, blame: dict) -> ConfigError:
+def _validation_problems(
+    exc: ValidationError, label: str, lines: _KeyLines, blame: dict
+) -> list[ConfigProblem]:
+    """Each pydantic error as a problem of the file's line, or of the variable that set it."""
     found = []
     for error in exc.errors():
         loc, what, hint = _describe(error)
         culprit = next((who for path, who in blame.items() if loc[: len(path)] == path), None)
+        if culprit is None and loc not in lines:
+            # A table the file does not have, made by a variable (GOVARCHIVE_PROXY__PORT).
+            culprit = next((who for path, who in blame.items() if path[: len(loc)] == loc), None)
         if culprit:
-            found.append((float("inf"), ConfigError(culprit, what, hint)))
+            found.append(ConfigProblem(culprit, what, hint))
         else:
-            line = lines.find(loc)
-            found.append((line, ConfigError(label, what, hint, line)))
-    return min(found, key=lambda pair: pair[0])[1]
+            found.append(ConfigProblem(label, what, hint, lines.find(loc)))
+    return found
 
 
 class _KeyLines:
@@ -214,6 +249,9 @@ class _KeyLines:
             self._scan()
         except (IndexError, ValueError):
             pass  # a best effort: find() falls back to shorter paths
+
+    def __contains__(self, loc: tuple) -> bool:
+        return loc in self.lines
 
     def find(self, loc: tuple) -> int:
         for end in range(len(loc), 0, -1):

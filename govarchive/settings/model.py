@@ -7,6 +7,8 @@ file is read by :mod:`govarchive.settings.loader`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,13 +32,43 @@ ENV_PREFIX = "GOVARCHIVE_"
 DEFAULT_CONFIG_NAME = "govarchive.toml"
 
 
-class ConfigError(Exception):
-    """A configuration problem; ``str()`` is the one line the command line prints."""
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One mistake: where (a file, ``$GOVARCHIVE_...`` or an override), what, how to fix it."""
 
-    def __init__(self, where: str, what: str, hint: str, line: int | None = None):
+    where: str
+    what: str
+    hint: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        place = f"{self.where}:{self.line}" if self.line is not None else self.where
+        return f"config error: {place}: {self.what} ({self.hint})"
+
+
+class ConfigError(Exception):
+    """One or more configuration problems; ``str()`` is what the command line prints, one line
+    per problem. ``where``/``what``/``hint``/``line`` are the first problem's, ``problems`` all
+    of them (the file's by line, then the environment's and the overrides')."""
+
+    def __init__(
+        self,
+        where: str,
+        what: str,
+        hint: str,
+        line: int | None = None,
+        *,
+        more: Sequence[ConfigProblem] = (),
+    ):
         self.where, self.what, self.hint, self.line = where, what, hint, line
-        place = f"{where}:{line}" if line is not None else where
-        super().__init__(f"config error: {place}: {what} ({hint})")
+        self.problems: tuple[ConfigProblem, ...] = (ConfigProblem(where, what, hint, line), *more)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    @classmethod
+    def of(cls, problems: Sequence[ConfigProblem]) -> ConfigError:
+        """The error reporting ``problems`` (at least one), in the order given."""
+        first, *more = problems
+        return cls(first.where, first.what, first.hint, first.line, more=more)
 
 
 class UnknownSourceError(LookupError):
