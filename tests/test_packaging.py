@@ -57,7 +57,7 @@ def test_the_wheel_holds_every_module_of_the_checkout(wheel):
     missing = []
     for folder in ("govarchive", "crawler", "scheduler", "storage", "warc"):
         for path in (ROOT / folder).rglob("*"):
-            if path.suffix not in {".py", ".html", ".css", ".mako"} or "__pycache__" in path.parts:
+            if path.suffix not in {".py", ".html", ".css", ".mako", ".toml"} or "__pycache__" in path.parts:
                 continue
             relative = path.relative_to(ROOT).as_posix()
             installed = relative if folder == "govarchive" else f"govarchive/{relative}"
