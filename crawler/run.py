@@ -98,9 +98,6 @@ class SourceResult:
     stats: dict
     error: str | None = None
 
-    def count(self, key: str) -> int:
-        return int(self.stats.get(key, 0) or 0)
-
     @property
     def counts(self) -> CrawlCounts:
         return crawl_counts(self.stats)
