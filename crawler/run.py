@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from scrapy.crawler import CrawlerProcess
 
+from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
 from govarchive.crawler.spider import SectionSpider
 from govarchive.storage import Store
 
@@ -97,8 +98,9 @@ class SourceResult:
     stats: dict
     error: str | None = None
 
-    def count(self, key: str) -> int:
-        return int(self.stats.get(key, 0) or 0)
+    @property
+    def counts(self) -> CrawlCounts:
+        return crawl_counts(self.stats)
 
 
 @dataclass
@@ -113,14 +115,11 @@ class CrawlSummary:
     def summary_text(self) -> str:
         lines = []
         for r in self.results:
+            counts = r.counts
+            # The same words as the progress line, so the two can be compared at a glance.
             line = (
-                f"{r.source}: {r.status} (run {r.run_id}) · {r.count('govarchive/list_pages')} list pages"
-                f" · {r.count('govarchive/articles')} articles"
-                f" ({r.count('govarchive/new_articles')} new,"
-                f" {r.count('govarchive/new_versions')} new versions)"
-                f" · {r.count('govarchive/attachments')} attachments"
-                f" · {r.count('govarchive/errors')} errors"
-                f" · {r.count('warc/records')} WARC records, {r.count('warc/bytes')} bytes"
+                f"{r.source}: {r.status} (run {r.run_id}) · {counts.text()}"
+                f" in {plural(counts.warc_records, 'WARC record')}"
             )
             if r.error:
                 line += f"\n  {r.error}"

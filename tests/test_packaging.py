@@ -1,17 +1,19 @@
-"""One import name: installed, everything is under ``govarchive``, and nothing in the user's
-working folder can stand in for our packages."""
+"""What is installed: one import name (everything under ``govarchive``, and nothing in the
+user's working folder can stand in for our packages), the licence, the compose deployment."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"crawler": "crawler", "scheduler": "scheduler", "storage": "storage", "warc": "warc"}
+REPO = ROOT
 
 
 def _python(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -57,7 +59,8 @@ def test_the_wheel_holds_every_module_of_the_checkout(wheel):
     missing = []
     for folder in ("govarchive", "crawler", "scheduler", "storage", "warc"):
         for path in (ROOT / folder).rglob("*"):
-            if path.suffix not in {".py", ".html", ".css", ".mako", ".toml"} or "__pycache__" in path.parts:
+            shipped = path.suffix in {".py", ".html", ".css", ".mako", ".toml"}
+            if not shipped or "__pycache__" in path.parts:
                 continue
             relative = path.relative_to(ROOT).as_posix()
             installed = relative if folder == "govarchive" else f"govarchive/{relative}"
@@ -77,3 +80,27 @@ def test_the_cli_ignores_modules_named_like_ours_in_the_working_folder(tmp_path)
         done = _python("-m", "govarchive", "--config", "govarchive.toml", *command, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert "wrong" not in done.stdout + done.stderr
+
+
+def test_the_declared_license_file_is_the_apache_license():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "Apache-2.0"
+    assert project["license-files"] == ["LICENSE"]
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License\n                           Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+
+
+def test_compose_builds_the_image_once():
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    builders = [name for name, service in services.items() if "build" in service]
+    assert builders == ["govarchive"]
+    image = services["govarchive"]["image"]
+    users = [name for name, service in services.items()
+             if service.get("image") == image and name != "govarchive"]
+    assert users == ["replay"]
+    for name in users:
+        # Started after the build, and never looked for in a registry.
+        assert services[name]["pull_policy"] == "never"
+        assert "govarchive" in services[name]["depends_on"]

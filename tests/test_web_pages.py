@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -119,3 +120,20 @@ def test_unknown_article_is_a_404_page(app):
     assert "no article with id 999999" in page.text
     api = client.get("/api/articles/999999")
     assert api.status_code == 404 and api.json() == {"detail": "no article with id 999999"}
+
+
+def test_api_docs_page_works_offline(app):
+    """/docs lists the API from the schema and loads nothing from another host (FastAPI's
+    own page pulls Swagger UI from a CDN, blank offline)."""
+    client, _ = app
+    page = client.get("/docs")
+    assert page.status_code == 200
+    # Every src/href is on this server (url_for writes the request's own host).
+    links = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assert links and {urlsplit(link).netloc for link in links} <= {"", "testserver"}
+    assert "cdn" not in page.text.lower()
+    assert 'href="/openapi.json"' in page.text
+    for endpoint in ("GET /api/articles", "GET /api/articles/{article_id}/diff", "GET /api/runs"):
+        assert f"<code>{endpoint}</code>" in page.text
+    assert "<code>exact_total</code>" in page.text  # parameters come from the schema too
+    assert client.get("/redoc").status_code == 404

@@ -76,10 +76,37 @@ def find_capture(archive_dir: Path, url: str, at: str | None = None) -> Replayed
     return Replayed(entry, record)
 
 
+# pywb reads ``config.yaml`` from the folder it serves; without one it prints the missing
+# file's error and turns on its debug mode. Ours states the defaults we rely on.
+WAYBACK_CONFIG = """\
+# pywb's settings for `govarchive replay serve`, written by govarchive when missing.
+# Yours to edit: https://pywb.readthedocs.io/en/latest/manual/configuring.html
+# Each folder of collections/ is a collection (archive/ holds its WARC files, indexes/ its
+# CDXJ indexes); archived pages replay inside a frame, away from pywb's own page.
+collections_root: collections
+framed_replay: true
+debug: false
+"""
+
+
+def wayback_config(root: Path) -> Path:
+    """``<root>/config.yaml`` for pywb, written with our settings unless one is there."""
+    config = root / "config.yaml"
+    if not config.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        config.write_text(WAYBACK_CONFIG, encoding="utf-8")
+    return config
+
+
 def wayback_command(root: Path, host: str, port: int) -> list[str]:
-    """The command line that serves every collection under ``root`` with pywb."""
+    """The command line that serves every collection under ``root`` with pywb.
+
+    ``wayback --directory`` changes into ``root`` before it reads ``./config.yaml``, so the
+    config it reads is :func:`wayback_config`'s, never one in the caller's working folder.
+    """
     script = Path(sys.executable).with_name("wayback")
     program = str(script) if script.exists() else shutil.which("wayback")
     if program is None:
         raise FileNotFoundError("pywb's `wayback` command is not installed (pip install pywb)")
+    wayback_config(root)
     return [program, "--bind", host, "--port", str(port), "--directory", str(root)]

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govarchive import __version__
 from govarchive.web.api import api
+from govarchive.web.api_docs import api_docs
 from govarchive.web.deps import WebConfig, templates
 from govarchive.web.pages import pages
 from govarchive.web.paths import STATIC_DIR
@@ -30,12 +31,16 @@ async def _error_page(request: Request, exc: StarletteHTTPException):
 
 def create_app(store, config: WebConfig | None = None) -> FastAPI:
     """The app over an open ``storage.Store`` (the caller owns and closes it)."""
+    # FastAPI's own /docs and /redoc load their scripts from a CDN (blank offline or behind
+    # a firewall); api_docs serves a plain page of ours at /docs instead.
     app = FastAPI(title="govarchive", version=__version__,
-                  description="Read-only search and history of archived government news.")
+                  description="Read-only search and history of archived government news.",
+                  docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.config = config or WebConfig()
     app.include_router(api)
     app.include_router(pages)
+    app.include_router(api_docs)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
