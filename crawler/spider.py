@@ -26,6 +26,7 @@ from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.blocking import block_reason
 from govarchive.crawler.extract import NotHTMLError, decode_html
 from govarchive.crawler.extract.encoding import check_html
+from govarchive.crawler.extraction_pool import ExtractionWorkers
 from govarchive.crawler.items import ArticleItem
 from govarchive.crawler.links import parse_list_page, site_key
 from govarchive.crawler.middlewares import HostBlocked
@@ -38,7 +39,6 @@ from govarchive.crawler.revisit import (
     error_page_reason,
     is_home_or_section,
 )
-from govarchive.crawler.workers import ExtractionWorkers
 from govarchive.storage import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class SectionSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govarchive/unarchived")
             return
         try:
-            article, signature = await self.extraction.extract_signed(
+            article, signature = await self.extraction.extract_with_signature(
                 response.body,
                 response.url,
                 content_type=_content_type(response),
