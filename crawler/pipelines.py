@@ -22,8 +22,7 @@ from twisted.python.failure import Failure
 
 from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.ingest_worker import IngestWorker
-from govarchive.crawler.items import ArticleItem
-from govarchive.crawler.revisit import ObservationItem
+from govarchive.crawler.items import ArticleItem, ObservationItem
 from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn
 
 logger = logging.getLogger(__name__)
