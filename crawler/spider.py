@@ -97,8 +97,8 @@ class SectionSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        # Parsing an article costs a few milliseconds of lxml: done in worker processes so the
-        # crawl loop keeps fetching meanwhile.
+        # Parsing an article is CPU work (lxml): done in worker processes so the crawl loop
+        # keeps fetching meanwhile.
         spider.extraction = ExtractionWorkers(crawler.settings.getint("GOVARCHIVE_EXTRACT_WORKERS"))
         # Every page is parsed once the pipeline says responses_done: the workers can exit
         # while the last batches are stored; spider_closed reaps them.
