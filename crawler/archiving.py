@@ -115,7 +115,7 @@ class WarcArchiver:
             max_file_size=settings.getint("GOVARCHIVE_WARC_MAX_FILE_SIZE", 1 << 30),
             operator=settings.get("GOVARCHIVE_WARC_OPERATOR") or None,
             # Each file's CDXJ index is made as it is written: reading a closed file back to
-            # index it would hold up the end of every crawl by a second per 50 MB.
+            # index it would hold up the end of every crawl.
             index=True,
         )
         try:
@@ -238,7 +238,7 @@ class WarcArchiver:
 
     def responses_done(self) -> None:
         """Close the file now and index it in a thread: reading a whole WARC file back takes
-        about a second per 50 MB, which need not wait for the last batches to be stored."""
+        time in proportion to its size, which need not wait for the last batches to be stored."""
         if self._final_index is not None:
             return
         self._close_writer()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass
@@ -18,3 +18,17 @@ class ArticleItem:
     fields: dict = field(default_factory=dict)   # crawler.extract.Article.to_record()
     signature: list[int] | None = None           # storage.ArticleIn.signature
     section_url: str | None = None                # storage.ArticleIn.section_url
+
+
+@dataclass
+class ObservationItem:
+    """A fetch of an article URL that produced no article (see storage.tracking)."""
+
+    source: str
+    url: str
+    record_id: str | None
+    fetched_at: datetime
+    kind: str  # "gone" | "blocked" | "not_modified"
+    reason: str | None = None
+    confirmations: int = 2  # the source's removal policy ([sources.tracking])
+    min_interval: timedelta = timedelta(hours=24)

@@ -44,14 +44,14 @@ class PrivateAddressGuard:
     async def process_request(self, request, spider=None):
         host = urlsplit(request.url).hostname
         if not host:
-            return None
+            return
         if host not in self._verdicts:
             self._verdicts[host] = await self._check_host(host)
         refused = self._verdicts[host]
         if refused:
             self.stats.inc_value("govarchive/refused_private")
             raise IgnoreRequest(f"refusing {request.url}: {refused} ({self.HINT})")
-        return None
+        return
 
     def process_response(self, request, response, spider=None):
         address = getattr(response, "ip_address", None)

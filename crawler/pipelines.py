@@ -5,8 +5,8 @@ items. Both are buffered and written in one transaction per batch. Before a batc
 over the pipeline sends ``before_store_commit``, on which the WARC archiver flushes and fsyncs
 its file: an article row therefore never points at a record that is not safely on disk.
 
-Batches are written by :class:`crawler.workers.IngestWorker` in a process of its own, in the
-order they were handed over, while the crawl goes on; at most ``MAX_PENDING`` batches wait.
+Batches are written by :class:`crawler.ingest_worker.IngestWorker` in a process of its own, in
+the order they were handed over, while the crawl goes on; at most ``MAX_PENDING`` batches wait.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from scrapy.exceptions import NotConfigured
 from twisted.python.failure import Failure
 
 from govarchive.crawler import signals as govarchive_signals
-from govarchive.crawler.items import ArticleItem
-from govarchive.crawler.revisit import ObservationItem
-from govarchive.crawler.workers import IngestWorker
+from govarchive.crawler.ingest_worker import IngestWorker
+from govarchive.crawler.items import ArticleItem, ObservationItem
 from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn
 
 logger = logging.getLogger(__name__)
@@ -33,13 +32,13 @@ class StorePipeline:
     MAX_PENDING = 2
 
     def __init__(self, crawler, url: str, run_id: int | None, batch_size: int,
-                 batch_seconds: float, in_process: bool):
+                 batch_seconds: float, separate_process: bool):
         self.crawler = crawler
         self.url = url
         self.run_id = run_id
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.in_process = in_process
+        self.separate_process = separate_process
         self.worker: IngestWorker | None = None
         self.pending: deque[tuple[Future, int]] = deque()
         self.captures: list[CaptureIn] = []
@@ -60,13 +59,13 @@ class StorePipeline:
             settings.getint("GOVARCHIVE_RUN_ID") or None,
             settings.getint("GOVARCHIVE_STORE_BATCH_SIZE", 200),
             settings.getfloat("GOVARCHIVE_STORE_BATCH_SECONDS", 2.0),
-            settings.getbool("GOVARCHIVE_STORE_IN_WORKER", True),
+            settings.getbool("GOVARCHIVE_STORE_IN_SEPARATE_PROCESS", True),
         )
         crawler.signals.connect(pipeline.capture_archived, signal=govarchive_signals.capture_archived)
         return pipeline
 
     def open_spider(self, spider=None):
-        self.worker = IngestWorker(self.url, in_process=self.in_process)
+        self.worker = IngestWorker(self.url, separate_process=self.separate_process)
 
     async def close_spider(self, spider=None):
         spider = spider if spider is not None else getattr(self.crawler, "spider", None)

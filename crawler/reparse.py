@@ -18,21 +18,32 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from scrapy.http import Headers
 
 from govarchive.crawler.blocking import block_reason
 from govarchive.crawler.extract import NotHTMLError, decode_html, extract_article
 from govarchive.crawler.extract.encoding import check_html
-from govarchive.crawler.links import parse_list_page, site_key
-from govarchive.crawler.revisit import classify_answer, error_page_reason, is_home_or_section
+from govarchive.crawler.links import parse_list_page
+from govarchive.crawler.verdict import (
+    ARTICLE,
+    BLOCKED,
+    EXTRACT,
+    REDIRECT,
+    REDIRECT_STATUSES,
+    REFETCH,
+    Verdict,
+    article_in,
+    observation_in,
+    response_verdict,
+    same_site,
+)
 from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, Store
 from govarchive.warc import CapturedRecord, FileEnd, RecordLocation, iter_captures, read_record
 
 log = logging.getLogger(__name__)
 
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})  # what Scrapy's RedirectMiddleware follows
 BATCH_ARTICLES = 200
 BATCH_CAPTURES = 2000
 
@@ -78,12 +89,14 @@ class CrawlGraph:
         self.sources = {s.name: s for s in sources}
         self.rules = {s.name: s.rules.model_dump() for s in self.sources.values()}
         self.lists: dict[str, dict[str, str]] = {}  # url -> {source: start}
+        self.sections: dict[str, set[str]] = {}  # source -> its list pages (self.lists by source)
         self.articles: dict[str, list[str]] = {}  # url -> sources, in the order they linked it
         self.redirected: dict[str, _Role] = {}  # redirect target -> role it inherits
         self.file_source: dict[str, str] = {}  # a crawler writes one source's files only
         for source in self.sources.values():
             for url in source.start_urls:
                 self.lists.setdefault(url, {})[source.name] = url
+                self.sections.setdefault(source.name, set()).add(url)
 
     def role(self, capture: CapturedRecord) -> _Role | None:
         url = capture.url
@@ -127,17 +140,19 @@ class CrawlGraph:
             linked = self.articles.setdefault(url, [])
             if role.source not in linked:
                 linked.append(role.source)
-        next_pages = [url for url in page.next_pages if _same_site(url, role.start)]
+        next_pages = [url for url in page.next_pages if same_site(url, role.start)]
         for url in next_pages:
             self.lists.setdefault(url, {}).setdefault(role.source, role.start)
+            self.sections.setdefault(role.source, set()).add(url)
         return [url for url, _text in page.article_links], next_pages
 
+    def refetch(self, capture: CapturedRecord, role: _Role) -> None:
+        """The crawl fetches this URL again, unconditionally, keeping the redirects on the way
+        to it: its next capture takes the role on."""
+        self.redirected[capture.url] = role
+
     def section_urls(self, source: str) -> set[str]:
-        return {url for url, starts in self.lists.items() if source in starts}
-
-
-def _same_site(url: str, start: str) -> bool:
-    return site_key(urlsplit(url).hostname or "") == site_key(urlsplit(start).hostname or "")
+        return self.sections.get(source, set())
 
 
 def _capture_in(capture: CapturedRecord) -> CaptureIn:
@@ -282,26 +297,20 @@ class Reparser:
     # -- articles -----------------------------------------------------------------------------
 
     def _article(self, capture: CapturedRecord, role: _Role) -> None:
-        status = capture.status or 0
-        reason = block_reason(status, _scrapy_headers(capture))
-        if reason is not None:
+        facts = {"url": capture.url, "status": capture.status or 0,
+                 "headers": _scrapy_headers(capture), "redirected_from": role.chain,
+                 "section_urls": self.graph.section_urls(role.source)}
+        verdict = response_verdict(**facts)
+        if verdict.kind == BLOCKED:
             self.stats.blocked += 1
-            self._observe(capture, role, "blocked", reason)
-            return
-        if status in REDIRECT_STATUSES:
+        if verdict.kind == REDIRECT:
             self.graph.redirect(capture, role)
             return
-        if status == 304:
-            self._observe(capture, role, "not_modified", "304")
+        if verdict.kind == REFETCH:
+            self.graph.refetch(capture, role)
             return
-        if not 200 <= status < 300:  # HttpErrorMiddleware: the errback saw it
-            verdict = classify_answer(status, _scrapy_headers(capture))
-            if verdict is not None:
-                self._observe(capture, role, *verdict)
-            return
-        if role.chain and is_home_or_section(capture.url, self.graph.section_urls(role.source)):
-            # Sites "delete" a page by sending its readers to the home or section page.
-            self._observe(capture, role, "gone", f"redirected to {capture.url}", role.chain[0])
+        if verdict.kind != EXTRACT:
+            self._observe(capture, role, verdict)
             return
         body = self._body(capture)
         if body is None:
@@ -318,32 +327,22 @@ class Reparser:
         except NotHTMLError:
             self.stats.not_html += 1
             return
-        verdict = error_page_reason(article.title, article.body_text)
-        if verdict is not None:
-            self._observe(capture, role, *verdict)
+        verdict = response_verdict(**facts, page=article)
+        if verdict.kind != ARTICLE:
+            self._observe(capture, role, verdict)
             return
         self.stats.articles += 1
-        fields = {k: v for k, v in article.to_record().items() if k != "url"}
-        self._articles.append(
-            ArticleIn(
-                source=role.source,
-                url=capture.url,
-                urls=list(dict.fromkeys([*role.chain, capture.url])),
-                capture_record_id=capture.record_id,
-                fetched_at=capture.fetched_at,
-                fields=fields,
-            )
-        )
+        self._articles.append(article_in(verdict, article, source=role.source,
+                                         capture_record_id=capture.record_id,
+                                         fetched_at=capture.fetched_at))
 
-    def _observe(self, capture: CapturedRecord, role: _Role, kind: str, reason: str | None,
-                 url: str | None = None) -> None:
-        tracking = self.graph.sources[role.source].tracking
+    def _observe(self, capture: CapturedRecord, role: _Role, verdict: Verdict) -> None:
+        if not verdict.is_observation:
+            return
         self.stats.observations += 1
-        self._observations.append(ObservationIn(
-            source=role.source, url=url or capture.url, capture_record_id=capture.record_id,
-            fetched_at=capture.fetched_at, kind=kind, reason=reason,
-            confirmations=tracking.removal_confirmations,
-            min_interval=tracking.removal_min_interval,
+        self._observations.append(observation_in(
+            verdict, source=role.source, capture_record_id=capture.record_id,
+            fetched_at=capture.fetched_at, tracking=self.graph.sources[role.source].tracking,
         ))
 
     def _body(self, capture: CapturedRecord) -> bytes | None:

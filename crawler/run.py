@@ -86,7 +86,7 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "GOVARCHIVE_PROGRESS_INTERVAL": 2.0,
         # Parsing and storing run in worker processes when there is a core to spare for them.
         "GOVARCHIVE_EXTRACT_WORKERS": spare_cores(),
-        "GOVARCHIVE_STORE_IN_WORKER": spare_cores() > 0,
+        "GOVARCHIVE_STORE_IN_SEPARATE_PROCESS": spare_cores() > 0,
     }
 
 

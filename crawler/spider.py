@@ -5,6 +5,8 @@ finds (by the source's rules or by :mod:`crawler.links`), extracts each article 
 :func:`crawler.extract.extract_article` and fetches the article's attachments. Every response is
 archived by :class:`crawler.archiving.WarcArchiver` before this spider sees it; the spider hands
 the archive pointer on with the item, and :class:`crawler.pipelines.StorePipeline` stores it.
+What an article response means (an article, gone, blocked, not modified) is decided by
+:func:`crawler.verdict.response_verdict`, the decision ``govarchive replay reparse`` makes too.
 """
 
 from __future__ import annotations
@@ -26,19 +28,21 @@ from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.blocking import block_reason
 from govarchive.crawler.extract import NotHTMLError, decode_html
 from govarchive.crawler.extract.encoding import check_html
-from govarchive.crawler.items import ArticleItem
-from govarchive.crawler.links import parse_list_page, site_key
+from govarchive.crawler.extraction_pool import ExtractionWorkers
+from govarchive.crawler.links import parse_list_page
 from govarchive.crawler.middlewares import HostBlocked
-from govarchive.crawler.revisit import (
-    REVISIT_META,
-    Listing,
-    ObservationItem,
-    classify_answer,
-    conditional_headers,
-    error_page_reason,
-    is_home_or_section,
+from govarchive.crawler.revisit import REVISIT_META, Listing, conditional_headers
+from govarchive.crawler.verdict import ARTICLE as ARTICLE_VERDICT
+from govarchive.crawler.verdict import (
+    BLOCKED,
+    EXTRACT,
+    REFETCH,
+    Verdict,
+    article_item,
+    observation_item,
+    response_verdict,
+    same_site,
 )
-from govarchive.crawler.workers import ExtractionWorkers
 from govarchive.storage import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -62,6 +66,7 @@ class SectionSpider(scrapy.Spider):
         self.max_attachment_size = max_attachment_size
         self.fetch_attachments = attachments
         self._list_pages_by_start: dict[str, set[str]] = {}
+        self._section_pages: set[str] = set()  # every list page requested, of every section
         self._seen_articles: set[str] = set()
         self._seen_attachments: set[str] = set()
         self.start_failures: dict[str, str] = {}
@@ -76,6 +81,7 @@ class SectionSpider(scrapy.Spider):
     async def start(self):
         for url in self.source.start_urls:
             self._list_pages_by_start[url] = {url}
+            self._section_pages.add(url)
             self._listings[url] = Listing(url)
             yield self._list_request(url, start=url, page_no=1)
         for target in self.revisit_targets:
@@ -91,8 +97,8 @@ class SectionSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        # Parsing an article costs a few milliseconds of lxml: done in worker processes so the
-        # crawl loop keeps fetching meanwhile.
+        # Parsing an article is CPU work (lxml): done in worker processes so the crawl loop
+        # keeps fetching meanwhile.
         spider.extraction = ExtractionWorkers(crawler.settings.getint("GOVARCHIVE_EXTRACT_WORKERS"))
         # Every page is parsed once the pipeline says responses_done: the workers can exit
         # while the last batches are stored; spider_closed reaps them.
@@ -162,35 +168,27 @@ class SectionSpider(scrapy.Spider):
                 if url not in walked:
                     self._listings[start].complete = False  # the section goes on
                 break
-            if url in walked or not _same_site(url, start):
+            if url in walked or not same_site(url, start):
                 continue
             walked.add(url)
+            self._section_pages.add(url)
             page_no += 1
             yield self._list_request(url, start=start, page_no=page_no)
 
     async def parse_article(self, response):
-        if self._check_blocked(response):
-            reason = block_reason(response.status, response.headers)
-            for observation in self._observe(response, "blocked", reason):
-                yield observation
-            return
         redirected = response.meta.get("redirect_urls") or []
-        if response.status == 304 and redirected:
-            # A revisit was redirected and its validators matched the page at the new URL (a
-            # move): fetch that page unconditionally, so the article gains the new URL.
+        facts = {"url": response.url, "status": response.status, "headers": response.headers,
+                 "redirected_from": redirected, "section_urls": self._section_pages}
+        verdict = response_verdict(**facts)
+        if verdict.kind == BLOCKED:
+            self._back_off(response, verdict.reason)
+        if verdict.kind == REFETCH:
             yield scrapy.Request(response.url, callback=self.parse_article,
                                  errback=self.on_error, dont_filter=True,
                                  meta={"kind": ARTICLE, "redirect_urls": redirected})
             return
-        if response.status == 304:
-            for observation in self._observe(response, "not_modified", "304"):
-                yield observation
-            return
-        if redirected and is_home_or_section(response.url, self._section_urls()):
-            # Sites "delete" a page by sending its readers to the home or section page.
-            observations = self._observe(response, "gone", f"redirected to {response.url}",
-                                         url=redirected[0])
-            for observation in observations:
+        if verdict.kind != EXTRACT:
+            for observation in self._observe(response, verdict):
                 yield observation
             return
         exchange = response.meta.get("warc")
@@ -200,7 +198,7 @@ class SectionSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govarchive/unarchived")
             return
         try:
-            article, signature = await self.extraction.extract_signed(
+            article, signature = await self.extraction.extract_with_signature(
                 response.body,
                 response.url,
                 content_type=_content_type(response),
@@ -212,26 +210,17 @@ class SectionSpider(scrapy.Spider):
                            self.name, response.url)
             self.crawler.stats.inc_value("govarchive/not_html")
             return
-        verdict = error_page_reason(article.title, article.body_text)
-        if verdict is not None:
-            if verdict[0] == "blocked":
-                self._note_blocked(response, verdict[1])
-            for observation in self._observe(response, *verdict):
+        verdict = response_verdict(**facts, page=article)
+        if verdict.kind != ARTICLE_VERDICT:
+            if verdict.kind == BLOCKED:
+                self._note_blocked(response, verdict.reason)
+            for observation in self._observe(response, verdict):
                 yield observation
             return
         self.crawler.stats.inc_value("govarchive/articles")
-        record = article.to_record()
-        urls = list(dict.fromkeys([*response.meta.get("redirect_urls", []), response.url]))
-        yield ArticleItem(
-            source=self.name,
-            url=response.url,
-            urls=urls,
-            record_id=exchange.record_id,
-            fetched_at=exchange.fetched_at,
-            fields=record,
-            signature=signature,
-            section_url=response.meta.get("section"),
-        )
+        yield article_item(verdict, article, source=self.name, record_id=exchange.record_id,
+                           fetched_at=exchange.fetched_at, signature=signature,
+                           section_url=response.meta.get("section"))
         if self.fetch_attachments:
             for attachment in article.attachments:
                 if (attachment.url in self._seen_attachments or self._host_blocked(attachment.url)
@@ -265,10 +254,11 @@ class SectionSpider(scrapy.Spider):
             return
         if failure.check(HttpError):
             response = failure.value.response
-            verdict = classify_answer(response.status, response.headers)
-            if kind == ARTICLE and verdict is not None:
+            if kind == ARTICLE:
                 # The callback is not called for errors: the observation goes out from here.
-                yield from self._observe(response, *verdict)
+                verdict = response_verdict(url=response.url, status=response.status,
+                                           headers=response.headers)
+                yield from self._observe(response, verdict)
             if self._check_blocked(response):
                 return
             reason = f"answered {response.status}"
@@ -308,6 +298,11 @@ class SectionSpider(scrapy.Spider):
         reason = block_reason(response.status, response.headers)
         if reason is None:
             return False
+        self._back_off(response, reason)
+        return True
+
+    def _back_off(self, response, reason: str) -> None:
+        """An anti-bot wall answered: no more requests to its host in this run."""
         host = urlsplit(response.url).hostname or ""
         if host not in self.blocked:
             logger.error("%s: %s is behind an anti-bot wall (%s); backing off from %s",
@@ -319,13 +314,8 @@ class SectionSpider(scrapy.Spider):
             self._listing_incomplete(start)
             if response.url == start:
                 self.start_failures[start] = f"blocked by an anti-bot wall ({reason})"
-        return True
-
 
     # -- change tracking -------------------------------------------------------------------
-
-    def _section_urls(self) -> set[str]:
-        return {u for pages in self._list_pages_by_start.values() for u in pages}
 
     def _record_listing(self, response, start: str, urls: list[str]) -> None:
         listing = self._listings.setdefault(start, Listing(start))
@@ -336,23 +326,14 @@ class SectionSpider(scrapy.Spider):
                 listing.fetched_at = exchange.fetched_at
         listing.urls.extend(urls)
 
-    def _observe(self, response, kind: str, reason: str | None, url: str | None = None):
-        """An observation of a known article's URL (storage.tracking.ObservationIn)."""
+    def _observe(self, response, verdict: Verdict):
+        """The observation of a known article's URL a verdict makes, if it makes one."""
         exchange = response.meta.get("warc")
-        if exchange is None:
+        if exchange is None or not verdict.is_observation:
             return
-        self.crawler.stats.inc_value(f"govarchive/observed/{kind}")
-        tracking = self.source.tracking
-        yield ObservationItem(
-            source=self.name,
-            url=url or response.url,
-            record_id=exchange.record_id,
-            fetched_at=exchange.fetched_at,
-            kind=kind,
-            reason=reason,
-            confirmations=tracking.removal_confirmations,
-            min_interval=tracking.removal_min_interval,
-        )
+        self.crawler.stats.inc_value(f"govarchive/observed/{verdict.kind}")
+        yield observation_item(verdict, source=self.name, record_id=exchange.record_id,
+                               fetched_at=exchange.fetched_at, tracking=self.source.tracking)
 
     def _note_blocked(self, response, reason: str) -> None:
         host = urlsplit(response.url).hostname or ""
@@ -363,7 +344,3 @@ class SectionSpider(scrapy.Spider):
 def _content_type(response) -> str | None:
     value = response.headers.get(b"Content-Type")
     return value.decode("latin-1") if value else None
-
-
-def _same_site(url: str, start: str) -> bool:
-    return site_key(urlsplit(url).hostname or "") == site_key(urlsplit(start).hostname or "")

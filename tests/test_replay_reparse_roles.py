@@ -109,3 +109,28 @@ def test_without_the_source_nothing_is_an_article(archive, store):
     other = SourceSettings(name="other", start_urls=[SITE + "/elsewhere/index.htm"])
     stats = reparse(store, [other], archive)
     assert stats.articles == 0 and list(store.iter_export()) == []
+
+
+def test_a_moved_article_whose_revisit_matched_gains_its_new_url(tmp_path, store):
+    """A revisit redirected to a page whose validators matched (304): the crawl fetches that
+    page again unconditionally and the article gains the new URL; the rebuild does the same."""
+    folder = tmp_path / "archive"
+    ticks = itertools.count()
+    page = article_page("关于第一件事的通知")
+    with WarcWriter(folder, clock=lambda: START + timedelta(minutes=next(ticks)),
+                    hostname="test") as writer:
+        def fetch(path, status=200, body=b"", headers=HTML):
+            writer.write_exchange(url=SITE + path, status=status, reason="",
+                                  response_headers=headers, body=body)
+
+        fetch("/list/index.htm", body=LIST_PAGE)
+        fetch("/a/content_1.htm", body=page)
+        # The next run: the revisit of content_1 is redirected, 304, then fetched again.
+        fetch("/a/content_1.htm", status=301, headers=[("Location", "/a/moved_1.htm")])
+        fetch("/a/moved_1.htm", status=304, headers=[])
+        fetch("/a/moved_1.htm", body=page)
+    stats = reparse(store, [SOURCE], folder)
+    (record,) = [r for r in store.iter_export() if r["title"] == "关于第一件事的通知"]
+    assert record["urls"] == [SITE + "/a/content_1.htm", SITE + "/a/moved_1.htm"]
+    assert len(record["versions"]) == 1
+    assert stats.observations == 0  # the 304 was not an answer about the article itself

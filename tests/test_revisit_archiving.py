@@ -11,13 +11,8 @@ from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
 from govarchive.crawler.archiving import WarcArchiver
-from govarchive.crawler.revisit import (
-    REVISIT_META,
-    classify_answer,
-    error_page_reason,
-    is_home_or_section,
-    payload_digest,
-)
+from govarchive.crawler.revisit import REVISIT_META, payload_digest
+from govarchive.crawler.verdict import classify_answer, error_page_reason, is_home_or_section
 from govarchive.storage.revisits import RevisitTarget
 
 URL = "http://www.gov.cn/lianbo/difang/202403/content_1.htm"

@@ -137,8 +137,8 @@ _COMMON = frozenset(
 )
 
 
-# A character class: str.translate with a deletion table does a dict lookup per character,
-# ten times slower.
+# A character class, scanned in C: str.translate with a deletion table does a dict lookup
+# per character.
 _COMMON_CHAR = re.compile(f"[{''.join(sorted(_COMMON))}]")
 # U+4E00..U+9FFF, the CJK unified ideographs, are the UTF-16 code units whose high byte is
 # 0x4E..0x9F (surrogates are 0xD8..0xDF): counting those bytes is done in C at memory speed.

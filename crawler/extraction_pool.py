@@ -1,21 +1,17 @@
-"""Parsing and storing off the crawl loop.
+"""Parsing off the crawl loop: ``crawler.extract.extract_article`` in a small process pool.
 
-Scrapy runs every callback on one thread; extracting an article (2-3 ms of lxml and density
-scoring) and writing a batch to the database would stall fetching for every page. Both run in
-worker processes instead, so the crawl keeps up with Scrapy itself on a multi-core machine:
+Scrapy runs every callback on one thread; extracting an article (lxml parsing and density
+scoring) there would stall fetching for every page. :class:`ExtractionWorkers` runs it in worker
+processes instead and the spider awaits the result, so the crawl keeps fetching meanwhile. The
+article's near-duplicate signature is worked out there too: the pool has a worker per spare
+core, the ingest process (:mod:`crawler.ingest_worker`) only one.
 
-- :class:`ExtractionWorkers`: ``crawler.extract.extract_article`` in a small process pool;
-  the spider awaits the result. The article's near-duplicate signature (a millisecond of
-  text normalising and hashing) is worked out there too: the pool has a worker per spare
-  core, the ingest process only one. Each worker is fed through a pipe the crawl's event
-  loop watches itself, not through a ``ProcessPoolExecutor``: the executor's manager and
-  feeder threads cost the crawl process a quarter of a millisecond per page, and their
-  hand-offs of the GIL stall the crawl loop.
-- :class:`IngestWorker`: ``storage.Store.ingest`` in one process of its own, so batches are
-  written in the order they were handed over, one transaction each.
+Each worker is fed through a pipe the crawl's event loop watches itself, not through a
+``ProcessPoolExecutor``: the executor's manager and feeder threads cost the crawl process time
+on every page, and their hand-offs of the GIL stall the crawl loop.
 
-With ``workers=0`` both run inline (in the calling thread), which is what a one-core machine
-or a debugger wants.
+With ``workers=0`` extraction runs inline (in the calling thread), which is what a one-core
+machine or a debugger wants.
 """
 
 from __future__ import annotations
@@ -23,79 +19,36 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import multiprocessing
-import multiprocessing.util
 import os
 import pickle
-import signal
 import socket
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from govarchive.crawler.extract import Article, extract_article
-from govarchive.storage import Store, article_signature, prepare_signatures
+from govarchive.crawler.worker_processes import spawn_context, start_worker
+from govarchive.storage import article_signature, prepare_signatures
 
 logger = logging.getLogger(__name__)
 
 
-class _InlineExecutor(Executor):
-    """Runs a submitted call right away; the Executor interface without processes."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits the future
-            future.set_exception(exc)
-        return future
-
-
-def _start_worker(initializer, initargs) -> None:
-    # Ctrl-C in a terminal reaches the whole process group. The crawl process stops
-    # gracefully and then shuts its pools down; a worker killed by the same key press would
-    # lose the batch it was writing.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if initializer is not None:
-        initializer(*initargs)
-
-
-def _process_pool(workers: int, initializer=None, initargs=()) -> Executor:
-    # "spawn": the crawl process runs the Twisted reactor and its threads; forking it would
-    # copy them in whatever state they are in.
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(initializer, initargs),
-    )
-
-
-def extract_signed(body: bytes, url: str, **options: Any) -> tuple[Article, list[int]]:
-    """``extract_article`` and the article's ``storage.dedup.article_signature`` (``[]``
-    when its text is too short to have one), as ``storage.ArticleIn.signature`` takes it."""
+def extract_with_signature(body: bytes, url: str, **options: Any) -> tuple[Article, list[int]]:
+    """``extract_article`` and the article's ``storage.article_signature`` (``[]`` when its
+    text is too short to have one), as ``storage.ArticleIn.signature`` takes it."""
     article = extract_article(body, url, **options)
     return article, article_signature(article.title, article.body_text or "") or []
 
 
-def _start_now(executor: Executor) -> None:
-    # A pool starts its processes on the first submit, and a spawned process takes most of a
-    # second to import the crawler: start them while the crawl fetches robots.txt and its
-    # first list page, not when the first article or batch is already waiting.
-    executor.submit(int)
-
-
 class ExtractionWorkers:
-    """``extract_signed`` in ``workers`` processes (inline when 0), awaited on the running
-    asyncio loop (Scrapy's reactor)."""
+    """``extract_with_signature`` in ``workers`` processes (inline when 0), awaited on the
+    running asyncio loop (Scrapy's reactor)."""
 
     # Jobs sent to one worker before its first result is back. On a machine whose cores are
     # all busy the crawl loop is often off the CPU for several extractions' time; a worker
-    # with only the next page queued then idles until the loop comes back (a tenth of a core
-    # lost on two cores). Up to IN_FLIGHT pages wait in its socket, as long as they fit the
-    # socket's send buffer (BUFFER_BYTES asked for; what the kernel grants is read back), so a
-    # send never makes the loop wait. The first MIN_IN_FLIGHT go whatever their size: a page
+    # with only the next page queued then idles until the loop comes back. Up to IN_FLIGHT
+    # pages wait in its socket, as long as they fit the socket's send buffer (BUFFER_BYTES
+    # asked for; what the kernel grants is read back), so a send never makes the loop wait. The first MIN_IN_FLIGHT go whatever their size: a page
     # bigger than the buffer waits for the worker to read it, at most one extraction.
     IN_FLIGHT = 6
     MIN_IN_FLIGHT = 2
@@ -109,10 +62,10 @@ class ExtractionWorkers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._finished = False
 
-    async def extract_signed(self, body: bytes, url: str, **options: Any):
-        """:func:`extract_signed`, computed in a worker process."""
+    async def extract_with_signature(self, body: bytes, url: str, **options: Any):
+        """:func:`extract_with_signature`, computed in a worker process."""
         if not self._workers:
-            return extract_signed(body, url, **options)
+            return extract_with_signature(body, url, **options)
         self._watch(asyncio.get_running_loop())
         if self._finished:
             raise RuntimeError("the extraction workers have finished: the crawl's last "
@@ -213,7 +166,7 @@ class _ExtractionProcess:
     """One worker process and the main side of its pipe."""
 
     def __init__(self, n: int):
-        context = multiprocessing.get_context("spawn")  # see _process_pool
+        context = spawn_context()
         self.conn, theirs = context.Pipe(duplex=True)
         self.process = context.Process(target=_serve_extraction, args=(theirs,),
                                        name=f"govarchive-extract-{n}", daemon=True)
@@ -319,7 +272,7 @@ def _portable(exc: Exception) -> Exception:
 
 def _serve_extraction(conn) -> None:
     """A worker: parse the pages the pipe brings until it brings an empty message."""
-    _start_worker(prepare_signatures, ())
+    start_worker(prepare_signatures, ())
     while True:
         try:
             message = conn.recv_bytes()
@@ -329,50 +282,8 @@ def _serve_extraction(conn) -> None:
             return
         job, body, url, options = pickle.loads(message)
         try:
-            reply = (job, True, extract_signed(body, url, **options))
+            reply = (job, True, extract_with_signature(body, url, **options))
         except Exception as exc:  # noqa: BLE001 - handed to whoever awaits the page
             reply = (job, False, _portable(exc))
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         conn.send_bytes(data)
-
-
-_worker_store: Store | None = None
-
-
-def _open_worker_store(url: str) -> None:
-    global _worker_store
-    _worker_store = Store(url)
-    # Pool workers leave through os._exit, which skips atexit: multiprocessing's own
-    # finalizers are what still runs, so the store is closed (connections returned) there.
-    multiprocessing.util.Finalize(_worker_store, _worker_store.close, exitpriority=10)
-
-
-def _ingest_in_worker(captures, articles, run_id, observations, listings):
-    assert _worker_store is not None
-    return _worker_store.ingest(captures, articles, run_id=run_id,
-                                observations=observations, listings=listings)
-
-
-class IngestWorker:
-    """``Store.ingest`` batches, written in order by one worker process."""
-
-    def __init__(self, url: str, *, in_process: bool = True):
-        if in_process:
-            self.executor = _process_pool(1, _open_worker_store, (url,))
-            self._store = None
-            _start_now(self.executor)
-        else:
-            self.executor = _InlineExecutor()
-            self._store = Store(url)
-
-    def submit(self, captures, articles, run_id, observations=(), listings=()) -> Future:
-        if self._store is not None:
-            return self.executor.submit(self._store.ingest, captures, articles, run_id=run_id,
-                                        observations=list(observations), listings=list(listings))
-        return self.executor.submit(_ingest_in_worker, captures, articles, run_id,
-                                    list(observations), list(listings))
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True)
-        if self._store is not None:
-            self._store.close()
