@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from govarchive.storage.dedup import duplicates_of
+from govarchive.storage.duplicates import duplicates_of
 from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
 
 EXPORT_CHUNK = 200
