@@ -6,7 +6,7 @@ from govarchive.warc.reader import ArchivedRecord, RecordReadError, read_record
 from govarchive.warc.recover import RecoveryReport, recover_open_files
 from govarchive.warc.replay import NotArchivedError, find_capture, wayback_command
 from govarchive.warc.scan import CapturedRecord, FileEnd, archive_size, iter_captures
-from govarchive.warc.wacz import WaczError, page_for_record, write_wacz
+from govarchive.warc.wacz import WaczError, package_title, page_for_record, write_wacz
 from govarchive.warc.writer import (
     Exchange,
     RecordLocation,
@@ -37,6 +37,7 @@ __all__ = [
     "index_file",
     "index_missing",
     "iter_captures",
+    "package_title",
     "page_for_record",
     "read_record",
     "rebuild_indexes",
