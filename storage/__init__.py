@@ -1,9 +1,9 @@
 """storage: the schema and every query (SQLAlchemy 2 + Alembic, SQLite or PostgreSQL)."""
 
-from govarchive.storage.dedup import article_signature, prepare_signatures
 from govarchive.storage.export import csv_lines, write_parquet
 from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
 from govarchive.storage.search import SearchQueryError
+from govarchive.storage.signatures import article_signature, prepare_signatures
 from govarchive.storage.store import Store
 from govarchive.storage.tracking import ListingIn, ObservationIn, TrackingResult
 from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult, StorageError
@@ -21,8 +21,8 @@ __all__ = [
     "Store",
     "TrackingResult",
     "article_signature",
-    "prepare_signatures",
     "canonical_url",
     "csv_lines",
+    "prepare_signatures",
     "write_parquet",
 ]

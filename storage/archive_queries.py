@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
+from govarchive.storage.sql import in_chunks
 from govarchive.storage.types import CaptureIn
 
 CHUNK = 1000
@@ -40,8 +41,7 @@ def reset_derived(conn: sa.Connection, source: str | None = None) -> int:
             Source.name == source
         )
     ids = list(conn.execute(articles).scalars())
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in in_chunks(ids, CHUNK):
         # Versions and urls first, explicitly; the other article tables (events, duplicates,
         # search) follow by ON DELETE CASCADE or trigger.
         conn.execute(sa.delete(ArticleVersion).where(ArticleVersion.article_id.in_(chunk)))

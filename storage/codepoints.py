@@ -1,7 +1,7 @@
 """Tables indexed by Unicode code point, for text work done as numpy array operations.
 
 Ingest-time text processing (search terms, near-duplicate signatures) runs over every stored
-article; doing it per character in Python costs milliseconds a page. Instead a text becomes
+article, where a Python loop per character would dominate ingest. Instead a text becomes
 an array of code points (``points``), and a question about each character becomes one lookup
 in a table with an entry for every code point. The tables are built once per process.
 """
@@ -28,7 +28,7 @@ def text_of(array: np.ndarray) -> str:
 @lru_cache(maxsize=1)
 def word_characters() -> np.ndarray:
     """Whether each code point is a word character for Python's ``re`` (``\\w``: letters
-    and digits of any script, ``str.isalnum``), the underscore excluded. About 0.15 s."""
+    and digits of any script, ``str.isalnum``), the underscore excluded."""
     table = np.fromiter(map(str.isalnum, map(chr, range(CODE_POINTS))), dtype=bool,
                         count=CODE_POINTS)
     table[ord("_")] = False

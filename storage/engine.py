@@ -86,7 +86,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Read pages straight from the OS page cache instead of copying each one through a
         # read() call: searches and article pages of a large archive touch pages all over
-        # the file (a third less time per search at a million articles).
+        # the file.
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from govarchive.storage.dedup import duplicates_of
+from govarchive.storage.content import published_utc as utc_instant
+from govarchive.storage.duplicates import duplicates_of
 from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
 
 EXPORT_CHUNK = 200
@@ -144,8 +145,12 @@ CSV_COLUMNS = (
 PARQUET_ROW_GROUP = 1000
 
 
-def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A header and one CSV row a record (RFC 4180, CRLF); list and object fields as JSON."""
+def csv_lines(records: Iterable[dict[str, Any]], bom: bool = False) -> Iterator[str]:
+    """A header and one CSV row a record (RFC 4180, CRLF); list and object fields as JSON.
+
+    ``bom``: start with U+FEFF, which UTF-8 encodes as its byte order mark: Excel reads a CSV
+    without one in the system code page (GBK on Chinese Windows) and garbles every character.
+    """
     import csv
     import io
     import json
@@ -159,7 +164,7 @@ def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
         writer.writerow(values)
         return buffer.getvalue()
 
-    yield line(CSV_COLUMNS)
+    yield ("\ufeff" if bom else "") + line(CSV_COLUMNS)
     for record in records:
         yield line(
             json.dumps(record.get(c), ensure_ascii=False)
@@ -168,25 +173,43 @@ def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
         )
 
 
+TIME_COLUMNS = ("published_at", "first_seen", "last_seen", "last_changed")
+
+
 def parquet_schema():
-    """The export record as Arrow types: times stay ISO 8601 strings with their offsets."""
+    """The export record as Arrow types. Times are UTC timestamps, so tools compare and sort
+    them as times: a column has one time zone, and the source's own offset is a property of
+    the source. A ``published_at`` that is only a date reads as midnight UTC, with
+    ``published_precision`` saying "day"."""
     import pyarrow as pa
 
+    instant = pa.timestamp("us", tz="UTC")
     warc = pa.struct([("file", pa.string()), ("offset", pa.int64()), ("length", pa.int64())])
     version = pa.struct([
-        ("n", pa.int32()), ("captured_at", pa.string()), ("content_hash", pa.string()),
+        ("n", pa.int32()), ("captured_at", instant), ("content_hash", pa.string()),
         ("changed", pa.list_(pa.string())), ("revert_of", pa.int32()), ("warc", warc),
     ])
     attachment = pa.struct([("url", pa.string()), ("name", pa.string())])
-    text = ("title", "published_at", "published_precision", "origin", "author", "doc_number",
-            "body_text", "status", "first_seen", "last_seen", "last_changed")
+    text = ("title", "published_precision", "origin", "author", "doc_number", "body_text",
+            "status")
     types = {
         "id": pa.int64(), "source": pa.string(), "url": pa.string(),
         "urls": pa.list_(pa.string()), "section": pa.list_(pa.string()),
         "attachments": pa.list_(attachment), "duplicates": pa.list_(pa.int64()),
         "versions": pa.list_(version), **{name: pa.string() for name in text},
+        **{name: instant for name in TIME_COLUMNS},
     }
     return pa.schema([(name, types[name]) for name in CSV_COLUMNS])
+
+
+def _parquet_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its ISO 8601 times as UTC datetimes."""
+    row = {name: record.get(name) for name in CSV_COLUMNS}
+    for name in TIME_COLUMNS:
+        row[name] = utc_instant(row[name])
+    row["versions"] = [{**version, "captured_at": utc_instant(version.get("captured_at"))}
+                       for version in row["versions"] or []]
+    return row
 
 
 def write_parquet(records: Iterable[dict[str, Any]], path: Any) -> int:
@@ -198,7 +221,7 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Any) -> int:
     schema, count, batch = parquet_schema(), 0, []
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for record in records:
-            batch.append({name: record.get(name) for name in CSV_COLUMNS})
+            batch.append(_parquet_row(record))
             if len(batch) == PARQUET_ROW_GROUP:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 count, batch = count + len(batch), []

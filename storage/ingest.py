@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from govarchive.storage.content import (
     HASHED_FIELDS,
@@ -19,7 +18,7 @@ from govarchive.storage.content import (
     published_iso,
     published_utc,
 )
-from govarchive.storage.dedup import refresh_duplicates
+from govarchive.storage.duplicates import refresh_duplicates
 from govarchive.storage.models import (
     RECORD_TYPES,
     Article,
@@ -31,6 +30,7 @@ from govarchive.storage.models import (
     UrlAlias,
 )
 from govarchive.storage.search_index import index_rows
+from govarchive.storage.sql import in_chunks, insert_ignoring_conflicts, lookup
 from govarchive.storage.tracking import (
     ArticleState,
     ListingIn,
@@ -44,8 +44,6 @@ from govarchive.storage.tracking import (
 from govarchive.storage.types import ArticleIn, CaptureIn
 from govarchive.storage.urls import canonical_url, canonical_urls
 
-# Stay well under SQLite's bound-parameter limit in IN (...) lists.
-LOOKUP_CHUNK = 500
 _ARTICLES = Article.__table__
 _VERSIONS = ArticleVersion.__table__
 # Identical content at a new URL joins the article that has it (a cross-post or a move) only
@@ -53,26 +51,6 @@ _VERSIONS = ArticleVersion.__table__
 CROSS_POST_MIN_CHARS = 50
 _STATE_COLUMNS = ("fetch_url", "status", "gone_count", "gone_since", "removed_at", "last_seen",
                   "last_checked_at", "pending_hash", "pending_capture_id", "last_capture_id")
-
-
-def insert_ignoring_conflicts(
-    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: Sequence[str]
-) -> None:
-    """INSERT .. ON CONFLICT (key) DO NOTHING, for both backends."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=list(key)), rows)
-
-
-def lookup(conn: sa.Connection, key: sa.Column, value: sa.Column, keys: Iterable[Any]) -> dict:
-    """{key: value} for the rows whose key is in ``keys``, fetched in chunks."""
-    keys = list(dict.fromkeys(keys))
-    found: dict = {}
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        chunk = keys[start : start + LOOKUP_CHUNK]
-        found.update(conn.execute(sa.select(key, value).where(key.in_(chunk))).all())
-    return found
 
 
 def ensure_sources(conn: sa.Connection, names: Iterable[str]) -> dict[str, int]:
@@ -128,8 +106,7 @@ def load_states(conn: sa.Connection, article_ids: Iterable[int]) -> dict[int, Ar
     states: dict[int, ArticleState] = {}
     columns = [Article.id, Article.content_hash, *(getattr(Article, c) for c in _STATE_COLUMNS)]
     columns += [getattr(Article, name) for name in HASHED_FIELDS]
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start : start + LOOKUP_CHUNK]
+    for chunk in in_chunks(ids):
         stmt = sa.select(*columns).where(Article.id.in_(chunk)).order_by(Article.id)
         for row in conn.execute(stmt).mappings():
             states[row["id"]] = ArticleState(
@@ -149,11 +126,10 @@ def load_states(conn: sa.Connection, article_ids: Iterable[int]) -> dict[int, Ar
 
 def _hash_owners(conn: sa.Connection, digests: Iterable[str]) -> dict[str, int]:
     """{content hash: oldest article with it} (for cross-posts)."""
-    digests = list(dict.fromkeys(digests))
     owners: dict[str, int] = {}
-    for start in range(0, len(digests), LOOKUP_CHUNK):
+    for chunk in in_chunks(dict.fromkeys(digests)):
         stmt = (sa.select(Article.content_hash, sa.func.min(Article.id))
-                .where(Article.content_hash.in_(digests[start : start + LOOKUP_CHUNK]))
+                .where(Article.content_hash.in_(chunk))
                 .group_by(Article.content_hash))
         owners.update(conn.execute(stmt).all())
     return owners

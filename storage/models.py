@@ -251,7 +251,7 @@ class UrlAlias(Base):
 
 
 class DedupSignature(Base):
-    """An article's MinHash signature (storage.dedup), to score LSH candidates."""
+    """An article's MinHash signature (storage.signatures), to score LSH candidates."""
 
     __tablename__ = "dedup_signatures"
 
@@ -262,7 +262,7 @@ class DedupSignature(Base):
 
 
 class DedupBand(Base):
-    """One LSH band key of an article's MinHash signature (storage.dedup)."""
+    """One LSH band key of an article's MinHash signature (storage.duplicates)."""
 
     __tablename__ = "dedup_bands"
 

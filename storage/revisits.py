@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from govarchive.storage.models import Article, ArticleUrl, Capture, Source
+from govarchive.storage.sql import in_chunks
 from govarchive.storage.urls import canonical_url
 
 JITTER = 0.1
-CHUNK = 500
 REVISIT_MODES = ("due", "all", "none")
 
 
@@ -100,8 +100,7 @@ def last_captures(conn: sa.Connection, capture_ids: list[int]) -> dict[int, tupl
     one an identical-payload revisit refers to: the latest earlier response of the URL with
     the same digest)."""
     found: dict[int, tuple] = {}
-    for start in range(0, len(capture_ids), CHUNK):
-        chunk = capture_ids[start : start + CHUNK]
+    for chunk in in_chunks(capture_ids):
         rows = conn.execute(
             sa.select(Capture.id, Capture.url, Capture.etag, Capture.last_modified,
                       Capture.payload_digest, Capture.record_id, Capture.record_type,

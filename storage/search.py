@@ -41,9 +41,9 @@ __all__ = [
 _TITLE_WEIGHT, _BODY_WEIGHT = 4.0, 1.0
 MAX_LIMIT = 100
 # Relevance ranks the newest this many hits of a query; any further hits follow newest
-# first. Ranking every hit of a common word costs time in proportion to the archive
-# (200 ms for one in five of a million articles); a news archive's readers want what is
-# both relevant and recent, and a narrower query or a date range reaches older articles.
+# first. Ranking every hit of a common word costs time in proportion to the archive; a
+# news archive's readers want what is both relevant and recent, and a narrower query or a
+# date range reaches older articles.
 RANK_WINDOW = 300
 # Hits are counted up to this many ("300+"), for the same reason: an exact count of a
 # common word reads all of its hits. Asked for, the count is exact.
@@ -231,9 +231,9 @@ def search_ids(conn: sa.Connection, q: str | None, filters: Filters, paging: Pag
         return _found(counted, cap, list(conn.execute(page).scalars()), [])
     if dialect == "postgresql":
         # For these short queries the planner's parallel plans wait for workers far longer
-        # than the search takes (600 ms against 4 ms for a rare word on a busy machine); and
-        # it does not count the cost of unpacking each row's tsvector, so a sequential scan
-        # testing every row may look cheaper than asking the GIN index (40 ms against 2).
+        # than the search takes; and it does not count the cost of unpacking each row's
+        # tsvector, so a sequential scan testing every row may look cheaper than asking the
+        # GIN index, which it is not.
         # One statement, local to this transaction.
         conn.exec_driver_sql("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
                              "set_config('enable_seqscan', 'off', true)")

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 
 from govarchive.storage.models import Article
 from govarchive.storage.search_terms import token_text, tokens
+from govarchive.storage.sql import in_chunks
 
 SEARCH_TABLE = "article_search"
-INDEX_CHUNK = 500
 # Bodies longer than this are indexed up to here (PostgreSQL keeps positions only up to
 # 16383 and caps a tsvector at 1 MB; no news article comes close).
 MAX_INDEXED_CHARS = 16_000
@@ -162,10 +162,9 @@ def postgresql_periods_sql(key: str) -> str:
 def index_rows(conn: sa.Connection, rows: Iterable[IndexRow]) -> None:
     """(Re)index articles from ``(id, title, body_text, published_utc)`` as they now stand in
     ``articles`` (ingest has them at hand; there is no need to read them back)."""
-    rows = list(rows)
     dialect = conn.dialect.name
-    for start in range(0, len(rows), INDEX_CHUNK):
-        chunk = [keyed_row(dialect, row) for row in rows[start : start + INDEX_CHUNK]]
+    for batch in in_chunks(rows):
+        chunk = [keyed_row(dialect, row) for row in batch]
         if dialect != "postgresql":
             # FTS5 has no upsert: replace the old entries (the article's key only moves
             # with its publication time, and the update trigger moves the entry then).
@@ -179,8 +178,7 @@ def index_articles(conn: sa.Connection, article_ids: Iterable[int]) -> None:
     """(Re)index these articles' current title and body, read from ``articles``."""
     ids = sorted(set(article_ids))
     columns = (Article.id, Article.title, Article.body_text, Article.published_utc)
-    for start in range(0, len(ids), INDEX_CHUNK):
-        chunk = ids[start : start + INDEX_CHUNK]
+    for chunk in in_chunks(ids):
         index_rows(conn, conn.execute(sa.select(*columns).where(Article.id.in_(chunk))).all())
 
 

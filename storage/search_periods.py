@@ -1,8 +1,8 @@
 """Searching on PostgreSQL: the newest hits of a query, read a few months at a time.
 
 A GIN index answers "which documents contain these terms" as a set, in no useful order: to
-find the newest hits of a word, PostgreSQL would fetch every hit's row to read its date (a
-mid-frequency word has ~10,000 hits in a million articles). So every document also carries
+find the newest hits of a word, PostgreSQL would fetch every hit's row to read its date, and
+a common word's hits grow with the archive. So every document also carries
 its publication month and year as index terms (``~202403``, ``~2024``: no query can produce
 them, as ``~`` is never part of a word), and the newest hits are read newest months first:
 ``(query) & ('~2026' | '~202501' | ...)`` is answered inside the GIN index, and only the

@@ -6,12 +6,12 @@ index term, longer words are phrases of bigrams, and the trailing single charact
 run lets one-character queries work as prefix queries. Latin letters and digits are indexed
 as lower-cased words. Text is NFKC-normalised and case-folded first (full-width ＧＤＰ is gdp).
 
-Ingest makes the terms of every stored article, several thousand per page, so this is on the
-crawl's hot path. For a long text :func:`token_text` builds the space-separated terms with a
-handful of numpy operations over its code points (``_array_terms``) instead of a Python
-string per term; :func:`tokens` is the same terms as a list. ``_plain_terms`` is the
-definition, used for short texts (a query, a title: no lookup table to build) and for what
-numpy cannot take (a lone surrogate); the tests check that the two always agree.
+Ingest makes the terms of every stored article, so this is on the crawl's hot path. For a
+long text :func:`token_text` builds the space-separated terms with a handful of numpy
+operations over its code points (``_array_terms``) instead of a Python string per term;
+:func:`tokens` is the same terms as a list. ``_plain_terms`` is the definition, used for
+short texts (a query, a title: no lookup table to build) and for what numpy cannot take (a
+lone surrogate); the tests check that the two always agree.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def _fold_full_width(text: str) -> str:
     equivalents, at numpy speed.
 
     Chinese text is almost never NFKC-normal only because of its full-width punctuation
-    (，：；（）), and ``unicodedata.normalize`` costs a millisecond on a long article even when
-    that is all it changes. Each of these characters decomposes to one ASCII character that
+    (，：；（）), and ``unicodedata.normalize`` walks a long article in Python-level steps even
+    when that is all it changes. Each of these characters decomposes to one ASCII character that
     composes with nothing before it, so ``NFKC(_fold_full_width(t)) == NFKC(t)``: folding
     first changes nothing in the result, and the remaining text is usually normal already.
     """

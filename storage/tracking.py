@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from govarchive.storage.content import body_shrank, changed_fields
 from govarchive.storage.models import Article, ArticleEvent, ArticleUrl
+from govarchive.storage.sql import in_chunks
 from govarchive.storage.types import IngestResult
 from govarchive.storage.urls import canonical_urls
 
@@ -172,14 +173,13 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> in
     or came back to them (relisted). Returns the number of events written."""
     listed_ids: set[int] = set()
     urls = canonical_urls(listing.urls)
-    for start in range(0, len(urls), 500):
-        stmt = sa.select(ArticleUrl.article_id).where(ArticleUrl.url.in_(urls[start : start + 500]))
+    for chunk in in_chunks(urls):
+        stmt = sa.select(ArticleUrl.article_id).where(ArticleUrl.url.in_(chunk))
         listed_ids.update(conn.execute(stmt).scalars())
     table = Article.__table__
     events: list[dict[str, Any]] = []
     ordered = sorted(listed_ids)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
+    for chunk in in_chunks(ordered):
         conn.execute(sa.update(table).where(table.c.id.in_(chunk), table.c.section_url.is_(None))
                      .values(section_url=listing.start_url))
         back = conn.execute(sa.select(table.c.id, table.c.url).where(
@@ -201,9 +201,9 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> in
     if not listing.complete:
         # Only part of the section was walked: older articles are simply further back.
         oldest = None
-        for start in range(0, len(ordered), 500):
+        for chunk in in_chunks(ordered):
             value = conn.execute(sa.select(sa.func.min(table.c.published_utc)).where(
-                table.c.id.in_(ordered[start : start + 500]))).scalar()
+                table.c.id.in_(chunk))).scalar()
             if value is not None:
                 oldest = value if oldest is None else min(oldest, value)
         if oldest is None:
@@ -211,9 +211,8 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> in
         missing = missing.where(table.c.published_utc > oldest)
     gone = conn.execute(missing.order_by(table.c.id)).all()
     if gone:
-        ids = [g.id for g in gone]
-        for start in range(0, len(ids), 500):
-            conn.execute(sa.update(table).where(table.c.id.in_(ids[start : start + 500]))
+        for chunk in in_chunks(g.id for g in gone):
+            conn.execute(sa.update(table).where(table.c.id.in_(chunk))
                          .values(delisted_at=listing.fetched_at))
         events += [_event(g.id, "delisted", listing, g.url) for g in gone]
     return _write_events(conn, events)

@@ -34,7 +34,7 @@ class ArticleIn:
     """An extracted article, captured by the WARC record ``capture_record_id``.
 
     ``fields`` is ``crawler.extract.Article.to_record()`` without ``url``. ``signature`` is
-    ``storage.dedup.article_signature`` of its title and body_text when the caller has
+    ``storage.signatures.article_signature`` of its title and body_text when the caller has
     already worked it out (``[]``: the text is too short to have one); ``None``: ingest does.
     ``section_url``: the start URL of the section whose list pages linked the article in this
     run, if any. A new article is stored with it, as the section's listing (``ListingIn``)

@@ -3,7 +3,8 @@ articles are as unalike as a real section's, reposts apart."""
 
 from __future__ import annotations
 
-from govarchive.storage import dedup
+from govarchive.storage import article_signature
+from govarchive.storage.signatures import THRESHOLD, band_keys, similarity
 from tests.site.bulk import REPOST_EVERY, BulkSite
 
 
@@ -19,17 +20,17 @@ def test_prerendered_pages_are_the_pages_made_on_request():
     assert ready.respond("/lianbo/bulk/202406/content_1.htm").status == 404
 
 
-def article_signature(site: BulkSite, index: int) -> list[int]:
-    return dedup.article_signature(site.meta(index)["title"], "\n".join(site.paragraphs(index)))
+def page_signature(site: BulkSite, index: int) -> list[int]:
+    return article_signature(site.meta(index)["title"], "\n".join(site.paragraphs(index)))
 
 
 def test_only_reposts_are_near_duplicates():
     site = BulkSite(2 * REPOST_EVERY)
-    signatures = [article_signature(site, i) for i in range(site.count)]
+    signatures = [page_signature(site, i) for i in range(site.count)]
     reposts = [i for i in range(site.count) if site.is_repost(i)]
     assert reposts == [REPOST_EVERY // 2, REPOST_EVERY + REPOST_EVERY // 2]
     for i in reposts:
-        assert dedup.similarity(signatures[i], signatures[i + 1]) >= dedup.THRESHOLD
+        assert similarity(signatures[i], signatures[i + 1]) >= THRESHOLD
         assert site.meta(i)["title"] != site.meta(i + 1)["title"]
     # Unrelated articles share few shingles: at most a band key by chance, never a link.
     shared_bands = 0
@@ -37,7 +38,7 @@ def test_only_reposts_are_near_duplicates():
         for j in range(i + 1, site.count):
             if site.is_repost(i) and j == i + 1:
                 continue
-            assert dedup.similarity(signatures[i], signatures[j]) < 0.5
-            shared_bands += bool(set(dedup.band_keys(signatures[i]))
-                                 & set(dedup.band_keys(signatures[j])))
+            assert similarity(signatures[i], signatures[j]) < 0.5
+            shared_bands += bool(set(band_keys(signatures[i]))
+                                 & set(band_keys(signatures[j])))
     assert shared_bands <= 2

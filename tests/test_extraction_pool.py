@@ -10,7 +10,8 @@ import pytest
 
 from govarchive.crawler.extract import NotHTMLError
 from govarchive.crawler.extraction_pool import ExtractionWorkers, _send_buffer
-from govarchive.storage import dedup
+from govarchive.storage import article_signature
+from govarchive.storage.signatures import NUM_PERM
 
 PAGE = """<html><head><meta charset="utf-8"><title>关于开展防汛检查的通知_首页</title></head>
 <body><h1>关于开展防汛检查的通知</h1><div class="info">发布时间：2024-05-06 09:30 来源：应急管理局</div>
@@ -47,8 +48,8 @@ def test_extraction_gives_the_same_article_inline_and_in_a_process(workers):
 def test_extraction_signs_the_article_as_ingest_would(workers):
     (article, signature), (short, no_signature) = extract_each(workers, PAGE, SHORT_PAGE)
     assert article.title == "关于开展防汛检查的通知"
-    assert len(signature) == dedup.NUM_PERM
-    assert signature == dedup.article_signature(article.title, article.body_text)
+    assert len(signature) == NUM_PERM
+    assert signature == article_signature(article.title, article.body_text)
     assert short.body_text and no_signature == []
 
 

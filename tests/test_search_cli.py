@@ -102,6 +102,19 @@ def test_export_csv_roundtrips_lists_as_json(config, tmp_path):
     assert edited["body_text"] == search_corpus.EDITED_AFTER
 
 
+def test_export_csv_with_a_byte_order_mark_for_excel(config, tmp_path):
+    out = tmp_path / "articles.csv"
+    result = run(config, "export", "--format", "csv", "--bom", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,") and raw.count(b"\xef\xbb\xbf") == 1
+    assert result.stderr.strip().startswith("exported ")
+    plain = run(config, "export", "--format", "csv")
+    assert not plain.stdout.startswith("\ufeff")
+    misuse = run(config, "export", "--bom")
+    assert misuse.exit_code == 2 and "--bom goes with --format csv" in misuse.stderr
+
+
 def test_export_parquet(config, tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     out = tmp_path / "articles.parquet"

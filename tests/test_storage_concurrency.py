@@ -103,7 +103,7 @@ def _assert_raced_and_retried(race: RaceAt, caplog) -> None:
 
 
 def test_concurrent_first_ingest_creates_one_article(store, database_url, caplog):
-    caplog.set_level(logging.INFO, logger="storage")
+    caplog.set_level(logging.INFO, logger="govarchive.storage")
     batches = [_batch("<urn:uuid:a>", T0, "正文"), _batch("<urn:uuid:b>", T0, "正文")]
     race = RaceAt("INSERT INTO articles")
     results = _ingest_in_parallel(database_url, batches, race)
@@ -116,7 +116,7 @@ def test_concurrent_first_ingest_creates_one_article(store, database_url, caplog
 
 
 def test_concurrent_change_creates_one_new_version(store, database_url, caplog):
-    caplog.set_level(logging.INFO, logger="storage")
+    caplog.set_level(logging.INFO, logger="govarchive.storage")
     store.ingest(*_batch("<urn:uuid:first>", T0, "旧正文"))
     later = T0 + timedelta(hours=1)
     batches = [_batch("<urn:uuid:a>", later, "新正文"), _batch("<urn:uuid:b>", later, "新正文")]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from govarchive.storage import ArticleIn, CaptureIn, Store, dedup
+from govarchive.storage import ArticleIn, CaptureIn, Store, article_signature
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://www.gov.cn/xinwen/2026-03/01/content_1.htm"
@@ -391,7 +391,7 @@ def test_signatures_given_with_the_articles_link_as_computed_ones(store, crawl):
     articles = [
         ArticleIn("govcn", url, [url], capture.record_id, capture.fetched_at,
                   fields(title=f"标题{n}", body_text=MIRROR_BODY),
-                  signature=dedup.article_signature(f"标题{n}", MIRROR_BODY))
+                  signature=article_signature(f"标题{n}", MIRROR_BODY))
         for n, (url, capture) in enumerate(zip(urls, captures, strict=True))
     ]
     # [] says "too short to have a signature": that article is never linked.

@@ -375,7 +375,7 @@ def test_two_processes_ingesting_the_same_edit_make_one_version(store, database_
 
     from tests.test_storage_concurrency import RaceAt, _ingest_in_parallel
 
-    caplog.set_level(logging.INFO, logger="storage")
+    caplog.set_level(logging.INFO, logger="govarchive.storage")
     site = Site(store)
     site.article(T0)
     mirror_url = "https://big5.gov.cn/gate/big5/www.gov.cn/lianbo/difang/content_1.htm"

@@ -5,15 +5,10 @@ from govarchive.warc.index import closed_files, index_file, index_missing, rebui
 from govarchive.warc.reader import ArchivedRecord, RecordReadError, read_record
 from govarchive.warc.recover import RecoveryReport, recover_open_files
 from govarchive.warc.replay import NotArchivedError, find_capture, wayback_command
+from govarchive.warc.rotating import WarcWriter
 from govarchive.warc.scan import CapturedRecord, FileEnd, archive_size, iter_captures
-from govarchive.warc.wacz import WaczError, page_for_record, write_wacz
-from govarchive.warc.writer import (
-    Exchange,
-    RecordLocation,
-    WarcStreamWriter,
-    WarcWriteError,
-    WarcWriter,
-)
+from govarchive.warc.wacz import WaczError, package_title, page_for_record, write_wacz
+from govarchive.warc.writer import Exchange, RecordLocation, WarcStreamWriter, WarcWriteError
 
 __all__ = [
     "ArchiveCheck",
@@ -37,6 +32,7 @@ __all__ = [
     "index_file",
     "index_missing",
     "iter_captures",
+    "package_title",
     "page_for_record",
     "read_record",
     "rebuild_indexes",

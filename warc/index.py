@@ -79,8 +79,8 @@ def _replace_index(archive_dir: Path | str, name: str, write: Callable[[Path], N
 class RecordIndex:
     """The CDXJ index of one WARC file, made while the file is being written.
 
-    Indexing a finished file reads it all back: decompressing and parsing every record again
-    costs about 0.2 ms a record, two seconds at the end of a 5,000-page crawl. The writer
+    Indexing a finished file reads it all back: decompressing and parsing every record again,
+    all of it at the end of the crawl, in proportion to the file. The writer
     hands each record it has just written to :meth:`add` instead, and the lines come from
     cdxj-indexer's own code (its record pairing, fields and sorted writer), fed the record
     objects that were written rather than ones read back: the index is the one

@@ -91,6 +91,7 @@ def wacz(app: App, out: Path, source_name: str | None, changed_since) -> None:
     from govarchive.warc import WaczError, closed_files, page_for_record, write_wacz
 
     since = in_zone(changed_since, app.timezone(source_name)) if changed_since else None
+    configured = {s.name for s in app.settings.sources}
     archive_dir = app.settings.archive.archive_path
     with open_store(app.settings) as store:
         app.check_source(store, source_name)
@@ -105,21 +106,14 @@ def wacz(app: App, out: Path, source_name: str | None, changed_since) -> None:
     else:
         # A crawler writes one source's files, so these also hold its list pages.
         names = sorted(files)
-    title = _wacz_title(app, source_name)
+    # A source's package is titled by the source; the whole archive by its collection.
+    title = app.source(source_name).title if source_name in configured else None
     try:
-        count = write_wacz(out, [archive_dir / n for n in names], pages, title=title)
+        count = write_wacz(out, [archive_dir / n for n in names], pages, title=title,
+                           collection=source_name or app.settings.archive.collection)
     except WaczError as exc:
         raise Failure(f"error: {exc}", 1) from None
     click.echo(f"wrote {out}: {len(names)} WARC files, {count} pages", err=True)
-
-
-def _wacz_title(app: App, source_name: str | None) -> str:
-    """The package's title: the source's title, else the collection's name."""
-    configured = {s.name: s.title for s in app.settings.sources}
-    if source_name is not None:
-        return configured.get(source_name) or source_name
-    collection = app.settings.archive.collection
-    return "govarchive archive" if collection == "govarchive" else f"govarchive: {collection}"
 
 
 # ---- replay ---------------------------------------------------------------------------------

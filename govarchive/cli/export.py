@@ -37,6 +37,12 @@ EXPORT_FORMATS = ("jsonl", "csv", "parquet")
     "timezone, default Asia/Shanghai, unless it has an offset).",
 )
 @click.option(
+    "--bom",
+    is_flag=True,
+    help="Start CSV with a UTF-8 byte order mark, so Excel on Chinese Windows reads the "
+    "Chinese text right (--format csv only).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -44,12 +50,14 @@ EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 )
 @pass_app
 def export(
-    app: App, fmt: str, source_name: str | None, changed_since, output: Path | None
+    app: App, fmt: str, source_name: str | None, changed_since, bom: bool, output: Path | None
 ) -> None:
     """Export every article: one JSON record a line, CSV rows, or a Parquet file."""
+    if bom and fmt != "csv":
+        raise click.UsageError("--bom goes with --format csv")
     since = in_zone(changed_since, app.timezone(source_name)) if changed_since else None
     if fmt != "jsonl":
-        return export_table(app, fmt, source_name, since, output)
+        return export_table(app, fmt, source_name, since, output, bom=bom)
     with open_store(app.settings) as store:
         app.check_source(store, source_name)
         records = store.iter_export(source=source_name, since=since)
@@ -97,7 +105,7 @@ def runs(app: App, source_name: str | None, limit: int, as_json: bool) -> None:
 
 
 def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
-                 output: Path | None) -> None:
+                 output: Path | None, *, bom: bool = False) -> None:
     """``govarchive export --format csv|parquet``: streamed, written atomically to ``output``."""
     from govarchive.storage import csv_lines, write_parquet
 
@@ -106,9 +114,9 @@ def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
         records = store.iter_export(source=source, since=since)
         if fmt == "csv":
             if output is None:
-                write_stdout(csv_lines(records))
+                write_stdout(csv_lines(records, bom=bom))
                 return
-            count = write_atomically(output, csv_lines(records)) - 1
+            count = write_atomically(output, csv_lines(records, bom=bom)) - 1
         else:
             if output is None:
                 raise Failure("error: --format parquet writes a file: give -o FILE.parquet", 2)

@@ -16,7 +16,8 @@ Migration 0005 re-keys the index by publication time.
 import sqlalchemy as sa
 from alembic import op
 
-from govarchive.storage.search_index import INDEX_CHUNK, SEARCH_TABLE, search_row
+from govarchive.storage.search_index import SEARCH_TABLE, search_row
+from govarchive.storage.sql import in_chunks
 
 revision = "0004"
 down_revision = "0003"
@@ -43,8 +44,7 @@ def upgrade() -> None:
         insert = sa.text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, body) "
                          "VALUES (:rowid, :title, :body)")
     rows = conn.execute(sa.text("SELECT id, title, body_text FROM articles ORDER BY id")).all()
-    for start in range(0, len(rows), INDEX_CHUNK):
-        chunk = rows[start : start + INDEX_CHUNK]
+    for chunk in in_chunks(rows):
         conn.execute(insert, [search_row(conn.dialect.name, *row) for row in chunk])
 
 

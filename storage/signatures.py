@@ -1,20 +1,15 @@
-"""Near-duplicate articles (mirrors): OpenCC t2s, MinHash, LSH band keys in an SQL table.
+"""Text to MinHash signature, for near-duplicate articles (mirrors); no SQL here.
 
 A Traditional-Chinese mirror (or another site reposting a notice) is a separate article whose
-text is the same once both are reduced to Simplified characters. Linking them must not need a
-search server, so the LSH index lives in the database: each article's MinHash signature is cut
-into bands, and each band's hash is a row of ``dedup_bands``. Articles sharing a band key are
-candidates; a candidate becomes a duplicate only when the two signatures (``dedup_signatures``)
-agree in at least ``THRESHOLD`` of their values (the estimated Jaccard similarity of the two
-texts' character shingles). Links never merge articles and never decide versions.
+text is the same once both are reduced to Simplified characters. Each article's title and body
+become comparable text (Simplified, without chrome or punctuation), its character shingles a
+MinHash signature, and the signature LSH band keys. Two signatures agreeing in at least
+``THRESHOLD`` of their values estimate that the two texts' shingles are that alike (Jaccard).
+Storing and linking them is :mod:`storage.duplicates`.
 
 The conversion is OpenCC's character-level ``t2s`` table: the phrase-level profiles (``tw2sp``
 and friends) also rewrite vocabulary (軟體 -> 软件), which would make a mirror *less* like its
 mainland original, not more.
-
-A pair is (re)examined whenever either article's content changes, using both articles' current
-content, so the links depend only on the final content of each article and never on the order
-in which articles were stored.
 """
 
 from __future__ import annotations
@@ -23,16 +18,12 @@ import hashlib
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from govarchive.storage.codepoints import points as code_points
 from govarchive.storage.codepoints import text_of, word_characters
 from govarchive.storage.content import strip_chrome
-from govarchive.storage.models import Article, ArticleDuplicate, DedupBand, DedupSignature
 
 NUM_PERM = 64
 # 10 bands of 6 rows: a pair at Jaccard 0.8 is a candidate with probability 0.95, at 0.5 with
@@ -45,10 +36,6 @@ THRESHOLD = 0.8
 # Shorter texts (a title and a line) are too alike across unrelated notices to compare.
 MIN_CHARS = 40
 SEED = 20240301
-# PostgreSQL advisory lock key held while an ingest links near-duplicates ("govdedup").
-_LINKING_LOCK = 0x676F7664656475
-# Ids per IN (...) list, well under SQLite's bound-parameter limit.
-_CHUNK = 500
 # Everything but letters and digits (CJK included): punctuation differs between the
 # Traditional and Simplified typesetting of the same text (「」 vs “”).
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -59,8 +46,8 @@ def _t2s_table() -> dict[int, str]:
     """OpenCC's Traditional-to-Simplified *character* table as a ``str.translate`` table.
 
     The same mapping as OpenCC's ``t2s`` character step; used directly because converting
-    character by character is all near-duplicate detection needs, and a translate table is
-    a hundred times faster than the pure-Python converter on 20 KB articles.
+    character by character is all near-duplicate detection needs, and a table lookup does
+    it without the pure-Python converter's per-character work.
     """
     import opencc
 
@@ -95,7 +82,7 @@ def comparable_text(title: str | None, body: str | None) -> str:
 
 def to_simplified(text: str) -> str:
     """``text.translate(_t2s_table())``, as one array lookup: ``str.translate`` with a dict
-    makes an int object and a dict lookup for every character of a 20 KB article."""
+    makes an int object and a dict lookup for every character of an article."""
     try:
         points = code_points(text)
     except UnicodeEncodeError:  # a lone surrogate: no array form
@@ -168,7 +155,7 @@ def text_signature(text: str) -> list[int]:
 
 @lru_cache(maxsize=1)
 def _character_crc():
-    """Tables for ``text_signature``, built once (about 0.2 s, 10 MB):
+    """Tables for ``text_signature``, an entry per code point, built once a process:
 
     - ``start[c]``: zlib's CRC-32 register after character ``c`` (its UTF-8 bytes) from the
       initial 0xFFFFFFFF;
@@ -239,8 +226,8 @@ def _minhash(hashes) -> list[int]:
     h ^= h >> np.uint32(13)
     h *= np.uint32(0xC2B2AE35)
     h ^= h >> np.uint32(16)
-    # One row per permutation: the minimum runs along contiguous memory, several times
-    # faster than reducing the columns of a shingles-by-permutations array.
+    # One row per permutation: the minimum runs along contiguous memory, where reducing
+    # the columns of a shingles-by-permutations array would stride across it.
     permuted = np.multiply.outer(a, h)
     permuted += b[:, None]
     return permuted.min(axis=1).tolist()
@@ -283,138 +270,8 @@ def similarity(a: list[int], b: list[int]) -> float:
     return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
-def _stored_contents(conn: sa.Connection, ids: list[int]) -> dict[int, tuple[str | None, str]]:
-    found: dict[int, tuple[str | None, str]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        stmt = sa.select(Article.id, Article.title, Article.body_text).where(
-            Article.id.in_(ids[start : start + _CHUNK])
-        )
-        found.update((row.id, (row.title, row.body_text)) for row in conn.execute(stmt))
-    return found
-
-
 def article_signature(title: str | None, body: str | None) -> list[int] | None:
     """The MinHash signature an article is compared by; None when its text is too short."""
     text = comparable_text(title, body)
     return text_signature(text) if len(text) >= MIN_CHARS else None
 
-
-def refresh_duplicates(
-    conn: sa.Connection,
-    article_ids: Iterable[int],
-    contents: Mapping[int, tuple[str | None, str | None]] | None = None,
-    signatures: Mapping[int, list[int] | None] | None = None,
-) -> None:
-    """Re-index ``article_ids`` (new or changed content) and re-link their near-duplicates.
-
-    ``contents`` gives their ``(title, body_text)`` as just written (ingest has them at hand);
-    without it they are read back. ``signatures`` gives ``article_signature`` of some of them
-    as their extractor already worked it out (None: too short). Only these articles' texts
-    are converted and hashed; candidates are scored with their stored signatures.
-    """
-    from govarchive.storage.ingest import insert_ignoring_conflicts
-
-    ids = sorted(set(article_ids))
-    if not ids:
-        return
-    if conn.dialect.name == "postgresql":
-        # Two ingests at once (two sources of one crawl, or two crawl processes) would each
-        # look for candidates before the other's signatures are committed, and link neither.
-        # One transaction at a time links; SQLite's write lock already gives that.
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LINKING_LOCK})
-    signatures = signatures or {}
-    unsigned = [i for i in ids if i not in signatures]
-    if unsigned and (contents is None or not set(unsigned) <= contents.keys()):
-        contents = _stored_contents(conn, unsigned)
-    bands, links = DedupBand.__table__, ArticleDuplicate.__table__
-    stored = DedupSignature.__table__
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        conn.execute(sa.delete(bands).where(bands.c.article_id.in_(chunk)))
-        conn.execute(sa.delete(stored).where(stored.c.article_id.in_(chunk)))
-        conn.execute(
-            sa.delete(links).where(
-                sa.or_(links.c.article_id.in_(chunk), links.c.duplicate_id.in_(chunk))
-            )
-        )
-    mine: dict[int, list[int]] = {}
-    for article_id in ids:
-        if article_id in signatures:
-            values = signatures[article_id]
-        else:
-            values = article_signature(*contents.get(article_id, (None, None)))
-        if values is not None:
-            mine[article_id] = values
-    if not mine:
-        return
-    conn.execute(sa.insert(stored),
-                 [{"article_id": i, "signature": values} for i, values in mine.items()])
-    insert_ignoring_conflicts(
-        conn, bands,
-        [{"band_key": k, "article_id": i} for i, values in mine.items() for k in band_keys(values)],
-        ["band_key", "article_id"],
-    )
-    insert_ignoring_conflicts(conn, links, _scored_links(conn, mine),
-                              ["article_id", "duplicate_id"])
-
-
-def _scored_links(conn: sa.Connection, mine: dict[int, list[int]]) -> list[dict]:
-    """Links between these articles and every article sharing a band key with one of them
-    (each other included) whose signatures agree in at least THRESHOLD of their values."""
-    import numpy as np  # only when articles are compared
-
-    bands, signatures = DedupBand.__table__, DedupSignature.__table__
-    theirs = bands.alias("theirs")
-    pairs: set[tuple[int, int]] = set()
-    ids = sorted(mine)
-    for start in range(0, len(ids), _CHUNK):
-        stmt = (
-            sa.select(bands.c.article_id, theirs.c.article_id)
-            .join(theirs, sa.and_(theirs.c.band_key == bands.c.band_key,
-                                  theirs.c.article_id != bands.c.article_id))
-            .where(bands.c.article_id.in_(ids[start : start + _CHUNK]))
-            .distinct()
-        )
-        pairs.update(tuple(sorted(pair)) for pair in conn.execute(stmt))
-    known = dict(mine)
-    others = sorted({i for pair in pairs for i in pair} - known.keys())
-    for start in range(0, len(others), _CHUNK):
-        stmt = sa.select(signatures.c.article_id, signatures.c.signature).where(
-            signatures.c.article_id.in_(others[start : start + _CHUNK]))
-        known.update(conn.execute(stmt).all())
-    # Templated notices share many band keys: all pairs are compared at once, as arrays.
-    # A signature of another length (another NUM_PERM) never matches.
-    pairs_list = sorted(p for p in pairs if len(known.get(p[0]) or ()) == len(
-        known.get(p[1]) or ()) == NUM_PERM)
-    if not pairs_list:
-        return []
-    row_of = {article_id: n for n, article_id in enumerate({i for p in pairs_list for i in p})}
-    matrix = np.empty((len(row_of), NUM_PERM), dtype=np.uint64)
-    for article_id, n in row_of.items():
-        matrix[n] = known[article_id]
-    pair_rows = np.array([(row_of[low], row_of[high]) for low, high in pairs_list])
-    same = np.count_nonzero(matrix[pair_rows[:, 0]] == matrix[pair_rows[:, 1]], axis=1)
-    found = []
-    for (low, high), count in zip(pairs_list, same.tolist(), strict=True):
-        score = count / NUM_PERM
-        if score >= THRESHOLD:
-            found.append({"article_id": low, "duplicate_id": high, "similarity": score})
-    return found
-
-
-def duplicates_of(conn: sa.Connection, ids: list[int]) -> dict[int, list[int]]:
-    """{article id: ids of its near-duplicates, ascending}."""
-    links = ArticleDuplicate.__table__
-    result: dict[int, list[int]] = {}
-    if not ids:
-        return result
-    stmt = sa.select(links.c.article_id, links.c.duplicate_id).where(
-        sa.or_(links.c.article_id.in_(ids), links.c.duplicate_id.in_(ids))
-    )
-    wanted = set(ids)
-    for low, high in conn.execute(stmt):
-        if low in wanted:
-            result.setdefault(low, []).append(high)
-        if high in wanted:
-            result.setdefault(high, []).append(low)
-    return {k: sorted(set(v)) for k, v in result.items()}
