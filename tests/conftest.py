@@ -1,4 +1,5 @@
-"""Shared fixtures: database URLs for SQLite and (when configured) PostgreSQL."""
+"""Shared fixtures: a database on SQLite and (when configured) PostgreSQL, a migrated
+``store`` on it, and the optional ../shared folder. Builders live in ``tests.builders``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from govarchive.storage import Store
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -15,7 +18,7 @@ def _postgres_url() -> str | None:
     return os.environ.get("GOVARCHIVE_TEST_DATABASE_URL") or None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     """A fresh, empty database on each backend.
 
@@ -39,6 +42,14 @@ def database_url(request, tmp_path):
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+@pytest.fixture
+def store(database_url):
+    """A migrated ``Store`` on ``database_url`` (each backend), closed afterwards."""
+    with Store(database_url) as opened:
+        opened.migrate()
+        yield opened
 
 
 @pytest.fixture
