@@ -12,7 +12,9 @@ the test names::
     store.get_article(first.article_id)
 
 Every ingest's inputs are kept in ``crawl.calls`` so a test can feed them again. Record ids,
-digests and WARC offsets are numbered by fetch: ``record_id(1)`` is the first capture's.
+digests and WARC offsets are numbered by fetch: ``record_id(1)`` is the first capture's, so
+use one ``FakeCrawl`` per store (a second one would reuse the first one's record ids); give
+``source=`` per call for articles of other sources.
 
 ``RaceAt`` and ``ingest_in_parallel`` make two writers ingest at the same moment.
 """
