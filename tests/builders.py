@@ -120,13 +120,14 @@ class FakeCrawl:
         return Fetched(self.ingest(captures, articles, run_id=run_id), captures[0])
 
     def observe(self, url: str, when: datetime, kind: str, *, status: int = 404,
-                source: str | None = None, **policy: Any) -> IngestResult:
+                reason: str | None = None, source: str | None = None,
+                **policy: Any) -> IngestResult:
         """A fetch of ``url`` that found no article: ``kind`` is ``gone``, ``blocked`` or
-        ``not_modified``; ``policy`` the removal settings (``confirmations``,
-        ``min_interval``)."""
+        ``not_modified``; ``reason`` defaults to the status; ``policy`` the removal settings
+        (``confirmations``, ``min_interval``)."""
         capture = self.capture(url, when, status)
         obs = ObservationIn(source or self.source, capture.url, capture.record_id, when, kind,
-                            reason=str(status), **policy)
+                            reason=reason or str(status), **policy)
         return self.ingest([capture], observations=[obs])
 
     def listing(self, start: str, when: datetime, urls: list[str], *, complete: bool = True,

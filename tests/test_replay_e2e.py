@@ -18,11 +18,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from govarchive.cli import cli
 from govarchive.warc.members import scan_file
-from tests.crawling import make_project, site_source
+from tests.crawling import invoke, make_project, site_source
 from tests.site.server import SiteServer
 
 
@@ -39,7 +37,7 @@ def crawled(tmp_path_factory):
 
 
 def run_cli(project, *args: str):
-    return CliRunner().invoke(cli, ["--config", str(project.config), *args], catch_exceptions=False)
+    return invoke(project.config, *args, catch_exceptions=False)
 
 
 def an_article(crawled) -> tuple[str, dict]:
