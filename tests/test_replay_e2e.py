@@ -23,6 +23,8 @@ from govarchive.warc.members import scan_file
 from tests.crawling import invoke, make_project, site_source
 from tests.site.server import SiteServer
 
+pytestmark = pytest.mark.slow  # a crawl, pywb and wacz in subprocesses
+
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
