@@ -64,10 +64,16 @@ def build(store: Store) -> Corpus:
         title="GDP增长5.2%", published_at="2026-03-21T10:00:00+08:00", origin="国家统计局",
         body_text="一季度GDP同比增长5.2%，经济运行开局良好。",
     )
+    # The filler arrives in one batch, as a crawl's pipeline hands over many pages at once
+    # (one transaction instead of 45: PostgreSQL builds this corpus for every test).
+    captures, articles = [], []
     for i in range(FILLER):
         day = 1 + i % 28
-        article("yaowen", f"/tongzhi/{i}.htm", T0,
-                  title=f"关于第{i}批事项的通知",
-                  published_at=f"2026-01-{day:02d}T09:00:00+08:00",
-                  origin="办公厅", body_text=f"现将第{i}批事项通知如下，请认真贯彻执行。")
+        batch = crawl.batch(f"/tongzhi/{i}.htm", T0, source="yaowen",
+                            title=f"关于第{i}批事项的通知",
+                            published_at=f"2026-01-{day:02d}T09:00:00+08:00",
+                            origin="办公厅", body_text=f"现将第{i}批事项通知如下，请认真贯彻执行。")
+        captures += batch[0]
+        articles += batch[1]
+    crawl.ingest(captures, articles)
     return corpus
