@@ -54,9 +54,26 @@ def store(database_url):
 
 @pytest.fixture
 def shared_dir() -> Path:
+    """../shared, read-only: pages and archives saved by other people. Every test that reads
+    it goes through this fixture (and so carries the ``corpus`` marker) and skips without it."""
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (corpus tests are optional)")
     return SHARED
+
+
+@pytest.fixture
+def warc_samples(shared_dir) -> Path:
+    """../shared/warc-samples: WARC files written by warcio's and pywb's own tests."""
+    path = shared_dir / "warc-samples"
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent (the archive samples are optional)")
+    return path
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "shared_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.corpus)
 
 
 pytest_plugins = ["tests.site.plugin"]
