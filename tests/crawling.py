@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from click.testing import CliRunner, Result
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -50,7 +52,7 @@ class Project:
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
         return subprocess.run(
             [sys.executable, "-m", "govarchive", "--config", str(self.config), *args],
-            capture_output=True, text=True, timeout=timeout, env=env, cwd=self.root,
+            capture_output=True, text=True, timeout=timeout, env=env, cwd=self.root, check=False,
         )
 
     def crawl(self, *args: str) -> subprocess.CompletedProcess:
@@ -65,6 +67,16 @@ class Project:
         result = self.run("runs", "--json")
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
+
+
+def invoke(config: Path, *args: str, catch_exceptions: bool = True) -> Result:
+    """``govarchive --config CONFIG ARGS`` in process (click's CliRunner), with the
+    environment's GOVARCHIVE_CONFIG and GOVARCHIVE_STORAGE__URL cleared."""
+    from govarchive.cli import cli
+
+    return CliRunner().invoke(cli, ["--config", str(config), *args],
+                              env={"GOVARCHIVE_CONFIG": None, "GOVARCHIVE_STORAGE__URL": None},
+                              catch_exceptions=catch_exceptions)
 
 
 def make_project(tmp_path: Path, sources: list[dict], *, storage_url: str | None = None,

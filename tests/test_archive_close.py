@@ -3,10 +3,13 @@ and the crawl does not finish before its index is whole."""
 
 from __future__ import annotations
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from govarchive.warc.index import index_path, parse_line
 from tests.crawling import make_project, site_source
+
+pytestmark = pytest.mark.slow  # a crawl in a subprocess
 
 
 def test_every_closed_file_has_a_whole_index_when_the_crawl_ends(tmp_path, govcn_site):

@@ -318,10 +318,6 @@ def test_rebuild_indexes_every_closed_file_and_drops_stale_ones(tmp_path):
 
 # ---- archives written by others (optional: ../shared/warc-samples) ---------------------------
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "warc-samples"
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="no ../shared/warc-samples")
-
-
 def _cdxj_fields(line: str) -> tuple:
     entry = parse_line(line)
     fields = entry.fields
@@ -331,31 +327,31 @@ def _cdxj_fields(line: str) -> tuple:
             fields["filename"], fields.get("status") if fields["mime"] != "warc/revisit" else None)
 
 
-@needs_samples
-def test_our_cdxj_of_iana_agrees_with_pywbs(tmp_path):
+@pytest.mark.corpus
+def test_our_cdxj_of_iana_agrees_with_pywbs(tmp_path, warc_samples):
     # Even after the wacz package is imported: it adds warcinfo records to every indexer's
     # default in the process (a WACZ is written by the same process that indexes).
     import wacz.waczindexer  # noqa: F401
 
     archive = tmp_path / "collections" / "c" / "archive"
     archive.mkdir(parents=True)
-    (archive / "iana.warc.gz").symlink_to(SAMPLES / "pywb" / "iana.warc.gz")
+    (archive / "iana.warc.gz").symlink_to(warc_samples / "pywb" / "iana.warc.gz")
     ours = index_file(archive, "iana.warc.gz").read_text().splitlines()
-    theirs = (SAMPLES / "pywb" / "iana.cdxj").read_text().splitlines()
+    theirs = (warc_samples / "pywb" / "iana.cdxj").read_text().splitlines()
     assert sorted(map(_cdxj_fields, ours)) == sorted(map(_cdxj_fields, theirs))
 
 
-@needs_samples
+@pytest.mark.corpus
 @pytest.mark.parametrize("sample", ["warcio/example.warc.gz", "warcio/example-iana.org-chunked.warc",
                                     "pywb/example.warc.gz", "pywb/iana.warc.gz"])
-def test_samples_are_read_indexed_and_replayed(tmp_path, sample):
+def test_samples_are_read_indexed_and_replayed(tmp_path, warc_samples, sample):
     from govarchive.crawler.extract import decode_html
     from govarchive.warc.replay import find_capture
 
     archive = tmp_path / "collections" / "c" / "archive"
     archive.mkdir(parents=True)
     name = Path(sample).name
-    (archive / name).symlink_to(SAMPLES / sample)
+    (archive / name).symlink_to(warc_samples / sample)
     entries = [parse_line(x) for x in index_file(archive, name).read_text().splitlines()]
     pages = [e for e in entries if e.mime == "text/html" and e.status == "200"]
     assert pages

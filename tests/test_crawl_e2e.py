@@ -17,6 +17,8 @@ from warcio.archiveiterator import ArchiveIterator
 from govarchive.warc import RecordLocation, read_record
 from tests.crawling import make_project, site_source
 
+pytestmark = pytest.mark.slow  # crawls in subprocesses
+
 
 def by_path(records: list[dict]) -> dict[str, dict]:
     out = {}

@@ -15,22 +15,18 @@ from govarchive.crawler.extract import extract_article
 
 pytestmark = pytest.mark.corpus
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-GOV = CORPUS / "gov-pages"
-CWCED = CORPUS / "cwced"
 
-
-def _labels() -> dict:
-    if not (GOV / "labels.json").is_file():
-        return {}
-    return json.loads((GOV / "labels.json").read_text(encoding="utf-8"))
+@pytest.fixture
+def corpus_dir(shared_dir) -> Path:
+    return shared_dir / "corpus"
 
 
 @pytest.fixture
-def gov_labels():
-    labels = _labels()
+def gov_labels(corpus_dir) -> dict:
+    path = corpus_dir / "gov-pages" / "labels.json"
+    labels = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     if not labels:
-        pytest.skip(f"{GOV} is absent (the real-page corpus is optional)")
+        pytest.skip(f"{path.parent} is absent (the real-page corpus is optional)")
     return labels
 
 
@@ -41,9 +37,9 @@ AUTHOR_LABEL_DISPUTED = {"shanxi-yaowen-2019.html": "张巨峰"}
 
 
 @pytest.mark.parametrize("field", ["title", "date", "source", "author", "with", "without"])
-def test_gov_pages(gov_labels, field):
+def test_gov_pages(corpus_dir, gov_labels, field):
     for name, label in gov_labels.items():
-        art = extract_article((GOV / name).read_bytes(), "https://www.example.gov.cn/" + name)
+        art = extract_article((corpus_dir / "gov-pages" / name).read_bytes(), "https://www.example.gov.cn/" + name)
         if field == "title":
             assert art.title == label["title"], name
         elif field == "date":
@@ -63,11 +59,12 @@ def _day(text: str) -> str | None:
     return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else None
 
 
-def test_cwced_day_accuracy():
-    if not CWCED.is_dir():
-        pytest.skip(f"{CWCED} is absent (the real-page corpus is optional)")
+def test_cwced_day_accuracy(corpus_dir):
+    cwced = corpus_dir / "cwced"
+    if not cwced.is_dir():
+        pytest.skip(f"{cwced} is absent (the real-page corpus is optional)")
     right = total = 0
-    for folder in sorted(p for p in CWCED.iterdir() if (p / "page.html").is_file()):
+    for folder in sorted(p for p in cwced.iterdir() if (p / "page.html").is_file()):
         want = _day((folder / "date.txt").read_text(encoding="utf-8", errors="replace"))
         if want is None:
             continue

@@ -18,12 +18,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from govarchive.cli import cli
 from govarchive.warc.members import scan_file
-from tests.crawling import make_project, site_source
+from tests.crawling import invoke, make_project, site_source
 from tests.site.server import SiteServer
+
+pytestmark = pytest.mark.slow  # a crawl, pywb and wacz in subprocesses
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def crawled(tmp_path_factory):
 
 
 def run_cli(project, *args: str):
-    return CliRunner().invoke(cli, ["--config", str(project.config), *args], catch_exceptions=False)
+    return invoke(project.config, *args, catch_exceptions=False)
 
 
 def an_article(crawled) -> tuple[str, dict]:
@@ -267,17 +267,14 @@ def test_warc_wacz_writes_a_package_that_wacz_validate_accepts(crawled, tmp_path
     assert titles == {url: spec["title"] for url, spec in articles.items()}
 
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "warc-samples"
-
-
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="no ../shared/warc-samples")
-def test_pywb_replays_archives_written_by_others(tmp_path):
+@pytest.mark.corpus
+def test_pywb_replays_archives_written_by_others(tmp_path, warc_samples):
     """WARC/1.0, a revisit, a chunked response: indexed by `warc index`, served by pywb."""
     project = make_project(tmp_path, [], init=False)
     project.archive_dir.mkdir(parents=True)
     for sample in ("warcio/example.warc.gz", "warcio/example-iana.org-chunked.warc",
                    "pywb/example.warc.gz"):
-        (project.archive_dir / sample.replace("/", "-")).symlink_to(SAMPLES / sample)
+        (project.archive_dir / sample.replace("/", "-")).symlink_to(warc_samples / sample)
     result = run_cli(project, "warc", "index")
     assert result.exit_code == 0 and "indexed 3 files" in result.stderr
     wayback = Wayback(project)

@@ -10,6 +10,8 @@ import pytest
 from tests.crawling import make_project, site_source
 from tests.site.server import SiteServer
 
+pytestmark = pytest.mark.slow  # crawls in subprocesses
+
 
 def fetch(url: str) -> bytes:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

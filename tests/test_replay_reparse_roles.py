@@ -12,7 +12,6 @@ from warcio.warcwriter import WARCWriter
 
 from govarchive.crawler.reparse import reparse
 from govarchive.settings import SourceSettings
-from govarchive.storage import Store
 from govarchive.warc import WarcWriter
 from govarchive.warc.records import warc_date
 
@@ -63,14 +62,6 @@ def archive(tmp_path):
         )
         WARCWriter(f, gzip=True).write_record(revisit)
     return folder
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    store.migrate()
-    yield store
-    store.close()
 
 
 SOURCE = SourceSettings(name="example", start_urls=[SITE + "/list/index.htm"],

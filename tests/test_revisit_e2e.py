@@ -3,9 +3,12 @@ requests, 304s archived as revisit records, and nothing fetched that need not be
 
 from __future__ import annotations
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.crawling import make_project, site_source
+
+pytestmark = pytest.mark.slow  # crawls in subprocesses
 
 
 def _article_requests(server):

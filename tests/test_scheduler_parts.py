@@ -35,13 +35,6 @@ def source(name: str, schedule: str | None, timezone: str = "Asia/Shanghai") -> 
                           timezone=timezone)
 
 
-@pytest.fixture
-def store(database_url):
-    with Store(database_url) as opened:
-        opened.migrate()
-        yield opened
-
-
 # ---- jobs ---------------------------------------------------------------------------------
 
 

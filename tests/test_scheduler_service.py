@@ -25,6 +25,8 @@ from warcio.archiveiterator import ArchiveIterator
 from govarchive.storage import Store
 from tests.site.content import Response, error_page, html_content_type, split_target
 
+pytestmark = pytest.mark.slow  # real service processes running crawls
+
 REPO = Path(__file__).resolve().parents[1]
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 

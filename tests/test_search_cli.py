@@ -7,11 +7,9 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from govarchive.cli import cli
-from govarchive.storage import Store
 from tests import search_corpus
+from tests.crawling import invoke
 
 CONFIG = """\
 [storage]
@@ -30,10 +28,8 @@ timezone = "Asia/Shanghai"
 
 
 @pytest.fixture
-def config(tmp_path, database_url):
-    with Store(database_url) as store:
-        store.migrate()
-        corpus = search_corpus.build(store)
+def config(tmp_path, database_url, store):
+    corpus = search_corpus.build(store)
     path = tmp_path / "govarchive.toml"
     path.write_text(CONFIG.format(url=database_url), encoding="utf-8")
     return path, corpus
@@ -41,8 +37,7 @@ def config(tmp_path, database_url):
 
 def run(config, *args: str):
     path, _ = config
-    return CliRunner().invoke(cli, ["--config", str(path), *args],
-                              env={"GOVARCHIVE_CONFIG": None, "GOVARCHIVE_STORAGE__URL": None})
+    return invoke(path, *args)
 
 
 def test_search_json_with_filters(config):

@@ -20,16 +20,14 @@ from govarchive.storage.search_index import (
     sqlite_key_sql,
 )
 from tests import search_corpus
-from tests.search_corpus import ArchiveWriter
+from tests.builders import FakeCrawl
 
 BEIJING = "+08:00"
 
 
 @pytest.fixture
-def store(database_url):
-    with Store(database_url) as store:
-        store.migrate()
-        yield store
+def crawl(store):
+    return FakeCrawl(store, source="difang")
 
 
 def _engine(store: Store) -> sa.Engine:
@@ -55,10 +53,9 @@ DATES = [None, "1949-10-01T15:00:00+08:00", "1970-01-01T08:00:00+08:00",
          "2011-04-02T08:30:00+08:00", "2011-04-02T08:30:01+08:00", "2150-01-01T00:00:00+08:00"]
 
 
-def test_key_orders_newest_first_and_agrees_with_sql(store):
-    w = ArchiveWriter(store)
-    ids = [w.article("difang", f"/k{i}.htm", datetime(2026, 3, 1, tzinfo=UTC), title=f"通知{i}",
-                     published_at=when, body_text=f"关于做好防汛工作的通知 {i}")
+def test_key_orders_newest_first_and_agrees_with_sql(store, crawl):
+    ids = [crawl.article(f"/k{i}.htm", datetime(2026, 3, 1, tzinfo=UTC), title=f"通知{i}",
+                         published_at=when, body_text=f"关于做好防汛工作的通知 {i}").article_id
            for i, when in enumerate(DATES)]
     with _engine(store).connect() as conn:
         index_keys, sql_keys = _index_keys(conn), _sql_keys(conn)
@@ -80,17 +77,16 @@ def test_key_range_is_the_published_range():
 
 
 @pytest.fixture
-def dated(store):
+def dated(crawl):
     """Eight articles a day apart that all mention 防汛: the older four in their titles, the
     newer four in their bodies only, the older of those more often."""
-    w = ArchiveWriter(store)
     ids = []
     for day in range(8):
         title = f"第{day}号防汛通知" if day < 4 else f"第{day}号工作通知"
         body = "各地要做好防汛准备。" * (1 if day < 4 else 8 - day) + "值班安排。"
-        ids.append(w.article("difang", f"/d{day}.htm", datetime(2026, 4, 1, tzinfo=UTC),
-                             title=title, published_at=f"2026-03-{day + 1:02d}T09:00:00{BEIJING}",
-                             body_text=body))
+        ids.append(crawl.article(f"/d{day}.htm", datetime(2026, 4, 1, tzinfo=UTC), title=title,
+                                 published_at=f"2026-03-{day + 1:02d}T09:00:00{BEIJING}",
+                                 body_text=body).article_id)
     return ids
 
 
@@ -111,11 +107,10 @@ def test_the_newest_hits_are_ranked_and_the_rest_follow_newest_first(store, date
     assert [item["id"] for item in store.search("防汛")["items"]][:4] == dated[3::-1]
 
 
-def test_a_new_publication_time_moves_the_article_in_the_index(store, dated):
-    w = ArchiveWriter(store)
-    moved = w.article("difang", "/d0.htm", datetime(2026, 4, 2, tzinfo=UTC),
-                      title="第0号防汛通知（更正）", published_at=f"2026-03-20T09:00:00{BEIJING}",
-                      body_text="各地要做好防汛准备。")
+def test_a_new_publication_time_moves_the_article_in_the_index(store, crawl, dated):
+    moved = crawl.article("/d0.htm", datetime(2026, 4, 2, tzinfo=UTC),
+                          title="第0号防汛通知（更正）", published_at=f"2026-03-20T09:00:00{BEIJING}",
+                          body_text="各地要做好防汛准备。").article_id
     assert moved == dated[0]
     assert store.search("防汛")["total"] == 8
     assert [i["id"] for i in store.search("防汛", since=date(2026, 3, 15))["items"]] == [moved]
@@ -169,15 +164,14 @@ def test_counting_stops_past_the_limit_unless_asked(store, dated, monkeypatch):
     assert store.search(None, source="difang", exact_total=True)["total"] == 8
 
 
-def test_newest_hits_across_years_months_and_undated(store, monkeypatch):
+def test_newest_hits_across_years_months_and_undated(store, crawl, monkeypatch):
     # PostgreSQL reads the newest hits a few months at a time (storage.search_periods);
     # whatever the window, the order is the index's: newest first, undated last.
-    w = ArchiveWriter(store)
     whens = [None, None] + [f"{2019 + (i * 7) % 6}-{1 + (i * 5) % 12:02d}-{1 + i % 27:02d}"
                             f"T10:00:00{BEIJING}" for i in range(40)]
     for i, when in enumerate(whens):
-        w.article("difang", f"/n{i}.htm", datetime(2026, 4, 1, tzinfo=UTC), title=f"公告{i}",
-                  published_at=when, body_text=f"关于防汛工作的第{i}号公告。")
+        crawl.article(f"/n{i}.htm", datetime(2026, 4, 1, tzinfo=UTC), title=f"公告{i}",
+                      published_at=when, body_text=f"关于防汛工作的第{i}号公告。")
     with _engine(store).connect() as conn:
         published = dict(conn.execute(sa.select(Article.id, Article.published_utc)).all())
     expected = sorted(published, key=lambda i: -sort_key(published[i], i))

@@ -6,17 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from govarchive.storage import Store
 from govarchive.storage.search import SearchQueryError, parse_query, tokens
 from tests import search_corpus
 from tests.search_corpus import FILLER
-
-
-@pytest.fixture
-def store(database_url):
-    with Store(database_url) as store:
-        store.migrate()
-        yield store
 
 
 @pytest.fixture

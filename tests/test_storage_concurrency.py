@@ -9,91 +9,33 @@ on the database's write lock instead.
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
-from govarchive.storage import ArticleIn, CaptureIn, Store
+from govarchive.storage import Store
+from tests.builders import T0, FakeCrawl, RaceAt, ingest_in_parallel
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://www.gov.cn/xinwen/content_1.htm"
-
-
-def _batch(record_id: str, when: datetime, body: str):
-    capture = CaptureIn(
-        record_id,
-        URL,
-        when,
-        200,
-        "text/html",
-        f"sha1:{record_id}",
-        "a.warc.gz",
-        len(record_id) * 100,
-        100,
-    )
-    fields = {
-        "title": "标题",
-        "published_at": "2026-03-01T09:30:00+08:00",
-        "published_precision": "minute",
-        "section": ["要闻"],
-        "body_text": body,
-        "body_html": f"<p>{body}</p>",
-        "attachments": [],
-    }
-    return [capture], [ArticleIn("govcn", URL, [URL], record_id, when, fields)]
-
-
-class RaceAt:
-    """Holds each participating thread at its first statement starting with ``prefix``
-    until both have arrived there (PostgreSQL only: SQLite serialises writers at BEGIN)."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.barrier = threading.Barrier(2, timeout=20)
-        self.waited: set[int] = set()
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        me = threading.get_ident()
-        if (
-            conn.dialect.name == "postgresql"
-            and statement.startswith(self.prefix)
-            and me not in self.waited
-        ):
-            self.waited.add(me)
-            self.barrier.wait()
-
-    def __enter__(self):
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", self)
-
-
-def _ingest_in_parallel(database_url: str, batches, race: RaceAt):
-    stores = [Store(database_url) for _ in batches]
-    try:
-        for store in stores:
-            store.list_runs()  # schema check done before the race starts
-        with race, ThreadPoolExecutor(len(batches)) as pool:
-            futures = [pool.submit(s.ingest, *b) for s, b in zip(stores, batches, strict=True)]
-            return [f.result(timeout=60) for f in futures]
-    finally:
-        for store in stores:
-            store.close()
+ARTICLE = {"title": "标题", "published_at": "2026-03-01T09:30:00+08:00",
+           "published_precision": "minute", "section": ["要闻"]}
 
 
 @pytest.fixture
-def store(database_url):
-    with Store(database_url) as store:
-        store.migrate()
-        # A brand-new source is inserted by whichever writer comes first and the other waits
-        # for it, which would keep the race below from happening at all.
-        store.set_sources({"govcn": "中国政府网"})
-        yield store
+def crawl(store):
+    return FakeCrawl(store, source="govcn", fields=ARTICLE)
+
+
+def _batch(crawl: FakeCrawl, when, body: str):
+    return crawl.batch(URL, when, body_text=body, body_html=f"<p>{body}</p>")
+
+
+@pytest.fixture(autouse=True)
+def source_known(store):
+    # A brand-new source is inserted by whichever writer comes first and the other waits
+    # for it, which would keep the race below from happening at all.
+    store.set_sources({"govcn": "中国政府网"})
 
 
 def _assert_raced_and_retried(race: RaceAt, caplog) -> None:
@@ -102,11 +44,11 @@ def _assert_raced_and_retried(race: RaceAt, caplog) -> None:
         assert any("retrying" in r.getMessage() for r in caplog.records)
 
 
-def test_concurrent_first_ingest_creates_one_article(store, database_url, caplog):
+def test_concurrent_first_ingest_creates_one_article(store, crawl, database_url, caplog):
     caplog.set_level(logging.INFO, logger="govarchive.storage")
-    batches = [_batch("<urn:uuid:a>", T0, "正文"), _batch("<urn:uuid:b>", T0, "正文")]
+    batches = [_batch(crawl, T0, "正文"), _batch(crawl, T0, "正文")]
     race = RaceAt("INSERT INTO articles")
-    results = _ingest_in_parallel(database_url, batches, race)
+    results = ingest_in_parallel(database_url, batches, race)
     assert sorted((r.new_articles, r.unchanged) for r in results) == [(0, 1), (1, 0)]
     assert results[0].article_ids == results[1].article_ids
     (record,) = list(store.iter_export())
@@ -115,30 +57,29 @@ def test_concurrent_first_ingest_creates_one_article(store, database_url, caplog
     _assert_raced_and_retried(race, caplog)
 
 
-def test_concurrent_change_creates_one_new_version(store, database_url, caplog):
+def test_concurrent_change_creates_one_new_version(store, crawl, database_url, caplog):
     caplog.set_level(logging.INFO, logger="govarchive.storage")
-    store.ingest(*_batch("<urn:uuid:first>", T0, "旧正文"))
+    store.ingest(*_batch(crawl, T0, "旧正文"))
     later = T0 + timedelta(hours=1)
-    batches = [_batch("<urn:uuid:a>", later, "新正文"), _batch("<urn:uuid:b>", later, "新正文")]
+    batches = [_batch(crawl, later, "新正文"), _batch(crawl, later, "新正文")]
     race = RaceAt("INSERT INTO article_versions")
-    results = _ingest_in_parallel(database_url, batches, race)
+    results = ingest_in_parallel(database_url, batches, race)
     assert sorted((r.new_versions, r.unchanged) for r in results) == [(0, 1), (1, 0)]
     (record,) = list(store.iter_export())
     assert [(v["n"], v["changed"]) for v in record["versions"]] == [(1, []), (2, ["body_text"])]
     _assert_raced_and_retried(race, caplog)
 
 
-def test_many_concurrent_batches_all_land(store, database_url):
+def test_many_concurrent_batches_all_land(store, crawl, database_url):
     # Writers that overlap for a while must queue (SQLite) or retry (PostgreSQL), never fail.
-    def batches_for(worker: int):
-        return [
-            _batch(f"<urn:uuid:{worker}-{i}>", T0 + timedelta(minutes=i), f"正文{i // 2}")
-            for i in range(10)
-        ]
+    batches_for = {
+        worker: [_batch(crawl, T0 + timedelta(minutes=i), f"正文{i // 2}") for i in range(10)]
+        for worker in (1, 2)
+    }
 
     def run(worker: int):
         with Store(database_url) as own:
-            return [own.ingest(*b) for b in batches_for(worker)]
+            return [own.ingest(*b) for b in batches_for[worker]]
 
     with ThreadPoolExecutor(2) as pool:
         results = [r for rs in pool.map(run, [1, 2]) for r in rs]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from govarchive.storage import ArticleIn, CaptureIn, Store, article_signature
+from govarchive.storage import ArticleIn, Store, article_signature
+from tests.builders import T0, FakeCrawl, article_fields
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://www.gov.cn/xinwen/2026-03/01/content_1.htm"
 
 EXPORT_KEYS = [
@@ -35,74 +35,31 @@ EXPORT_KEYS = [
 ]
 
 
+ARTICLE = {
+    "title": "国务院召开常务会议",
+    "published_at": "2026-03-01T09:30:00+08:00",
+    "published_precision": "minute",
+    "origin": "新华社",
+    "author": "周暹",
+    "section": ["首页", "新闻", "要闻"],
+    "doc_number": None,
+    "body_text": "会议听取了汇报。\n会议强调，要抓好落实。",
+    "body_html": "<p>会议听取了汇报。</p><p>会议强调，要抓好落实。</p>",
+    "attachments": [{"url": "https://www.gov.cn/files/a.pdf", "name": "附件1"}],
+}
+
+
 def fields(**overrides):
-    base = {
-        "title": "国务院召开常务会议",
-        "published_at": "2026-03-01T09:30:00+08:00",
-        "published_precision": "minute",
-        "origin": "新华社",
-        "author": "周暹",
-        "section": ["首页", "新闻", "要闻"],
-        "doc_number": None,
-        "body_text": "会议听取了汇报。\n会议强调，要抓好落实。",
-        "body_html": "<p>会议听取了汇报。</p><p>会议强调，要抓好落实。</p>",
-        "attachments": [{"url": "https://www.gov.cn/files/a.pdf", "name": "附件1"}],
-        "images": [],
-        "encoding": "utf-8",
-        "truncated": False,
-    }
-    return {**base, **overrides}
-
-
-class Crawl:
-    """Makes captures and articles the way the pipeline does, one fetch at a time."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.fetches = 0
-
-    def capture(self, url: str, when: datetime) -> CaptureIn:
-        self.fetches += 1
-        return CaptureIn(
-            record_id=f"<urn:uuid:00000000-0000-0000-0000-{self.fetches:012d}>",
-            url=url,
-            fetched_at=when,
-            status=200,
-            content_type="text/html; charset=utf-8",
-            payload_digest=f"sha1:DIGEST{self.fetches}",
-            warc_file="govarchive-20260301080000-00001.warc.gz",
-            warc_offset=1000 * self.fetches,
-            warc_length=500 + self.fetches,
-            etag='"abc"',
-        )
-
-    def fetch(self, url=URL, when=T0, urls=None, source="govcn-yaowen", run_id=None, **changes):
-        capture = self.capture(url, when)
-        article = ArticleIn(
-            source=source,
-            url=url,
-            urls=urls or [url],
-            capture_record_id=capture.record_id,
-            fetched_at=when,
-            fields=fields(**changes),
-        )
-        return self.store.ingest([capture], [article], run_id), capture
-
-
-@pytest.fixture
-def store(database_url):
-    with Store(database_url) as store:
-        store.migrate()
-        yield store
+    return article_fields(**{**ARTICLE, **overrides})
 
 
 @pytest.fixture
 def crawl(store):
-    return Crawl(store)
+    return FakeCrawl(store, source="govcn-yaowen", fields=ARTICLE)
 
 
 def test_new_article_gets_version_one(store, crawl):
-    result, capture = crawl.fetch()
+    result, capture = crawl.article(URL, T0)
     assert (result.new_articles, result.new_versions, result.unchanged) == (1, 0, 0)
     record = store.get_article(result.article_ids[0])
     assert [v["n"] for v in record["versions"]] == [1]
@@ -116,9 +73,9 @@ def test_new_article_gets_version_one(store, crawl):
 
 
 def test_same_content_adds_no_version_but_moves_last_seen(store, crawl):
-    first, _ = crawl.fetch()
+    first, _ = crawl.article(URL, T0)
     later = T0 + timedelta(hours=3)
-    again, _ = crawl.fetch(when=later)
+    again, _ = crawl.article(URL, later)
     assert (again.new_articles, again.new_versions, again.unchanged) == (0, 0, 1)
     assert again.article_ids == first.article_ids
     record = store.get_article(first.article_ids[0])
@@ -128,9 +85,9 @@ def test_same_content_adds_no_version_but_moves_last_seen(store, crawl):
 
 
 def test_changed_body_adds_version_two(store, crawl):
-    first, _ = crawl.fetch()
+    first, _ = crawl.article(URL, T0)
     later = T0 + timedelta(days=1)
-    second, capture = crawl.fetch(when=later, body_text="会议听取了汇报。\n会议决定，延期举行。")
+    second, capture = crawl.article(URL, later, body_text="会议听取了汇报。\n会议决定，延期举行。")
     assert (second.new_articles, second.new_versions) == (0, 1)
     record = store.get_article(first.article_ids[0])
     assert [(v["n"], v["changed"]) for v in record["versions"]] == [(1, []), (2, ["body_text"])]
@@ -144,27 +101,26 @@ def test_changed_body_adds_version_two(store, crawl):
 
 
 def test_several_changed_fields_are_listed_in_field_order(store, crawl):
-    first, _ = crawl.fetch()
-    crawl.fetch(when=T0 + timedelta(hours=1), body_text="会议听取了汇报。\n会议强调，要抓紧落实。",
-                title="新标题", attachments=[])
+    first, _ = crawl.article(URL, T0)
+    crawl.article(URL, T0 + timedelta(hours=1), body_text="会议听取了汇报。\n会议强调，要抓紧落实。",
+                  title="新标题", attachments=[])
     versions = store.get_article(first.article_ids[0])["versions"]
     assert versions[1]["changed"] == ["title", "body_text", "attachments"]
 
 
 def test_whitespace_only_change_adds_no_version(store, crawl):
-    first, _ = crawl.fetch()
+    first, _ = crawl.article(URL, T0)
     spaced = "  会议听取了汇报。  \n\n\u3000会议强调，要抓好落实。\u00a0"
-    again, _ = crawl.fetch(
-        when=T0 + timedelta(hours=1), body_text=spaced, title=" 国务院召开常务会议\n"
-    )
+    again, _ = crawl.article(URL, T0 + timedelta(hours=1), body_text=spaced,
+                             title=" 国务院召开常务会议\n")
     assert (again.new_versions, again.unchanged) == (0, 1)
     assert len(store.get_article(first.article_ids[0])["versions"]) == 1
 
 
 def test_reverting_content_is_a_new_version(store, crawl):
-    first, _ = crawl.fetch()
-    crawl.fetch(when=T0 + timedelta(hours=1), title="改过的标题")
-    crawl.fetch(when=T0 + timedelta(hours=2))
+    first, _ = crawl.article(URL, T0)
+    crawl.article(URL, T0 + timedelta(hours=1), title="改过的标题")
+    crawl.article(URL, T0 + timedelta(hours=2))
     versions = store.get_article(first.article_ids[0])["versions"]
     assert [(v["n"], v["changed"]) for v in versions] == [(1, []), (2, ["title"]), (3, ["title"])]
     assert versions[0]["content_hash"] == versions[2]["content_hash"] != versions[1]["content_hash"]
@@ -172,8 +128,8 @@ def test_reverting_content_is_a_new_version(store, crawl):
 
 def test_article_found_by_any_of_its_urls(store, crawl):
     moved = URL.replace("content_1", "content_1_moved")
-    first, _ = crawl.fetch()
-    second, _ = crawl.fetch(url=moved, urls=[moved, URL], when=T0 + timedelta(hours=1))
+    first, _ = crawl.article(URL, T0)
+    second, _ = crawl.article(moved, T0 + timedelta(hours=1), urls=[moved, URL])
     assert second.article_ids == first.article_ids
     assert (second.new_articles, second.unchanged) == (0, 1)
     record = store.get_article(first.article_ids[0])
@@ -227,7 +183,7 @@ def test_article_without_its_capture_is_refused(store):
 
 def test_export_record_has_the_contract_shape(store, crawl):
     run_id = store.start_run(["govcn-yaowen"])
-    result, capture = crawl.fetch(run_id=run_id)
+    result, capture = crawl.article(URL, T0, run_id=run_id)
     (record,) = list(store.iter_export())
     assert list(record) == EXPORT_KEYS
     assert record == {
@@ -272,14 +228,14 @@ def test_export_record_has_the_contract_shape(store, crawl):
 
 def test_published_at_keeps_its_offset_when_given_a_datetime(store, crawl):
     beijing = timezone(timedelta(hours=8))
-    result, _ = crawl.fetch(published_at=datetime(2011, 4, 2, 8, 30, tzinfo=beijing))
+    result, _ = crawl.article(URL, T0, published_at=datetime(2011, 4, 2, 8, 30, tzinfo=beijing))
     assert store.get_article(result.article_ids[0])["published_at"] == "2011-04-02T08:30:00+08:00"
 
 
 def test_export_filters_by_source_and_since(store, crawl):
-    crawl.fetch(source="govcn-yaowen", when=T0)
+    crawl.article(URL, T0, source="govcn-yaowen")
     other = URL.replace("content_1", "content_2")
-    crawl.fetch(url=other, source="govcn-difang", when=T0 + timedelta(days=2))
+    crawl.article(other, T0 + timedelta(days=2), source="govcn-difang")
     assert [r["url"] for r in store.iter_export(source="govcn-difang")] == [other]
     assert [r["url"] for r in store.iter_export(since=T0 + timedelta(days=1))] == [other]
     assert [r["url"] for r in store.iter_export(since=(T0 + timedelta(days=1)).date())] == [other]

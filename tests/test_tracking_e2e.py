@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tests.crawling import make_project, site_source
+
+pytestmark = pytest.mark.slow  # crawls in subprocesses
 
 DIFANG = "/lianbo/difang/202403/"
 EDITED = "/lianbo/difang/202402/content_6937001.htm"

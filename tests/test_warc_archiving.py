@@ -195,6 +195,7 @@ def requests_by_id(records):
     }
 
 
+@pytest.mark.slow  # a crawl in a subprocess
 def test_every_network_response_is_archived_once(crawl):
     site, archive, result, records, _ = crawl
     assert result["reason"] == "finished"
@@ -232,6 +233,7 @@ def test_every_network_response_is_archived_once(crawl):
         assert record.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
 
 
+@pytest.mark.slow  # a crawl in a subprocess
 def test_spider_sees_its_exchange(crawl):
     site, archive, result, _, _ = crawl
     seen = {item["url"].removeprefix(site): item for item in result["seen"]}
@@ -246,6 +248,7 @@ def test_spider_sees_its_exchange(crawl):
     assert seen["/missing"]["status"] == 404
 
 
+@pytest.mark.slow  # a crawl in a subprocess
 def test_raw_bytes_and_headers_are_kept(crawl):
     site, _, result, records, _ = crawl
     responses = responses_by_path(site, records)
@@ -294,6 +297,7 @@ def test_switched_off_without_archive_dir():
         WarcArchiver.from_crawler(get_crawler(settings_dict={}))
 
 
+@pytest.mark.slow  # a crawl in a subprocess
 def test_full_disk_stops_the_crawl_and_leaves_a_valid_file(site, tmp_path):
     site, archive, result, records, log = run_crawl(site, tmp_path, "3000")
     assert result["reason"] == "warc_write_error"

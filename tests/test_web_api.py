@@ -5,21 +5,18 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from govarchive.storage import Store
 from govarchive.web import WebConfig, create_app
 from tests import search_corpus
 
 
 @pytest.fixture
-def app(database_url):
-    with Store(database_url) as store:
-        store.migrate()
-        corpus = search_corpus.build(store)
-        run_id = store.start_run(["difang"])
-        store.finish_run(run_id, status="ok", counts={"requests": 12, "new_articles": 3},
-                         error=None)
-        with TestClient(create_app(store, WebConfig(collection="test"))) as client:
-            yield client, corpus
+def app(store):
+    corpus = search_corpus.build(store)
+    run_id = store.start_run(["difang"])
+    store.finish_run(run_id, status="ok", counts={"requests": 12, "new_articles": 3},
+                     error=None)
+    with TestClient(create_app(store, WebConfig(collection="test"))) as client:
+        yield client, corpus
 
 
 def search(client, **params):

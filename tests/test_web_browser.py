@@ -19,6 +19,8 @@ from govarchive.storage import Store
 from govarchive.web import WebConfig, create_app
 from tests import search_corpus
 
+pytestmark = pytest.mark.slow  # a web server and headless Chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
