@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from govarchive.cli.output import (
     format_table,
     json_value,
     write_atomically,
+    write_file_atomically,
     write_stdout,
 )
 from govarchive.times import in_zone
@@ -125,25 +124,5 @@ def export_table(app: App, fmt: str, source: str | None, since: datetime | None,
             except ImportError:
                 raise Failure("error: --format parquet needs pyarrow: "
                               "pip install 'govarchive[parquet]'", 2) from None
-            count = _write_file_atomically(output, lambda path: write_parquet(records, path))
+            count = write_file_atomically(output, lambda path: write_parquet(records, str(path)))
     click.echo(f"exported {count} articles to {output}", err=True)
-
-
-def _write_file_atomically(path: Path, write) -> int:
-    """``write(temporary path)`` beside ``path``, then rename it into place."""
-    folder = path.resolve().parent
-    try:
-        fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise Failure(f"error: cannot write in {folder}: {exc.strerror}", 1) from None
-    os.close(fd)
-    temp = Path(temp_name)
-    try:
-        count = write(str(temp))
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return count

@@ -115,27 +115,41 @@ def write_stdout(lines) -> None:
         raise Failure("", 1) from None
 
 
-def write_atomically(path: Path, lines) -> int:
-    """Write ``lines`` to a temporary file beside ``path`` and rename it into place, so a
-    reader never sees half an export and a failed export leaves the old file untouched."""
+def write_file_atomically(path: Path, write) -> int:
+    """``write(temporary path)`` beside ``path``, fsync, then rename it into place, so a reader
+    never sees half an export and a failed export leaves the old file untouched. Returns what
+    ``write`` returns."""
     folder = path.resolve().parent
     try:
         fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise Failure(f"error: cannot write in {folder}: {exc.strerror}", 1) from None
-    temp, count = Path(temp_name), 0
+    os.close(fd)
+    temp = Path(temp_name)
     try:
-        with open(fd, "w", encoding="utf-8") as handle:
-            for line in lines:
-                handle.write(line)
-                count += 1
-            handle.flush()
+        result = write(temp)
+        with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return count
+    return result
+
+
+def write_atomically(path: Path, lines) -> int:
+    """Write text ``lines`` to ``path`` atomically (see :func:`write_file_atomically`);
+    returns the number of lines."""
+
+    def write(temp: Path) -> int:
+        count = 0
+        with open(temp, "w", encoding="utf-8") as handle:
+            for line in lines:
+                handle.write(line)
+                count += 1
+        return count
+
+    return write_file_atomically(path, write)
 
 
 def json_value(value):
