@@ -21,6 +21,10 @@ RECORD_TYPES = ("response", "revisit")
 # confirmed removed, it came back, it dropped out of (or returned to) its section's list
 # pages, a fetch hit an anti-bot wall.
 EVENT_KINDS = ("gone", "removed", "restored", "delisted", "relisted", "blocked")
+# What a watcher hears about (the change feed): a new article, a new version, a confirmed
+# removal, a restoration, a delisting, a move to another URL.
+CHANGE_KINDS = ("new", "edited", "removed", "restored", "delisted", "moved")
+DELIVERY_STATUSES = ("pending", "delivered")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -284,3 +288,56 @@ class ArticleDuplicate(Base):
         sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     similarity: Mapped[float]
+
+
+class ChangeEvent(Base):
+    """One change a watcher hears about (``CHANGE_KINDS``), written in the same transaction as
+    the change itself, so the feed can neither miss nor invent one (an outbox)."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        _enum_check("kind", CHANGE_KINDS),
+        sa.Index(None, "at"),
+        sa.Index(None, "source_id", "at"),
+        sa.Index(None, "article_id"),
+        sa.Index(None, "fanned_out_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    at: Mapped[datetime]  # when the change was seen: the capture's fetch time
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"))
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(sa.Text)  # the article's URL then (moved: the new one)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    version_n: Mapped[int | None]  # new, edited: the version it made
+    changed: Mapped[list[Any]] = mapped_column(default=list)  # field names (edited)
+    summary: Mapped[str | None] = mapped_column(sa.Text)  # edited: "正文: 二十 → 十五"
+    detail: Mapped[str | None] = mapped_column(sa.Text)  # removed: why; moved: the old URL
+    capture_id: Mapped[int | None] = mapped_column(sa.ForeignKey("captures.id"))
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("runs.id", ondelete="SET NULL"))
+    # Set once the watches' deliveries for this event exist (``deliveries``); events rebuilt
+    # by ``replay reparse`` are history and are set at once.
+    fanned_out_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One change event owed to one watch (``[[watches]]``): an outbox row, marked delivered
+    only after the channel took it, retried with backoff until then."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        _enum_check("status", DELIVERY_STATUSES),
+        sa.UniqueConstraint("watch", "event_id"),
+        sa.Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watch: Mapped[str] = mapped_column(sa.String(100))
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("change_events.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
