@@ -323,6 +323,32 @@ class Store:
         with self._read() as conn:
             return revisits.known_urls(conn, source)
 
+    # -- the change feed (storage.changes) ------------------------------------------------
+
+    def list_changes(
+        self, *, since: datetime | None = None, source: str | None = None,
+        kinds: Sequence[str] | None = None, query: str | None = None,
+        article_id: int | None = None, limit: int = 50, before_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Change events newest first (by id): ``{"id", "kind", "at", "source",
+        "source_title", "article_id", "url", "title", "version", "changed", "summary",
+        "detail", "status", "pending_removal"}``. ``query`` (the search syntax) keeps the
+        events of articles it finds; ``before_id`` pages on. Raises ``SearchQueryError``."""
+        from govarchive.storage import changes
+
+        with self._read() as conn:
+            return changes.list_changes(
+                conn, since=_since_utc(since), source=source, kinds=kinds, query=query,
+                article_id=article_id, limit=limit, before_id=before_id,
+            )
+
+    def change_event(self, event_id: int) -> dict[str, Any] | None:
+        """One change event as ``list_changes`` gives it, or None."""
+        from govarchive.storage import changes
+
+        with self._read() as conn:
+            return changes.change_event(conn, event_id)
+
     # -- archive tools (storage.archive_queries) ------------------------------------------
 
     def reset_derived(self, source: str | None = None) -> int:

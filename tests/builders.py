@@ -16,6 +16,9 @@ digests and WARC offsets are numbered by fetch: ``record_id(1)`` is the first ca
 use one ``FakeCrawl`` per store (a second one would reuse the first one's record ids); give
 ``source=`` per call for articles of other sources.
 
+``add_change_event`` writes a change-feed row for an article a ``FakeCrawl`` made (until
+ingest writes them itself).
+
 ``RaceAt`` and ``ingest_in_parallel`` make two writers ingest at the same moment.
 """
 
@@ -137,6 +140,24 @@ class FakeCrawl:
         listing = ListingIn(source or self.source, self.url(start), when,
                             [self.url(u) for u in urls], complete)
         return self.ingest(listings=[listing])
+
+
+def add_change_event(store: Store, article_id: int, kind: str, at: datetime, *,
+                     version: int | None = None, changed: list[str] | None = None,
+                     summary: str | None = None, detail: str | None = None,
+                     title: str | None = None, url: str | None = None) -> int:
+    """A ``change_events`` row for a stored article (its source, URL and title unless given);
+    returns its id."""
+    from govarchive.storage.models import Article, ChangeEvent
+
+    with store.jobstore_engine().begin() as conn:
+        article = conn.execute(sa.select(Article.source_id, Article.url, Article.title)
+                               .where(Article.id == article_id)).one()
+        return conn.execute(sa.insert(ChangeEvent).values(
+            kind=kind, at=at, source_id=article.source_id, article_id=article_id,
+            url=url or article.url, title=title if title is not None else article.title,
+            version_n=version, changed=changed or [], summary=summary, detail=detail,
+        ).returning(ChangeEvent.id)).scalar_one()
 
 
 # ---- two writers at once ----------------------------------------------------------------------
