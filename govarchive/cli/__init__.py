@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from govarchive import __version__
-from govarchive.cli import archive, articles, crawl, export, search, serve, web
+from govarchive.cli import archive, articles, changes, crawl, export, search, serve, web
 from govarchive.cli.context import App
 
 
@@ -47,6 +47,7 @@ for command in (
     crawl.extract,
     export.export,
     export.runs,
+    changes.changes,
     serve.serve,
     archive.warc,
     archive.replay,
