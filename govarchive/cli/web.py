@@ -22,7 +22,8 @@ def web(app: App, host: str, port: int, replay_url: str) -> None:
     from govarchive.web import WebConfig, create_app
 
     settings = app.settings
-    config = WebConfig(collection=settings.archive.collection, replay_url=replay_url)
+    config = WebConfig(collection=settings.archive.collection, replay_url=replay_url,
+                       base_url=settings.web.base_url)
     with open_store(settings) as store:
         store.list_sources()  # fails now, with the usual message, if the database is not ready
         click.echo(f"serving http://{host}:{port}/ (Ctrl-C stops)", err=True)

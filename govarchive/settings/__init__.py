@@ -19,6 +19,7 @@ from govarchive.settings.model import (
     StorageSettings,
     TrackingSettings,
     UnknownSourceError,
+    WebSettings,
     parse_duration,
     parse_size,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "StorageSettings",
     "TrackingSettings",
     "UnknownSourceError",
+    "WebSettings",
     "example_config",
     "load_settings",
     "parse_duration",

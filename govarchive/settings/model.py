@@ -388,12 +388,30 @@ class ServiceSettings(_Section):
     )
 
 
+class WebSettings(_Section):
+    """``[web]``: the query UI (``govarchive web``) as others reach it."""
+
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="the web UI's public address, for absolute links in feeds and messages",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"base_url {value!r} is not an http(s) URL, e.g. "
+                             "https://archive.example.org")
+        return value.rstrip("/")
+
+
 class Settings(_Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     sources: tuple[SourceSettings, ...] = ()
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     config_path: Path | None = None
     base_dir: Path = Path(".")
 

@@ -14,7 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from govarchive import __version__
 from govarchive.web.api import api
 from govarchive.web.api_docs import api_docs
+from govarchive.web.changes import changes_pages
 from govarchive.web.deps import WebConfig, templates
+from govarchive.web.feeds import feeds
 from govarchive.web.pages import pages
 from govarchive.web.paths import STATIC_DIR
 
@@ -40,6 +42,8 @@ def create_app(store, config: WebConfig | None = None) -> FastAPI:
     app.state.config = config or WebConfig()
     app.include_router(api)
     app.include_router(pages)
+    app.include_router(changes_pages)
+    app.include_router(feeds)
     app.include_router(api_docs)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

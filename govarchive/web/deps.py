@@ -15,16 +15,23 @@ from govarchive.times import DEFAULT_TIMEZONE, in_zone, parse_day_or_time
 from govarchive.web.paths import TEMPLATES_DIR
 
 DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/{collection}/{timestamp}/{url}"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
 class WebConfig:
     """What the pages need besides the store: where pywb replays captures
-    (``{collection}``, ``{timestamp}`` YYYYMMDDhhmmss UTC, ``{url}`` are filled in)."""
+    (``{collection}``, ``{timestamp}`` YYYYMMDDhhmmss UTC, ``{url}`` are filled in), and the
+    UI's public address (``[web] base_url``) for the feeds' absolute links."""
 
     collection: str = "govarchive"
     replay_url: str = DEFAULT_REPLAY_URL
     timezone: str = DEFAULT_TIMEZONE  # how the date filters' days are read
+    base_url: str = DEFAULT_BASE_URL
+
+    def absolute(self, path: str) -> str:
+        """``path`` (starting with /) on the public address."""
+        return self.base_url.rstrip("/") + path
 
     def replay_link(self, url: str, captured_at: str | datetime | None) -> str:
         when = datetime.fromisoformat(captured_at) if isinstance(captured_at, str) else captured_at
@@ -52,7 +59,8 @@ def store_of(request: Request):
 
 def run_search(request: Request, *, q: str | None, source: str | None, since: str | None,
                until: str | None, status: str | None, origin: str | None, sort: str | None,
-               limit: int, offset: int, exact_total: bool = False) -> dict[str, Any]:
+               limit: int, offset: int, exact_total: bool = False,
+               versions: bool = False) -> dict[str, Any]:
     from govarchive.storage import SearchQueryError
 
     config: WebConfig = request.app.state.config
@@ -63,7 +71,7 @@ def run_search(request: Request, *, q: str | None, source: str | None, since: st
             until=parse_when(until, "until", config.timezone),
             status=status or None, origin=origin or None,
             sort=sort or None, limit=limit, offset=offset, timezone=config.timezone,
-            exact_total=exact_total,
+            exact_total=exact_total, versions=versions,
         )
     except SearchQueryError as exc:
         raise HTTPException(400, str(exc)) from None

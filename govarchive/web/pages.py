@@ -25,7 +25,28 @@ EVENT_LABELS = {
     "relisted": "重回列表", "blocked": "被拦截",
 }
 
+# What the change feed's kinds are called on the pages and in the feeds.
+CHANGE_LABELS = {
+    "new": "新增", "edited": "修改", "removed": "删除", "restored": "恢复", "delisted": "移出列表",
+    "moved": "迁移",
+}
+
 pages = APIRouter(include_in_schema=False)
+
+
+def status_badge(status: str, pending_removal: bool = False) -> tuple[str, str]:
+    """An article's state as (css class, label): removed, or live but a fetch found it gone
+    and the removal awaits confirmation, or live."""
+    if status == "removed":
+        return "removed", "已删除"
+    if pending_removal:
+        return "pending", "待确认删除"
+    return "live", "在线"
+
+
+def source_titles(store) -> dict[str, str]:
+    """Source name -> the title the pages show (the name when it has none)."""
+    return {s["name"]: s["title"] or s["name"] for s in store.list_sources()}
 
 
 def highlight(text: str | None, terms: list[str]) -> Markup:
@@ -64,6 +85,8 @@ templates.env.filters["highlight"] = highlight
 templates.env.filters["local"] = local_time
 templates.env.globals["FIELD_LABELS"] = FIELD_LABELS
 templates.env.globals["EVENT_LABELS"] = EVENT_LABELS
+templates.env.globals["CHANGE_LABELS"] = CHANGE_LABELS
+templates.env.globals["status_badge"] = status_badge
 
 
 @pages.get("/", response_class=HTMLResponse)
@@ -79,7 +102,7 @@ def search_page(
                           "terms": []}
     try:
         found = run_search(request, **form, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                           exact_total=exact_total)
+                           exact_total=exact_total, versions=True)
     except HTTPException as exc:
         error = exc.detail
     pages_total = max(1, -(-found["total"] // PAGE_SIZE))
@@ -95,10 +118,11 @@ def search_page(
     def count_link() -> str:
         return "/?" + urlencode({**kept, "count": "all", "page": page})
 
+    store = store_of(request)
     return templates.TemplateResponse(request, "search.html", {
         "form": form, "found": found, "error": error, "page": page, "pages_total": pages_total,
-        "more": more,
-        "page_link": page_link, "count_link": count_link, "sources": store_of(request).list_sources(),
+        "more": more, "page_link": page_link, "count_link": count_link,
+        "sources": store.list_sources(), "titles": source_titles(store),
     }, status_code=400 if error else 200)
 
 
@@ -117,9 +141,13 @@ def article_page(
     if len(record["versions"]) > 1 or from_n or to_n:
         diff = store.article_diff(article_id, from_n, to_n)
     config: WebConfig = request.app.state.config
+    # The badge reads the same facts as the change feed's (a removal not yet confirmed).
+    latest = store.list_changes(article_id=article_id, limit=1)
+    pending_removal = bool(latest) and latest[0]["pending_removal"]
     return templates.TemplateResponse(request, "article.html", {
         "a": record, "events": [e for e in history["timeline"] if e["type"] == "event"],
-        "diff": diff, "sides": sides,
+        "diff": diff, "sides": sides, "badge": status_badge(record["status"], pending_removal),
+        "source_title": source_titles(store).get(record["source"], record["source"]),
         "replay": lambda captured_at: config.replay_link(record["url"], captured_at),
     })
 
@@ -129,5 +157,5 @@ def runs_page(request: Request, source: str = "") -> HTMLResponse:
     store = store_of(request)
     return templates.TemplateResponse(request, "runs.html", {
         "runs": store.list_runs(source or None, 100), "source": source,
-        "sources": store.list_sources(),
+        "sources": store.list_sources(), "titles": source_titles(store),
     })
