@@ -295,7 +295,7 @@ def test_unknown_table_lists_the_known_keys(tmp_path):
     path = write(tmp_path, "[crawl]\ndelay = 2\n[proxy]\nport = 1\n")
     assert error_of(path) == (
         f'config error: {path}:3: unknown key "proxy" at the top level '
-        "(known keys: storage, archive, crawl, sources, service)"
+        "(known keys: storage, archive, crawl, sources, service, web)"
     )
 
 
@@ -528,7 +528,7 @@ def test_a_table_made_by_a_variable_is_blamed_on_it(tmp_path):
     path = write(tmp_path, "[crawl]\ndelay = 1\n")
     assert error_of(path, env={"GOVARCHIVE_PROXY__PORT": "1"}) == (
         'config error: $GOVARCHIVE_PROXY__PORT: unknown key "proxy" at the top level '
-        "(known keys: storage, archive, crawl, sources, service)"
+        "(known keys: storage, archive, crawl, sources, service, web)"
     )
 
 
@@ -540,3 +540,12 @@ def test_program_keys_are_reported_with_the_other_mistakes(tmp_path):
         "(it is set by the program)",
         f'config error: {path}:3: unknown key "delai" in [crawl] (did you mean "delay"?)',
     ]
+
+
+def test_web_base_url_is_an_http_url_without_a_trailing_slash(tmp_path):
+    path = tmp_path / "govarchive.toml"
+    path.write_text('[web]\nbase_url = "https://archive.example.org/"\n', encoding="utf-8")
+    assert load_settings(path, env={}).web.base_url == "https://archive.example.org"
+    path.write_text('[web]\nbase_url = "archive.example.org"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"govarchive.toml:2.*not an http\(s\) URL"):
+        load_settings(path, env={})
