@@ -17,7 +17,7 @@ import pytest
 
 from govarchive.storage import Store
 from govarchive.web import WebConfig, create_app
-from tests import search_corpus
+from tests import change_feed, search_corpus
 
 pytestmark = pytest.mark.slow  # a web server and headless Chromium
 
@@ -36,12 +36,22 @@ def chromium_path() -> str:
 
 @pytest.fixture
 def server(tmp_path):
-    """The app served by uvicorn on a thread, on a port the OS picked."""
+    """The search corpus served by uvicorn on a thread, on a port the OS picked."""
+    yield from serve(tmp_path, search_corpus.build)
+
+
+@pytest.fixture
+def changes_server(tmp_path):
+    """The change feed served the same way."""
+    yield from serve(tmp_path, change_feed.build)
+
+
+def serve(tmp_path, build):
     uvicorn = pytest.importorskip("uvicorn")
     url = f"sqlite:///{tmp_path / 'govarchive.db'}"
     with Store(url) as store:
         store.migrate()
-        corpus = search_corpus.build(store)
+        corpus = build(store)
         ready = threading.Event()
 
         class Server(uvicorn.Server):
@@ -88,6 +98,40 @@ def test_search_open_edited_article_and_see_the_change(server):
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "web-article-diff.png"
             page.locator("#diff").scroll_into_view_if_needed()
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+def test_changes_timeline_renders_with_badges_and_filters(changes_server):
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    base, feed = changes_server
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+            page.goto(base + "/")
+            page.click("header.site nav >> text=变更 Changes")
+            page.wait_for_url("**/changes")
+            items = page.locator("ol.changes li.change")
+            assert items.count() == len(feed.events)
+            edit = page.locator(f"#change-{feed.events['edited_edit']}")
+            assert edit.locator(".diff-summary").inner_text() == change_feed.EDIT_SUMMARY
+            assert edit.locator(".diff-summary").is_visible()
+            pending = page.locator(f"#change-{feed.events['pending_new']} .badge.status")
+            assert pending.inner_text() == "待确认删除"
+            # The title's archived markup is text on the page, never run.
+            assert "<script>" in page.locator(f"#change-{feed.events['html_new']} h2").inner_text()
+            page.check("input[name=kind][value=edited]")
+            page.click("form.changes button[type=submit]")
+            page.wait_for_url("**/changes?*kind=edited*")
+            assert page.locator("ol.changes li.change").count() == 1
+            page.go_back()
+            page.wait_for_url("**/changes")
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / "web-changes.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
         finally:
