@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from govarchive import __version__
-from govarchive.cli import archive, articles, crawl, export, search, serve, web
+from govarchive.cli import archive, articles, crawl, export, notify, search, serve, web
 from govarchive.cli.context import App
 
 
@@ -48,6 +48,7 @@ for command in (
     export.export,
     export.runs,
     serve.serve,
+    notify.notify,
     archive.warc,
     archive.replay,
     articles.articles,

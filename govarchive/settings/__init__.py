@@ -19,6 +19,8 @@ from govarchive.settings.model import (
     StorageSettings,
     TrackingSettings,
     UnknownSourceError,
+    WatchSettings,
+    WebSettings,
     parse_duration,
     parse_size,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "StorageSettings",
     "TrackingSettings",
     "UnknownSourceError",
+    "WatchSettings",
+    "WebSettings",
     "example_config",
     "load_settings",
     "parse_duration",
