@@ -13,14 +13,15 @@ from pathlib import Path
 
 
 class JsonReceiver:
-    """Records every JSON body POSTed to it. ``status`` is what it answers; while ``hold``
-    is set, requests wait (after being recorded) until it is cleared or the server stops."""
+    """Records every JSON body POSTed to it. ``status`` is what it answers; from the
+    ``hold_from``-th body on (when set), it records the body and then holds the answer back
+    until ``released`` is set or the server stops."""
 
     def __init__(self) -> None:
         self.bodies: list[dict] = []
         self.requests = 0
         self.status = 200
-        self.hold = threading.Event()
+        self.hold_from: int | None = None
         self.released = threading.Event()
         self.arrived = threading.Condition()
         receiver = self
@@ -33,7 +34,9 @@ class JsonReceiver:
                     if receiver.status < 300:
                         receiver.bodies.append(json.loads(body))
                     receiver.arrived.notify_all()
-                if receiver.hold.is_set():
+                    hold_from = receiver.hold_from
+                    hold = hold_from is not None and len(receiver.bodies) >= hold_from
+                if hold:
                     receiver.released.wait(30)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
