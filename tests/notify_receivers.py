@@ -27,7 +27,7 @@ class JsonReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with receiver.arrived:
                     receiver.requests += 1
@@ -76,7 +76,7 @@ class SmtpReceiver:
         receiver = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd
+            async def handle_DATA(self, server, session, envelope):
                 message = message_from_bytes(envelope.content)
                 subject = str(make_header(decode_header(message["Subject"])))
                 part = next(p for p in message.walk() if p.get_content_type() == "text/plain")

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -22,7 +22,6 @@ from tests.builders import T0, FakeCrawl, add_change_event
 from tests.crawling import invoke
 from tests.notify_receivers import JsonReceiver, SmtpReceiver, write_watch_config
 
-REPO = Path(__file__).resolve().parents[1]
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 
 
@@ -39,7 +38,7 @@ def receiver():
     server.close()
 
 
-def three_articles(store, tmp_path=None) -> list[int]:
+def three_articles(store) -> list[int]:
     store.set_sources({"a": "来源a", "b": "来源b"})
     crawl = FakeCrawl(store, source="a", base="https://example.org")
     return [crawl.article(f"/a/{n}.htm", T0, title=f"第{n}号通知", body_text=f"正文{n}。" * 5)
@@ -70,7 +69,7 @@ notify = ["{json_url}", "{mail}"]
     assert titles == ["【修改】来源a：第1号通知", "【删除】来源a：第2号通知"]
     assert "变化：正文: 二十 → 十五" in receiver.bodies[0]["message"]
     assert [subject for subject, _ in smtp.messages] == titles
-    assert "https://archive.example.org/articles/%d" % first in smtp.messages[0][1]
+    assert f"https://archive.example.org/articles/{first}" in smtp.messages[0][1]
     assert store.deliveries.pending() == [] and edit < removal
 
 
@@ -117,7 +116,7 @@ def test_a_notify_killed_mid_delivery_delivers_the_rest_next_time(tmp_path, rece
     receiver.hold_from = None
     receiver.released.set()
 
-    rerun = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    rerun = subprocess.run(command, check=False, env=env, cwd=tmp_path, capture_output=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     delivered = receiver.event_ids()
     # None lost; the one in flight when the process died is sent once more (at least once).
@@ -139,38 +138,36 @@ def test_the_service_delivers_periodically_and_after_each_run(tmp_path):
         loop_thread = threading.get_ident()
 
         class FakeRunner:
-            active: dict = {}
-            settings = None
+            def __init__(self):
+                self.active, self.settings = {}, None
 
             async def run(self, source, stopping):
-                class Outcome:
-                    run_id, stopped = 1, None
-                    run = {"status": "ok", "requests": 1, "new_articles": 1,
-                           "new_versions": 0}
-                return Outcome()
+                run = {"status": "ok", "requests": 1, "new_articles": 1, "new_versions": 0}
+                return SimpleNamespace(run_id=1, stopped=None, run=run)
 
-        async def scenario():
+        async def scenario(deliver_every: float, after_run: bool) -> int:
             service = Service(settings, store, reload_settings=load_settings,
                               deliver=lambda current: calls.append(
                                   ("thread" if threading.get_ident() != loop_thread else "loop",
                                    current)),
-                              deliver_every=0.2)
+                              deliver_every=deliver_every)
             service.runner = FakeRunner()
             running = asyncio.create_task(service.run())
-            while len(calls) < 2:  # the first round at start, the second 0.2 s later
+            while not calls:  # the first round, at start
                 await asyncio.sleep(0.02)
-            service.deliver_every = 3600
-            while len(calls) < 3:  # the round that started before the change
-                await asyncio.sleep(0.02)
-            await service._run_source("s")
-            for _ in range(200):
-                if len(calls) >= 4:
-                    break
+            if after_run:
+                await service._run_source("s")
+            while len(calls) < (2 if after_run else 3):
                 await asyncio.sleep(0.02)
             service.request_stop()
             return await running
 
-        assert asyncio.run(asyncio.wait_for(scenario(), 60)) == 0
-    assert len(calls) == 4  # at start, twice on the clock, after the run
+        # On the clock: a round at start, then every deliver_every seconds.
+        assert asyncio.run(asyncio.wait_for(scenario(0.1, after_run=False), 60)) == 0
+        assert len(calls) >= 3
+        calls.clear()
+        # After a run, at once (the clock alone would wait an hour).
+        assert asyncio.run(asyncio.wait_for(scenario(3600, after_run=True), 60)) == 0
+        assert len(calls) == 2
     assert {where for where, _ in calls} == {"thread"}
     assert all(current is settings for _, current in calls)
