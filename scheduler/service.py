@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 1.0
 SNAPSHOT_EVERY = 5  # heartbeats between reads of the jobs' next run times
 PRUNE_EVERY = 3600.0
+DELIVER_EVERY = 30.0  # seconds between delivery rounds (and one after each run)
 ABANDONED = (
     "the service stopped before this run finished (crash or kill); "
     "closed when the next scheduler started"
@@ -40,10 +41,14 @@ ABANDONED = (
 
 class Service:
     def __init__(self, settings, store, *, reload_settings: Callable[[Path], Any],
-                 python: str | None = None):
+                 python: str | None = None, deliver: Callable[[Any], Any] | None = None,
+                 deliver_every: float = DELIVER_EVERY):
         self.settings = settings
         self.store = store
         self.reload_settings = reload_settings  # the wiring's loader; raises on a bad file
+        # The wiring's notification round, called with the current settings in a thread.
+        self.deliver, self.deliver_every = deliver, deliver_every
+        self._deliver_now = asyncio.Event()
         self.state = ServiceState()
         self.runner = ChildRunner(settings, store, **({"python": python} if python else {}))
         self.alerter = Alerter(settings.service, store, user_agent=settings.crawl.user_agent)
@@ -142,10 +147,12 @@ class Service:
             timezone=UTC,
         )
         self.scheduler.start(paused=True)
+        delivering: asyncio.Task | None = None
         try:
             self._reconcile()
             self.scheduler.resume()
             watch = asyncio.create_task(self._watch_lock(lock), name="lock-watch")
+            delivering = asyncio.create_task(self._delivering(), name="delivering")
             while not self._stop.is_set():
                 await self._wait_any(self._stop, self._reload)
                 if self._reload.is_set() and not self._stop.is_set():
@@ -155,6 +162,11 @@ class Service:
             watch.cancel()
         finally:
             await self._shutdown()
+            if delivering is not None:
+                # A round in its thread finishes what it sends (and marks it), then the loop
+                # ends; one stuck on a channel is left behind after its timeout.
+                await asyncio.wait({delivering}, timeout=30)
+                delivering.cancel()
 
     async def _shutdown(self) -> None:
         self.state.role = "stopping"
@@ -237,8 +249,24 @@ class Service:
         # A run stopped by a deliberate shutdown is no news.
         if outcome.stopped != "shutdown" and await self.alerter.after_run(source, run):
             self.state.alerts_sent = self.alerter.sent
+        self._deliver_now.set()  # the run's changes go out now, not at the next round
         if time.monotonic() - self._last_prune > PRUNE_EVERY:
             await asyncio.to_thread(self._prune_logs)
+
+    # -- notifications ------------------------------------------------------------------
+
+    async def _delivering(self) -> None:
+        """Deliver change events every ``deliver_every`` seconds and after each run, in a
+        thread (sending may wait on slow channels), one round at a time."""
+        if self.deliver is None:
+            return
+        while not self._stop.is_set():
+            self._deliver_now.clear()
+            try:
+                await asyncio.to_thread(self.deliver, self.settings)
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                log.error("delivering notifications failed: %s", exc)
+            await self._wait_any_for(self.deliver_every, self._stop, self._deliver_now)
 
     def _prune_logs(self) -> None:
         self._last_prune = time.monotonic()
@@ -276,18 +304,25 @@ class Service:
 
     @staticmethod
     async def _wait_any(*events: asyncio.Event) -> None:
+        await Service._wait_any_for(None, *events)
+
+    @staticmethod
+    async def _wait_any_for(timeout: float | None, *events: asyncio.Event) -> None:
         waiters = [asyncio.ensure_future(e.wait()) for e in events]
         try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
 
 
-def serve(settings, store, *, reload_settings: Callable[[Path], Any]) -> int:
+def serve(settings, store, *, reload_settings: Callable[[Path], Any],
+          deliver: Callable[[Any], Any] | None = None) -> int:
     """Run the service on ``store`` until stopped; the exit code (0 after a graceful stop).
 
     ``reload_settings(path)`` reads the configuration again on SIGHUP (raising on a bad file
-    keeps the running one)."""
+    keeps the running one). ``deliver(settings)``, when given, sends the notifications due
+    (every ``DELIVER_EVERY`` seconds and after each run, in a thread)."""
     store.jobstore_engine()  # fails early, saying to run `govarchive init`, if needed
-    return asyncio.run(Service(settings, store, reload_settings=reload_settings).run())
+    service = Service(settings, store, reload_settings=reload_settings, deliver=deliver)
+    return asyncio.run(service.run())

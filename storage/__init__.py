@@ -1,8 +1,10 @@
 """storage: the schema and every query (SQLAlchemy 2 + Alembic, SQLite or PostgreSQL)."""
 
+from govarchive.storage.deliveries import WatchFilter
 from govarchive.storage.export import csv_lines, write_parquet
+from govarchive.storage.models import CHANGE_KINDS
 from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
-from govarchive.storage.search import SearchQueryError
+from govarchive.storage.search import SearchQueryError, validate_query
 from govarchive.storage.signatures import article_signature, prepare_signatures
 from govarchive.storage.store import Store
 from govarchive.storage.tracking import ListingIn, ObservationIn, TrackingResult
@@ -10,6 +12,7 @@ from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult, Storage
 from govarchive.storage.urls import canonical_url
 
 __all__ = [
+    "CHANGE_KINDS",
     "SEARCH_PAGE_LIMIT",
     "ArticleIn",
     "CaptureIn",
@@ -20,9 +23,11 @@ __all__ = [
     "StorageError",
     "Store",
     "TrackingResult",
+    "WatchFilter",
     "article_signature",
     "canonical_url",
     "csv_lines",
     "prepare_signatures",
+    "validate_query",
     "write_parquet",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "search_records",
     "snippet",
     "tokens",
+    "validate_query",
 ]
 
 # bm25 weights (title, body) on SQLite; ts_rank uses its A/B weights on PostgreSQL.
@@ -95,6 +96,11 @@ def parse_query(q: str) -> list[Term]:
     if not terms:
         raise SearchQueryError(f"nothing to search for in {q!r}: give a word or a phrase")
     return terms
+
+
+def validate_query(q: str) -> None:
+    """Raise ``SearchQueryError`` (saying what is wrong) when ``q`` cannot be searched for."""
+    parse_query(q)
 
 
 def fts5_match(terms: list[Term]) -> str:

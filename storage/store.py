@@ -233,6 +233,16 @@ class Store:
             raise ValueError(f"advisory locks need PostgreSQL, not {db.display_url(self._url)}")
         return service_runs.AdvisoryLock(self._engine.url, name)
 
+    # -- notifications (storage.deliveries) ----------------------------------------------
+
+    @property
+    def deliveries(self) -> Any:
+        """The outbox of change events owed to watches (``storage.deliveries.DeliveryOutbox``:
+        ``fan_out``, ``due``, ``pending``, ``mark_delivered``, ``record_failure``)."""
+        from govarchive.storage.deliveries import DeliveryOutbox
+
+        return DeliveryOutbox(self._read, self._write, self._clock)
+
     # -- articles -----------------------------------------------------------------------
 
     def ingest(

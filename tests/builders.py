@@ -203,3 +203,26 @@ def ingest_in_parallel(database_url: str, batches, race: RaceAt) -> list[IngestR
     finally:
         for store in stores:
             store.close()
+
+
+# ---- change events (until storage writes them with each change) --------------------------
+
+
+def add_change_event(store: Store, article_id: int, kind: str, at: datetime = T0, *,
+                     summary: str | None = None, detail: str | None = None,
+                     changed: list[str] | None = None, fanned_out: datetime | None = None
+                     ) -> int:
+    """Insert a ``change_events`` row about the stored article ``article_id`` (its source,
+    URL, title and version count as they are now); its id."""
+    from govarchive.storage.models import Article, ArticleVersion, ChangeEvent
+
+    with store._engine.begin() as conn:
+        article = conn.execute(sa.select(Article).where(Article.id == article_id)).one()
+        versions = conn.execute(sa.select(sa.func.count()).where(
+            ArticleVersion.article_id == article_id)).scalar_one()
+        return conn.execute(sa.insert(ChangeEvent).values(
+            kind=kind, at=at, source_id=article.source_id, article_id=article_id,
+            url=article.url, title=article.title,
+            version_n=versions if kind in ("new", "edited") else None,
+            changed=changed or [], summary=summary, detail=detail, fanned_out_at=fanned_out,
+        ).returning(ChangeEvent.id)).scalar_one()

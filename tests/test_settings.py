@@ -295,7 +295,7 @@ def test_unknown_table_lists_the_known_keys(tmp_path):
     path = write(tmp_path, "[crawl]\ndelay = 2\n[proxy]\nport = 1\n")
     assert error_of(path) == (
         f'config error: {path}:3: unknown key "proxy" at the top level '
-        "(known keys: storage, archive, crawl, sources, service, web)"
+        "(known keys: storage, archive, crawl, sources, service, web, watches)"
     )
 
 
@@ -528,7 +528,7 @@ def test_a_table_made_by_a_variable_is_blamed_on_it(tmp_path):
     path = write(tmp_path, "[crawl]\ndelay = 1\n")
     assert error_of(path, env={"GOVARCHIVE_PROXY__PORT": "1"}) == (
         'config error: $GOVARCHIVE_PROXY__PORT: unknown key "proxy" at the top level '
-        "(known keys: storage, archive, crawl, sources, service, web)"
+        "(known keys: storage, archive, crawl, sources, service, web, watches)"
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from govarchive import __version__
-from govarchive.cli import archive, articles, changes, crawl, export, search, serve, web
+from govarchive.cli import archive, articles, changes, crawl, export, notify, search, serve, web
 from govarchive.cli.context import App
 
 
@@ -49,6 +49,7 @@ for command in (
     export.runs,
     changes.changes,
     serve.serve,
+    notify.notify,
     archive.warc,
     archive.replay,
     articles.articles,

@@ -32,6 +32,7 @@ def serve(app) -> None:
         for chatty in ("apscheduler", "alembic"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
     from govarchive import storage
+    from govarchive.notify import deliver_due
     from govarchive.scheduler import serve as run_service
     from govarchive.settings import load_settings
 
@@ -45,7 +46,8 @@ def serve(app) -> None:
     try:
         store = storage.Store(settings.storage.url)
         try:
-            code = run_service(settings, store, reload_settings=load_settings)
+            code = run_service(settings, store, reload_settings=load_settings,
+                               deliver=lambda current: deliver_due(current, store))
         finally:
             store.close()
     except storage.StorageError as exc:

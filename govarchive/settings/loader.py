@@ -179,7 +179,8 @@ def _in_table(loc: tuple) -> str:
     if not names:
         return "at the top level"
     numbers = [p for p in loc if isinstance(p, int)]
-    suffix = f" (source #{numbers[0] + 1})" if numbers and len(names) > 1 else ""
+    item = {"sources": "source", "watches": "watch"}.get(names[0], names[0])
+    suffix = f" ({item} #{numbers[0] + 1})" if numbers and len(names) > 1 else ""
     if isinstance(loc[-1], int) and len(names) == 1:
         return f"in [[{names[0]}]] #{loc[-1] + 1}"
     return f"in [{'.'.join(names)}]{suffix}"
@@ -191,7 +192,7 @@ def _describe(error: dict) -> tuple[tuple, str, str]:
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "config":
         if "index" in ctx:
-            loc = loc + (ctx["index"], "name")
+            loc = loc + (ctx["index"], ctx.get("key", "name"))
         return loc, ctx["what"], ctx["hint"]
     core = loc
     while core and isinstance(core[-1], int):  # an item of a list: name the list

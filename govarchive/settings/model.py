@@ -398,11 +398,120 @@ class WebSettings(_Section):
 
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"base_url {value!r} is not an http(s) URL, e.g. "
-                             "https://archive.example.org")
-        return value.rstrip("/")
+    def _http_url(cls, url: str):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _invalid(f"invalid base_url {url!r}", "an absolute http:// or https:// URL")
+        return url.rstrip("/")
+
+
+def _change_kinds() -> tuple[str, ...]:
+    # Imported here: a settings import should not pull in SQLAlchemy unless watches are used.
+    from govarchive.storage import CHANGE_KINDS
+
+    return CHANGE_KINDS
+
+
+def _default_watch_kinds() -> tuple[str, ...]:
+    return tuple(kind for kind in _change_kinds() if kind != "new")
+
+
+class WatchSettings(_Section):
+    """``[[watches]]``: who hears about which change events, and how."""
+
+    name: str = Field(pattern=r"^[a-z0-9-]+$", description="[a-z0-9-]+, unique")
+    sources: tuple[str, ...] | None = Field(
+        None, description="source names to watch (default: all)"
+    )
+    kinds: tuple[str, ...] = Field(
+        default_factory=_default_watch_kinds,
+        description='change kinds to hear about (default: all but "new")',
+    )
+    query: str | None = Field(None, description="only articles this search finds")
+    notify: tuple[str, ...] = Field((), description="Apprise URLs (mailto://, dingtalk://, ...)")
+    webhook: str | None = Field(None, description="POST the events as JSON to this URL")
+    digest: timedelta | None = Field(
+        None, description='one message per period ("15m") instead of one per event'
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, kinds: tuple[str, ...]):
+        known = _change_kinds()
+        for kind in kinds:
+            if kind not in known:
+                raise _invalid(f"unknown change kind {kind!r}", f"use some of {', '.join(known)}")
+        if not kinds:
+            raise _invalid("kinds is empty", "leave it out for every kind but new")
+        return kinds
+
+    @field_validator("query")
+    @classmethod
+    def _searchable(cls, query: str | None):
+        if query is None:
+            return None
+        from govarchive.storage import SearchQueryError, validate_query
+
+        try:
+            validate_query(query)
+        except SearchQueryError as exc:
+            raise _invalid(f"invalid query: {exc}",
+                           'write words or "phrases"; every one must occur') from None
+        return query
+
+    @field_validator("notify")
+    @classmethod
+    def _apprise_urls(cls, urls: tuple[str, ...]):
+        for number, url in enumerate(urls, 1):
+            # The URL itself is not repeated: it usually holds a password or token.
+            problem = _apprise_problem(url)
+            if problem:
+                raise _invalid(f"notify URL #{number}: {problem}",
+                               "see https://github.com/caronc/apprise/wiki for URL forms, "
+                               "e.g. mailto://user:pass@host?to=desk@example.org")
+        return urls
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_webhook(cls, url: str | None):
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _invalid("invalid webhook URL", "an absolute http:// or https:// URL")
+        return url
+
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _period(cls, value):
+        if value is None:
+            return None
+        period = parse_duration(value)
+        if period <= timedelta(0):
+            raise _invalid(f"invalid digest {value!r}", 'a period above zero, like "15m"')
+        return period
+
+    @model_validator(mode="after")
+    def _has_a_channel(self):
+        if not self.notify and self.webhook is None:
+            raise _invalid(f'watch "{self.name}" has no channel',
+                           "add notify = [Apprise URLs] or webhook = URL")
+        return self
+
+
+def _apprise_problem(url: str) -> str | None:
+    """What is wrong with an Apprise URL, or None."""
+    import apprise
+    from apprise.manager_plugins import NotificationManager
+
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        return "not a URL (scheme://...)"
+    if scheme.lower() not in NotificationManager().schemas():
+        return f"unknown notification scheme {scheme + '://'!r}"
+    if apprise.Apprise.instantiate(url) is None:
+        return f"Apprise cannot use this {scheme}:// URL (a missing or malformed part)"
+    return None
 
 
 class Settings(_Section):
@@ -412,6 +521,7 @@ class Settings(_Section):
     sources: tuple[SourceSettings, ...] = ()
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    watches: tuple[WatchSettings, ...] = ()
     config_path: Path | None = None
     base_dir: Path = Path(".")
 
@@ -451,6 +561,26 @@ class Settings(_Section):
                 raise PydanticCustomError("config", "{what}", ctx)
             seen[source.name] = index
         return sources
+
+    @field_validator("watches")
+    @classmethod
+    def _watches_fit(cls, watches: tuple[WatchSettings, ...], info):
+        seen: dict[str, int] = {}
+        sources = [s.name for s in info.data.get("sources") or ()]
+        for index, watch in enumerate(watches):
+            if watch.name in seen:
+                ctx = {"what": f'duplicate watch name "{watch.name}"',
+                       "hint": f"watch #{seen[watch.name] + 1} already uses it; names are unique",
+                       "index": index}
+                raise PydanticCustomError("config", "{what}", ctx)
+            seen[watch.name] = index
+            for name in watch.sources or ():
+                if name not in sources:
+                    known = ", ".join(sources) or "none are configured"
+                    ctx = {"what": f'watch "{watch.name}": unknown source "{name}"',
+                           "hint": f"known sources: {known}", "index": index, "key": "sources"}
+                    raise PydanticCustomError("config", "{what}", ctx)
+        return watches
 
     def source(self, name: str) -> SourceSettings:
         for source in self.sources:
