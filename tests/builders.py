@@ -142,24 +142,6 @@ class FakeCrawl:
         return self.ingest(listings=[listing])
 
 
-def add_change_event(store: Store, article_id: int, kind: str, at: datetime, *,
-                     version: int | None = None, changed: list[str] | None = None,
-                     summary: str | None = None, detail: str | None = None,
-                     title: str | None = None, url: str | None = None) -> int:
-    """A ``change_events`` row for a stored article (its source, URL and title unless given);
-    returns its id."""
-    from govarchive.storage.models import Article, ChangeEvent
-
-    with store.jobstore_engine().begin() as conn:
-        article = conn.execute(sa.select(Article.source_id, Article.url, Article.title)
-                               .where(Article.id == article_id)).one()
-        return conn.execute(sa.insert(ChangeEvent).values(
-            kind=kind, at=at, source_id=article.source_id, article_id=article_id,
-            url=url or article.url, title=title if title is not None else article.title,
-            version_n=version, changed=changed or [], summary=summary, detail=detail,
-        ).returning(ChangeEvent.id)).scalar_one()
-
-
 # ---- two writers at once ----------------------------------------------------------------------
 
 
@@ -209,20 +191,23 @@ def ingest_in_parallel(database_url: str, batches, race: RaceAt) -> list[IngestR
 
 
 def add_change_event(store: Store, article_id: int, kind: str, at: datetime = T0, *,
+                     version: int | None = None, changed: list[str] | None = None,
                      summary: str | None = None, detail: str | None = None,
-                     changed: list[str] | None = None, fanned_out: datetime | None = None
-                     ) -> int:
+                     title: str | None = None, url: str | None = None,
+                     fanned_out: datetime | None = None) -> int:
     """Insert a ``change_events`` row about the stored article ``article_id`` (its source,
-    URL, title and version count as they are now); its id."""
+    URL, title and, for new and edited, its version count as they are now, unless given);
+    its id."""
     from govarchive.storage.models import Article, ArticleVersion, ChangeEvent
 
     with store._engine.begin() as conn:
         article = conn.execute(sa.select(Article).where(Article.id == article_id)).one()
-        versions = conn.execute(sa.select(sa.func.count()).where(
-            ArticleVersion.article_id == article_id)).scalar_one()
+        if version is None and kind in ("new", "edited"):
+            version = conn.execute(sa.select(sa.func.count()).where(
+                ArticleVersion.article_id == article_id)).scalar_one()
         return conn.execute(sa.insert(ChangeEvent).values(
             kind=kind, at=at, source_id=article.source_id, article_id=article_id,
-            url=article.url, title=article.title,
-            version_n=versions if kind in ("new", "edited") else None,
-            changed=changed or [], summary=summary, detail=detail, fanned_out_at=fanned_out,
+            url=url or article.url, title=title if title is not None else article.title,
+            version_n=version, changed=changed or [], summary=summary, detail=detail,
+            fanned_out_at=fanned_out,
         ).returning(ChangeEvent.id)).scalar_one()

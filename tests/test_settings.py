@@ -547,5 +547,5 @@ def test_web_base_url_is_an_http_url_without_a_trailing_slash(tmp_path):
     path.write_text('[web]\nbase_url = "https://archive.example.org/"\n', encoding="utf-8")
     assert load_settings(path, env={}).web.base_url == "https://archive.example.org"
     path.write_text('[web]\nbase_url = "archive.example.org"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"govarchive.toml:2.*not an http\(s\) URL"):
+    with pytest.raises(ConfigError, match=r"govarchive.toml:2: invalid base_url .*http:// or https://"):
         load_settings(path, env={})
