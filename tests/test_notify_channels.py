@@ -89,6 +89,9 @@ def test_notify_once_exits_1_naming_the_watch_and_status_lists_what_is_owed(
     listed = invoke(path, "notify", "--status", "--json")
     assert f'"id": {event}' in listed.stdout and '"attempts": 1' in listed.stdout
     assert invoke(path, "notify").exit_code == 2  # neither --once nor --status
+    owed = invoke(path, "changes", "--undelivered", "--json")
+    assert owed.exit_code == 0 and owed.stdout == listed.stdout
+    assert invoke(path, "changes", "--undelivered", "--kind", "edited").exit_code == 2
 
 
 @pytest.mark.slow

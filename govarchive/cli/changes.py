@@ -31,11 +31,13 @@ STORE_PAGE = 500
               help='Only changes of articles this search finds (words all occur, "a phrase").')
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
               help="At most this many changes.")
+@click.option("--undelivered", is_flag=True,
+              help="Instead: the changes still owed to a [[watches]] entry (as `notify --status`).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object a line (times in ISO 8601 UTC) instead of a table.")
 @pass_app
 def changes(app: App, since, source_name: str | None, kinds: tuple[str, ...],
-            query: str | None, limit: int, as_json: bool) -> None:
+            query: str | None, limit: int, undelivered: bool, as_json: bool) -> None:
     """List the changes seen in the archived articles, newest first.
 
     The table shows local time, the kind (新增 new, 修改 edited, 删除 removed, 恢复 restored,
@@ -43,6 +45,12 @@ def changes(app: App, since, source_name: str | None, kinds: tuple[str, ...],
     """
     from govarchive.storage import SearchQueryError
 
+    if undelivered:
+        if since or source_name or kinds or query:
+            raise click.UsageError("--undelivered lists every pending delivery: drop the filters")
+        from govarchive.cli.notify import show_pending
+
+        return show_pending(app, None, as_json)
     since = in_zone(since, app.timezone(source_name)) if since else None
     events: list[dict] = []
     with open_store(app.settings) as store:
