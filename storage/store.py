@@ -297,8 +297,8 @@ class Store:
     def article_diff(
         self, article_id: int, from_n: int | None = None, to_n: int | None = None
     ) -> dict[str, Any] | None:
-        """Character-level differences per field between two versions (default: the last
-        two); None when the article or a version does not exist."""
+        """Differences per field between two versions (default: the last two), in whole
+        tokens (``storage.diffs``); None when the article or a version does not exist."""
         from govarchive.storage import history
 
         with self._read() as conn:
