@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from govarchive.storage.changes import ChangeLog
 from govarchive.storage.content import body_shrank, changed_fields
 from govarchive.storage.models import Article, ArticleEvent, ArticleUrl
 from govarchive.storage.sql import in_chunks
@@ -87,6 +88,7 @@ class ArticleState:
     """An article as ingest sees and changes it within one batch."""
 
     id: int
+    source_id: int
     fetch_url: str | None
     status: str
     hash: str
@@ -168,9 +170,11 @@ def mark_gone(state: ArticleState, at: datetime, confirmations: int,
     return events
 
 
-def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> int:
-    """Record which of the section's live articles dropped out of its list pages (delisted)
-    or came back to them (relisted). Returns the number of events written."""
+def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int,
+                  changes: ChangeLog) -> int:
+    """Record which of the section's live articles dropped out of its list pages (delisted,
+    also a change event in ``changes``) or came back to them (relisted). Returns the number
+    of status events written."""
     listed_ids: set[int] = set()
     urls = canonical_urls(listing.urls)
     for chunk in in_chunks(urls):
@@ -189,7 +193,7 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> in
             conn.execute(sa.update(table).where(table.c.id.in_([b.id for b in back]))
                          .values(delisted_at=None))
             events += [_event(b.id, "relisted", listing, b.url) for b in back]
-    missing = sa.select(table.c.id, table.c.url).where(
+    missing = sa.select(table.c.id, table.c.url, table.c.fetch_url, table.c.title).where(
         table.c.source_id == source_id,
         table.c.section_url == listing.start_url,
         table.c.status == "live",
@@ -215,6 +219,9 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> in
             conn.execute(sa.update(table).where(table.c.id.in_(chunk))
                          .values(delisted_at=listing.fetched_at))
         events += [_event(g.id, "delisted", listing, g.url) for g in gone]
+        for g in gone:
+            changes.add("delisted", article_id=g.id, source_id=source_id,
+                        at=listing.fetched_at, url=g.fetch_url or g.url, title=g.title)
     return _write_events(conn, events)
 
 
