@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from govarchive.storage.changes import ChangeLog
 from govarchive.storage.content import (
-    HASHED_FIELDS,
     STORED_FIELDS,
     VERSION_ONLY_FIELDS,
     attachments_list,
@@ -36,12 +35,14 @@ from govarchive.storage.models import (
 from govarchive.storage.search_index import index_rows
 from govarchive.storage.sql import in_chunks, insert_ignoring_conflicts, lookup
 from govarchive.storage.tracking import (
+    STATE_COLUMNS,
     ArticleState,
     ListingIn,
     ObservationIn,
     TrackingResult,
     apply_listing,
     decide_version,
+    load_states,
     mark_gone,
     mark_seen,
 )
@@ -53,8 +54,7 @@ _VERSIONS = ArticleVersion.__table__
 # Identical content at a new URL joins the article that has it (a cross-post or a move) only
 # when there is enough of it: two empty pages are not one article.
 CROSS_POST_MIN_CHARS = 50
-_STATE_COLUMNS = ("fetch_url", "status", "gone_count", "gone_since", "removed_at", "last_seen",
-                  "last_checked_at", "pending_hash", "pending_capture_id", "last_capture_id")
+
 
 
 def ensure_sources(conn: sa.Connection, names: Iterable[str]) -> dict[str, int]:
@@ -101,33 +101,6 @@ def article_content(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _article_content_columns(content: dict[str, Any]) -> dict[str, Any]:
     return {**content, "published_utc": published_utc(content["published_at"])}
-
-
-def load_states(conn: sa.Connection, article_ids: Iterable[int]) -> dict[int, ArticleState]:
-    """The stored state of these articles. Two ingests of the same article at once both read
-    it; the unique (article_id, n) of versions makes the slower one fail and retry."""
-    ids = sorted(set(article_ids))
-    states: dict[int, ArticleState] = {}
-    columns = [Article.id, Article.source_id, Article.content_hash,
-               *(getattr(Article, c) for c in _STATE_COLUMNS)]
-    columns += [getattr(Article, name) for name in HASHED_FIELDS]
-    for chunk in in_chunks(ids):
-        stmt = sa.select(*columns).where(Article.id.in_(chunk)).order_by(Article.id)
-        for row in conn.execute(stmt).mappings():
-            states[row["id"]] = ArticleState(
-                id=row["id"], source_id=row["source_id"], hash=row["content_hash"], n=0,
-                hashes={},
-                content={name: row[name] for name in HASHED_FIELDS},
-                **{c: row[c] for c in _STATE_COLUMNS},
-            )
-        versions = sa.select(ArticleVersion.article_id, ArticleVersion.n,
-                             ArticleVersion.content_hash).where(
-            ArticleVersion.article_id.in_(chunk)).order_by(ArticleVersion.n)
-        for article_id, n, digest in conn.execute(versions):
-            state = states[article_id]
-            state.n = max(state.n, n)
-            state.hashes[digest] = n
-    return states
 
 
 def _hash_owners(conn: sa.Connection, digests: Iterable[str]) -> dict[str, int]:
@@ -336,7 +309,7 @@ class _Batch:
             values = self.content_updates[article_id]
             conn.execute(sa.update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**values))
         rows = [
-            {"aid": state.id, **{f"v_{c}": getattr(state, c) for c in _STATE_COLUMNS}}
+            {"aid": state.id, **{f"v_{c}": getattr(state, c) for c in STATE_COLUMNS}}
             for _, state in sorted(self.states.items())
             if state.state_changed
         ]
@@ -347,7 +320,7 @@ class _Batch:
 _STATE_UPDATE = (
     sa.update(_ARTICLES)
     .where(_ARTICLES.c.id == sa.bindparam("aid"))
-    .values(**{c: sa.bindparam(f"v_{c}", type_=_ARTICLES.c[c].type) for c in _STATE_COLUMNS})
+    .values(**{c: sa.bindparam(f"v_{c}", type_=_ARTICLES.c[c].type) for c in STATE_COLUMNS})
 )
 
 
