@@ -1,6 +1,8 @@
 """storage: the schema and every query (SQLAlchemy 2 + Alembic, SQLite or PostgreSQL)."""
 
+from govarchive.storage.diffs import FIELD_LABELS, token_diff
 from govarchive.storage.export import csv_lines, write_parquet
+from govarchive.storage.models import CHANGE_KINDS
 from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
 from govarchive.storage.search import SearchQueryError
 from govarchive.storage.signatures import article_signature, prepare_signatures
@@ -10,6 +12,8 @@ from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult, Storage
 from govarchive.storage.urls import canonical_url
 
 __all__ = [
+    "CHANGE_KINDS",
+    "FIELD_LABELS",
     "SEARCH_PAGE_LIMIT",
     "ArticleIn",
     "CaptureIn",
@@ -24,5 +28,6 @@ __all__ = [
     "canonical_url",
     "csv_lines",
     "prepare_signatures",
+    "token_diff",
     "write_parquet",
 ]
