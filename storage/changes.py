@@ -89,9 +89,12 @@ def list_changes(conn: sa.Connection, *, since: datetime | None = None,
                  source: str | None = None, kinds: Sequence[str] | None = None,
                  query: str | None = None, article_id: int | None = None, limit: int = 50,
                  before_id: int | None = None) -> list[dict[str, Any]]:
-    """Change events newest first (by id), at most ``limit`` (up to ``MAX_LIMIT``).
+    """Change events newest first (by id), at most ``limit`` (up to ``MAX_LIMIT``): ``{"id",
+    "kind", "at", "source", "source_title", "article_id", "url", "title", "version",
+    "changed", "summary", "detail", "status", "pending_removal"}``.
 
-    ``since``: seen at or after; ``kinds``: any of ``CHANGE_KINDS``; ``query``: the event's
+    ``since``: seen at or after (naive: UTC); ``kinds``: any of ``CHANGE_KINDS`` (else
+    ``ValueError``); ``query``: the event's
     article matches it (``storage.search`` syntax; ``SearchQueryError`` when it cannot be
     searched); ``before_id``: the next page after the one whose last event had this id.
     """

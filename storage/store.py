@@ -336,14 +336,8 @@ class Store:
         kinds: Sequence[str] | None = None, query: str | None = None,
         article_id: int | None = None, limit: int = 50, before_id: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Change events, newest first (by id): ``{"id", "kind", "at", "source",
-        "source_title", "article_id", "url", "title", "version", "changed", "summary",
-        "detail", "status", "pending_removal"}``.
-
-        ``since``: seen at or after (naive: UTC); ``kinds``: any of ``CHANGE_KINDS`` (else
-        ``ValueError``); ``query``: the article matches it in the search syntax (else
-        ``SearchQueryError``); ``before_id``: the page after the event with this id.
-        """
+        """Change events newest first (by id), with filters and paging: see
+        ``storage.changes.list_changes``."""
         from govarchive.storage import changes
 
         with self._read() as conn:
