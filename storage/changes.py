@@ -94,9 +94,9 @@ def list_changes(conn: sa.Connection, *, since: datetime | None = None,
     "changed", "summary", "detail", "status", "pending_removal"}``.
 
     ``since``: seen at or after (naive: UTC); ``kinds``: any of ``CHANGE_KINDS`` (else
-    ``ValueError``); ``query``: the event's
-    article matches it (``storage.search`` syntax; ``SearchQueryError`` when it cannot be
-    searched); ``before_id``: the next page after the one whose last event had this id.
+    ``ValueError``); ``query``: the event's article matches it (``storage.search`` syntax;
+    ``SearchQueryError`` when it cannot be searched); ``before_id``: the next page after the
+    one whose last event had this id.
     """
     stmt = _events_query()
     if since is not None:
