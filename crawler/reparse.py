@@ -364,8 +364,10 @@ class Reparser:
     def _commit(self, listings: list[ListingIn] | None = None) -> None:
         if not (self._captures or self._articles or self._observations or listings):
             return
+        # The events it rebuilds are history: no watch is told of them again.
         result = self.store.ingest(self._captures, self._articles,
-                                   observations=self._observations, listings=listings or [])
+                                   observations=self._observations, listings=listings or [],
+                                   history=True)
         self._captures, self._articles, self._observations = [], [], []
         self.stats.new_articles += result.new_articles
         self.stats.new_versions += result.new_versions

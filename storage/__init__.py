@@ -1,6 +1,7 @@
 """storage: the schema and every query (SQLAlchemy 2 + Alembic, SQLite or PostgreSQL)."""
 
 from govarchive.storage.deliveries import WatchFilter
+from govarchive.storage.diffs import FIELD_LABELS, token_diff
 from govarchive.storage.export import csv_lines, write_parquet
 from govarchive.storage.models import CHANGE_KINDS
 from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
@@ -13,6 +14,7 @@ from govarchive.storage.urls import canonical_url
 
 __all__ = [
     "CHANGE_KINDS",
+    "FIELD_LABELS",
     "SEARCH_PAGE_LIMIT",
     "ArticleIn",
     "CaptureIn",
@@ -29,5 +31,6 @@ __all__ = [
     "csv_lines",
     "prepare_signatures",
     "validate_query",
+    "token_diff",
     "write_parquet",
 ]

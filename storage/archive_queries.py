@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
+from govarchive.storage.models import (
+    Article,
+    ArticleUrl,
+    ArticleVersion,
+    Capture,
+    ChangeEvent,
+    Delivery,
+    Source,
+)
 from govarchive.storage.sql import in_chunks
 from govarchive.storage.types import CaptureIn
 
@@ -31,7 +39,8 @@ class VersionPointer:
 
 
 def reset_derived(conn: sa.Connection, source: str | None = None) -> int:
-    """Delete articles with their versions and urls (of ``source``, or all); keep captures.
+    """Delete articles with their versions, urls and change events (and the events'
+    deliveries), of ``source`` or all; keep captures.
 
     Returns the number of articles deleted.
     """
@@ -42,8 +51,11 @@ def reset_derived(conn: sa.Connection, source: str | None = None) -> int:
         )
     ids = list(conn.execute(articles).scalars())
     for chunk in in_chunks(ids, CHUNK):
-        # Versions and urls first, explicitly; the other article tables (events, duplicates,
-        # search) follow by ON DELETE CASCADE or trigger.
+        # Versions, urls and change events first, explicitly; the other article tables
+        # (events, duplicates, search) follow by ON DELETE CASCADE or trigger.
+        events = sa.select(ChangeEvent.id).where(ChangeEvent.article_id.in_(chunk))
+        conn.execute(sa.delete(Delivery).where(Delivery.event_id.in_(events)))
+        conn.execute(sa.delete(ChangeEvent).where(ChangeEvent.article_id.in_(chunk)))
         conn.execute(sa.delete(ArticleVersion).where(ArticleVersion.article_id.in_(chunk)))
         conn.execute(sa.delete(ArticleUrl).where(ArticleUrl.article_id.in_(chunk)))
         conn.execute(sa.delete(Article).where(Article.id.in_(chunk)))

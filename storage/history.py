@@ -1,8 +1,5 @@
 """Reading an article's past: its versions and status events as one timeline, one version's
-full content, and character-level differences between two versions.
-
-Chinese has no spaces between words, so differences are computed per character
-(diff-match-patch) and then merged into readable runs (its semantic clean-up), never per word.
+full content, and the differences between two versions (in whole tokens: ``storage.diffs``).
 """
 
 from __future__ import annotations
@@ -10,14 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from diff_match_patch import diff_match_patch
 
 from govarchive.storage.content import HASHED_FIELDS, STORED_FIELDS, normalised
+from govarchive.storage.diffs import field_text, token_diff
 from govarchive.storage.export import iso
 from govarchive.storage.models import Article, ArticleEvent, ArticleVersion, Capture
-
-DIFF_TIMEOUT_SECONDS = 2.0
-_OPS = {-1: "delete", 0: "equal", 1: "insert"}
 
 
 def _warc(row) -> dict[str, Any] | None:
@@ -85,23 +79,6 @@ def version_content(conn: sa.Connection, article_id: int, n: int) -> dict[str, A
     return content
 
 
-def _text(field: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if field == "attachments":
-        return "\n".join(f"{a.get('name') or ''} <{a.get('url') or ''}>" for a in value)
-    return str(value)
-
-
-def char_diff(old: str, new: str) -> list[list[str]]:
-    """``[[op, text], ...]`` with op ``equal``/``delete``/``insert``, character level."""
-    engine = diff_match_patch()
-    engine.Diff_Timeout = DIFF_TIMEOUT_SECONDS
-    diffs = engine.diff_main(old, new, False)  # no line mode: per character throughout
-    engine.diff_cleanupSemantic(diffs)
-    return [[_OPS[op], text] for op, text in diffs]
-
-
 def article_diff(conn: sa.Connection, article_id: int, from_n: int | None,
                  to_n: int | None) -> dict[str, Any] | None:
     """Field differences between two versions (default: the last two).
@@ -123,5 +100,5 @@ def article_diff(conn: sa.Connection, article_id: int, from_n: int | None,
     changed = [f for f in HASHED_FIELDS if before[f] != after[f]]
     return {
         "id": article_id, "from": from_n, "to": to_n, "changed": changed,
-        "fields": {f: char_diff(_text(f, old[f]), _text(f, new[f])) for f in changed},
+        "fields": {f: token_diff(field_text(f, old[f]), field_text(f, new[f])) for f in changed},
     }

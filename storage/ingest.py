@@ -4,20 +4,23 @@ lookups. The rules for versions and statuses are in :mod:`storage.tracking`."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from govarchive.storage.changes import ChangeLog
 from govarchive.storage.content import (
-    HASHED_FIELDS,
     STORED_FIELDS,
     VERSION_ONLY_FIELDS,
     attachments_list,
     collapse_whitespace,
     content_hash,
+    normalised,
     published_iso,
     published_utc,
 )
+from govarchive.storage.diffs import edit_summary
 from govarchive.storage.duplicates import refresh_duplicates
 from govarchive.storage.models import (
     RECORD_TYPES,
@@ -32,12 +35,14 @@ from govarchive.storage.models import (
 from govarchive.storage.search_index import index_rows
 from govarchive.storage.sql import in_chunks, insert_ignoring_conflicts, lookup
 from govarchive.storage.tracking import (
+    STATE_COLUMNS,
     ArticleState,
     ListingIn,
     ObservationIn,
     TrackingResult,
     apply_listing,
     decide_version,
+    load_states,
     mark_gone,
     mark_seen,
 )
@@ -49,8 +54,7 @@ _VERSIONS = ArticleVersion.__table__
 # Identical content at a new URL joins the article that has it (a cross-post or a move) only
 # when there is enough of it: two empty pages are not one article.
 CROSS_POST_MIN_CHARS = 50
-_STATE_COLUMNS = ("fetch_url", "status", "gone_count", "gone_since", "removed_at", "last_seen",
-                  "last_checked_at", "pending_hash", "pending_capture_id", "last_capture_id")
+
 
 
 def ensure_sources(conn: sa.Connection, names: Iterable[str]) -> dict[str, int]:
@@ -99,31 +103,6 @@ def _article_content_columns(content: dict[str, Any]) -> dict[str, Any]:
     return {**content, "published_utc": published_utc(content["published_at"])}
 
 
-def load_states(conn: sa.Connection, article_ids: Iterable[int]) -> dict[int, ArticleState]:
-    """The stored state of these articles. Two ingests of the same article at once both read
-    it; the unique (article_id, n) of versions makes the slower one fail and retry."""
-    ids = sorted(set(article_ids))
-    states: dict[int, ArticleState] = {}
-    columns = [Article.id, Article.content_hash, *(getattr(Article, c) for c in _STATE_COLUMNS)]
-    columns += [getattr(Article, name) for name in HASHED_FIELDS]
-    for chunk in in_chunks(ids):
-        stmt = sa.select(*columns).where(Article.id.in_(chunk)).order_by(Article.id)
-        for row in conn.execute(stmt).mappings():
-            states[row["id"]] = ArticleState(
-                id=row["id"], hash=row["content_hash"], n=0, hashes={},
-                content={name: row[name] for name in HASHED_FIELDS},
-                **{c: row[c] for c in _STATE_COLUMNS},
-            )
-        versions = sa.select(ArticleVersion.article_id, ArticleVersion.n,
-                             ArticleVersion.content_hash).where(
-            ArticleVersion.article_id.in_(chunk)).order_by(ArticleVersion.n)
-        for article_id, n, digest in conn.execute(versions):
-            state = states[article_id]
-            state.n = max(state.n, n)
-            state.hashes[digest] = n
-    return states
-
-
 def _hash_owners(conn: sa.Connection, digests: Iterable[str]) -> dict[str, int]:
     """{content hash: oldest article with it} (for cross-posts)."""
     owners: dict[str, int] = {}
@@ -138,9 +117,11 @@ def _hash_owners(conn: sa.Connection, digests: Iterable[str]) -> dict[str, int]:
 class _Batch:
     """The writes of one ingest call, collected so they can go out as executemany."""
 
-    def __init__(self, conn: sa.Connection, capture_ids: dict[str, int]) -> None:
+    def __init__(self, conn: sa.Connection, capture_ids: dict[str, int],
+                 changes: ChangeLog) -> None:
         self.conn = conn
         self.capture_ids = capture_ids
+        self.changes = changes
         self.result = TrackingResult()
         self.url_owner: dict[str, int] = {}
         self.hash_owner: dict[str, int] = {}
@@ -167,6 +148,7 @@ class _Batch:
         if article_id is None and len(collapse_whitespace(content["body_text"])) >= (
                 CROSS_POST_MIN_CHARS):
             article_id = self.hash_owner.get(digest)
+        moved = False
         if article_id is None:
             columns = _article_content_columns(content)
             article_id = self._create(item, content, columns, digest, source_id)
@@ -174,10 +156,18 @@ class _Batch:
             self.result.new_articles += 1
             self._version(article_id, 1, [], None, item, content, digest, capture_id)
             self._content_changed(article_id, item, columns)
+            self._change("new", article_id, item, capture_id, version_n=1)
         else:
             state = self.states[article_id]
+            before, moved_from = state.content, state.fetch_url
+            # Found by an earlier URL (a redirect) or by its content at a URL it never had:
+            # it moved here.
+            moved = urls[0] not in self.url_owner
             decision = decide_version(state, digest, content, capture_id)
             if decision.version:
+                self._change("edited", article_id, item, capture_id, version_n=state.n,
+                             changed=decision.changed, summary=edit_summary(
+                                 normalised(before), normalised(content), decision.changed))
                 self._version(article_id, state.n, decision.changed, decision.revert_of, item,
                               content, digest, capture_id)
                 columns = _article_content_columns(content)
@@ -193,9 +183,12 @@ class _Batch:
                 self.result.pending += decision.pending
             state.state_changed = True
         state = self.states[article_id]
+        if moved:
+            self._change("moved", article_id, item, capture_id, detail=moved_from)
         if mark_seen(state, item.fetched_at, item.url, capture_id) == "restored":
             self.result.restored += 1
             self._event(article_id, "restored", item.fetched_at, capture_id, item.url)
+            self._change("restored", article_id, item, capture_id)
         for url in urls:
             if url not in self.url_owner:
                 self.url_owner[url] = article_id
@@ -203,6 +196,14 @@ class _Batch:
                     {"url": url, "article_id": article_id, "first_seen": item.fetched_at}
                 )
         self.touched.setdefault(article_id)
+
+    def _change(self, kind: str, article_id: int, item: ArticleIn, capture_id: int,
+                **fields: Any) -> None:
+        """A change event seen in the fetch of ``item`` (``storage.changes``)."""
+        state = self.states[article_id]
+        self.changes.add(kind, article_id=article_id, source_id=state.source_id,
+                         at=item.fetched_at, url=item.url, title=state.content.get("title"),
+                         capture_id=capture_id, **fields)
 
     def _content_changed(self, article_id: int, item: ArticleIn, columns: dict[str, Any]) -> None:
         """``columns``: the article's content columns as written (``_article_content_columns``)."""
@@ -231,7 +232,7 @@ class _Batch:
         stmt = sa.insert(_ARTICLES).returning(_ARTICLES.c.id)
         article_id = self.conn.execute(stmt, row).scalar_one()
         self.states[article_id] = ArticleState(
-            id=article_id, fetch_url=item.url, status="live", hash=digest, n=1, content=content,
+            id=article_id, source_id=source_id, fetch_url=item.url, status="live", hash=digest, n=1, content=content,
             hashes={digest: 1}, last_seen=item.fetched_at, last_checked_at=item.fetched_at,
         )
         return article_id
@@ -270,6 +271,7 @@ class _Batch:
             if mark_seen(state, obs.fetched_at, None) == "restored":
                 self.result.restored += 1
                 self._event(article_id, "restored", obs.fetched_at, capture_id, obs.url)
+                self._observed("restored", state, obs, capture_id)
         elif obs.kind == "blocked":
             self._event(article_id, "blocked", obs.fetched_at, capture_id, obs.url, obs.reason)
         elif canonical_url(obs.url) == canonical_url(state.fetch_url or ""):
@@ -277,8 +279,16 @@ class _Batch:
             # cross-posted) article going away does not take the article with it.
             for kind in mark_gone(state, obs.fetched_at, obs.confirmations, obs.min_interval):
                 self._event(article_id, kind, obs.fetched_at, capture_id, obs.url, obs.reason)
-                self.result.removed += kind == "removed"
+                if kind == "removed":
+                    self.result.removed += 1
+                    self._observed("removed", state, obs, capture_id, detail=obs.reason)
         self.touched.setdefault(article_id)
+
+    def _observed(self, kind: str, state: ArticleState, obs: ObservationIn,
+                  capture_id: int | None, detail: str | None = None) -> None:
+        self.changes.add(kind, article_id=state.id, source_id=state.source_id,
+                         at=obs.fetched_at, url=obs.url, title=state.content.get("title"),
+                         capture_id=capture_id, detail=detail)
 
     def _event(self, article_id: int, kind: str, at, capture_id: int | None, url: str | None,
                detail: str | None = None) -> None:
@@ -299,7 +309,7 @@ class _Batch:
             values = self.content_updates[article_id]
             conn.execute(sa.update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**values))
         rows = [
-            {"aid": state.id, **{f"v_{c}": getattr(state, c) for c in _STATE_COLUMNS}}
+            {"aid": state.id, **{f"v_{c}": getattr(state, c) for c in STATE_COLUMNS}}
             for _, state in sorted(self.states.items())
             if state.state_changed
         ]
@@ -310,7 +320,7 @@ class _Batch:
 _STATE_UPDATE = (
     sa.update(_ARTICLES)
     .where(_ARTICLES.c.id == sa.bindparam("aid"))
-    .values(**{c: sa.bindparam(f"v_{c}", type_=_ARTICLES.c[c].type) for c in _STATE_COLUMNS})
+    .values(**{c: sa.bindparam(f"v_{c}", type_=_ARTICLES.c[c].type) for c in STATE_COLUMNS})
 )
 
 
@@ -341,7 +351,10 @@ def ingest_batch(
     run_id: int | None,
     observations: Sequence[ObservationIn] = (),
     listings: Sequence[ListingIn] = (),
+    history: datetime | None = None,
 ) -> TrackingResult:
+    """Store one batch (see ``Store.ingest``). ``history``: the change events are history
+    (a rebuild), fanned out at this time so no watch hears of them."""
     insert_ignoring_conflicts(
         conn, Capture.__table__, [_capture_row(c, run_id) for c in captures], ["record_id"]
     )
@@ -356,7 +369,8 @@ def ingest_batch(
     )
     raw_urls = [u for a in articles for u in (a.url, *a.urls)] + [o.url for o in observations]
     insert_ignoring_conflicts(conn, UrlAlias.__table__, _alias_rows(raw_urls), ["url"])
-    batch = _Batch(conn, capture_ids)
+    changes = ChangeLog(run_id, history)
+    batch = _Batch(conn, capture_ids, changes)
     batch.url_owner = lookup(conn, ArticleUrl.url, ArticleUrl.article_id,
                              canonical_urls(raw_urls))
     batch.states = load_states(conn, batch.url_owner.values())
@@ -381,6 +395,7 @@ def ingest_batch(
     index_rows(conn, [(article_id, *changed[article_id], batch.changed_published[article_id])
                       for article_id in sorted(changed)])
     for listing in sorted(listings, key=lambda entry: entry.fetched_at):
-        batch.result.events += apply_listing(conn, listing, source_ids[listing.source])
+        batch.result.events += apply_listing(conn, listing, source_ids[listing.source], changes)
+    changes.write(conn)
     batch.result.article_ids = list(batch.touched)
     return batch.result

@@ -30,6 +30,7 @@ __all__ = [
     "Paging",
     "SearchQueryError",
     "Term",
+    "matching_ids",
     "parse_query",
     "search_ids",
     "search_records",
@@ -336,6 +337,12 @@ class _Index:
         bm25 = sa.func.bm25(sa.literal_column(SEARCH_TABLE), _TITLE_WEIGHT, _BODY_WEIGHT)
         rows = window.add_columns(self.key.label("key"), bm25.label("score")).subquery()
         return sa.select(rows.c.id).order_by(rows.c.score.asc(), rows.c.key.desc())
+
+
+def matching_ids(dialect: str, q: str) -> sa.Select:
+    """``SELECT id`` of every article matching the query ``q`` (any order, unranked), to
+    filter other tables by their article. Raises ``SearchQueryError`` for a bad query."""
+    return _Index(dialect, parse_query(q)).hits(Filters())
 
 
 class _TSQueryType(sa.types.UserDefinedType):

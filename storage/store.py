@@ -248,6 +248,7 @@ class Store:
     def ingest(
         self, captures: list[CaptureIn], articles: list[ArticleIn], run_id: int | None = None,
         *, observations: Sequence[Any] = (), listings: Sequence[Any] = (),
+        history: bool = False,
     ) -> IngestResult:
         """Store captures, the articles extracted from them, and what other fetches of known
         articles showed (``storage.tracking.ObservationIn``: gone, blocked, not modified;
@@ -257,14 +258,19 @@ class Store:
         identical content (a cross-post or move); a content change (see ``storage.content``
         and ``storage.tracking``) adds a version. Every article counts as exactly one of
         ``new_articles``, ``new_versions`` or ``unchanged``; the result is a
-        ``storage.tracking.TrackingResult`` (also ``removed``, ``restored``). When another
-        process commits the same article or version first, the unique constraints make this
+        ``storage.tracking.TrackingResult`` (also ``removed``, ``restored``).
+
+        Each change (new article, edit, confirmed removal, restoration, delisting, move) is
+        written as a change event in the same transaction (``storage.changes``). With
+        ``history`` (a rebuild from the archive) those events are written already fanned
+        out, so no watch is notified of them again. When another process commits the same article or version first, the unique constraints make this
         transaction fail and it is retried against what that process wrote.
         """
         for attempt in range(1, INGEST_ATTEMPTS + 1):
             try:
                 with self._write() as conn:
-                    return ingest_batch(conn, captures, articles, run_id, observations, listings)
+                    return ingest_batch(conn, captures, articles, run_id, observations, listings,
+                                        self._clock() if history else None)
             except sa.exc.DBAPIError as exc:
                 if attempt == INGEST_ATTEMPTS or not _retryable(exc):
                     raise
@@ -307,8 +313,8 @@ class Store:
     def article_diff(
         self, article_id: int, from_n: int | None = None, to_n: int | None = None
     ) -> dict[str, Any] | None:
-        """Character-level differences per field between two versions (default: the last
-        two); None when the article or a version does not exist."""
+        """Differences per field between two versions (default: the last two), in whole
+        tokens (``storage.diffs``); None when the article or a version does not exist."""
         from govarchive.storage import history
 
         with self._read() as conn:
@@ -340,17 +346,14 @@ class Store:
         kinds: Sequence[str] | None = None, query: str | None = None,
         article_id: int | None = None, limit: int = 50, before_id: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Change events newest first (by id): ``{"id", "kind", "at", "source",
-        "source_title", "article_id", "url", "title", "version", "changed", "summary",
-        "detail", "status", "pending_removal"}``. ``query`` (the search syntax) keeps the
-        events of articles it finds; ``before_id`` pages on. Raises ``SearchQueryError``."""
+        """Change events newest first (by id), with filters and paging: see
+        ``storage.changes.list_changes``."""
         from govarchive.storage import changes
 
         with self._read() as conn:
-            return changes.list_changes(
-                conn, since=_since_utc(since), source=source, kinds=kinds, query=query,
-                article_id=article_id, limit=limit, before_id=before_id,
-            )
+            return changes.list_changes(conn, since=since, source=source, kinds=kinds,
+                                        query=query, article_id=article_id, limit=limit,
+                                        before_id=before_id)
 
     def change_event(self, event_id: int) -> dict[str, Any] | None:
         """One change event as ``list_changes`` gives it, or None."""
@@ -362,8 +365,9 @@ class Store:
     # -- archive tools (storage.archive_queries) ------------------------------------------
 
     def reset_derived(self, source: str | None = None) -> int:
-        """Delete articles, versions and urls (of ``source``, or all), keeping every capture,
-        so they can be rebuilt from the archive. Returns the number of articles deleted."""
+        """Delete articles, versions, urls and change events (with their deliveries) of
+        ``source``, or all, keeping every capture, so they can be rebuilt from the archive.
+        Returns the number of articles deleted."""
         from govarchive.storage import archive_queries
 
         with self._write() as conn:

@@ -23,19 +23,24 @@ Rules (``docs/tracking.md``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from govarchive.storage.content import body_shrank, changed_fields
-from govarchive.storage.models import Article, ArticleEvent, ArticleUrl
+from govarchive.storage.changes import ChangeLog
+from govarchive.storage.content import HASHED_FIELDS, body_shrank, changed_fields
+from govarchive.storage.models import Article, ArticleEvent, ArticleUrl, ArticleVersion
 from govarchive.storage.sql import in_chunks
 from govarchive.storage.types import IngestResult
 from govarchive.storage.urls import canonical_urls
 
 OBSERVATION_KINDS = ("gone", "blocked", "not_modified")
+# The article columns an ArticleState carries and an ingest writes back.
+STATE_COLUMNS = ("fetch_url", "status", "gone_count", "gone_since", "removed_at", "last_seen",
+                  "last_checked_at", "pending_hash", "pending_capture_id", "last_capture_id")
 
 
 @dataclass
@@ -87,6 +92,7 @@ class ArticleState:
     """An article as ingest sees and changes it within one batch."""
 
     id: int
+    source_id: int
     fetch_url: str | None
     status: str
     hash: str
@@ -113,6 +119,33 @@ class Decision:
     changed: list[str] = field(default_factory=list)
     revert_of: int | None = None
     pending: bool = False
+
+
+def load_states(conn: sa.Connection, article_ids: Iterable[int]) -> dict[int, ArticleState]:
+    """The stored state of these articles. Two ingests of the same article at once both read
+    it; the unique (article_id, n) of versions makes the slower one fail and retry."""
+    ids = sorted(set(article_ids))
+    states: dict[int, ArticleState] = {}
+    columns = [Article.id, Article.source_id, Article.content_hash,
+               *(getattr(Article, c) for c in STATE_COLUMNS)]
+    columns += [getattr(Article, name) for name in HASHED_FIELDS]
+    for chunk in in_chunks(ids):
+        stmt = sa.select(*columns).where(Article.id.in_(chunk)).order_by(Article.id)
+        for row in conn.execute(stmt).mappings():
+            states[row["id"]] = ArticleState(
+                id=row["id"], source_id=row["source_id"], hash=row["content_hash"], n=0,
+                hashes={},
+                content={name: row[name] for name in HASHED_FIELDS},
+                **{c: row[c] for c in STATE_COLUMNS},
+            )
+        versions = sa.select(ArticleVersion.article_id, ArticleVersion.n,
+                             ArticleVersion.content_hash).where(
+            ArticleVersion.article_id.in_(chunk)).order_by(ArticleVersion.n)
+        for article_id, n, digest in conn.execute(versions):
+            state = states[article_id]
+            state.n = max(state.n, n)
+            state.hashes[digest] = n
+    return states
 
 
 def decide_version(state: ArticleState, digest: str, content: dict[str, Any],
@@ -168,9 +201,11 @@ def mark_gone(state: ArticleState, at: datetime, confirmations: int,
     return events
 
 
-def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> int:
-    """Record which of the section's live articles dropped out of its list pages (delisted)
-    or came back to them (relisted). Returns the number of events written."""
+def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int,
+                  changes: ChangeLog) -> int:
+    """Record which of the section's live articles dropped out of its list pages (delisted,
+    also a change event in ``changes``) or came back to them (relisted). Returns the number
+    of status events written."""
     listed_ids: set[int] = set()
     urls = canonical_urls(listing.urls)
     for chunk in in_chunks(urls):
@@ -189,7 +224,7 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> in
             conn.execute(sa.update(table).where(table.c.id.in_([b.id for b in back]))
                          .values(delisted_at=None))
             events += [_event(b.id, "relisted", listing, b.url) for b in back]
-    missing = sa.select(table.c.id, table.c.url).where(
+    missing = sa.select(table.c.id, table.c.url, table.c.fetch_url, table.c.title).where(
         table.c.source_id == source_id,
         table.c.section_url == listing.start_url,
         table.c.status == "live",
@@ -215,6 +250,9 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int) -> in
             conn.execute(sa.update(table).where(table.c.id.in_(chunk))
                          .values(delisted_at=listing.fetched_at))
         events += [_event(g.id, "delisted", listing, g.url) for g in gone]
+        for g in gone:
+            changes.add("delisted", article_id=g.id, source_id=source_id,
+                        at=listing.fetched_at, url=g.fetch_url or g.url, title=g.title)
     return _write_events(conn, events)
 
 
