@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from govarchive.storage.export import iso
 from govarchive.storage.models import CHANGE_KINDS, Article, ChangeEvent, Source
-from govarchive.storage.search import matching_ids
+from govarchive.storage.search import SearchQueryError, matching_ids
 
 MAX_LIMIT = 500
 _EVENTS = ChangeEvent.__table__
@@ -106,7 +106,7 @@ def list_changes(conn: sa.Connection, *, since: datetime | None = None,
     if kinds:
         unknown = sorted(set(kinds) - set(CHANGE_KINDS))
         if unknown:
-            raise ValueError(f"unknown change kind {unknown[0]!r}: expected one of "
+            raise SearchQueryError(f"unknown change kind {unknown[0]!r}: expected one of "
                              f"{', '.join(CHANGE_KINDS)}")
         stmt = stmt.where(ChangeEvent.kind.in_(sorted(set(kinds))))
     if query is not None and query.strip():

@@ -41,8 +41,11 @@ def receiver():
 def three_articles(store) -> list[int]:
     store.set_sources({"a": "来源a", "b": "来源b"})
     crawl = FakeCrawl(store, source="a", base="https://example.org")
-    return [crawl.article(f"/a/{n}.htm", T0, title=f"第{n}号通知", body_text=f"正文{n}。" * 5)
-            .article_id for n in (1, 2, 3)]
+    ids = [crawl.article(f"/a/{n}.htm", T0, title=f"第{n}号通知", body_text=f"正文{n}。" * 5)
+           .article_id for n in (1, 2, 3)]
+    # The articles' own "new" events go to no watch: each test sees only the events it adds.
+    store.deliveries.fan_out([], now=T0)
+    return ids
 
 
 def test_apprise_json_and_mail_receive_each_event(store, database_url, tmp_path, receiver):
