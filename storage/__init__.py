@@ -2,6 +2,7 @@
 
 from govarchive.storage.export import csv_lines, write_parquet
 from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
+from govarchive.storage.runs import DIED, HEARTBEAT_INTERVAL, RunOwner
 from govarchive.storage.search import SearchQueryError
 from govarchive.storage.signatures import article_signature, prepare_signatures
 from govarchive.storage.store import Store
@@ -10,12 +11,15 @@ from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult, Storage
 from govarchive.storage.urls import canonical_url
 
 __all__ = [
+    "DIED",
+    "HEARTBEAT_INTERVAL",
     "SEARCH_PAGE_LIMIT",
     "ArticleIn",
     "CaptureIn",
     "IngestResult",
     "ListingIn",
     "ObservationIn",
+    "RunOwner",
     "SearchQueryError",
     "StorageError",
     "Store",
