@@ -136,7 +136,9 @@ class Store:
         if unknown:
             raise ValueError(f"unknown run counts {sorted(unknown)}: expected {RUN_COUNTS}")
         with self._write() as conn:
-            values = {**counts, "status": status, "error": error, "finished_at": self._clock()}
+            now = self._clock()
+            values = {**counts, "status": status, "error": error, "finished_at": now,
+                      "heartbeat_at": now}
             updated = conn.execute(sa.update(Run).where(Run.id == run_id).values(**values))
             if updated.rowcount != 1:
                 raise ValueError(f"no run with id {run_id}")
