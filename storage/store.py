@@ -227,10 +227,6 @@ class Store:
                 "removed": run.removed,
                 "bytes_archived": run.bytes_archived,
                 "error": run.error,
-                # The process that crawls (crawled) it, and when it last said it was alive.
-                "pid": run.pid,
-                "node": run.node,
-                "heartbeat_at": iso(run.heartbeat_at),
             }
             for run in runs
         ]

@@ -26,14 +26,15 @@ def status(store: Store, run_id: int) -> tuple[str, str | None]:
 
 def test_a_run_records_its_process_and_heartbeat(store):
     run_id = store.start_run(["s"], me())
-    [run] = store.list_runs()
-    assert (run["id"], run["pid"], run["node"]) == (run_id, os.getpid(), this_node())
-    first = run["heartbeat_at"]
+    [run] = store.running_runs("s")
+    assert (run.id, run.pid, run.node) == (run_id, os.getpid(), this_node())
+    assert run.pid_started_at == process_started_at(os.getpid())
+    first = run.heartbeat_at
     assert first is not None
     store.beat([run_id])
-    assert store.list_runs()[0]["heartbeat_at"] >= first
-    [running] = store.running_runs("s")
-    assert running.pid_started_at is not None
+    assert store.running_runs("s")[0].heartbeat_at > first
+    store.finish_run(run_id, status="ok", counts={}, error=None)
+    assert store.running_runs("s") == []
 
 
 def test_a_run_whose_process_is_gone_on_this_node_is_closed(store):
