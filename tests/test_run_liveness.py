@@ -58,7 +58,8 @@ def test_a_reused_pid_is_not_taken_for_alive(store):
     assert started is not None
     assert process_alive(os.getpid(), started)
     assert not process_alive(os.getpid(), started - timedelta(hours=1))
-    reused = store.start_run(["s"], RunOwner(os.getpid(), this_node(), started - timedelta(hours=1)))
+    earlier_process = RunOwner(os.getpid(), this_node(), started - timedelta(hours=1))
+    reused = store.start_run(["s"], earlier_process)
     assert store.close_dead_runs(node=this_node(), is_alive=process_alive) == [reused]
     assert status(store, reused)[0] == "failed"
 
