@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -15,7 +16,8 @@ from scrapy.crawler import CrawlerProcess
 
 from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
 from govarchive.crawler.spider import SectionSpider
-from govarchive.storage import Store
+from govarchive.processes import process_started_at, this_node
+from govarchive.storage import HEARTBEAT_INTERVAL, RunOwner, Store
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,37 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "GOVARCHIVE_EXTRACT_WORKERS": spare_cores(),
         "GOVARCHIVE_STORE_IN_SEPARATE_PROCESS": spare_cores() > 0,
     }
+
+
+def this_process() -> RunOwner:
+    """This process, as a run records the process that crawls it."""
+    pid = os.getpid()
+    return RunOwner(pid, this_node(), process_started_at(pid))
+
+
+class Heartbeat:
+    """Tells the database every ``interval`` seconds that this process still crawls its runs,
+    from a thread of its own, so the crawl's loop never waits for the database."""
+
+    def __init__(self, store: Store, run_ids: list[int], interval: float = HEARTBEAT_INTERVAL):
+        self._store, self._run_ids, self._interval = store, run_ids, interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="run-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self._interval):
+            try:
+                self._store.beat(self._run_ids)
+            except Exception as exc:  # noqa: BLE001 - a database away for a moment; try again
+                logger.warning("cannot record the run heartbeat: %s", exc)
 
 
 @dataclass
@@ -169,6 +202,8 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         raise ValueError("a run id can be given for one source only")
     store = Store(settings.storage.url)
     started = time.monotonic()
+    heartbeat: Heartbeat | None = None
+    owner = this_process()
     try:
         base = scrapy_settings(settings, verbose=verbose)
         process = CrawlerProcess(base)
@@ -178,7 +213,11 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
             logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
         run_ids: dict[str, int] = {}
         for source in sources:
-            this_run = run_id if run_id is not None else store.start_run([source.name])
+            if run_id is not None:
+                store.claim_run(run_id, owner)
+                this_run = run_id
+            else:
+                this_run = store.start_run([source.name], owner)
             run_ids[source.name] = this_run
             # Per-source settings ride on a subclass: Scrapy builds each crawler's settings
             # from the process settings plus the spider class's custom_settings.
@@ -204,7 +243,10 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
                 known_urls=store.known_article_urls(source.name),
             )
         crawlers = list(process.crawlers)
+        heartbeat = Heartbeat(store, list(run_ids.values()))
+        heartbeat.start()
         process.start()
+        heartbeat.stop()
         summary = CrawlSummary(seconds=time.monotonic() - started)
         for crawler in crawlers:
             spider = getattr(crawler, "spider", None)
@@ -226,5 +268,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
             summary.results.append(SourceResult(source_name, run_id, status, stats, error))
         return summary
     finally:
+        if heartbeat is not None:
+            heartbeat.stop()
         store.close()
 

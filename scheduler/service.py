@@ -21,6 +21,7 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from govarchive.processes import process_alive, this_node
 from govarchive.scheduler import jobs
 from govarchive.scheduler.alerts import Alerter
 from govarchive.scheduler.health import HealthServer, ServiceState
@@ -33,6 +34,7 @@ HEARTBEAT = 1.0
 SNAPSHOT_EVERY = 5  # heartbeats between reads of the jobs' next run times
 PRUNE_EVERY = 3600.0
 DELIVER_EVERY = 30.0  # seconds between delivery rounds (and one after each run)
+DEAD_RUNS_EVERY = 60  # heartbeats between closings of runs whose process died
 ABANDONED = (
     "the service stopped before this run finished (crash or kill); "
     "closed when the next scheduler started"
@@ -138,6 +140,7 @@ class Service:
         if closed:
             log.warning("closed %d run(s) left running by a previous scheduler as failed: %s",
                         len(closed), ", ".join(map(str, closed)))
+        await asyncio.to_thread(self._close_dead_runs)
         await asyncio.to_thread(self._prune_logs)
         self.alerter.start()
         jobs.set_run_handler(self._run_source)
@@ -235,6 +238,10 @@ class Service:
             # Fired just before a reload unscheduled it: the crawl would not find it.
             log.info("%s is no longer scheduled: not starting its run", source)
             return
+        holder = await asyncio.to_thread(self._crawled_elsewhere, source)
+        if holder is not None:
+            log.warning("%s is being crawled by %s: skipping this scheduled run", source, holder)
+            return
         task = asyncio.current_task()
         self._runs.add(task)
         try:
@@ -267,6 +274,27 @@ class Service:
             except Exception as exc:  # noqa: BLE001 - the next round tries again
                 log.error("delivering notifications failed: %s", exc)
             await self._wait_any_for(self.deliver_every, self._stop, self._deliver_now)
+    def _crawled_elsewhere(self, source: str) -> str | None:
+        """Who holds the source's crawl lock (a ``govarchive crawl`` of it), or None when it
+        is free. The lock is only tried here: the run's own child takes it."""
+        lock = self.store.crawl_lock(source)
+        try:
+            if lock.try_acquire():
+                return None
+        finally:
+            lock.release()
+        running = self.store.running_runs(source)
+        if not running:
+            return "another process"
+        run = running[0]
+        return (f"run {run.id} (pid {run.pid} on {run.node} since "
+                f"{run.started_at.isoformat(timespec='seconds')})")
+
+    def _close_dead_runs(self) -> None:
+        closed = self.store.close_dead_runs(node=this_node(), is_alive=process_alive)
+        if closed:
+            log.warning("closed %d run(s) whose process died as failed: %s", len(closed),
+                        ", ".join(map(str, closed)))
 
     def _prune_logs(self) -> None:
         self._last_prune = time.monotonic()
@@ -292,6 +320,11 @@ class Service:
                     self._snapshot_jobs()
                 except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
                     log.warning("cannot read the jobs' next run times: %s", exc)
+            if beats and beats % DEAD_RUNS_EVERY == 0 and self.state.role == "leader":
+                try:
+                    await asyncio.to_thread(self._close_dead_runs)
+                except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
+                    log.warning("cannot close runs whose process died: %s", exc)
             beats += 1
             await asyncio.sleep(HEARTBEAT)
 

@@ -4,6 +4,7 @@ from govarchive.storage.deliveries import WatchFilter
 from govarchive.storage.diffs import FIELD_LABELS, token_diff
 from govarchive.storage.export import csv_lines, write_parquet
 from govarchive.storage.models import CHANGE_KINDS
+from govarchive.storage.runs import DIED, HEARTBEAT_INTERVAL, RunOwner
 from govarchive.storage.search import MAX_LIMIT as SEARCH_PAGE_LIMIT
 from govarchive.storage.search import SearchQueryError, validate_query
 from govarchive.storage.signatures import article_signature, prepare_signatures
@@ -15,12 +16,15 @@ from govarchive.storage.urls import canonical_url
 __all__ = [
     "CHANGE_KINDS",
     "FIELD_LABELS",
+    "DIED",
+    "HEARTBEAT_INTERVAL",
     "SEARCH_PAGE_LIMIT",
     "ArticleIn",
     "CaptureIn",
     "IngestResult",
     "ListingIn",
     "ObservationIn",
+    "RunOwner",
     "SearchQueryError",
     "StorageError",
     "Store",

@@ -96,6 +96,12 @@ class Run(Base):
     removed: Mapped[int] = mapped_column(default=0)
     bytes_archived: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # Who runs it (migration 0008): the process id, its start time (a reused pid starts
+    # later) and host, and when it last said it was alive (storage.runs.close_dead_runs).
+    pid: Mapped[int | None]
+    pid_started_at: Mapped[datetime | None]
+    node: Mapped[str | None] = mapped_column(sa.String(255))
+    heartbeat_at: Mapped[datetime | None]
 
 
 class RunSource(Base):

@@ -1,6 +1,7 @@
-"""Queries for the scheduler service: scheduled runs and their logs, closing runs a crash left
-``running``, recent statuses for alerts, figures for ``/metrics``, and the PostgreSQL
-advisory lock that keeps a second scheduler on standby.
+"""Queries about runs: who runs them and their heartbeats, closing runs whose process died,
+the service's scheduled runs and their logs, closing runs a crash left ``running``, recent
+statuses for alerts, figures for ``/metrics``, and the PostgreSQL advisory lock that keeps a
+second scheduler on standby (and one crawl of a source at a time).
 
 ``runs.log_path`` and ``runs.scheduled`` come from migration 0002; they are reached through a
 lightweight table clause here so the ORM model stays as it is.
@@ -9,7 +10,9 @@ lightweight table clause here so the ORM model stays as it is.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +24,48 @@ from govarchive.storage.models import Article, ArticleVersion, Run, RunSource, S
 
 JOBS_TABLE = "scheduler_jobs"
 SUCCESS_STATUSES = ("ok", "empty")
+# A crawling process updates its runs' heartbeat this often (seconds); a run on another host
+# whose heartbeat is older than HEARTBEAT_LIMIT has lost its process.
+HEARTBEAT_INTERVAL = 15.0
+HEARTBEAT_LIMIT = 3 * HEARTBEAT_INTERVAL + 15.0
+DIED = "process died"
+
+
+@dataclass(frozen=True)
+class RunOwner:
+    """The process that crawls a run: its pid, when it started, and its host."""
+
+    pid: int
+    node: str
+    started_at: datetime | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {"pid": self.pid, "node": self.node, "pid_started_at": self.started_at}
+
+
+@dataclass(frozen=True)
+class RunningRun:
+    """A run still ``running``, as the liveness check reads it."""
+
+    id: int
+    started_at: datetime
+    pid: int | None
+    pid_started_at: datetime | None
+    node: str | None
+    heartbeat_at: datetime | None
+
+    def death(self, *, node: str, is_alive: Callable[[int, datetime | None], bool],
+              now: datetime, limit: float) -> str | None:
+        """Why the run's process is known to be dead, or None while it may be alive. On this
+        host the process itself is asked; elsewhere only the heartbeat can tell."""
+        if self.node == node and self.pid is not None:
+            if is_alive(self.pid, self.pid_started_at):
+                return None
+            return f"{DIED}: pid {self.pid} on {node} is gone"
+        last = self.heartbeat_at or self.started_at
+        if now - last <= timedelta(seconds=limit):
+            return None
+        return f"{DIED}: no heartbeat from {self.node or 'its host'} since {iso(last)}"
 
 service_runs = sa.table(
     "runs",
@@ -105,6 +150,50 @@ def close_abandoned_runs(conn: sa.Connection, *, error: str, now: datetime) -> l
             .values(status="failed", error=error, finished_at=now)
         )
     return ids
+
+
+def claim_run(conn: sa.Connection, run_id: int, owner: RunOwner, now: datetime) -> bool:
+    """Record ``owner`` as the process crawling a run made beforehand (by the service)."""
+    stmt = (
+        sa.update(Run).where(Run.id == run_id).values(**owner.values(), heartbeat_at=now)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def beat(conn: sa.Connection, run_ids: Sequence[int], now: datetime) -> None:
+    """The crawling process is alive: its running runs' heartbeat is ``now``."""
+    conn.execute(
+        sa.update(Run)
+        .where(Run.id.in_(list(run_ids)), Run.status == "running")
+        .values(heartbeat_at=now)
+    )
+
+
+def running_runs(conn: sa.Connection, source: str | None = None) -> list[RunningRun]:
+    """Runs still ``running`` (of ``source``), newest first."""
+    stmt = (
+        sa.select(Run.id, Run.started_at, Run.pid, Run.pid_started_at, Run.node,
+                  Run.heartbeat_at)
+        .where(Run.status == "running")
+        .order_by(Run.started_at.desc(), Run.id.desc())
+    )
+    if source is not None:
+        stmt = stmt.where(Run.id.in_(
+            sa.select(RunSource.run_id)
+            .join(Source, Source.id == RunSource.source_id)
+            .where(Source.name == source)
+        ))
+    return [RunningRun(*row) for row in conn.execute(stmt)]
+
+
+def fail_dead_run(conn: sa.Connection, run_id: int, error: str, now: datetime) -> bool:
+    """Close a run whose process died as ``failed``, unless it finished meanwhile."""
+    stmt = (
+        sa.update(Run)
+        .where(Run.id == run_id, Run.status == "running")
+        .values(status="failed", error=error, finished_at=now)
+    )
+    return conn.execute(stmt).rowcount == 1
 
 
 def recent_statuses(conn: sa.Connection, source: str, limit: int) -> list[str]:

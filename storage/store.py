@@ -108,11 +108,16 @@ class Store:
             for name, title in titles.items():
                 conn.execute(sa.update(Source).where(Source.id == ids[name]).values(title=title))
 
-    def start_run(self, sources: list[str]) -> int:
+    def start_run(self, sources: list[str], owner: service_runs.RunOwner | None = None) -> int:
+        """A new ``running`` run of ``sources``, crawled by the process ``owner``."""
+        now = self._clock()
         with self._write() as conn:
             ids = ensure_sources(conn, sources)
+            values = {"status": "running", "started_at": now, "heartbeat_at": now}
+            if owner is not None:
+                values.update(owner.values())
             run_id = conn.execute(
-                sa.insert(Run).values(status="running", started_at=self._clock()).returning(Run.id)
+                sa.insert(Run).values(**values).returning(Run.id)
             ).scalar_one()
             rows = [
                 {"run_id": run_id, "source_id": ids[name], "position": i}
@@ -131,10 +136,59 @@ class Store:
         if unknown:
             raise ValueError(f"unknown run counts {sorted(unknown)}: expected {RUN_COUNTS}")
         with self._write() as conn:
-            values = {**counts, "status": status, "error": error, "finished_at": self._clock()}
+            now = self._clock()
+            values = {**counts, "status": status, "error": error, "finished_at": now,
+                      "heartbeat_at": now}
             updated = conn.execute(sa.update(Run).where(Run.id == run_id).values(**values))
             if updated.rowcount != 1:
                 raise ValueError(f"no run with id {run_id}")
+
+    # -- liveness of runs (storage.runs, storage.crawl_lock) ----------------------------------
+
+    def claim_run(self, run_id: int, owner: service_runs.RunOwner) -> None:
+        """Record ``owner`` as the process crawling a run made beforehand (``--run-id``)."""
+        with self._write() as conn:
+            if not service_runs.claim_run(conn, run_id, owner, self._clock()):
+                raise ValueError(f"no run with id {run_id}")
+
+    def beat(self, run_ids: Sequence[int]) -> None:
+        """The process crawling ``run_ids`` is alive (see ``storage.runs.HEARTBEAT_INTERVAL``)."""
+        with self._write() as conn:
+            service_runs.beat(conn, run_ids, self._clock())
+
+    def close_dead_runs(
+        self, *, node: str, is_alive: Callable[[int, datetime | None], bool],
+        source: str | None = None, now: datetime | None = None,
+        limit: float = service_runs.HEARTBEAT_LIMIT,
+    ) -> list[int]:
+        """Close as ``failed`` ("process died: ...") every run still ``running`` (of
+        ``source``) whose process is gone: on host ``node``, when ``is_alive(pid,
+        pid_started_at)`` says so; elsewhere, when its heartbeat is more than ``limit``
+        seconds old. Returns the ids closed. Storage does not look at processes: the caller
+        passes the probe."""
+        now = now or self._clock()
+        with self._read() as conn:
+            running = service_runs.running_runs(conn, source)
+        dead = [(run.id, why) for run in running
+                if (why := run.death(node=node, is_alive=is_alive, now=now, limit=limit))]
+        closed = []
+        if dead:
+            with self._write() as conn:
+                closed = [run_id for run_id, why in dead
+                          if service_runs.fail_dead_run(conn, run_id, why, now)]
+        return closed
+
+    def running_runs(self, source: str | None = None) -> list[service_runs.RunningRun]:
+        """Runs still ``running`` (of ``source``), newest first, with their process."""
+        with self._read() as conn:
+            return service_runs.running_runs(conn, source)
+
+    def crawl_lock(self, source: str) -> Any:
+        """The lock that lets one process at a time crawl ``source``
+        (``storage.crawl_lock.CrawlLock``: ``try_acquire()``, ``release()``)."""
+        from govarchive.storage.crawl_lock import crawl_lock
+
+        return crawl_lock(self._engine.url, source)
 
     def list_runs(self, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """Runs newest first, as ``govarchive runs --json`` prints them."""

@@ -328,6 +328,8 @@ def test_crawl_calls_run_crawl_and_exits_with_its_code(runner, config, monkeypat
         return FakeSummary()
 
     monkeypatch.setattr(run_module, "run_crawl", fake_run_crawl)
+    # The crawl takes its sources' crawl locks and closes their dead runs: it needs a database.
+    assert run(runner, "--config", str(config), "init").exit_code == 0
     result = run(
         runner,
         "--config",

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from govarchive.cli.context import App, open_store, pass_app
 from govarchive.cli.output import Failure, format_record, format_table, safe_url
+from govarchive.processes import process_alive, this_node
 from govarchive.settings import DEFAULT_CONFIG_NAME, example_config
+from govarchive.times import local_text
 
 # ---- init, sources, crawl -----------------------------------------------------------------
 
@@ -148,18 +152,63 @@ def crawl(
     from govarchive import storage
     from govarchive.crawler.run import run_crawl
 
-    if app.log_handler is not None:
-        # Scrapy installs its own root handler; ours as well would print every line twice.
-        logging.getLogger().removeHandler(app.log_handler)
-    try:
-        summary = run_crawl(
-            settings, names, max_list_pages=max_list_pages, verbose=app.verbose > 0, run_id=run_id,
-            revisit=revisit,
-        )
-    except storage.StorageError as exc:
-        raise Failure(f"error: {exc}", 1) from None
+    with open_store(settings) as store, source_locks(store, names, skip_held=all_sources) as names:
+        for name in names:
+            closed = store.close_dead_runs(node=this_node(), is_alive=process_alive, source=name)
+            if closed:
+                click.echo(f"closed run(s) {', '.join(map(str, closed))} of {name} as failed: "
+                           "process died", err=True)
+        if app.log_handler is not None:
+            # Scrapy installs its own root handler; ours as well would print every line twice.
+            logging.getLogger().removeHandler(app.log_handler)
+        try:
+            summary = run_crawl(
+                settings, names, max_list_pages=max_list_pages, verbose=app.verbose > 0,
+                run_id=run_id, revisit=revisit,
+            )
+        except storage.StorageError as exc:
+            raise Failure(f"error: {exc}", 1) from None
     click.echo(summary.summary_text(), err=True)
     click.get_current_context().exit(summary.exit_code)
+
+
+def holder_text(store, source: str) -> str:
+    """Who crawls ``source`` now: its running run whose process is alive, as people read it."""
+    node = this_node()
+    running = store.running_runs(source)
+    alive = [r for r in running if r.node != node or r.pid is None
+             or process_alive(r.pid, r.pid_started_at)]
+    if not alive:
+        return "another process (its run is not recorded yet)"
+    run = alive[0]
+    who = f"pid {run.pid} on {run.node}" if run.pid is not None else "a process"
+    return f"run {run.id} ({who} since {local_text(run.started_at)})"
+
+
+@contextmanager
+def source_locks(store, names: list[str], *, skip_held: bool) -> Iterator[list[str]]:
+    """Hold every source's crawl lock (one crawl of a source at a time, across processes)
+    while the crawl runs. A source another process crawls ends the command with exit code 2,
+    or, with ``skip_held`` (``--all``), is left out with a warning."""
+    held: list[str] = []
+    locks = []
+    try:
+        free = []
+        for name in names:
+            lock = store.crawl_lock(name)
+            if lock.try_acquire():
+                locks.append(lock)
+                free.append(name)
+            else:
+                held.append(f'source "{name}" is being crawled by {holder_text(store, name)}')
+        if held and not (skip_held and free):
+            raise Failure("\n".join(f"error: {line}" for line in held), 2)
+        for line in held:
+            click.echo(f"warning: {line}; skipping it", err=True)
+        yield free
+    finally:
+        for lock in locks:
+            lock.release()
 
 
 # ---- extract ------------------------------------------------------------------------------

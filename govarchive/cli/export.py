@@ -19,6 +19,7 @@ from govarchive.cli.output import (
     write_file_atomically,
     write_stdout,
 )
+from govarchive.processes import process_alive, this_node
 from govarchive.times import in_zone
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
@@ -90,9 +91,12 @@ RUN_COLUMNS = (
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, newest first.")
 @pass_app
 def runs(app: App, source_name: str | None, limit: int, as_json: bool) -> None:
-    """List recent crawl runs, newest first (times in local time; --json: ISO 8601 UTC)."""
+    """List recent crawl runs, newest first (times in local time; --json: ISO 8601 UTC).
+
+    Runs whose process died (killed, out of memory, power cut) are closed as failed first."""
     with open_store(app.settings) as store:
         app.check_source(store, source_name)
+        store.close_dead_runs(node=this_node(), is_alive=process_alive)
         found = [dict(r) for r in store.list_runs(source=source_name, limit=limit)]
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=json_value))

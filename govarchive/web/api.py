@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from govarchive.web import schemas
+from govarchive.web.deps import list_runs as runs_listed
 from govarchive.web.deps import run_search, store_of
 
 api = APIRouter(prefix="/api", tags=["api"])
@@ -72,4 +73,4 @@ def article_history(request: Request, article_id: int) -> dict[str, Any]:
 @api.get("/runs", response_model=list[schemas.Run])
 def list_runs(request: Request, source: str | None = None, limit: Limit = 20) -> list[dict]:
     """Crawl runs newest first, as ``govarchive runs --json``."""
-    return store_of(request).list_runs(source or None, limit)
+    return runs_listed(request, source or None, limit)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
+from govarchive.processes import process_alive, this_node
 from govarchive.times import DEFAULT_TIMEZONE, in_zone, parse_day_or_time
 from govarchive.web.paths import TEMPLATES_DIR
 
@@ -55,6 +56,13 @@ def parse_when(value: str | None, name: str, zone: str) -> date | datetime | Non
 
 def store_of(request: Request):
     return request.app.state.store
+
+
+def list_runs(request: Request, source: str | None, limit: int) -> list[dict[str, Any]]:
+    """Runs newest first, after closing those whose process died (as ``govarchive runs``)."""
+    store = store_of(request)
+    store.close_dead_runs(node=this_node(), is_alive=process_alive)
+    return store.list_runs(source, limit)
 
 
 def run_search(request: Request, *, q: str | None, source: str | None, since: str | None,

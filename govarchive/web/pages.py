@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
 from govarchive.times import DEFAULT_TIMEZONE
-from govarchive.web.deps import WebConfig, run_search, store_of, templates
+from govarchive.web.deps import WebConfig, list_runs, run_search, store_of, templates
 
 PAGE_SIZE = 20
 FIELD_LABELS = {
@@ -156,6 +156,6 @@ def article_page(
 def runs_page(request: Request, source: str = "") -> HTMLResponse:
     store = store_of(request)
     return templates.TemplateResponse(request, "runs.html", {
-        "runs": store.list_runs(source or None, 100), "source": source,
+        "runs": list_runs(request, source or None, 100), "source": source,
         "sources": store.list_sources(), "titles": source_titles(store),
     })

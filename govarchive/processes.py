@@ -1,0 +1,80 @@
+"""Is a process still there? The liveness probe for runs (``Store.close_dead_runs``).
+
+A leaf module (it imports nothing of ours): the crawl, ``runs``, the web UI and the service
+all ask it. A process is named by its pid *and* its start time, because pids are reused: a
+pid that is alive but started at another time is another program.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+
+# /proc gives start times in clock ticks after a boot time in whole seconds, and the boot time
+# shifts with clock adjustments: two readings of one process may differ by about a second.
+START_TIME_TOLERANCE = 2.0
+
+
+def this_node() -> str:
+    """The host name runs record as their ``node``."""
+    return socket.gethostname()
+
+
+def _boot_time() -> float | None:
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            for line in stat:
+                if line.startswith("btime "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields 3 onwards of /proc/PID/stat (state first), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: split after it.
+    return text[text.rfind(")") + 2:].split()
+
+
+def process_started_at(pid: int) -> datetime | None:
+    """When process ``pid`` started, from /proc (None where there is no /proc, or no such
+    process)."""
+    fields = _proc_stat(pid)
+    boot = _boot_time()
+    if fields is None or boot is None:
+        return None
+    ticks = int(fields[19])  # field 22, starttime
+    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it exists
+    return True
+
+
+def process_alive(pid: int, started_at: datetime | None) -> bool:
+    """Whether the process ``pid`` that started at ``started_at`` is still running on this
+    host. A pid alive with another start time was reused by another program: not alive."""
+    if pid <= 0 or not _pid_exists(pid):
+        return False
+    fields = _proc_stat(pid)
+    if fields is not None and fields[0] in ("Z", "X"):
+        return False  # killed, not yet reaped by its parent
+    if started_at is None:
+        return True  # nothing to compare with: trust the pid
+    actual = process_started_at(pid)
+    if actual is None:
+        return True  # no /proc: the pid is all there is to go on
+    return abs((actual - started_at).total_seconds()) <= START_TIME_TOLERANCE
