@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -101,6 +102,11 @@ def test_crawls_make_one_event_per_change_and_reparse_rebuilds_them(
     kinds = [e[0] for e in later]
     assert kinds.index("removed") < kinds.index("restored")
     assert not any(e[1] == COSMETIC for e in later)
+    listed = project.run("changes", "--json", "--limit", "1000")
+    assert listed.returncode == 0, listed.stderr
+    as_json = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert sorted((e["kind"], e["url"].removeprefix(base), e["version"], e["summary"])
+                  for e in as_json) == sorted(e[:3] + (e[4],) for e in crawled)
 
     result = project.run("replay", "reparse")
     assert result.returncode == 0, result.stderr

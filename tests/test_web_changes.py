@@ -61,6 +61,8 @@ def test_an_edit_shows_its_summary_and_links_to_diff_and_both_captures(app):
     assert "http://replay.test/test/20260301090000/https://www.example.gov.cn/dfzw/1.htm" in page
     diff = client.get(f"/articles/{article}", params={"from": 1, "to": 2}).text
     assert 'id="diff"' in diff and "<del>" in diff and "<ins>" in diff
+    # Whole tokens: the changed number is one deletion and one insertion.
+    assert "<del>二十</del>" in diff and "<ins>十五</ins>" in diff
 
 
 def test_a_removal_links_to_the_last_capture(app):
