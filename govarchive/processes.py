@@ -1,4 +1,5 @@
-"""Is a process still there? The liveness probe for runs (``Store.close_dead_runs``).
+"""Is a process still there? The liveness probe for runs (``Store.close_dead_runs``), and
+the file lock that processes on one machine take (the scheduler's, a source's crawl).
 
 A leaf module (it imports nothing of ours): the crawl, ``runs``, the web UI and the service
 all ask it. A process is named by its pid *and* its start time, because pids are reused: a
@@ -7,9 +8,11 @@ pid that is alive but started at another time is another program.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 
 # /proc gives start times in clock ticks after a boot time in whole seconds, and the boot time
 # shifts with clock adjustments: two readings of one process may differ by about a second.
@@ -78,3 +81,34 @@ def process_alive(pid: int, started_at: datetime | None) -> bool:
     if actual is None:
         return True  # no /proc: the pid is all there is to go on
     return abs((actual - started_at).total_seconds()) <= START_TIME_TOLERANCE
+
+
+class FileLock:
+    """An exclusive ``flock`` on a file; the holder's pid is written into it for people."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.description = f"the lock file {path}"
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def still_held(self) -> bool:
+        return self._fd is not None  # nothing but our own release can take a flock away
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor releases the flock

@@ -8,10 +8,9 @@ a standby and tries again.
 
 from __future__ import annotations
 
-import fcntl
-import os
-from pathlib import Path
 from typing import Protocol
+
+from govarchive.processes import FileLock
 
 LOCK_NAME = "govarchive-scheduler"
 
@@ -24,37 +23,6 @@ class SchedulerLock(Protocol):
     def still_held(self) -> bool: ...
 
     def release(self) -> None: ...
-
-
-class FileLock:
-    """An exclusive ``flock`` on a file; the holder's pid is written into it for people."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.description = f"the lock file {path}"
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return True
-
-    def still_held(self) -> bool:
-        return self._fd is not None  # nothing but our own release can take a flock away
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)  # closing the only descriptor releases the flock
 
 
 class AdvisoryLock:

@@ -8,15 +8,14 @@ its source locked. An in-memory database lives in one process: nothing to exclud
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import re
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.engine import URL
 
+from govarchive.processes import FileLock
 from govarchive.storage.runs import AdvisoryLock
 
 LOCK_PREFIX = "govarchive-crawl"
@@ -32,31 +31,12 @@ class CrawlLock(Protocol):
     def release(self) -> None: ...
 
 
-class FileCrawlLock:
+class FileCrawlLock(FileLock):
     """An exclusive ``flock`` on a file beside the SQLite database."""
 
     def __init__(self, path: Path, source: str):
-        self.path, self.source = path, source
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # for people looking at the file
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)  # closing the only descriptor releases the flock
+        super().__init__(path)
+        self.source = source
 
 
 class AdvisoryCrawlLock:

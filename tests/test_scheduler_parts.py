@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from govarchive.processes import FileLock
 from govarchive.scheduler import jobs
 from govarchive.scheduler.alerts import Webhook, alert_for
 from govarchive.scheduler.health import HealthServer, ServiceState
-from govarchive.scheduler.lock import FileLock, scheduler_lock
+from govarchive.scheduler.lock import scheduler_lock
 from govarchive.scheduler.runner import describe_exit, log_tail, prune_logs
 from govarchive.settings import ServiceSettings, SourceSettings, load_settings
 from govarchive.storage import Store
