@@ -6,6 +6,8 @@ import multiprocessing
 import signal
 from multiprocessing.context import SpawnContext
 
+from govarchive.processes import die_with_parent
+
 
 def spawn_context() -> SpawnContext:
     # "spawn": the crawl process runs the Twisted reactor and its threads; forking it would
@@ -19,5 +21,7 @@ def start_worker(initializer, initargs) -> None:
     # gracefully and then shuts its workers down; a worker killed by the same key press would
     # lose the batch it was writing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A crawl killed outright (SIGKILL, out of memory) takes its workers with it.
+    die_with_parent(signal.SIGTERM)
     if initializer is not None:
         initializer(*initargs)

@@ -8,15 +8,38 @@ pid that is alive but started at another time is another program.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
 import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 # /proc gives start times in clock ticks after a boot time in whole seconds, and the boot time
 # shifts with clock adjustments: two readings of one process may differ by about a second.
 START_TIME_TOLERANCE = 2.0
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+try:
+    _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+except OSError:  # pragma: no cover - a libc without symbols exported to ctypes
+    _libc = None
+
+
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send this process ``signum`` when its parent dies (Linux), so no
+    worker outlives the process that started it, whatever killed that one. Called first in
+    a child; a parent that dies while it is being set is caught by the ``getppid`` check."""
+    if _libc is None:
+        return
+    parent = os.getppid()
+    _libc.prctl(PR_SET_PDEATHSIG, signum)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signum)
 
 
 def this_node() -> str:

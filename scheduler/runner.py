@@ -10,7 +10,6 @@ it. Stopping is SIGINT first (Scrapy then closes the spider and its WARC files),
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import os
 import re
@@ -21,23 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from govarchive.processes import die_with_parent
+
 log = logging.getLogger(__name__)
 
-PR_SET_PDEATHSIG = 1
 _TAIL_BYTES = 4096
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM (a graceful Scrapy stop) if the service dies, so
-    an orphaned crawl never races the scheduler that takes over."""
-    if _libc is not None:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-try:
-    _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-except OSError:  # pragma: no cover - a libc without symbols exported to ctypes
-    _libc = None
 
 
 @dataclass
@@ -165,7 +152,9 @@ class ChildRunner:
                     # Its own session: a Ctrl-C at the terminal reaches the service only, and
                     # the service decides how its children stop.
                     start_new_session=True,
-                    preexec_fn=_die_with_parent,
+                    # SIGTERM (a graceful Scrapy stop) if the service dies, so an orphaned crawl
+                    # never races the scheduler that takes over.
+                    preexec_fn=lambda: die_with_parent(signal.SIGTERM),
                 )
             except OSError as exc:
                 log_file.write(f"# cannot start the crawl: {exc}\n".encode())
