@@ -113,11 +113,13 @@ class ChildRunner:
             "crawl", source, "--run-id", str(run_id),
         ]  # fmt: skip
 
-    async def run(self, source: str, stopping: asyncio.Event) -> RunOutcome:
+    async def run(self, source: str, stopping: asyncio.Event, *,
+                  scheduled_for: datetime | None = None) -> RunOutcome:
         service = self.settings.service
         started = datetime.now(UTC)
         run_id = await asyncio.to_thread(
-            self.store.start_scheduled_run, source, log_path_for(service.log_dir, source, started)
+            self.store.start_scheduled_run, source, log_path_for(service.log_dir, source, started),
+            scheduled_for,
         )
         run = await asyncio.to_thread(self.store.get_run, run_id)
         log_path = run["log_path"]

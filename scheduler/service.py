@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,18 @@ SNAPSHOT_EVERY = 5  # heartbeats between reads of the jobs' next run times
 PRUNE_EVERY = 3600.0
 DELIVER_EVERY = 30.0  # seconds between delivery rounds (and one after each run)
 DEAD_RUNS_EVERY = 60  # heartbeats between closings of runs whose process died
+def default_max_concurrent_runs() -> int:
+    """Two runs per core (a crawl mostly waits on the network), but no more than one per
+    512 MB of memory (a crawl's process tree: Scrapy, its parsing and storing workers)."""
+    cores = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # not a POSIX system that tells
+        memory = 0
+    by_memory = memory // (512 << 20) if memory else 2 * cores
+    return max(1, min(2 * cores, by_memory))
+
+
 ABANDONED = (
     "the service stopped before this run finished (crash or kill); "
     "closed when the next scheduler started"
@@ -51,6 +64,9 @@ class Service:
         # The wiring's notification round, called with the current settings in a thread.
         self.deliver, self.deliver_every = deliver, deliver_every
         self._deliver_now = asyncio.Event()
+        limit = settings.service.max_concurrent_runs
+        self.max_concurrent_runs = limit or default_max_concurrent_runs()
+        self._run_slots = asyncio.Semaphore(self.max_concurrent_runs)
         self.state = ServiceState()
         self.runner = ChildRunner(settings, store, **({"python": python} if python else {}))
         self.alerter = Alerter(settings.service, store, user_agent=settings.crawl.user_agent)
@@ -232,6 +248,17 @@ class Service:
     # -- runs ---------------------------------------------------------------------------
 
     async def _run_source(self, source: str) -> None:
+        """One scheduled run of ``source``: waits for a free slot, in due order (asyncio's
+        semaphore wakes waiters first come, first served). While it waits, APScheduler's
+        ``max_instances=1`` coalesces further firings of the same source."""
+        due = datetime.now(UTC)
+        if self._run_slots.locked():
+            log.info("%s is due; waiting for one of the %d run slots", source,
+                     self.max_concurrent_runs)
+        async with self._run_slots:
+            await self._run_now(source, due)
+
+    async def _run_now(self, source: str, due: datetime) -> None:
         if self._stopping.is_set():
             return
         if source not in {s.name for s in self.settings.sources if s.schedule}:
@@ -245,7 +272,7 @@ class Service:
         task = asyncio.current_task()
         self._runs.add(task)
         try:
-            outcome = await self.runner.run(source, self._stopping)
+            outcome = await self.runner.run(source, self._stopping, scheduled_for=due)
         finally:
             self._runs.discard(task)
         run = outcome.run

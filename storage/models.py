@@ -102,6 +102,8 @@ class Run(Base):
     pid_started_at: Mapped[datetime | None]
     node: Mapped[str | None] = mapped_column(sa.String(255))
     heartbeat_at: Mapped[datetime | None]
+    # When the service's schedule fired the run (started_at - scheduled_for: its wait).
+    scheduled_for: Mapped[datetime | None]
 
 
 class RunSource(Base):

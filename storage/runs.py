@@ -76,12 +76,15 @@ service_runs = sa.table(
 )
 
 
-def mark_scheduled(conn: sa.Connection, run_id: int, log_path: str) -> None:
+def mark_scheduled(conn: sa.Connection, run_id: int, log_path: str,
+                   scheduled_for: datetime | None = None) -> None:
     conn.execute(
         sa.update(service_runs)
         .where(service_runs.c.id == run_id)
         .values(scheduled=True, log_path=log_path)
     )
+    if scheduled_for is not None:
+        conn.execute(sa.update(Run).where(Run.id == run_id).values(scheduled_for=scheduled_for))
 
 
 def get_run(conn: sa.Connection, run_id: int) -> dict[str, Any] | None:
@@ -97,6 +100,7 @@ def get_run(conn: sa.Connection, run_id: int) -> dict[str, Any] | None:
     return {
         "id": row.id,
         "status": row.status,
+        "scheduled_for": iso(row.scheduled_for),
         "started_at": iso(row.started_at),
         "finished_at": iso(row.finished_at),
         "requests": row.requests,

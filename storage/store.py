@@ -219,6 +219,7 @@ class Store:
                 # A run usually covers one source; several are listed comma-separated.
                 "source": ",".join(names[run.id]),
                 "status": run.status,
+                "scheduled_for": iso(run.scheduled_for),
                 "started_at": iso(run.started_at),
                 "finished_at": iso(run.finished_at),
                 "requests": run.requests,
@@ -233,11 +234,13 @@ class Store:
 
     # -- the scheduler service (queries in storage.runs) ---------------------------------
 
-    def start_scheduled_run(self, source: str, log_path: Callable[[int], str]) -> int:
-        """A run the service starts: ``log_path(run_id)`` names its log file."""
+    def start_scheduled_run(self, source: str, log_path: Callable[[int], str],
+                            scheduled_for: datetime | None = None) -> int:
+        """A run the service starts: ``log_path(run_id)`` names its log file;
+        ``scheduled_for`` is when its schedule fired."""
         run_id = self.start_run([source])
         with self._write() as conn:
-            service_runs.mark_scheduled(conn, run_id, log_path(run_id))
+            service_runs.mark_scheduled(conn, run_id, log_path(run_id), scheduled_for)
         return run_id
 
     def get_run(self, run_id: int) -> dict[str, Any] | None:

@@ -162,7 +162,7 @@ def test_the_service_delivers_periodically_and_after_each_run(tmp_path):
             def __init__(self):
                 self.active, self.settings = {}, None
 
-            async def run(self, source, stopping):
+            async def run(self, source, stopping, scheduled_for=None):
                 run = {"status": "ok", "requests": 1, "new_articles": 1, "new_versions": 0}
                 return SimpleNamespace(run_id=1, stopped=None, run=run)
 

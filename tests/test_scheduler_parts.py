@@ -400,3 +400,57 @@ def test_closing_runs_keeps_counts_and_only_touches_scheduled_running_ones(store
     assert store.recent_statuses("s", 5) == ["failed", "timeout"]
     with pytest.raises(ValueError):
         store.close_run(done, status="running", error=None)
+
+
+# ---- bounded work ---------------------------------------------------------------------------
+
+
+def test_the_service_runs_at_most_max_concurrent_runs_in_due_order(store, tmp_path):
+    from types import SimpleNamespace
+
+    from govarchive.scheduler import Service
+    from govarchive.scheduler.service import default_max_concurrent_runs
+
+    names = [f"s{n}" for n in range(6)]
+    sources = "".join(f'[[sources]]\nname = "{name}"\nstart_urls = ["https://example.org/"]\n'
+                      f'schedule = "every 1d"\n' for name in names)
+    settings = load_settings(_config(tmp_path, f'[service]\nmax_concurrent_runs = 2\n{sources}'),
+                             env={})
+    assert 1 <= default_max_concurrent_runs() <= 2 * (os.cpu_count() or 1)
+
+    class SlowRunner:
+        def __init__(self):
+            self.active, self.settings = {}, settings
+            self.running, self.most, self.started, self.due = 0, 0, [], {}
+
+        async def run(self, source, stopping, scheduled_for=None):
+            self.started.append(source)
+            self.due[source] = scheduled_for
+            self.running += 1
+            self.most = max(self.most, self.running)
+            await asyncio.sleep(0.05)
+            self.running -= 1
+            run = {"status": "ok", "requests": 1, "new_articles": 0, "new_versions": 0}
+            return SimpleNamespace(run_id=1, stopped=None, run=run)
+
+    async def scenario():
+        service = Service(settings, store, reload_settings=load_settings)
+        service.runner = runner = SlowRunner()
+        service._crawled_elsewhere = lambda source: None
+        fired = datetime.now(UTC)
+        await asyncio.gather(*(service._run_source(name) for name in names))
+        return service, runner, fired
+
+    service, runner, fired = asyncio.run(scenario())
+    assert service.max_concurrent_runs == 2
+    assert runner.most == 2  # never more than the limit at once
+    assert runner.started == names  # all of them, in the order they fell due
+    # Each run knows when it was due, before it waited for its slot.
+    assert all(fired <= runner.due[name] <= fired + timedelta(seconds=1) for name in names)
+
+
+def test_a_scheduled_run_records_when_it_was_due(store):
+    due = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    run_id = store.start_scheduled_run("s", lambda n: f"/tmp/{n}.log", due)
+    assert store.get_run(run_id)["scheduled_for"] == due.isoformat()
+    assert store.list_runs()[0]["scheduled_for"] == due.isoformat()

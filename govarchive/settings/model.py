@@ -371,6 +371,12 @@ class ServiceSettings(_Section):
     stop_grace: Seconds = Field(
         60.0, gt=0, description="time a stopped crawl gets to close its WARC files before SIGKILL"
     )
+    max_concurrent_runs: int | None = Field(
+        None,
+        ge=1,
+        description="runs at once; the rest wait in due order (default: 2 per core, at most one "
+        "per 512 MB of memory, at least 1)",
+    )
     standby_poll: Seconds = Field(
         5.0, gt=0, description="how often a standby scheduler tries to take over"
     )
