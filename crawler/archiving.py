@@ -38,6 +38,7 @@ A failed write (disk full) cuts the file back to its last complete record (see
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from http import HTTPStatus
@@ -202,7 +203,7 @@ class WarcArchiver:
                 truncated=truncated,
             )
         except WarcWriteError as exc:
-            self._fail(f"could not archive {response.url}: {exc}")
+            self._fail(f"could not archive {response.url}: {exc}", exc)
             return None
 
     def _index_closed_files(self) -> None:
@@ -220,14 +221,20 @@ class WarcArchiver:
         try:
             self.writer.flush(fsync=True)
         except WarcWriteError as exc:
-            self._fail(f"could not flush the archive: {exc}")
+            self._fail(f"could not flush the archive: {exc}", exc)
             raise
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, exc: WarcWriteError) -> None:
         self.stats.inc_value("warc/errors")
         if self.failed:
             return
         self.failed = True
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            where = self.writer.archive_dir
+            message = f"disk full: no space left on device writing {where}: {message}"
+        # The run records it as its error (crawler.run.run_status).
+        self.stats.set_value("govarchive/archive_error", message)
         logger.error("%s; closing the spider (%s)", message, CLOSE_REASON)
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.ingest_worker import IngestWorker
 from govarchive.crawler.items import ArticleItem, ObservationItem
-from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn
+from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,14 @@ class StorePipeline:
             # captures are still in the WARC files (``govarchive replay reparse`` restores
             # them). Stop the crawl rather than go on fetching what cannot be stored.
             stats.inc_value("govarchive/store_errors")
-            logger.error("storing a batch failed: %s", exc, exc_info=exc)
+            stats.inc_value("govarchive/captures_not_stored", captures)
+            if stats.get_value("govarchive/store_error") is None:
+                stats.set_value("govarchive/store_error", str(exc))
+            # A database that is away or locked is said in words; anything else is a bug
+            # whose traceback is worth having.
+            known = isinstance(exc, StorageError)
+            logger.error("storing a batch of %d captures failed: %s", captures, exc,
+                         exc_info=None if known else exc)
             engine = self.crawler.engine
             if engine is not None and engine.running:
                 asyncio.ensure_future(engine.close_spider_async(reason="store_error"))

@@ -161,6 +161,17 @@ class CrawlSummary:
         return "\n".join(lines)
 
 
+def store_failure(stats: dict, source: str) -> str:
+    """The error of a run whose batches could not all be stored: how many archived captures
+    the database lacks, why, and the command that fills them in from the archive."""
+    missing = int(stats.get("govarchive/captures_not_stored", 0))
+    why = stats.get("govarchive/store_error") or "see the log"
+    verb = "is" if missing == 1 else "are"
+    return (f"storing failed: {plural(missing, 'archived capture')} {verb} not in the "
+            f"database ({why}); `govarchive replay reparse --source {source}` stores them "
+            "from the WARC files")
+
+
 def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
     """How a source's run went, and the error a user should read first."""
     starts = list(spider.source.start_urls)
@@ -176,8 +187,10 @@ def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
     if spider.blocked:
         hosts = ", ".join(f"{h} ({why})" for h, why in sorted(spider.blocked.items()))
         return "blocked", f"anti-bot wall at {hosts}" + (f"; {error}" if error else "")
+    if stats.get("govarchive/archive_error"):
+        return "failed", stats["govarchive/archive_error"]
     if stats.get("govarchive/store_errors"):
-        return "failed", "storing articles failed (see the log); the archive has every capture"
+        return "failed", store_failure(stats, spider.name)
     finish = stats.get("finish_reason")
     if finish not in (None, "finished"):
         return "failed", f"crawl stopped: {finish}"

@@ -16,7 +16,12 @@ from sqlalchemy.pool import StaticPool
 from govarchive.storage.types import StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a SQLite writer waits for another process's write lock, unless the URL's
+# ``timeout`` (seconds, pysqlite's own parameter: ``sqlite:///db?timeout=5``) says otherwise.
+SQLITE_BUSY_TIMEOUT = 30.0
+# How long a PostgreSQL write keeps reconnecting after the server went away (a restart, a
+# terminated backend) before it gives up.
+RECONNECT_SECONDS = 60.0
 # SQLite caps it at 2 GB by default; address space only, pages come in as they are read.
 SQLITE_MMAP_BYTES = 2**31 - 2**16
 # Execution option marking a connection whose transaction will write: on SQLite it takes
@@ -70,6 +75,7 @@ def _sqlite_engine(url: URL) -> Engine:
                 f"cannot create the folder {folder} for database {display_url(url)}: "
                 f"{exc.strerror or exc} (check [storage] url in govarchive.toml)"
             ) from None
+    busy_timeout = sqlite_busy_timeout(url)
     # One shared connection for in-memory databases, or every connection sees an empty one.
     engine = sa.create_engine(url, poolclass=StaticPool) if in_memory else sa.create_engine(url)
 
@@ -81,7 +87,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Read pages straight from the OS page cache instead of copying each one through a
@@ -98,8 +104,66 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+def sqlite_busy_timeout(url: URL) -> float:
+    """Seconds a SQLite writer waits for the write lock (the URL's ``timeout``, or 30)."""
+    value = url.query.get("timeout")
+    try:
+        seconds = float(value) if value is not None else SQLITE_BUSY_TIMEOUT
+    except ValueError:
+        raise StorageError(
+            f"invalid timeout={value!r} in database URL {display_url(url)}: "
+            "give seconds, e.g. ?timeout=30"
+        ) from None
+    if seconds < 0:
+        raise StorageError(f"timeout in database URL {display_url(url)} must not be negative")
+    return seconds
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+def write_failure(url: URL, exc: sa.exc.OperationalError) -> StorageError | None:
+    """A StorageError in words for a SQLite write that failed because another process held
+    the lock past the busy timeout, or because the disk is full; None for other failures."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    reason = _reason(exc)
+    if "database is locked" in reason or "database table is locked" in reason:
+        return StorageError(
+            f"the database is locked by another process (waited {sqlite_busy_timeout(url):g} s):"
+            f" {display_url(url)}: {reason} (see `govarchive runs` for a crawl still writing;"
+            " the URL's ?timeout=SECONDS sets how long to wait)"
+        )
+    if "database or disk is full" in reason:
+        return StorageError(
+            f"disk full: no space left on device writing the database {display_url(url)}"
+            f" ({reason})"
+        )
+    return None
+
+
+def connection_lost(url: URL, exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection to a database server broke or could not be made
+    (a restart, a terminated backend): worth reconnecting and retrying the transaction."""
+    if isinstance(exc, StorageError):  # check_schema's "cannot open database" wraps the cause
+        exc = exc.__cause__
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    return url.get_backend_name() == "postgresql" and isinstance(exc, sa.exc.OperationalError)
+
+
+def gone(url: URL, exc: BaseException, seconds: float) -> StorageError:
+    cause = exc.__cause__ if isinstance(exc, StorageError) and exc.__cause__ else exc
+    return StorageError(
+        f"the database {display_url(url)} stayed unreachable for {seconds:g} s: {_reason(cause)}"
+    )
+
+
 def unreachable(url: URL, exc: Exception) -> StorageError:
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    reason = _reason(exc)
     return StorageError(
         f"cannot open database {display_url(url)}: {reason} "
         "(check [storage] url in govarchive.toml or GOVARCHIVE_STORAGE__URL, "

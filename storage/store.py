@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -15,7 +16,7 @@ from govarchive.storage import runs as service_runs
 from govarchive.storage.export import articles_query, iso, iter_records, records
 from govarchive.storage.ingest import ensure_sources, ingest_batch
 from govarchive.storage.models import RUN_STATUSES, Article, Run, RunSource, Source
-from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult
+from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult, StorageError
 from govarchive.times import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,10 @@ class Store:
     ``govarchive init``) when it is not, or when the database cannot be reached.
     """
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = utc_now,
+                 reconnect_seconds: float = db.RECONNECT_SECONDS) -> None:
         self._url = db.parse_url(url)
+        self._reconnect_seconds = reconnect_seconds
         self._engine = db.create_engine(self._url)
         self._writer = self._engine.execution_options(**{db.WRITE_OPTION: True})
         self._clock = clock
@@ -96,8 +99,39 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         self._check()
-        with self._writer.begin() as conn:
-            yield conn
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            failure = db.write_failure(self._url, exc)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _reconnecting(self, what: str, transaction: Callable[[], Any]) -> Any:
+        """Run ``transaction`` (one whole transaction), again after a lost connection to the
+        database server, with backoff, for up to ``reconnect_seconds``. Safe because a
+        transaction the connection broke in left nothing behind; one whose COMMIT was sent
+        but never acknowledged is redone against what it wrote, which ingest and run updates
+        tolerate (captures are inserted ignoring duplicates, articles match themselves)."""
+        deadline = time.monotonic() + self._reconnect_seconds
+        delay = 0.5
+        while True:
+            try:
+                return transaction()
+            except (sa.exc.DBAPIError, StorageError) as exc:
+                if not db.connection_lost(self._url, exc):
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise db.gone(self._url, exc, self._reconnect_seconds) from None
+                wait = min(delay, left)
+                cause = exc.__cause__ if isinstance(exc, StorageError) else exc
+                reason = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+                log.warning("lost the database connection while %s (%s); retrying in %.1f s",
+                            what, reason[0] if reason else type(cause).__name__, wait)
+                time.sleep(wait)
+                delay = min(delay * 2, 8.0)
 
     # -- sources and runs ---------------------------------------------------------------
 
@@ -135,13 +169,17 @@ class Store:
         unknown = set(counts) - set(RUN_COUNTS)
         if unknown:
             raise ValueError(f"unknown run counts {sorted(unknown)}: expected {RUN_COUNTS}")
-        with self._write() as conn:
-            now = self._clock()
-            values = {**counts, "status": status, "error": error, "finished_at": now,
-                      "heartbeat_at": now}
-            updated = conn.execute(sa.update(Run).where(Run.id == run_id).values(**values))
-            if updated.rowcount != 1:
-                raise ValueError(f"no run with id {run_id}")
+
+        def finish() -> None:
+            with self._write() as conn:
+                now = self._clock()
+                values = {**counts, "status": status, "error": error, "finished_at": now,
+                          "heartbeat_at": now}
+                updated = conn.execute(sa.update(Run).where(Run.id == run_id).values(**values))
+                if updated.rowcount != 1:
+                    raise ValueError(f"no run with id {run_id}")
+
+        self._reconnecting(f"finishing run {run_id}", finish)
 
     # -- liveness of runs (storage.runs, storage.crawl_lock) ----------------------------------
 
@@ -320,19 +358,26 @@ class Store:
         Each change (new article, edit, confirmed removal, restoration, delisting, move) is
         written as a change event in the same transaction (``storage.changes``). With
         ``history`` (a rebuild from the archive) those events are written already fanned
-        out, so no watch is notified of them again. When another process commits the same article or version first, the unique constraints make this
-        transaction fail and it is retried against what that process wrote.
+        out, so no watch is notified of them again. When another process commits the same
+        article or version first, the unique constraints make this transaction fail and it
+        is retried against what that process wrote. A connection
+        lost to the database server (a restart) is reconnected and the batch retried, for up
+        to ``reconnect_seconds``; then ``StorageError`` says how long it stayed away.
         """
-        for attempt in range(1, INGEST_ATTEMPTS + 1):
-            try:
-                with self._write() as conn:
-                    return ingest_batch(conn, captures, articles, run_id, observations, listings,
-                                        self._clock() if history else None)
-            except sa.exc.DBAPIError as exc:
-                if attempt == INGEST_ATTEMPTS or not _retryable(exc):
-                    raise
-                log.info("ingest conflicted with a concurrent write, retrying: %s", exc.orig)
-        raise AssertionError("unreachable")
+        def transaction() -> IngestResult:
+            for attempt in range(1, INGEST_ATTEMPTS + 1):
+                try:
+                    with self._write() as conn:
+                        return ingest_batch(conn, captures, articles, run_id, observations,
+                                            listings, self._clock() if history else None)
+                except sa.exc.DBAPIError as exc:
+                    if attempt == INGEST_ATTEMPTS or not _retryable(exc):
+                        raise
+                    log.info("ingest conflicted with a concurrent write, retrying: %s",
+                             exc.orig)
+            raise AssertionError("unreachable")
+
+        return self._reconnecting(f"storing a batch of {len(captures)} captures", transaction)
 
     def iter_export(
         self, *, source: str | None = None, since: datetime | date | None = None
