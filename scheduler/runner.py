@@ -119,7 +119,7 @@ class ChildRunner:
         started = datetime.now(UTC)
         run_id = await asyncio.to_thread(
             self.store.start_scheduled_run, source, log_path_for(service.log_dir, source, started),
-            scheduled_for,
+            scheduled_for, os.getpid(),
         )
         run = await asyncio.to_thread(self.store.get_run, run_id)
         log_path = run["log_path"]

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 
+from govarchive.processes import process_started_at, this_node
 from govarchive.storage import engine as db
 from govarchive.storage import runs as service_runs
 from govarchive.storage.export import articles_query, iso, iter_records, records
@@ -273,10 +274,16 @@ class Store:
     # -- the scheduler service (queries in storage.runs) ---------------------------------
 
     def start_scheduled_run(self, source: str, log_path: Callable[[int], str],
-                            scheduled_for: datetime | None = None) -> int:
+                            scheduled_for: datetime | None = None,
+                            owner_pid: int | None = None) -> int:
         """A run the service starts: ``log_path(run_id)`` names its log file;
-        ``scheduled_for`` is when its schedule fired."""
-        run_id = self.start_run([source])
+        ``scheduled_for`` is when its schedule fired. ``owner_pid`` (the service) owns the
+        run until its crawl claims it, so a service killed in between leaves no run that
+        only the heartbeat limit can close."""
+        owner = None
+        if owner_pid is not None:
+            owner = service_runs.RunOwner(owner_pid, this_node(), process_started_at(owner_pid))
+        run_id = self.start_run([source], owner)
         with self._write() as conn:
             service_runs.mark_scheduled(conn, run_id, log_path(run_id), scheduled_for)
         return run_id

@@ -118,3 +118,14 @@ def test_the_crawl_lock_admits_one_holder_per_source(store):
     finally:
         for lock in (first, second, other):
             lock.release()
+
+
+def test_a_scheduled_run_is_owned_by_the_service_until_its_crawl_claims_it(store):
+    # A service killed after making the run and before its crawl child claimed it: the run
+    # names the service's process, so it is closed at once, not only when its heartbeat ages.
+    service = subprocess.Popen([sys.executable, "-c", "pass"])
+    service.wait()
+    orphan = store.start_scheduled_run("s", lambda n: f"/tmp/{n}.log", None, service.pid)
+    live = store.start_scheduled_run("s", lambda n: f"/tmp/{n}.log", None, os.getpid())
+    assert store.close_dead_runs(node=this_node(), is_alive=process_alive) == [orphan]
+    assert status(store, live) == ("running", None)
