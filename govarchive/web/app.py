@@ -1,9 +1,9 @@
 """The FastAPI application: the JSON API and the HTML pages.
 
 Everything is read-only (GET only) and goes through ``storage.Store``; the app opens no
-session of its own. Archived markup is never served as it is here: the article page shows the body HTML
-sanitised (``archived_html``), captures are linked to pywb replay on its own origin, and every
-answer carries a Content-Security-Policy (``security``).
+session of its own. Archived markup is never served as it is here: the article page shows
+the body HTML sanitised (``archived_html``), captures are linked to pywb replay on its own
+origin, and every answer carries a Content-Security-Policy (``security``).
 """
 
 from __future__ import annotations

@@ -148,7 +148,8 @@ def article_page(
     latest = store.list_changes(article_id=article_id, limit=1)
     pending_removal = bool(latest) and latest[0]["pending_removal"]
     return templates.TemplateResponse(request, "article.html", {
-        "a": record, "body": sanitised(latest_body_html(store, record)), "events": [e for e in history["timeline"] if e["type"] == "event"],
+        "a": record, "body": sanitised(latest_body_html(store, record)),
+        "events": [e for e in history["timeline"] if e["type"] == "event"],
         "diff": diff, "sides": sides, "badge": status_badge(record["status"], pending_removal),
         "source_title": source_titles(store).get(record["source"], record["source"]),
         "replay": lambda captured_at: config.replay_link(record["url"], captured_at),
