@@ -42,6 +42,7 @@ import errno
 import logging
 import threading
 from http import HTTPStatus
+from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -67,6 +68,24 @@ def _header_pairs(headers) -> list[tuple[str, str]]:
         for name, values in headers.items()
         for value in values
     ]
+
+
+# Credentials must never reach an archive: ``Proxy-Authorization`` (our proxy's) and
+# ``Authorization`` are dropped from the archived request, and a URL's user:password@ part
+# from the target URI. Cookies stay: they are what the site handed out and replay needs them.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+def _archived_url(url: str | None) -> str | None:
+    """``url`` without its user:password@ part."""
+    if not url or "@" not in urlsplit(url).netloc:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _request_headers(headers) -> list[tuple[str, str]]:
+    return [(n, v) for n, v in _header_pairs(headers) if n.lower() not in CREDENTIAL_HEADERS]
 
 
 def _reason(status: int) -> str:
@@ -173,15 +192,15 @@ class WarcArchiver:
         try:
             if profile is not None:
                 return self.writer.write_revisit(
-                    url=response.url,
+                    url=_archived_url(response.url),
                     profile=profile,
                     refers_to=target.refers_to,
-                    refers_to_uri=target.refers_to_url,
+                    refers_to_uri=_archived_url(target.refers_to_url),
                     refers_to_date=target.refers_to_date,
                     payload_digest=(target.payload_digest
                                     if profile == "identical-payload-digest" else None),
                     method=request.method,
-                    request_headers=_header_pairs(request.headers),
+                    request_headers=_request_headers(request.headers),
                     request_body=request.body,
                     protocol=_protocol(response.protocol),
                     status=response.status,
@@ -190,9 +209,9 @@ class WarcArchiver:
                     ip_address=str(response.ip_address) if response.ip_address else None,
                 )
             return self.writer.write_exchange(
-                url=response.url,
+                url=_archived_url(response.url),
                 method=request.method,
-                request_headers=_header_pairs(request.headers),
+                request_headers=_request_headers(request.headers),
                 request_body=request.body,
                 protocol=_protocol(response.protocol),
                 status=response.status,

@@ -10,26 +10,24 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from govarchive.crawler import addresses
 from govarchive.crawler.blocking import block_reason
 
 logger = logging.getLogger(__name__)
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return ip.is_global and not ip.is_multicast
 
 
 class PrivateAddressGuard:
     """Refuses requests to loopback, private, link-local and reserved addresses.
 
     A config typo or a hostile page must not make the crawler fetch from the operator's own
-    network. The host name is resolved before the request is sent, and the address the
-    download actually connected to is checked again afterwards (DNS can change in between).
-    Switched off by ``GOVARCHIVE_ALLOW_PRIVATE_ADDRESSES`` (``crawl.allow_private_addresses``).
+    network. Every request is checked before it is sent, redirect hops included
+    (RedirectMiddleware's follow-up requests pass through the downloader middlewares again):
+    the host name is resolved and every address it resolves to must be public. The
+    connection itself goes through :class:`~crawler.addresses.PrivateAddressResolver`, which
+    refuses a private answer too (DNS can change in between), and the address a download
+    connected to is checked once more. Switched off by ``GOVARCHIVE_ALLOW_PRIVATE_ADDRESSES``
+    (``crawl.allow_private_addresses``).
     """
-
-    HINT = "set allow_private_addresses = true in [crawl] to allow it"
 
     def __init__(self, stats):
         self.stats = stats
@@ -37,7 +35,7 @@ class PrivateAddressGuard:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if crawler.settings.getbool("GOVARCHIVE_ALLOW_PRIVATE_ADDRESSES"):
+        if crawler.settings.getbool(addresses.ALLOW_SETTING):
             raise NotConfigured
         return cls(crawler.stats)
 
@@ -50,31 +48,30 @@ class PrivateAddressGuard:
         refused = self._verdicts[host]
         if refused:
             self.stats.inc_value("govarchive/refused_private")
-            raise IgnoreRequest(f"refusing {request.url}: {refused} ({self.HINT})")
+            raise IgnoreRequest(refused)
         return
 
     def process_response(self, request, response, spider=None):
         address = getattr(response, "ip_address", None)
-        if address is not None and not is_public_address(str(address)):
+        if address is not None and not addresses.is_public_address(str(address)):
             self.stats.inc_value("govarchive/refused_private")
-            raise IgnoreRequest(
-                f"refusing {request.url}: it connected to private address {address} ({self.HINT})"
-            )
+            host = urlsplit(request.url).hostname or str(address)
+            raise IgnoreRequest(addresses.refusal(host, str(address)))
         return response
 
     async def _check_host(self, host: str) -> str | None:
         try:
             ipaddress.ip_address(host)
-            addresses = [host]
+            found = [host]
         except ValueError:
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, None)
             except (socket.gaierror, OSError):
                 return None  # the download itself will report the DNS failure
-            addresses = sorted({info[4][0] for info in infos})
-        private = [a for a in addresses if not is_public_address(a)]
+            found = sorted({info[4][0] for info in infos})
+        private = [a for a in found if not addresses.is_public_address(a)]
         if private:
-            return f"{host} resolves to private address {private[0]}"
+            return addresses.refusal(host, private[0])
         return None
 
 

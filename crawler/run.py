@@ -63,6 +63,8 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "DOWNLOAD_WARNSIZE": 16 << 20,
         # Anti-bot answers reach the spider's errback, which records them as blocked.
         "HTTPERROR_ALLOWED_CODES": [],
+        # Connections resolve through a resolver that refuses private answers (SSRF guard).
+        "TWISTED_DNS_RESOLVER": "govarchive.crawler.addresses.PrivateAddressResolver",
         "TELNETCONSOLE_ENABLED": False,
         # Scrapy 2.19's remote-control HTTP endpoint: nobody drives a govarchive crawl from
         # outside (the service stops one by signal), and an open port is one to defend.

@@ -62,8 +62,9 @@ def article_history(conn: sa.Connection, article_id: int) -> dict[str, Any] | No
 
 
 def version_content(conn: sa.Connection, article_id: int, n: int) -> dict[str, Any] | None:
-    """Version ``n``'s stored fields, with ``n``, ``captured_at`` and ``revert_of``."""
-    columns = [getattr(ArticleVersion, name) for name in STORED_FIELDS]
+    """Version ``n``'s stored fields and body HTML, with ``n``, ``captured_at`` and
+    ``revert_of``."""
+    columns = [getattr(ArticleVersion, name) for name in (*STORED_FIELDS, "body_html")]
     row = conn.execute(
         sa.select(ArticleVersion.n, ArticleVersion.captured_at, ArticleVersion.revert_of,
                   ArticleVersion.changed, *columns)

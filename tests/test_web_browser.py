@@ -136,3 +136,46 @@ def test_changes_timeline_renders_with_badges_and_filters(changes_server):
             assert shot.stat().st_size > 10_000
         finally:
             browser.close()
+
+
+@pytest.fixture
+def hostile_server(tmp_path):
+    """An article whose archived body holds a script and an onerror handler."""
+    from tests.test_web_security import hostile_store
+
+    yield from serve(tmp_path, hostile_store)
+
+
+def test_archived_script_and_onerror_never_run_in_the_ui(hostile_server):
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    base, article_id = hostile_server
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            violations = []
+            page.on("console", lambda msg: violations.append(msg.text)
+                    if "Content Security Policy" in msg.text else None)
+            answer = page.goto(f"{base}/articles/{article_id}")
+            assert answer.status == 200
+            policy = answer.headers["content-security-policy"]
+            assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+            page.wait_for_load_state("load")
+            body = page.locator("section.body")
+            assert "抓好落实" in body.inner_text()                 # the body is shown
+            assert body.locator("strong").inner_text() == "抓好落实"  # with its formatting
+            assert page.evaluate("typeof window.pwned") == "undefined"
+            assert page.locator("section.body script, section.body img, iframe").count() == 0
+            assert "window.pwned=5" in page.inner_text("h1")       # a title is text
+            # The page's own stylesheet still applies under the policy, and nothing of
+            # ours was blocked by it.
+            border = page.locator("header.site").evaluate(
+                "el => getComputedStyle(el).borderBottomWidth")
+            assert border == "3px"
+            assert violations == []
+            # Captures replay on another origin (pywb's port), never inside the UI.
+            replay = page.locator("a", has_text="存档快照").first.get_attribute("href")
+            assert not replay.startswith(base)
+        finally:
+            browser.close()

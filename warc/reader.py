@@ -69,12 +69,20 @@ def decode_content(data: bytes, encoding: str) -> bytes:
     return data
 
 
+def archive_file_name(name: str) -> str:
+    """``name`` if it names a file directly in the archive folder; a pointer from the
+    database or an index is data, and must not lead elsewhere (``../../etc/passwd``)."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise RecordReadError(f"refusing WARC file name {name!r}: not a file of the archive")
+    return name
+
+
 def read_record(archive_dir: Path | str, location: RecordLocation) -> ArchivedRecord:
     """Read the record at ``location``.
 
     The file may still be ``.open``; then only records the writer has flushed are readable.
     """
-    path = Path(archive_dir) / location.file
+    path = Path(archive_dir) / archive_file_name(location.file)
     if not path.exists():
         open_path = path.with_name(path.name + ".open")
         if open_path.exists():

@@ -12,6 +12,7 @@ import click
 
 from govarchive.cli.context import App, open_store, pass_app
 from govarchive.cli.output import Failure, WhenParam, write_stdout
+from govarchive.cli.web import exposure_warning
 from govarchive.times import in_zone
 
 # ---- warc -----------------------------------------------------------------------------------
@@ -126,7 +127,8 @@ def replay() -> None:
 
 @replay.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (replay must be another origin than the web UI).")
 @pass_app
 def serve(app: App, host: str, port: int) -> None:
     """Serve the collection with pywb (framed replay) until interrupted."""
@@ -139,6 +141,9 @@ def serve(app: App, host: str, port: int) -> None:
     except FileNotFoundError as exc:
         raise Failure(f"error: {exc}", 1) from None
     click.echo(f"replay: http://{host}:{port}/{archive.collection}/", err=True)
+    warning = exposure_warning("replay", host, port)
+    if warning:
+        click.echo(warning, err=True)
     process = subprocess.Popen(command)
     # A service manager stops us with SIGTERM: pass it on, so pywb never outlives us.
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.terminate())

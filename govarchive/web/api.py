@@ -9,8 +9,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from govarchive.web import schemas
 from govarchive.web.deps import list_runs as runs_listed
 from govarchive.web.deps import run_search, store_of
+from govarchive.web.security import ArticleId
 
 api = APIRouter(prefix="/api", tags=["api"])
+MAX_OFFSET = 200_000  # deeper offsets are refused (422): narrow the search instead
 Limit = Annotated[int, Query(ge=1, le=100, description="items a page (at most 100)")]
 
 
@@ -25,7 +27,7 @@ def list_articles(
     origin: Annotated[str | None, Query(description="来源, exact")] = None,
     sort: Annotated[str | None, Query(pattern="^(relevance|date)$")] = None,
     limit: Limit = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     exact_total: Annotated[bool, Query(
         description="count every hit (slow for common words); otherwise counting stops "
                     "past 300 and total_exact is false")] = False,
@@ -40,7 +42,7 @@ def list_articles(
 
 
 @api.get("/articles/{article_id}", response_model=schemas.ArticleRecord)
-def get_article(request: Request, article_id: int) -> dict[str, Any]:
+def get_article(request: Request, article_id: ArticleId) -> dict[str, Any]:
     record = store_of(request).get_article(article_id)
     if record is None:
         raise HTTPException(404, f"no article with id {article_id}")
@@ -49,7 +51,7 @@ def get_article(request: Request, article_id: int) -> dict[str, Any]:
 
 @api.get("/articles/{article_id}/diff", response_model=schemas.FieldDiff)
 def diff_article(
-    request: Request, article_id: int,
+    request: Request, article_id: ArticleId,
     from_n: Annotated[int | None, Query(alias="from", ge=1)] = None,
     to_n: Annotated[int | None, Query(alias="to", ge=1)] = None,
 ) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def diff_article(
 
 
 @api.get("/articles/{article_id}/history")
-def article_history(request: Request, article_id: int) -> dict[str, Any]:
+def article_history(request: Request, article_id: ArticleId) -> dict[str, Any]:
     """Versions and status events (gone, removed, restored, delisted, ...), oldest first."""
     found = store_of(request).article_history(article_id)
     if found is None:

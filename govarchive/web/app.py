@@ -1,12 +1,14 @@
 """The FastAPI application: the JSON API and the HTML pages.
 
 Everything is read-only (GET only) and goes through ``storage.Store``; the app opens no
-session of its own. Archived HTML is never rendered here: captures are linked to pywb replay.
+session of its own. Archived markup is never served as it is here: the article page shows
+the body HTML sanitised (``archived_html``), captures are linked to pywb replay on its own
+origin, and every answer carries a Content-Security-Policy (``security``).
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,6 +21,7 @@ from govarchive.web.deps import WebConfig, templates
 from govarchive.web.feeds import feeds
 from govarchive.web.pages import pages
 from govarchive.web.paths import STATIC_DIR
+from govarchive.web.security import SecurityHeaders, capped_request
 
 
 async def _error_page(request: Request, exc: StarletteHTTPException):
@@ -37,7 +40,7 @@ def create_app(store, config: WebConfig | None = None) -> FastAPI:
     # a firewall); api_docs serves a plain page of ours at /docs instead.
     app = FastAPI(title="govarchive", version=__version__,
                   description="Read-only search and history of archived government news.",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, dependencies=[Depends(capped_request)])
     app.state.store = store
     app.state.config = config or WebConfig()
     app.include_router(api)
@@ -47,4 +50,5 @@ def create_app(store, config: WebConfig | None = None) -> FastAPI:
     app.include_router(api_docs)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders)
     return app

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from govarchive.times import in_zone
 from govarchive.web.deps import WebConfig, parse_when, store_of, templates
 from govarchive.web.pages import CHANGE_LABELS, source_titles
+from govarchive.web.security import MAX_ID
 
 PAGE_SIZE = 30
 # ``until`` is applied here, to the store's pages (newest first): at most this many events
@@ -117,7 +118,7 @@ class Captures:
 def changes_page(
     request: Request, source: str = "", kind: Annotated[list[str], Query()] = [],  # noqa: B006
     q: str = "", since: str = "", until: str = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     from govarchive.storage import SearchQueryError
 

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from govarchive.web.changes import list_events, read_filters
 from govarchive.web.deps import WebConfig, store_of
 from govarchive.web.pages import CHANGE_LABELS, FIELD_LABELS
+from govarchive.web.security import ArticleId
 
 FEED_SIZE = 50
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -90,7 +91,7 @@ def changes_feed(request: Request, source: str = "",
 
 
 @feeds.get("/articles/{article_id}.atom")
-def article_feed(request: Request, article_id: int) -> Response:
+def article_feed(request: Request, article_id: ArticleId) -> Response:
     """One article's changes, newest first."""
     store = store_of(request)
     record = store.get_article(article_id)

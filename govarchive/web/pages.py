@@ -13,9 +13,12 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
 from govarchive.times import DEFAULT_TIMEZONE
+from govarchive.web.archived_html import sanitised
 from govarchive.web.deps import WebConfig, list_runs, run_search, store_of, templates
+from govarchive.web.security import ArticleId
 
 PAGE_SIZE = 20
+MAX_PAGE = 10_000  # deeper pages are refused (422): narrow the search instead
 FIELD_LABELS = {
     "title": "标题", "published_at": "发布时间", "origin": "来源", "author": "作者",
     "doc_number": "发文字号", "body_text": "正文", "attachments": "附件",
@@ -93,7 +96,7 @@ templates.env.globals["status_badge"] = status_badge
 def search_page(
     request: Request, q: str = "", source: str = "", since: str = "", until: str = "",
     status: str = "", origin: str = "", sort: str = "", count: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     form = {"q": q, "source": source, "since": since, "until": until, "status": status,
             "origin": origin, "sort": sort}
@@ -128,7 +131,7 @@ def search_page(
 
 @pages.get("/articles/{article_id}", response_class=HTMLResponse)
 def article_page(
-    request: Request, article_id: int,
+    request: Request, article_id: ArticleId,
     from_n: Annotated[int | None, Query(alias="from", ge=1)] = None,
     to_n: Annotated[int | None, Query(alias="to", ge=1)] = None,
 ) -> HTMLResponse:
@@ -145,11 +148,21 @@ def article_page(
     latest = store.list_changes(article_id=article_id, limit=1)
     pending_removal = bool(latest) and latest[0]["pending_removal"]
     return templates.TemplateResponse(request, "article.html", {
-        "a": record, "events": [e for e in history["timeline"] if e["type"] == "event"],
+        "a": record, "body": sanitised(latest_body_html(store, record)),
+        "events": [e for e in history["timeline"] if e["type"] == "event"],
         "diff": diff, "sides": sides, "badge": status_badge(record["status"], pending_removal),
         "source_title": source_titles(store).get(record["source"], record["source"]),
         "replay": lambda captured_at: config.replay_link(record["url"], captured_at),
     })
+
+
+def latest_body_html(store, record: dict) -> str:
+    """The body HTML of the article's newest version ("" when none was extracted)."""
+    if not record["versions"]:
+        return ""
+    newest = max(v["n"] for v in record["versions"])
+    content = store.article_version(record["id"], newest) or {}
+    return content.get("body_html") or ""
 
 
 @pages.get("/runs", response_class=HTMLResponse)
