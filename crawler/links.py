@@ -21,6 +21,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import html as lxml_html
 
+from govarchive.crawler.extract.page import flatten_deep_nesting
 from govarchive.crawler.selectors import compile_rule
 
 # Path shapes of article pages on common Chinese government CMSes.
@@ -94,7 +95,7 @@ def parse_list_page(
     next_page_rule: str | None = None,
 ) -> ListPage:
     """Read a decoded list page; ``url`` is its address (after redirects)."""
-    doc = lxml_html.document_fromstring(text or "<html></html>")
+    doc = lxml_html.document_fromstring(flatten_deep_nesting(text) or "<html></html>")
     base = _base_url(doc, url)
     page = ListPage()
     page.article_links = _article_links(doc, base, url, article_links_rule)

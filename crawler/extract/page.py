@@ -76,6 +76,44 @@ def _drop_end_tags(text: str) -> str:
     return "".join(parts)
 
 
+# libxml2 stops building the tree near 2,048 levels (with huge_tree) and drops what lies
+# deeper; tags nested past this depth are dropped first, so their text stays in the page.
+MAX_NESTING = 1000
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
+# Tags without content or whose end tag may be left out: they are not counted as nesting.
+_UNNESTED = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody",
+    "tfoot", "colgroup", "rt", "rp", "optgroup", "html", "head", "body",
+})
+
+
+def flatten_deep_nesting(text: str, max_depth: int = MAX_NESTING) -> str:
+    """``text`` with the start and end tags nested deeper than ``max_depth`` removed."""
+    if text.count("<") <= max_depth:
+        return text
+    depth, deepest, spans = 0, 0, []
+    for m in _TAG.finditer(text):
+        if m.group(3) or m.group(2).lower() in _UNNESTED:
+            continue
+        closing = bool(m.group(1))
+        if not closing:
+            depth += 1
+            deepest = max(deepest, depth)
+        if depth > max_depth:
+            spans.append((m.start(), m.end()))
+        if closing:
+            depth = max(0, depth - 1)
+    if deepest <= max_depth:
+        return text
+    parts, last = [], 0
+    for start, end in spans:
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def parse_document(text: str) -> etree._Element:
     """Parse once; scripts, styles, comments and hidden bits are gone afterwards."""
     # Old CMS templates close the document mid-page and carry on; libxml2 would drop the rest.
@@ -86,6 +124,7 @@ def parse_document(text: str) -> etree._Element:
         text = _drop_end_tags(text)
     if not text.strip():
         raise NotHTMLError("empty document")
+    text = flatten_deep_nesting(text)
     try:
         root = _parse(text)
     except (etree.ParserError, ValueError) as exc:

@@ -16,6 +16,7 @@ import socket
 import struct
 import time
 from datetime import date, timedelta
+from functools import cached_property
 from html import escape
 
 from tests.site.content import Response, error_page, html_content_type
@@ -151,8 +152,7 @@ class HostileSite:
             day = date.fromisoformat(path.rsplit("/", 1)[1][:-4]) + timedelta(days=1)
             return _html(_links_page(f"日历 {day}", [], f"/h/cal/{day.isoformat()}.htm"))
         if path == HUGE_LIST:
-            links = [(f"/h/huge/{n}/content_{n}.htm", f"第{n}条") for n in range(HUGE_LINKS)]
-            return _html(_links_page("十万条链接", links))
+            return _html(self.huge_list)
         if path.startswith("/h/huge/"):
             return error_page(404)
         if path == WALLS:
@@ -170,6 +170,12 @@ class HostileSite:
             return Response(status=302, redirect=f"/h/chain/{hop + 1}.htm" if hop < CHAIN_HOPS
                             else "/h/2024/content_1.htm")
         return self._hostile(path)
+
+    @cached_property
+    def huge_list(self) -> bytes:
+        """The 100,000-link list page (about 9 MB), made once."""
+        links = [(f"/h/huge/{n}/content_{n}.htm", f"第{n}条") for n in range(HUGE_LINKS)]
+        return _links_page("十万条链接", links)
 
     def _good(self, path: str) -> Response:
         n = int(path.rsplit("_", 1)[1][:-4])
