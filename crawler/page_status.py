@@ -40,11 +40,10 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionClosed, ConnectError
+from twisted.internet.error import ConnectError, ConnectionClosed
 from twisted.web.client import ResponseFailed
 
 from govarchive.crawler.blocking import block_reason
-from govarchive.crawler.progress import STATUS_PREFIX as STAT_PREFIX
 
 TOO_LARGE, NOT_HTML, TIMEOUT, CONNECTION_ERROR, CORRUPT = (
     "too_large", "not_html", "timeout", "connection_error", "corrupt")

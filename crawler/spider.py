@@ -25,14 +25,14 @@ from govarchive.crawler.extract.encoding import check_html
 from govarchive.crawler.extraction_pool import ExtractionWorkers
 from govarchive.crawler.links import parse_list_page
 from govarchive.crawler.middlewares import HostBlocked
+from govarchive.crawler.page_status import BLOCKED as BLOCKED_STATUS
 from govarchive.crawler.page_status import (
     LIST_CAPPED,
     NOT_HTML,
-    STAT_PREFIX,
     TOO_MANY_LINKS,
     failure_status,
 )
-from govarchive.crawler.page_status import BLOCKED as BLOCKED_STATUS
+from govarchive.crawler.progress import STATUS_PREFIX
 from govarchive.crawler.revisit import REVISIT_META, Listing, conditional_headers
 from govarchive.crawler.verdict import ARTICLE as ARTICLE_VERDICT
 from govarchive.crawler.verdict import (
@@ -291,7 +291,7 @@ class SectionSpider(scrapy.Spider):
     def _page_status(self, url: str, kind: str, status: str, reason: str,
                      level: int = logging.WARNING) -> None:
         """Count a page that gave nothing to store under its status (crawler.page_status)."""
-        self.crawler.stats.inc_value(STAT_PREFIX + status)
+        self.crawler.stats.inc_value(STATUS_PREFIX + status)
         logger.log(level, "%s: %s %s [%s] %s", self.name, kind, url, status, reason)
 
     def _list_failed(self, response, reason: str) -> None:

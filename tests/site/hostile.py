@@ -139,7 +139,7 @@ class HostileSite:
                          "walls": WALLS, "good": good, "cases": self.cases,
                          "lists": self.lists}
 
-    def respond(self, target: str) -> Response:  # noqa: C901 - one branch per case
+    def respond(self, target: str) -> Response:
         path = target.split("?", 1)[0]
         if path == "/robots.txt":
             return Response(body=b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
