@@ -21,7 +21,6 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-
 # The stats key prefix of page statuses; crawler.page_status counts under it.
 STATUS_PREFIX = "govarchive/status/"
 

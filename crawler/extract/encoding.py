@@ -106,9 +106,12 @@ def check_html(body: bytes, content_type: str | None) -> None:
 
 
 def _is_binary(sample: bytes) -> bool:
-    # A text page in any of our codecs has next to no C0 control bytes but NUL, which UTF-16
-    # and UTF-32 are full of (decode_html reads those); random bytes are one-eighth controls.
-    if not sample:
+    # A text page in any of our codecs has next to no C0 control bytes; random bytes are
+    # one-eighth controls. UTF-16 and UTF-32 (NUL-full, and CJK code units often end in a
+    # control byte) are read by decode_html, so a NUL-full sample is left to it.
+    if not sample or sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if sample[:512].count(0) > 32:
         return False
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES[1:]))
     return controls > len(sample) // 20

@@ -7,6 +7,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -76,15 +77,17 @@ def _drop_end_tags(text: str) -> str:
     return "".join(parts)
 
 
-# libxml2 stops building the tree near 2,048 levels (with huge_tree) and drops what lies
-# deeper; tags nested past this depth are dropped first, so their text stays in the page.
-MAX_NESTING = 1000
+# libxml2 stops building the tree at a few hundred levels (fewer without huge_tree) and drops
+# what lies deeper; tags nested past this depth are dropped first, so their text stays.
+MAX_NESTING = 200
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
-# Tags without content or whose end tag may be left out: they are not counted as nesting.
+# Never dropped and not counted: tags without content, tags whose end tag may be left out,
+# and the tags whose meaning the extractor and the list finder read (links, lists, headings).
 _UNNESTED = frozenset({
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
     "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody",
-    "tfoot", "colgroup", "rt", "rp", "optgroup", "html", "head", "body",
+    "tfoot", "colgroup", "rt", "rp", "optgroup", "html", "head", "body", "a", "ul", "ol",
+    "dl", "table", "h1", "h2", "h3", "h4", "h5", "h6", "title", "script", "style", "iframe",
 })
 
 
@@ -112,6 +115,17 @@ def flatten_deep_nesting(text: str, max_depth: int = MAX_NESTING) -> str:
         last = end
     parts.append(text[last:])
     return "".join(parts)
+
+
+def join_url(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base``, or None when either is no URL at all (a page
+    can hold ``http://[::1`` in an href, and urllib raises ValueError on it)."""
+    try:
+        joined = urljoin(base, href)
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
 
 
 def parse_document(text: str) -> etree._Element:
