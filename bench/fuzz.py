@@ -30,8 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from govarchive.crawler.extract import NotHTMLError, decode_html, extract_article  # noqa: E402
-from govarchive.crawler.links import parse_list_page  # noqa: E402
+from govarchive.crawler.extract import NotHTMLError, decode_html, extract_article
+from govarchive.crawler.links import parse_list_page
 
 URL = "http://www.example.gov.cn/zwgk/2024/content_1.htm"
 TAGS = ["html", "head", "body", "div", "p", "span", "a", "ul", "li", "table", "tr", "td", "h1",
