@@ -17,10 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
+from govarchive.crawler.extract.page import flatten_deep_nesting, join_url
 from govarchive.crawler.selectors import compile_rule
 
 # Path shapes of article pages on common Chinese government CMSes.
@@ -50,6 +52,11 @@ _NEXT_TEXTS = {"下一页", "下页", "下一頁", "下頁", "next", "next page"
 _PAGE_FILE_RE = re.compile(r"^(?P<stem>[A-Za-z]+)(?:_(?P<n>\d+))?\.(?P<ext>s?html?)$")
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _JS_VAR_RE = r"\b(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)"
+# huge_tree: libxml2 otherwise drops whatever is nested deeper than 256 levels.
+_PARSER = lxml_html.HTMLParser(huge_tree=True)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+# More list pages than any section has; the spider stops at max_list_pages long before.
+MAX_SCRIPT_PAGES = 10_000
 _QUOTED_RE = re.compile(r"""^\s*['"]([^'"]*)['"]\s*$""")
 
 NON_PAGE_EXTENSIONS = (
@@ -94,7 +101,13 @@ def parse_list_page(
     next_page_rule: str | None = None,
 ) -> ListPage:
     """Read a decoded list page; ``url`` is its address (after redirects)."""
-    doc = lxml_html.document_fromstring(text or "<html></html>")
+    # lxml refuses a str that declares its encoding: XHTML list pages start with one.
+    text = _XML_DECLARATION.sub("", text or "", count=1)
+    try:
+        doc = lxml_html.document_fromstring(flatten_deep_nesting(text) or "<html></html>",
+                                            parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return ListPage()  # nothing lxml can read: no links (a comment, whitespace, ...)
     base = _base_url(doc, url)
     page = ListPage()
     page.article_links = _article_links(doc, base, url, article_links_rule)
@@ -104,8 +117,9 @@ def parse_list_page(
 
 def _base_url(doc, url: str) -> str:
     for href in doc.xpath("//base/@href"):
-        if href.strip():
-            return urljoin(url, href.strip())
+        joined = join_url(url, href.strip()) if href.strip() else None
+        if joined:
+            return joined
     return url
 
 
@@ -115,7 +129,10 @@ def _absolute(base: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
         return None
-    absolute, _ = urldefrag(urljoin(base, href))
+    joined = join_url(base, href)
+    if joined is None:
+        return None
+    absolute, _ = urldefrag(joined)
     if urlsplit(absolute).scheme not in ("http", "https"):
         return None
     return absolute
@@ -263,8 +280,11 @@ def _trs_script_pages(text: str, base: str) -> list[str]:
         prefix, ext = strings[-2], strings[-1]
         if not prefix or not re.fullmatch(r"[A-Za-z0-9]+", ext):
             continue
-        for n in range(current + 1, count):
-            pages.append(urljoin(base, f"{prefix}_{n}.{ext}"))
+        # The page count comes from the page's script: a hostile one may claim billions.
+        for n in range(current + 1, min(count, current + 1 + MAX_SCRIPT_PAGES)):
+            joined = join_url(base, f"{prefix}_{n}.{ext}")
+            if joined:
+                pages.append(joined)
     return pages
 
 

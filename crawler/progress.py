@@ -21,6 +21,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+# The stats key prefix of page statuses; crawler.page_status counts under it.
+STATUS_PREFIX = "govarchive/status/"
+
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``1 page``, ``2 pages``, ``0 pages``."""
@@ -48,6 +51,8 @@ class CrawlCounts:
     errors: int
     warc_records: int
     archived_bytes: int
+    # Pages that gave nothing to store, by status (crawler.page_status), most frequent first.
+    statuses: tuple[tuple[str, int], ...] = ()
 
     def text(self) -> str:
         return (
@@ -56,6 +61,7 @@ class CrawlCounts:
             f" {plural(self.new_versions, 'new version')})"
             f" · {plural(self.attachments, 'attachment')} · {plural(self.errors, 'error')}"
             f" · {size_text(self.archived_bytes)} archived"
+            + "".join(f" · {n} {status.replace('_', ' ')}" for status, n in self.statuses)
         )
 
 
@@ -75,6 +81,11 @@ def crawl_counts(stats: Mapping) -> CrawlCounts:
         errors=count("govarchive/errors"),
         warc_records=count("warc/records"),
         archived_bytes=count("warc/bytes"),
+        statuses=tuple(sorted(
+            ((key[len(STATUS_PREFIX):], count(key)) for key in stats
+             if key.startswith(STATUS_PREFIX) and count(key)),
+            key=lambda pair: (-pair[1], pair[0]),
+        )),
     )
 
 

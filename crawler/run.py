@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from scrapy.crawler import CrawlerProcess
 
 from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
-from govarchive.crawler.spider import SectionSpider
+from govarchive.crawler.spider import MAX_LIST_LINKS, SectionSpider
 from govarchive.processes import process_started_at, this_node
 from govarchive.storage import HEARTBEAT_INTERVAL, RunOwner, Store
 
 logger = logging.getLogger(__name__)
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# No government page is this large; a larger answer is a trap or a misconfigured server.
+MAX_PAGE_SIZE = 16 << 20
 
 
 def spare_cores() -> int:
@@ -59,8 +61,14 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
             "Accept-Encoding": "gzip, deflate",
         },
         # A section page can be large, but an unbounded download is a hostile page's weapon.
-        "DOWNLOAD_MAXSIZE": 64 << 20,
-        "DOWNLOAD_WARNSIZE": 16 << 20,
+        # A page cut at the cap is not archived (status too_large, see crawler.page_status);
+        # attachments have their own cap (max_attachment_size) in their request's meta.
+        "DOWNLOAD_MAXSIZE": MAX_PAGE_SIZE,
+        "DOWNLOAD_WARNSIZE": MAX_PAGE_SIZE // 4,
+        # Real sites redirect two or three times; longer chains are refused as
+        # too_many_redirects, and loops as redirect_loop, by crawler.page_guards.RedirectGuard.
+        "REDIRECT_MAX_TIMES": 10,
+        "GOVARCHIVE_MAX_LIST_LINKS": MAX_LIST_LINKS,
         # Anti-bot answers reach the spider's errback, which records them as blocked.
         "HTTPERROR_ALLOWED_CODES": [],
         # Connections resolve through a resolver that refuses private answers (SSRF guard).
@@ -80,6 +88,9 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "DOWNLOADER_MIDDLEWARES": {
             "govarchive.crawler.middlewares.PrivateAddressGuard": 40,
             "govarchive.crawler.middlewares.ChallengeGuard": 650,
+            # Downloader side of RedirectMiddleware (600) and HttpCompressionMiddleware (590).
+            "govarchive.crawler.page_guards.RedirectGuard": 620,
+            "govarchive.crawler.page_guards.GzipGuard": 595,
         },
         "ITEM_PIPELINES": {"govarchive.crawler.pipelines.StorePipeline": 500},
         "GOVARCHIVE_STORAGE_URL": settings.storage.url,
@@ -226,6 +237,9 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
             # A robots.txt that cannot be fetched is logged with a full traceback; the same
             # failure reaches the spider's errback, which reports it in one line.
             logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+            # Scrapy's cookie middleware asks tldextract for the public suffix list, which
+            # tries the network and logs a traceback when offline before using its own copy.
+            logging.getLogger("tldextract").setLevel(logging.CRITICAL)
         run_ids: dict[str, int] = {}
         for source in sources:
             if run_id is not None:

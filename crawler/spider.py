@@ -16,12 +16,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-)
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from govarchive.crawler import signals as govarchive_signals
@@ -31,6 +25,14 @@ from govarchive.crawler.extract.encoding import check_html
 from govarchive.crawler.extraction_pool import ExtractionWorkers
 from govarchive.crawler.links import parse_list_page
 from govarchive.crawler.middlewares import HostBlocked
+from govarchive.crawler.page_status import BLOCKED as BLOCKED_STATUS
+from govarchive.crawler.page_status import (
+    LIST_CAPPED,
+    NOT_HTML,
+    TOO_MANY_LINKS,
+    failure_status,
+)
+from govarchive.crawler.progress import STATUS_PREFIX
 from govarchive.crawler.revisit import REVISIT_META, Listing, conditional_headers
 from govarchive.crawler.verdict import ARTICLE as ARTICLE_VERDICT
 from govarchive.crawler.verdict import (
@@ -48,6 +50,9 @@ from govarchive.storage import canonical_url
 logger = logging.getLogger(__name__)
 
 LIST, ARTICLE, ATTACHMENT = "list", "article", "attachment"
+# A real list page shows tens of articles, a site map a few thousand; beyond this a page is a
+# trap, and following all of its links would be the crawl's whole run.
+MAX_LIST_LINKS = 1000
 
 
 class SectionSpider(scrapy.Spider):
@@ -100,6 +105,7 @@ class SectionSpider(scrapy.Spider):
         # Parsing an article is CPU work (lxml): done in worker processes so the crawl loop
         # keeps fetching meanwhile.
         spider.extraction = ExtractionWorkers(crawler.settings.getint("GOVARCHIVE_EXTRACT_WORKERS"))
+        spider.max_list_links = crawler.settings.getint("GOVARCHIVE_MAX_LIST_LINKS", MAX_LIST_LINKS)
         # Every page is parsed once the pipeline says responses_done: the workers can exit
         # while the last batches are stored; spider_closed reaps them.
         crawler.signals.connect(spider.extraction.finish, signal=govarchive_signals.responses_done)
@@ -136,6 +142,7 @@ class SectionSpider(scrapy.Spider):
         try:
             check_html(response.body, content_type)
         except NotHTMLError as exc:
+            self._page_status(response.url, LIST, NOT_HTML, str(exc))
             self._list_failed(response, f"is not an HTML page ({exc})")
             return
         text, _codec = decode_html(response.body, content_type)
@@ -150,7 +157,12 @@ class SectionSpider(scrapy.Spider):
         if not page.article_links:
             logger.warning("%s: no article links found on list page %s", self.name, response.url)
             self.crawler.stats.inc_value("govarchive/empty_list_pages")
-        for url, _text in page.article_links:
+        links = page.article_links
+        if len(links) > self.max_list_links:
+            self._page_status(response.url, LIST, TOO_MANY_LINKS,
+                              f"{len(links)} article links; the first {self.max_list_links} taken")
+            links = links[: self.max_list_links]
+        for url, _text in links:
             key = canonical_url(url)
             if key in self._seen_articles or key in self.known_urls or self._host_blocked(url):
                 continue
@@ -167,6 +179,9 @@ class SectionSpider(scrapy.Spider):
             if len(walked) >= self.max_list_pages:
                 if url not in walked:
                     self._listings[start].complete = False  # the section goes on
+                    self._page_status(start, LIST, LIST_CAPPED,
+                                      f"more list pages than max_list_pages ({self.max_list_pages})"
+                                      f", next would be {url}")
                 break
             if url in walked or not same_site(url, start):
                 continue
@@ -205,9 +220,9 @@ class SectionSpider(scrapy.Spider):
                 rules=self.rules,
                 timezone=self.source.timezone,
             )
-        except NotHTMLError:
-            logger.warning("%s: %s is not an HTML page; archived, not parsed as an article",
-                           self.name, response.url)
+        except NotHTMLError as exc:
+            self._page_status(response.url, ARTICLE, NOT_HTML,
+                              f"archived, not parsed as an article ({exc})")
             self.crawler.stats.inc_value("govarchive/not_html")
             return
         verdict = response_verdict(**facts, page=article)
@@ -248,10 +263,14 @@ class SectionSpider(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         kind = request.meta.get("kind", "?")
+        # The URL the spider asked for, before any redirect.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
         if failure.check(HostBlocked):
-            logger.debug("%s: %s not sent: %s", self.name, request.url, failure.value)
+            self._page_status(url, kind, BLOCKED_STATUS, f"not sent: {failure.value}",
+                              level=logging.DEBUG)
             self._listing_incomplete(request.meta.get("start") if kind == LIST else None)
             return
+        status, reason = failure_status(failure)
         if failure.check(HttpError):
             response = failure.value.response
             if kind == ARTICLE:
@@ -260,24 +279,20 @@ class SectionSpider(scrapy.Spider):
                                            headers=response.headers)
                 yield from self._observe(response, verdict)
             if self._check_blocked(response):
-                return
-            reason = f"answered {response.status}"
-        elif failure.check(CannotResolveHostError):
-            reason = f"host not found ({urlsplit(request.url).hostname})"
-        elif failure.check(DownloadConnectionRefusedError):
-            reason = "connection refused"
-        elif failure.check(DownloadTimeoutError):
-            reason = "timed out"
-        elif failure.check(IgnoreRequest):
-            reason = f"not fetched: {failure.value}"
-        else:
-            reason = str(failure.value) or failure.type.__name__
+                return  # counted as blocked by _back_off
         self.crawler.stats.inc_value(f"govarchive/errors/{kind}")
         self.crawler.stats.inc_value("govarchive/errors")
         if kind == LIST:
+            self._page_status(url, kind, status, reason, level=logging.DEBUG)
             self._list_failed_url(request.url, request.meta.get("start"), reason)
         else:
-            logger.warning("%s: %s %s %s", self.name, kind, request.url, reason)
+            self._page_status(url, kind, status, reason)
+
+    def _page_status(self, url: str, kind: str, status: str, reason: str,
+                     level: int = logging.WARNING) -> None:
+        """Count a page that gave nothing to store under its status (crawler.page_status)."""
+        self.crawler.stats.inc_value(STATUS_PREFIX + status)
+        logger.log(level, "%s: %s %s [%s] %s", self.name, kind, url, status, reason)
 
     def _list_failed(self, response, reason: str) -> None:
         self._list_failed_url(response.url, response.meta.get("start"), reason)
@@ -309,6 +324,10 @@ class SectionSpider(scrapy.Spider):
                          self.name, response.url, reason, host)
         self.blocked[host] = reason
         self.crawler.stats.inc_value("govarchive/blocked")
+        if not response.meta.get("_blocked_counted"):
+            response.meta["_blocked_counted"] = True
+            self._page_status(response.url, response.meta.get("kind", "?"), BLOCKED_STATUS,
+                              f"anti-bot wall ({reason})", level=logging.DEBUG)
         if response.meta.get("kind") == LIST:
             start = response.meta.get("start")
             self._listing_incomplete(start)
@@ -339,6 +358,7 @@ class SectionSpider(scrapy.Spider):
         host = urlsplit(response.url).hostname or ""
         self.blocked.setdefault(host, reason)
         self.crawler.stats.inc_value("govarchive/blocked")
+        self._page_status(response.url, ARTICLE, BLOCKED_STATUS, reason, level=logging.DEBUG)
 
 
 def _content_type(response) -> str | None:

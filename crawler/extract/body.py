@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import copy
 import re
-from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
 
-from .page import INLINE, drop_tree, squash, text_of
+from .page import INLINE, drop_tree, join_url, squash, text_of
 
 _PUNCT = "，。！？；：、“”《》（）,!?;"
 _PUNCT_MARK = re.compile(f"[{re.escape(_PUNCT)}]")
@@ -278,11 +277,11 @@ def clean_body(el, *, title: str | None, base_url: str):
     for a in el.iter("a"):
         href = a.get("href")
         if href and not href.startswith(("javascript:", "#", "mailto:")):
-            a.set("href", urljoin(base_url, href.strip()))
+            a.set("href", join_url(base_url, href.strip()) or href)
     for img in el.iter("img"):
         src = img.get("src") or img.get("data-src") or img.get("data-original")
         if src:
-            img.set("src", urljoin(base_url, src.strip()))
+            img.set("src", join_url(base_url, src.strip()) or src)
     return el
 
 

@@ -92,6 +92,8 @@ def check_html(body: bytes, content_type: str | None) -> None:
         raise NotHTMLError(f"content type {mime!r} is not HTML")
     if head.startswith(_BINARY_MAGIC):
         raise NotHTMLError("binary file signature (PDF, image, archive or office document)")
+    if _is_binary(body[:65536]):
+        raise NotHTMLError("binary data (control bytes no text has)")
     stripped = head.lstrip(codecs.BOM_UTF8).lstrip()
     if stripped[:1] in (b"{", b"[") and not _HTML_HINT.search(body[:4096]):
         raise NotHTMLError("JSON, not HTML")
@@ -101,6 +103,18 @@ def check_html(body: bytes, content_type: str | None) -> None:
         and b"<" not in body[:65536]
     ):
         raise NotHTMLError("no markup in the first 64 KiB")
+
+
+def _is_binary(sample: bytes) -> bool:
+    # A text page in any of our codecs has next to no C0 control bytes; random bytes are
+    # one-eighth controls. UTF-16 and UTF-32 (NUL-full, and CJK code units often end in a
+    # control byte) are read by decode_html, so a NUL-full sample is left to it.
+    if not sample or sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if sample[:512].count(0) > 32:
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES[1:]))
+    return controls > len(sample) // 20
 
 
 def _error_ratio(data: bytes, codec: str, decoded: dict | None = None) -> float:

@@ -6,7 +6,7 @@ import copy
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -26,7 +26,7 @@ from .fields import (
     label_lines,
 )
 from .model import Article, Attachment
-from .page import meta_map, parse_document, squash, text_of, text_segments
+from .page import join_url, meta_map, parse_document, squash, text_of, text_segments
 
 # A source's rules are the same on every page of a crawl: compile each once.
 compile_rule = lru_cache(maxsize=512)(_compile_rule)
@@ -231,7 +231,10 @@ def _article_scope(container, title_el) -> list:
 
 
 def _extension(href: str) -> str:
-    path = unquote(urlsplit(href).path)
+    try:
+        path = unquote(urlsplit(href).path)
+    except ValueError:  # not a URL (e.g. an unclosed "[" in the host)
+        return ""
     return path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
 
 
@@ -244,8 +247,8 @@ def _attachments(roots: list, base_url: str) -> list[Attachment]:
             continue
         if not _MAY_BE_ATTACHMENT.search(href) or _extension(href) not in ATTACHMENT_EXTENSIONS:
             continue
-        absolute = urljoin(base_url, href)
-        if absolute in seen:
+        absolute = join_url(base_url, href)
+        if absolute is None or absolute in seen:
             continue
         seen.add(absolute)
         name = squash(text_of(a)) or (a.get("title") or "").strip()

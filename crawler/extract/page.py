@@ -7,6 +7,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -76,6 +77,57 @@ def _drop_end_tags(text: str) -> str:
     return "".join(parts)
 
 
+# libxml2 stops building the tree at a few hundred levels (fewer without huge_tree) and drops
+# what lies deeper; tags nested past this depth are dropped first, so their text stays.
+MAX_NESTING = 200
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
+# Never dropped and not counted: tags without content, tags whose end tag may be left out,
+# and the tags whose meaning the extractor and the list finder read (links, lists, headings).
+_UNNESTED = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody",
+    "tfoot", "colgroup", "rt", "rp", "optgroup", "html", "head", "body", "a", "ul", "ol",
+    "dl", "table", "h1", "h2", "h3", "h4", "h5", "h6", "title", "script", "style", "iframe",
+})
+
+
+def flatten_deep_nesting(text: str, max_depth: int = MAX_NESTING) -> str:
+    """``text`` with the start and end tags nested deeper than ``max_depth`` removed."""
+    if text.count("<") <= max_depth:
+        return text
+    depth, deepest, spans = 0, 0, []
+    for m in _TAG.finditer(text):
+        if m.group(3) or m.group(2).lower() in _UNNESTED:
+            continue
+        closing = bool(m.group(1))
+        if not closing:
+            depth += 1
+            deepest = max(deepest, depth)
+        if depth > max_depth:
+            spans.append((m.start(), m.end()))
+        if closing:
+            depth = max(0, depth - 1)
+    if deepest <= max_depth:
+        return text
+    parts, last = [], 0
+    for start, end in spans:
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def join_url(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base``, or None when either is no URL at all (a page
+    can hold ``http://[::1`` in an href, and urllib raises ValueError on it)."""
+    try:
+        joined = urljoin(base, href)
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
+
+
 def parse_document(text: str) -> etree._Element:
     """Parse once; scripts, styles, comments and hidden bits are gone afterwards."""
     # Old CMS templates close the document mid-page and carry on; libxml2 would drop the rest.
@@ -86,6 +138,7 @@ def parse_document(text: str) -> etree._Element:
         text = _drop_end_tags(text)
     if not text.strip():
         raise NotHTMLError("empty document")
+    text = flatten_deep_nesting(text)
     try:
         root = _parse(text)
     except (etree.ParserError, ValueError) as exc:

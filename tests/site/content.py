@@ -13,6 +13,7 @@ Manifest routes (``expected.json`` → ``"routes"``), keyed by path or by path w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -42,6 +43,9 @@ class Response:
     gzip: bool = False          # compress when the request accepts gzip
     delay: float = 0.0          # seconds to wait before answering (a slow page)
     redirect: str | None = None  # Location: a path (made absolute by the server) or a URL
+    # Writes the whole answer itself on the server's request handler (``wfile``,
+    # ``connection``): for answers no well-behaved server sends (drips, resets, bad headers).
+    write: Callable[[object], None] | None = None
 
 
 def html_content_type(charset: str | None) -> str:

@@ -105,6 +105,13 @@ class _Handler(BaseHTTPRequestHandler):
                                self.client_address[1])
         owner._log(record)
         response = owner.respond(record)
+        if response.write is not None:
+            self.close_connection = True  # what it wrote leaves the connection unusable
+            try:
+                response.write(self)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the crawler gave up on the answer, as it should
+            return
         if response.delay:
             time.sleep(response.delay)  # the page is slow on purpose
         body, headers = response.body, list(response.headers)
