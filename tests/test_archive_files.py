@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from govarchive.warc import WarcWriter, read_record
+from govarchive.warc import ArchiveCheck, WarcWriter, read_record
 from govarchive.warc.check import check_files
 from govarchive.warc.index import (
     index_file,
@@ -363,3 +363,14 @@ def test_samples_are_read_indexed_and_replayed(tmp_path, warc_samples, sample):
     assert check.records >= len(entries)
     assert not [f for f in check.faults if "digest" in f.message or "gzip" in f.message]
     assert json.dumps(found.entry.fields)
+
+
+def test_check_notes_a_broken_gzip_body_the_server_sent(tmp_path):
+    broken = gzip.compress(PAGE.encode())[:40]  # gzip bytes, cut short by the server
+    with make_writer(tmp_path / "archive") as writer:
+        exchange(writer, 1, body=broken, headers=[("Content-Type", "text/html"),
+                                                  ("Content-Encoding", "gzip")])
+    check = ArchiveCheck()
+    check.check_file(tmp_path / "archive" / writer.files[0])
+    assert check.faults == []
+    assert len(check.notes) == 1 and "(as the server sent it)" in check.notes[0].message

@@ -55,11 +55,15 @@ def check(app: App, files: tuple[Path, ...], no_database: bool) -> None:
                 )
     if result.faults:
         write_stdout(f"{fault}\n" for fault in result.faults)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     leftovers = sorted(p.name for p in archive_dir.glob("*.open")) if not files else []
     for name in leftovers:
         click.echo(f"note: {name} is open (being written, or left by a crash: "
                    "`govarchive warc index` recovers it)", err=True)
     verdict = f"{len(result.faults)} faults" if result.faults else "ok"
+    if result.notes:
+        verdict += f" ({len(result.notes)} responses kept as the server sent them, which do not decode)"
     click.echo(f"{verdict}: {result.files} files, {result.records} records, "
                f"{pointers} article version pointers checked", err=True)
     if result.faults:
