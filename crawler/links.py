@@ -22,6 +22,7 @@ from urllib.parse import urldefrag, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
+from govarchive.crawler.datastore import read_datastore
 from govarchive.crawler.extract.page import flatten_deep_nesting, join_url
 from govarchive.crawler.selectors import compile_rule
 
@@ -87,10 +88,16 @@ def site_key(host: str) -> str:
 
 @dataclass
 class ListPage:
-    """What a list page offers: article links (with their link text) and further list pages."""
+    """What a list page offers: article links (with their link text) and further list pages.
+
+    A further list page asked by POST (a Hanweb data proxy) is in ``next_pages`` like the
+    others (its URL carries the record range, so it names one answer) and in ``forms``, which
+    gives the form fields to post.
+    """
 
     article_links: list[tuple[str, str]] = field(default_factory=list)
     next_pages: list[str] = field(default_factory=list)
+    forms: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def parse_list_page(
@@ -99,8 +106,10 @@ def parse_list_page(
     *,
     article_links_rule: str | None = None,
     next_page_rule: str | None = None,
+    form: dict[str, str] | None = None,
 ) -> ListPage:
-    """Read a decoded list page; ``url`` is its address (after redirects)."""
+    """Read a decoded list page; ``url`` is its address (after redirects), ``form`` the form
+    it was posted with (a data-proxy answer)."""
     # lxml refuses a str that declares its encoding: XHTML list pages start with one.
     text = _XML_DECLARATION.sub("", text or "", count=1)
     try:
@@ -110,8 +119,21 @@ def parse_list_page(
         return ListPage()  # nothing lxml can read: no links (a comment, whitespace, ...)
     base = _base_url(doc, url)
     page = ListPage()
-    page.article_links = _article_links(doc, base, url, article_links_rule)
+    datastore = read_datastore(text, url, form)
+    if datastore.links and not article_links_rule:
+        # The records are the column's list by construction: no need to guess the container.
+        page.article_links = _unique(
+            (target, link_text) for href, link_text in datastore.links
+            if (target := _absolute(base, href)) and target != url
+        )
+    else:
+        page.article_links = _article_links(doc, base, url, article_links_rule)
     page.next_pages = _next_pages(doc, text, base, url, next_page_rule)
+    if not next_page_rule:
+        for target, fields in datastore.requests:
+            if target not in page.next_pages and target != url:
+                page.next_pages.append(target)
+                page.forms[target] = fields
     return page
 
 

@@ -118,16 +118,18 @@ class SectionSpider(scrapy.Spider):
 
     # -- requests -------------------------------------------------------------------------
 
-    def _list_request(self, url: str, *, start: str, page_no: int) -> scrapy.Request:
-        return scrapy.Request(
-            url,
-            callback=self.parse_list,
-            errback=self.on_error,
-            # A section's list pages are its table of contents: read them before articles so a
-            # run that is stopped early still knows what the section listed.
-            priority=10,
-            meta={"kind": LIST, "start": start, "page_no": page_no},
-        )
+    def _list_request(self, url: str, *, start: str, page_no: int,
+                      form: dict[str, str] | None = None) -> scrapy.Request:
+        meta = {"kind": LIST, "start": start, "page_no": page_no}
+        # A section's list pages are its table of contents: read them before articles so a
+        # run that is stopped early still knows what the section listed.
+        if form is not None:
+            # A data proxy (Hanweb) answers the next records to a POST of the column's form.
+            return scrapy.FormRequest(url, formdata=form, callback=self.parse_list,
+                                      errback=self.on_error, priority=10,
+                                      meta={**meta, "form": form})
+        return scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                              priority=10, meta=meta)
 
     def _host_blocked(self, url: str) -> bool:
         return (urlsplit(url).hostname or "") in self.blocked
@@ -151,6 +153,7 @@ class SectionSpider(scrapy.Spider):
             response.url,
             article_links_rule=self.rules.get("article_links"),
             next_page_rule=self.rules.get("next_page"),
+            form=response.meta.get("form"),
         )
         self.crawler.stats.inc_value("govarchive/list_pages")
         self._record_listing(response, start, [url for url, _text in page.article_links])
@@ -188,7 +191,7 @@ class SectionSpider(scrapy.Spider):
             walked.add(url)
             self._section_pages.add(url)
             page_no += 1
-            yield self._list_request(url, start=start, page_no=page_no)
+            yield self._list_request(url, start=start, page_no=page_no, form=page.forms.get(url))
 
     async def parse_article(self, response):
         redirected = response.meta.get("redirect_urls") or []

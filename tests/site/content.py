@@ -30,7 +30,8 @@ CONTENT_TYPES = {
     ".txt": "text/plain", ".css": "text/css", ".js": "application/javascript",
     ".json": "application/json",
 }
-REASONS = {404: "Not Found", 412: "Precondition Failed", 500: "Internal Server Error",
+REASONS = {404: "Not Found", 405: "Method Not Allowed", 412: "Precondition Failed",
+           500: "Internal Server Error",
            521: "Web Server Is Down"}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.site.bulk import BulkSite
+from tests.site.hanweb import HanwebSite
 from tests.site.server import SiteServer
 
 
@@ -45,6 +46,12 @@ def quirks_site():
 def bulk_site():
     """A generated 5,000-article section (250 list pages), pages made on request."""
     yield from _serve(BulkSite(5000))
+
+
+@pytest.fixture
+def hanweb_site():
+    """A Hanweb JCMS column: 15 records in the page's datastore, 30 more from the data proxy."""
+    yield from _serve(HanwebSite())
 
 
 @pytest.fixture

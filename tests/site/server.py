@@ -39,6 +39,7 @@ class RequestRecord:
     headers: list[tuple[str, str]]   # in the order received
     time: float                      # time.time() on arrival
     client_port: int                 # tells keep-alive connections apart
+    body: bytes = b""                # a POST's body
 
     @property
     def path(self) -> str:
@@ -50,7 +51,8 @@ class RequestRecord:
 
     def to_json(self) -> dict:
         return {"method": self.method, "target": self.target, "headers": self.headers,
-                "time": self.time, "client_port": self.client_port}
+                "time": self.time, "client_port": self.client_port,
+                "body": self.body.decode("utf-8", "replace")}
 
 
 @dataclass
@@ -99,10 +101,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self._answer(send_body=False)
 
-    def _answer(self, send_body: bool) -> None:
+    def do_POST(self):
+        # Sites with a data proxy (tests.site.hanweb) answer POSTs; the others say 405.
+        length = int(self.headers.get("Content-Length") or 0)
+        self._answer(send_body=True, body=self.rfile.read(length) if length > 0 else b"")
+
+    def _answer(self, send_body: bool, body: bytes = b"") -> None:
         owner: SiteServer = self.server.owner
         record = RequestRecord(self.command, self.path, list(self.headers.items()), time.time(),
-                               self.client_address[1])
+                               self.client_address[1], body)
         owner._log(record)
         response = owner.respond(record)
         if response.write is not None:
@@ -299,13 +306,19 @@ class SiteServer:
                     return Response(status=found.response.status, redirect=record.target,
                                     headers=list(found.response.headers))
                 return found.response
+        if record.method == "POST":
+            respond_post = getattr(self.site, "respond_post", None)
+            if respond_post is None:
+                return error_page(405)
+            return respond_post(record.target, record.body)
         return self.site.respond(record.target)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.site.server",
                                      description="Serve a govarchive test site on 127.0.0.1.")
-    parser.add_argument("site", help="govcn, ministry, big5, quirks, bulk, or a site folder")
+    parser.add_argument("site",
+                        help="govcn, ministry, big5, quirks, bulk, hanweb, or a site folder")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--articles", type=int, default=5000, help="bulk: number of articles")
     parser.add_argument("--gzip-all", action="store_true", help="gzip every 200 answer")
@@ -320,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         site = BulkSite(args.articles)
         if args.prerender:
             site.render_all()
+    elif site == "hanweb":
+        from tests.site.hanweb import HanwebSite
+
+        site = HanwebSite()
     log_file = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
