@@ -22,9 +22,14 @@ reads it from ``response.meta``; a redirect's follow-up request starts with the 
 exchange and gets its own once answered) and out through
 :data:`crawler.signals.capture_archived` for the storage pipeline.
 
+Sharing: every crawler of a crawl process writes through one writer (:class:`ArchiveFiles`,
+from :mod:`crawler.crawl_resources`); WARC records carry their URLs, so one file series serves
+every source. Each crawler's stats count its own records.
+
 Closing: on :data:`crawler.signals.responses_done` (the pipeline's close, once every response
-has been through the spider) the file is closed and indexed in a thread while the last batches
-are stored; ``spider_closed`` closes (and indexes) whatever is left, and waits for that index.
+has been through the spider) a crawler lets go of the writer; the last one closes the file and
+indexes it in a thread while the last batches are stored; its ``spider_closed`` closes (and
+indexes) whatever is left, and waits for that index.
 
 Flushing: the pipeline does not call into this extension. It sends
 :data:`crawler.signals.before_store_commit` before each database commit, and this extension
@@ -52,6 +57,7 @@ from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from govarchive.crawler import signals as govarchive_signals
+from govarchive.crawler.crawl_resources import SharedPart, resources_of
 from govarchive.crawler.revisit import REVISIT_META, revisit_profile
 from govarchive.warc import Exchange, WarcWriteError, WarcWriter, index_file, recover_open_files
 
@@ -112,39 +118,87 @@ def _truncation(flags: list[str]) -> str | None:
     return None
 
 
-class WarcArchiver:
-    def __init__(self, crawler, writer: WarcWriter) -> None:
-        self.crawler = crawler
+class ArchiveFiles:
+    """A :class:`WarcWriter` and which of its closed files are indexed: what the archivers
+    of every crawler in a crawl process share (see :mod:`crawler.crawl_resources`)."""
+
+    def __init__(self, writer: WarcWriter) -> None:
         self.writer = writer
+        self.archivers: list[WarcArchiver] = []  # every archiver that wrote through it
+        self._indexed = 0  # how many of writer.files have been handed to the indexer
+        self._index_lock = threading.Lock()  # rollover indexing runs in a thread
+        self.final_index = None  # the Deferred of the index started when the last user left
+        self.close_error: WarcWriteError | None = None
+
+    def unindexed(self) -> bool:
+        """Whether files were closed since the last :meth:`index_closed_files`."""
+        return self._indexed < len(self.writer.files)
+
+    def index_closed_files(self) -> None:
+        """CDXJ-index the files closed since the last call that the writer did not index as
+        it wrote them (one cut back after a failed write), so pywb serves them."""
+        with self._index_lock:
+            while self._indexed < len(self.writer.files):
+                name = self.writer.files[self._indexed]
+                self._indexed += 1
+                if name not in self.writer.indexed:
+                    index_file(self.writer.archive_dir, name)
+
+    def close_writer(self) -> None:
+        """Close the open file (flushed, fsynced, renamed from ``.open``). Idempotent."""
+        try:
+            self.writer.close()
+        except WarcWriteError as exc:
+            self.close_error = exc
+            logger.error("closing the archive failed: %s", exc)
+
+
+def open_archive_files(settings) -> ArchiveFiles:
+    """The WARC writer the ``GOVARCHIVE_*`` Scrapy ``settings`` describe, after recovering
+    the files a killed crawl left ``.open`` in its folder."""
+    archive_dir = settings.get("GOVARCHIVE_ARCHIVE_DIR")
+    if not archive_dir:
+        raise NotConfigured("GOVARCHIVE_ARCHIVE_DIR is not set; nothing would be archived")
+    writer = WarcWriter(
+        archive_dir,
+        prefix=settings.get("GOVARCHIVE_WARC_PREFIX") or "govarchive",
+        max_file_size=settings.getint("GOVARCHIVE_WARC_MAX_FILE_SIZE", 1 << 30),
+        operator=settings.get("GOVARCHIVE_WARC_OPERATOR") or None,
+        # Each file's CDXJ index is made as it is written: reading a closed file back to
+        # index it would hold up the end of every crawl.
+        index=True,
+    )
+    try:
+        # Files a killed crawl left .open: cut back to whole records, closed and indexed
+        # (what was cut is logged), before this crawl writes anything.
+        recover_open_files(archive_dir)
+    except OSError as exc:
+        logger.error("could not recover left-over WARC files in %s: %s", archive_dir, exc)
+    return ArchiveFiles(writer)
+
+
+class WarcArchiver:
+    def __init__(self, crawler, part: SharedPart) -> None:
+        self.crawler = crawler
+        self.part = part
+        self.files: ArchiveFiles = part.acquire()
+        self.files.archivers.append(self)
+        self.writer = self.files.writer
         self.stats = crawler.stats
         self.failed = False
         self._closing = None  # the Deferred that closes the spider after a write error
-        self._indexed = 0  # how many of writer.files have been handed to the indexer
-        self._index_lock = threading.Lock()  # rollover indexing runs in a thread
-        self._final_index = None  # the Deferred of the index started on responses_done
+        self._released = False  # whether this crawler has let go of the shared writer
+        self._files_written: set[str] = set()  # the files this crawler's records are in
 
     @classmethod
     def from_crawler(cls, crawler) -> WarcArchiver:
         settings = crawler.settings
-        archive_dir = settings.get("GOVARCHIVE_ARCHIVE_DIR")
-        if not archive_dir:
+        if not settings.get("GOVARCHIVE_ARCHIVE_DIR"):
             raise NotConfigured("GOVARCHIVE_ARCHIVE_DIR is not set; nothing would be archived")
-        writer = WarcWriter(
-            archive_dir,
-            prefix=settings.get("GOVARCHIVE_WARC_PREFIX") or "govarchive",
-            max_file_size=settings.getint("GOVARCHIVE_WARC_MAX_FILE_SIZE", 1 << 30),
-            operator=settings.get("GOVARCHIVE_WARC_OPERATOR") or None,
-            # Each file's CDXJ index is made as it is written: reading a closed file back to
-            # index it would hold up the end of every crawl.
-            index=True,
-        )
-        try:
-            # Files a killed crawl left .open: cut back to whole records, closed and indexed
-            # (what was cut is logged), before this crawl writes anything.
-            recover_open_files(archive_dir)
-        except OSError as exc:
-            logger.error("could not recover left-over WARC files in %s: %s", archive_dir, exc)
-        ext = cls(crawler, writer)
+        resources = resources_of(settings)
+        part = resources.warc if resources is not None else SharedPart(
+            "WARC writer", lambda: open_archive_files(settings), ArchiveFiles.close_writer)
+        ext = cls(crawler, part)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.flush, signal=govarchive_signals.before_store_commit)
@@ -160,8 +214,9 @@ class WarcArchiver:
         if exchange is None:
             return
         request.meta["warc"] = exchange
-        if len(self.writer.files) > self._indexed:  # the write rolled over to a new file
-            deferToThread(self._index_closed_files).addErrback(
+        self._files_written.add(exchange.location.file)
+        if self.files.unindexed():  # the write rolled over to a new file
+            deferToThread(self.files.index_closed_files).addErrback(
                 lambda failure: logger.error("indexing the archive failed: %s", failure.value)
             )
         self.stats.inc_value("warc/records", 2)
@@ -222,18 +277,10 @@ class WarcArchiver:
                 truncated=truncated,
             )
         except WarcWriteError as exc:
-            self._fail(f"could not archive {response.url}: {exc}", exc)
+            # The file was cut back under every crawler writing to it: all of them stop.
+            for archiver in self.files.archivers:
+                archiver._fail(f"could not archive {response.url}: {exc}", exc)
             return None
-
-    def _index_closed_files(self) -> None:
-        """CDXJ-index the files closed since the last call that the writer did not index as
-        it wrote them (one cut back after a failed write), so pywb serves them."""
-        with self._index_lock:
-            while self._indexed < len(self.writer.files):
-                name = self.writer.files[self._indexed]
-                self._indexed += 1
-                if name not in self.writer.indexed:
-                    index_file(self.writer.archive_dir, name)
 
     def flush(self) -> None:
         """Flush and fsync the open WARC file (receiver of ``before_store_commit``)."""
@@ -263,20 +310,15 @@ class WarcArchiver:
             )
 
     def responses_done(self) -> None:
-        """Close the file now and index it in a thread: reading a whole WARC file back takes
-        time in proportion to its size, which need not wait for the last batches to be stored."""
-        if self._final_index is not None:
+        """This crawler has nothing more to archive: it lets go of the writer. The last one
+        to let go closes the file and indexes it in a thread: reading a whole WARC file back
+        takes time in proportion to its size, which need not wait for the last batches."""
+        if self._released:
             return
-        self._close_writer()
-        self._final_index = deferToThread(self._index_closed_files)
-        self._final_index.addErrback(self._index_failed)
-
-    def _close_writer(self) -> None:
-        try:
-            self.writer.close()
-        except WarcWriteError as exc:
-            self.stats.inc_value("warc/errors")
-            logger.error("closing the archive failed: %s", exc)
+        self._released = True
+        if self.part.release():
+            self.files.final_index = deferToThread(self.files.index_closed_files)
+            self.files.final_index.addErrback(self._index_failed)
 
     @staticmethod
     def _index_failed(failure) -> None:
@@ -284,16 +326,21 @@ class WarcArchiver:
                      failure.value)
 
     async def spider_closed(self, spider, reason) -> None:
+        self.responses_done()  # a crawl that stopped before its pipeline closed
+        self.stats.set_value("warc/files", len(self._files_written))
+        if self.part.users > 0:
+            return  # another crawler still writes; the last one closes the file
         # Also closes a file that a response arriving after responses_done started.
-        self._close_writer()
-        self.stats.set_value("warc/files", len(self.writer.files))
-        if self._final_index is not None:
-            await maybe_deferred_to_future(self._final_index)
+        self.files.close_writer()
+        if self.files.close_error is not None:
+            self.stats.inc_value("warc/errors")
+        if self.files.final_index is not None:
+            await maybe_deferred_to_future(self.files.final_index)
         self._index_rest()
 
     def _index_rest(self) -> None:
         try:
-            self._index_closed_files()
+            self.files.index_closed_files()
         except (OSError, ValueError) as exc:
             self._index_failed(Failure(exc))
         if self.writer.files:

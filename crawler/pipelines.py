@@ -6,7 +6,9 @@ over the pipeline sends ``before_store_commit``, on which the WARC archiver flus
 its file: an article row therefore never points at a record that is not safely on disk.
 
 Batches are written by :class:`crawler.ingest_worker.IngestWorker` in a process of its own, in
-the order they were handed over, while the crawl goes on; at most ``MAX_PENDING`` batches wait.
+the order they were handed over, while the crawl goes on; at most ``MAX_PENDING`` batches wait
+per crawler. Every crawler of a crawl process hands its batches to the same worker
+(:mod:`crawler.crawl_resources`): one writer to the database, one process.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.python.failure import Failure
 
 from govarchive.crawler import signals as govarchive_signals
+from govarchive.crawler.crawl_resources import SharedPart, resources_of
 from govarchive.crawler.ingest_worker import IngestWorker
 from govarchive.crawler.items import ArticleItem, ObservationItem
 from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, StorageError
@@ -31,14 +34,14 @@ logger = logging.getLogger(__name__)
 class StorePipeline:
     MAX_PENDING = 2
 
-    def __init__(self, crawler, url: str, run_id: int | None, batch_size: int,
-                 batch_seconds: float, separate_process: bool):
+    def __init__(self, crawler, run_id: int | None, batch_size: int, batch_seconds: float,
+                 part: SharedPart):
         self.crawler = crawler
-        self.url = url
         self.run_id = run_id
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.separate_process = separate_process
+        # The process's one ingest worker, shared by every crawler (crawler.crawl_resources).
+        self.part = part
         self.worker: IngestWorker | None = None
         self.pending: deque[tuple[Future, int]] = deque()
         self.captures: list[CaptureIn] = []
@@ -53,19 +56,23 @@ class StorePipeline:
         url = settings.get("GOVARCHIVE_STORAGE_URL")
         if not url:
             raise NotConfigured("GOVARCHIVE_STORAGE_URL is not set")
+        resources = resources_of(settings)
+        separate_process = settings.getbool("GOVARCHIVE_STORE_IN_SEPARATE_PROCESS", True)
+        part = resources.ingest if resources is not None else SharedPart(
+            "ingest worker", lambda: IngestWorker(url, separate_process=separate_process),
+            IngestWorker.close)
         pipeline = cls(
             crawler,
-            url,
             settings.getint("GOVARCHIVE_RUN_ID") or None,
             settings.getint("GOVARCHIVE_STORE_BATCH_SIZE", 200),
             settings.getfloat("GOVARCHIVE_STORE_BATCH_SECONDS", 2.0),
-            settings.getbool("GOVARCHIVE_STORE_IN_SEPARATE_PROCESS", True),
+            part,
         )
         crawler.signals.connect(pipeline.capture_archived, signal=govarchive_signals.capture_archived)
         return pipeline
 
     def open_spider(self, spider=None):
-        self.worker = IngestWorker(self.url, separate_process=self.separate_process)
+        self.worker = self.part.acquire()
 
     async def close_spider(self, spider=None):
         spider = spider if spider is not None else getattr(self.crawler, "spider", None)
@@ -85,8 +92,10 @@ class StorePipeline:
                 await self._settle_oldest()
         finally:
             if self.worker is not None:
-                self.worker.close()
+                # Every batch of this crawler is stored (or failed); the last crawler to let
+                # go closes the worker.
                 self.worker = None
+                self.part.release()
 
     def capture_archived(self, exchange, response, request, spider=None):
         headers = response.headers

@@ -13,7 +13,12 @@ import time
 from dataclasses import dataclass, field
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
 
+from govarchive.crawler.archiving import ArchiveFiles, open_archive_files
+from govarchive.crawler.crawl_resources import CrawlResources, SharedPart
+from govarchive.crawler.extraction_pool import ExtractionWorkers
+from govarchive.crawler.ingest_worker import IngestWorker
 from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
 from govarchive.crawler.spider import MAX_LIST_LINKS, SectionSpider
 from govarchive.processes import process_started_at, this_node
@@ -103,6 +108,24 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "GOVARCHIVE_EXTRACT_WORKERS": spare_cores(),
         "GOVARCHIVE_STORE_IN_SEPARATE_PROCESS": spare_cores() > 0,
     }
+
+
+def crawl_resources(base: dict) -> CrawlResources:
+    """The WARC writer, ingest worker and extraction pool every crawler of this process
+    shares, as the Scrapy settings ``base`` (with the WARC prefix) describe them."""
+    settings = Settings(base)
+    return CrawlResources(
+        warc=SharedPart("WARC writer", lambda: open_archive_files(settings),
+                        ArchiveFiles.close_writer),
+        ingest=SharedPart(
+            "ingest worker",
+            lambda: IngestWorker(base["GOVARCHIVE_STORAGE_URL"],
+                                 separate_process=base["GOVARCHIVE_STORE_IN_SEPARATE_PROCESS"]),
+            IngestWorker.close),
+        extraction=SharedPart("extraction pool",
+                              lambda: ExtractionWorkers(base["GOVARCHIVE_EXTRACT_WORKERS"]),
+                              ExtractionWorkers.close),
+    )
 
 
 def this_process() -> RunOwner:
@@ -229,9 +252,16 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
     store = Store(settings.storage.url)
     started = time.monotonic()
     heartbeat: Heartbeat | None = None
+    resources: CrawlResources | None = None
     owner = this_process()
     try:
         base = scrapy_settings(settings, verbose=verbose)
+        # One file series for the crawl; records carry their URLs, so a file per source is
+        # not needed. A crawl of one source keeps the source's name in its files' names.
+        base["GOVARCHIVE_WARC_PREFIX"] = settings.archive.collection + (
+            f"-{sources[0].name}" if len(sources) == 1 else "")
+        resources = crawl_resources(base)
+        base["GOVARCHIVE_CRAWL_RESOURCES"] = resources
         process = CrawlerProcess(base)
         if not verbose:
             # A robots.txt that cannot be fetched is logged with a full traceback; the same
@@ -253,10 +283,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
             spidercls = type(
                 f"SectionSpider_{source.name.replace('-', '_')}",
                 (SectionSpider,),
-                {"name": source.name, "custom_settings": {
-                    "GOVARCHIVE_RUN_ID": this_run,
-                    "GOVARCHIVE_WARC_PREFIX": f"{settings.archive.collection}-{source.name}",
-                }},
+                {"name": source.name, "custom_settings": {"GOVARCHIVE_RUN_ID": this_run}},
             )
             process.crawl(
                 spidercls,
@@ -276,6 +303,8 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         heartbeat.start()
         process.start()
         heartbeat.stop()
+        # What a crawler that never started (or never closed) left open.
+        resources.close()
         summary = CrawlSummary(seconds=time.monotonic() - started)
         for crawler in crawlers:
             spider = getattr(crawler, "spider", None)
@@ -299,5 +328,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
     finally:
         if heartbeat is not None:
             heartbeat.stop()
+        if resources is not None:
+            resources.close()
         store.close()
 

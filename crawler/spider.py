@@ -20,6 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.blocking import block_reason
+from govarchive.crawler.crawl_resources import SharedPart, resources_of
 from govarchive.crawler.extract import NotHTMLError, decode_html
 from govarchive.crawler.extract.encoding import check_html
 from govarchive.crawler.extraction_pool import ExtractionWorkers
@@ -103,13 +104,23 @@ class SectionSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Parsing an article is CPU work (lxml): done in worker processes so the crawl loop
-        # keeps fetching meanwhile.
-        spider.extraction = ExtractionWorkers(crawler.settings.getint("GOVARCHIVE_EXTRACT_WORKERS"))
+        # keeps fetching meanwhile. One pool serves every crawler of the process
+        # (crawler.crawl_resources); the last spider to close reaps it.
+        resources = resources_of(crawler.settings)
+        if resources is not None:
+            part = resources.extraction
+        else:
+            workers = crawler.settings.getint("GOVARCHIVE_EXTRACT_WORKERS")
+            part = SharedPart("extraction pool", lambda: ExtractionWorkers(workers),
+                              ExtractionWorkers.close)
+        spider.extraction = part.acquire()
         spider.max_list_links = crawler.settings.getint("GOVARCHIVE_MAX_LIST_LINKS", MAX_LIST_LINKS)
-        # Every page is parsed once the pipeline says responses_done: the workers can exit
-        # while the last batches are stored; spider_closed reaps them.
-        crawler.signals.connect(spider.extraction.finish, signal=govarchive_signals.responses_done)
-        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
+        if resources is None:
+            # Every page is parsed once the pipeline says responses_done: the workers can
+            # exit while the last batches are stored.
+            crawler.signals.connect(spider.extraction.finish,
+                                    signal=govarchive_signals.responses_done)
+        crawler.signals.connect(lambda: part.release(), signal=signals.spider_closed, weak=False)
         return spider
 
     def listings(self) -> list[Listing]:

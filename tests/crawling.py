@@ -44,15 +44,27 @@ class Project:
     def warc_files(self) -> list[Path]:
         return sorted(self.archive_dir.glob("*.warc.gz"))
 
-    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOVARCHIVE_")}
         # Proxies would send loopback test traffic elsewhere.
         for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
             env.pop(name, None)
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+        return env
+
+    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "govarchive", "--config", str(self.config), *args],
-            capture_output=True, text=True, timeout=timeout, env=env, cwd=self.root, check=False,
+            capture_output=True, text=True, timeout=timeout, env=self._env(), cwd=self.root,
+            check=False,
+        )
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """``govarchive ARGS`` started in the background (stdout and stderr piped, as text)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "govarchive", "--config", str(self.config), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self._env(),
+            cwd=self.root,
         )
 
     def crawl(self, *args: str) -> subprocess.CompletedProcess:

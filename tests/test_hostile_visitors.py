@@ -111,7 +111,7 @@ def test_credentials_never_reach_a_warc_record(tmp_path):
                                     "Cookie": "wzws_sid=abc"})
     response = HtmlResponse(url, body=b"<html></html>", request=request, status=200)
     assert archiver._write(response, request) is not None
-    archiver._close_writer()
+    archiver.files.close_writer()
     records = list(warc_records(sorted(tmp_path.glob("*.warc.gz"))))
     assert {kind for kind, _, _ in records} >= {"request", "response"}
     for _kind, warc_headers, http_headers in records:
