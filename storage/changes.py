@@ -9,7 +9,7 @@ so no watch hears of them again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,11 +48,6 @@ class ChangeLog:
             conn.execute(sa.insert(ChangeEvent.__table__), self.rows)
         written, self.rows = len(self.rows), []
         return written
-
-
-def _utc(value: datetime) -> datetime:
-    """A naive ``since`` is read as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _events_query() -> sa.Select:
@@ -100,7 +95,7 @@ def list_changes(conn: sa.Connection, *, since: datetime | None = None,
     """
     stmt = _events_query()
     if since is not None:
-        stmt = stmt.where(ChangeEvent.at >= _utc(since))
+        stmt = stmt.where(ChangeEvent.at >= since)  # aware UTC: Store.list_changes
     if source is not None:
         stmt = stmt.where(Source.name == source)
     if kinds:

@@ -460,7 +460,7 @@ class Store:
         from govarchive.storage import changes
 
         with self._read() as conn:
-            return changes.list_changes(conn, since=since, source=source, kinds=kinds,
+            return changes.list_changes(conn, since=_since_utc(since), source=source, kinds=kinds,
                                         query=query, article_id=article_id, limit=limit,
                                         before_id=before_id)
 
