@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag, urlencode, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -86,6 +86,19 @@ def site_key(host: str) -> str:
     return ".".join(labels[-2:])
 
 
+@dataclass(frozen=True)
+class ListRequest:
+    """One further request for a section's list: a GET page, a POSTed form, a JSON API call."""
+
+    url: str
+    method: str = "GET"
+    body: str | None = None  # as sent: form-urlencoded or JSON text
+    content_type: str | None = None  # of the body
+
+    def to_json(self) -> dict:
+        return {"method": self.method, "url": self.url, "body": self.body}
+
+
 @dataclass
 class ListPage:
     """What a list page offers: article links (with their link text) and further list pages.
@@ -98,6 +111,18 @@ class ListPage:
     article_links: list[tuple[str, str]] = field(default_factory=list)
     next_pages: list[str] = field(default_factory=list)
     forms: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def list_requests(self) -> list[ListRequest]:
+        """The further list requests, the next page first."""
+        requests = []
+        for url in self.next_pages:
+            form = self.forms.get(url)
+            if form is None:
+                requests.append(ListRequest(url))
+            else:
+                requests.append(ListRequest(url, "POST", urlencode(form),
+                                            "application/x-www-form-urlencoded"))
+        return requests
 
 
 def parse_list_page(
