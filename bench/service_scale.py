@@ -1,0 +1,380 @@
+"""The service at scale (issue 14): bounded work, the cost of an unchanged check, schedule lag.
+
+Usage:
+  python bench/service_scale.py [--hosts 30] [--sources 300] [--interval 60] [--window 150]
+                                [--modes warm,process] [--pairs 1]
+                                [--database-url postgresql+psycopg://…] [--queue-workers 1,3]
+                                [--keep DIR]
+
+bench/scale_site.py serves one small section (one list page, ten articles, ``ETag`` and
+``Last-Modified`` on every page) per source on H loopback hosts (127.0.0.2 …), S sources spread
+over them. The benchmark then
+
+1. crawls every source once with ``govarchive crawl --all`` (the first crawl) and prints the
+   peak RSS of its process tree, sampled from /proc every 0.2 s;
+2. for each ``[service] workers`` mode in ``--modes`` (alternating, ``--pairs`` times), runs
+   ``govarchive serve`` for ``--window`` seconds with every source due every ``--interval``
+   seconds, then stops it with SIGTERM and prints: runs due and done, schedule lag p50/p95
+   (``started_at − scheduled_for``), requests per unchanged check (the site's log, robots.txt
+   excluded), CPU-ms per check (user + system time of the service's whole process tree, start
+   and stop included, from ``getrusage(RUSAGE_CHILDREN)``), peak RSS of the tree, and whether
+   any process was left behind;
+3. with ``--database-url`` (PostgreSQL), runs the same with ``[service] workers =
+   "procrastinate"`` and each count of ``govarchive worker`` processes in ``--queue-workers``.
+
+Each figure is printed against its target. Medians and spread over pairs when ``--pairs`` > 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.scale_site import host_address  # noqa: E402
+from govarchive.storage import Store  # noqa: E402
+
+TARGET_REQUESTS = 1.0  # per start URL and unchanged check
+TARGET_CPU_MS = 50.0  # per unchanged check
+TARGET_LAG_P95 = 30.0  # seconds, 2,000 sources due every 10 minutes on 2 cores
+TARGET_SCALING = 2.5  # runs done by 3 workers over 1, when CPU-bound
+TARGET_CRAWL_RSS_MIB = 1024.0
+
+
+# -- processes ------------------------------------------------------------------------------
+
+def descendants(root: int) -> list[int]:
+    """``root`` and every process below it, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+class TreeSampler:
+    """Samples the RSS of some process trees every 0.2 s in a thread; keeps the peak and
+    every pid seen, to check afterwards that none is left."""
+
+    def __init__(self, roots: list[int]):
+        self.roots = roots
+        self.peak = 0.0
+        self.seen: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            pids = [pid for root in self.roots for pid in descendants(root)]
+            self.seen.update(pids)
+            self.peak = max(self.peak, rss_mib(pids))
+            self._stop.wait(0.2)
+
+    def left_behind(self) -> list[int]:
+        alive = []
+        for pid in self.seen - set(self.roots):
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        alive.append(pid)
+            except OSError:
+                continue
+        return alive
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- the site and the project ----------------------------------------------------------------
+
+class ScaleSite:
+    def __init__(self, hosts: int, log_path: Path):
+        self.log_path = log_path
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "scale_site.py"), "--hosts", str(hosts),
+             "--log", str(log_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("PORT "):
+            raise SystemExit(f"scale site did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self._offset = 0
+
+    def mark(self) -> None:
+        self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def since_mark(self) -> list[dict]:
+        with self.log_path.open("rb") as log:
+            log.seek(self._offset)
+            return [json.loads(line) for line in log.read().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def write_config(folder: Path, *, port: int, hosts: int, sources: int, interval: float,
+                 workers: str | None, database_url: str | None) -> Path:
+    storage = database_url or "sqlite:///data/govarchive.db"
+    service = [f'health_port = 0\nrun_timeout = "300s"\nstop_grace = "60s"']
+    if workers not in (None, "default"):
+        service.append(f'workers = "{workers}"')
+    lines = [
+        f"[storage]\nurl = {json.dumps(storage)}",
+        '[archive]\ndir = "data/archive"',
+        "[crawl]\ndelay = 0\nautothrottle = false\nallow_private_addresses = true\nretries = 0",
+        "[service]\n" + "\n".join(service),
+    ]
+    for n in range(sources):
+        url = f"http://{host_address(n % hosts)}:{port}/s{n}/index.htm"
+        lines.append(f'[[sources]]\nname = "scale-{n}"\nstart_urls = [{json.dumps(url)}]\n'
+                     f'schedule = "every {int(interval)}s"\nmax_list_pages = 1')
+    path = folder / "govarchive.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def govarchive(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "govarchive", "--config", str(config), *args]
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+
+
+def first_crawl(config: Path, folder: Path) -> float:
+    """``crawl --all`` once; returns the peak RSS of its process tree (MiB)."""
+    began = time.monotonic()
+    with open(folder / "first-crawl.log", "wb") as log:
+        crawl = subprocess.Popen(govarchive(config, "crawl", "--all"),
+                                 cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+                                 env=clean_env())
+        with TreeSampler([crawl.pid]) as sampler:
+            crawl.wait()
+    if crawl.returncode not in (0,):
+        raise SystemExit(f"first crawl exited {crawl.returncode}; see {folder}/first-crawl.log")
+    print(f"first crawl (crawl --all): {time.monotonic() - began:.0f} s, peak RSS of the "
+          f"process tree {sampler.peak:.0f} MiB (target < {TARGET_CRAWL_RSS_MIB:.0f} MiB: "
+          f"{'met' if sampler.peak < TARGET_CRAWL_RSS_MIB else 'NOT met'})")
+    return sampler.peak
+
+
+# -- one measurement --------------------------------------------------------------------------
+
+def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Store, *,
+            sources: int, interval: float, window: float, queue_workers: int = 0) -> dict:
+    known = {run["id"] for run in store.list_runs(limit=10_000_000)}
+    site.mark()
+    cpu_before = children_cpu_seconds()
+    began = time.time()
+    log = open(folder / f"serve-{label}.log", "ab")  # noqa: SIM115 - closed below
+    serve = subprocess.Popen(govarchive(config, "serve"), cwd=folder, stdout=log,
+                             stderr=subprocess.STDOUT, env=clean_env())
+    workers = [
+        subprocess.Popen(govarchive(config, "worker", "--node", f"bench-{k}"), cwd=folder,
+                         stdout=log, stderr=subprocess.STDOUT, env=clean_env())
+        for k in range(queue_workers)
+    ]
+    with TreeSampler([serve.pid, *(w.pid for w in workers)]) as sampler:
+        deadline = time.monotonic() + window
+        while time.monotonic() < deadline:
+            if serve.poll() is not None:
+                raise SystemExit(f"serve exited {serve.returncode}; see serve-{label}.log")
+            time.sleep(0.5)  # the measurement window, not a readiness wait
+        for process in [serve, *workers]:
+            process.send_signal(signal.SIGTERM)
+        for process in [serve, *workers]:
+            try:
+                process.wait(120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    log.close()
+    time.sleep(1)  # let orphans, if any, show in /proc before looking for them
+    left = sampler.left_behind()
+    cpu = children_cpu_seconds() - cpu_before
+    ended = time.time()
+
+    runs = [run for run in store.list_runs(limit=10_000_000) if run["id"] not in known]
+    done = [run for run in runs if run["status"] not in ("running",)]
+    lags = []
+    for run in runs:
+        if run.get("scheduled_for") and run.get("started_at"):
+            lags.append((datetime.fromisoformat(run["started_at"])
+                         - datetime.fromisoformat(run["scheduled_for"])).total_seconds())
+    requests = [r for r in site.since_mark() if r["path"] != "/robots.txt"]
+    statuses: dict[str, int] = {}
+    for run in runs:
+        statuses[run["status"]] = statuses.get(run["status"], 0) + 1
+    with open(folder / f"serve-{label}.log", "rb") as log_file:
+        tracebacks = log_file.read().count(b"Traceback (most recent call last)")
+    due = sources * int(window // interval)
+    return {
+        "label": label, "due": due, "done": len(done), "statuses": statuses,
+        "lag_p50": _percentile(lags, 50), "lag_p95": _percentile(lags, 95),
+        "requests_per_check": len(requests) / len(done) if done else float("nan"),
+        "conditional": sum(1 for r in requests if r["conditional"]),
+        "not_modified": sum(1 for r in requests if r["status"] == 304),
+        "cpu_ms_per_check": cpu * 1000 / len(done) if done else float("nan"),
+        "cpu_s": cpu, "peak_rss": sampler.peak, "left_behind": len(left),
+        "tracebacks": tracebacks, "seconds": ended - began,
+        "exit": serve.returncode,
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def report(result: dict) -> None:
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(result["statuses"].items()))
+    print(f"[{result['label']}] runs due {result['due']}, done {result['done']} ({statuses}); "
+          f"lag p50 {result['lag_p50']:.1f} s, p95 {result['lag_p95']:.1f} s; "
+          f"{result['requests_per_check']:.2f} requests per check "
+          f"(target <= {TARGET_REQUESTS:.0f}; {result['not_modified']} answered 304); "
+          f"{result['cpu_ms_per_check']:.0f} CPU-ms per check (target <= {TARGET_CPU_MS:.0f}); "
+          f"peak RSS {result['peak_rss']:.0f} MiB; processes left {result['left_behind']}; "
+          f"tracebacks {result['tracebacks']}; serve exit {result['exit']}")
+
+
+def summarise(results: list[dict]) -> None:
+    by_label: dict[str, list[dict]] = {}
+    for result in results:
+        by_label.setdefault(result["label"].split("#")[0], []).append(result)
+    if all(len(group) < 2 for group in by_label.values()):
+        return
+    print("medians (min–max) over pairs:")
+    for label, group in by_label.items():
+        for key, unit in (("cpu_ms_per_check", "CPU-ms/check"), ("lag_p95", "s lag p95"),
+                          ("requests_per_check", "requests/check"), ("done", "runs done")):
+            values = [r[key] for r in group]
+            print(f"  {label}: {statistics.median(values):.2f} {unit} "
+                  f"({min(values):.2f}–{max(values):.2f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=30, help="loopback hosts (127.0.0.2…)")
+    parser.add_argument("--sources", type=int, default=300, help="sources, one section each")
+    parser.add_argument("--interval", type=float, default=60, help="seconds between runs")
+    parser.add_argument("--window", type=float, default=150, help="seconds of serve measured")
+    parser.add_argument("--modes", default="warm,process",
+                        help="[service] workers modes to compare, alternating "
+                             "(default: the service's own default)")
+    parser.add_argument("--pairs", type=int, default=1, help="rounds of the modes")
+    parser.add_argument("--database-url", help="PostgreSQL URL: also measure procrastinate")
+    parser.add_argument("--queue-workers", default="1,3",
+                        help="counts of `govarchive worker` processes to measure")
+    parser.add_argument("--keep", type=Path, help="work in DIR and keep it")
+    args = parser.parse_args(argv)
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="govarchive-service-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    site = ScaleSite(args.hosts, folder / "requests.jsonl")
+    common = {"port": site.port, "hosts": args.hosts, "sources": args.sources,
+              "interval": args.interval}
+    results = []
+    print(f"{args.sources} sources on {args.hosts} hosts, every {args.interval:.0f} s, "
+          f"windows of {args.window:.0f} s, {os.cpu_count()} cores")
+    try:
+        config = write_config(folder, workers=None, database_url=None, **common)
+        subprocess.run(govarchive(config, "init"), cwd=folder, check=True,
+                       stdout=subprocess.DEVNULL, env=clean_env())
+        first_crawl(config, folder)
+        store = Store(f"sqlite:///{folder / 'data' / 'govarchive.db'}")
+        for round_no in range(args.pairs):
+            modes = args.modes.split(",")
+            for mode in modes if round_no % 2 == 0 else list(reversed(modes)):
+                config = write_config(folder, workers=mode, database_url=None, **common)
+                result = measure(f"{mode}#{round_no}", config, folder, site, store,
+                                 sources=args.sources, interval=args.interval,
+                                 window=args.window)
+                report(result)
+                results.append(result)
+        store.close()
+        if args.database_url:
+            pg = folder / "pg"
+            pg.mkdir(exist_ok=True)
+            config = write_config(pg, workers=None, database_url=args.database_url, **common)
+            subprocess.run(govarchive(config, "init"), cwd=pg, check=True,
+                           stdout=subprocess.DEVNULL, env=clean_env())
+            first_crawl(config, pg)
+            store = Store(args.database_url)
+            queue = {}
+            for count in (int(n) for n in args.queue_workers.split(",")):
+                config = write_config(pg, workers="procrastinate",
+                                      database_url=args.database_url, **common)
+                result = measure(f"procrastinate x{count}", config, pg, site, store,
+                                 sources=args.sources, interval=args.interval,
+                                 window=args.window, queue_workers=count)
+                report(result)
+                queue[count] = result["done"]
+            store.close()
+            if 1 in queue and 3 in queue and queue[1]:
+                ratio = queue[3] / queue[1]
+                print(f"3 workers / 1 worker: {ratio:.2f}x the runs (target >= "
+                      f"{TARGET_SCALING}x when CPU-bound)")
+        summarise(results)
+    finally:
+        site.stop()
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"kept {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
