@@ -41,11 +41,11 @@ def list_page(section: int) -> str:
         for j in range(ARTICLES_PER_SECTION)
     )
     return (
-        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>栏目 {s}</title></head><body>'
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>栏目 {section}</title></head><body>'
         '<div class="nav"><a href="/">首页</a></div>'
-        '<div class="list"><ul>\n{items}\n</ul></div>'
+        f'<div class="list"><ul>\n{items}\n</ul></div>'
         "</body></html>"
-    ).format(s=section, items=items)
+    )
 
 
 def article_page(section: int, number: int) -> str:
@@ -79,7 +79,7 @@ def page_for(path: str) -> str | None:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):
         pass
 
     def do_GET(self):

@@ -45,8 +45,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.scale_site import host_address  # noqa: E402
-from govarchive.storage import Store  # noqa: E402
+from typing import Self
+
+from bench.scale_site import host_address
+from govarchive.storage import Store
 
 TARGET_REQUESTS = 1.0  # per start URL and unchanged check
 TARGET_CPU_MS = 50.0  # per unchanged check
@@ -101,7 +103,7 @@ class TreeSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> TreeSampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -165,7 +167,7 @@ class ScaleSite:
 def write_config(folder: Path, *, port: int, hosts: int, sources: int, interval: float,
                  workers: str | None, database_url: str | None) -> Path:
     storage = database_url or "sqlite:///data/govarchive.db"
-    service = [f'health_port = 0\nrun_timeout = "300s"\nstop_grace = "60s"']
+    service = ['health_port = 0\nrun_timeout = "300s"\nstop_grace = "60s"']
     if workers not in (None, "default"):
         service.append(f'workers = "{workers}"')
     lines = [
@@ -275,7 +277,7 @@ def _percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def report(result: dict) -> None:
