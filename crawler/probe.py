@@ -92,6 +92,9 @@ class ProbeReport:
                     "past it; try another section of the site, or a mirror")
         if self.error:
             return None
+        if self.not_html and not self.links:
+            return (f"the page is not HTML ({self.not_html}): give the address of the "
+                    "section's list page")
         if self.redirect_to:
             return f"the page is a script redirect: probe {self.redirect_to} instead"
         if self.section_links:

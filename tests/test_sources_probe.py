@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -265,6 +266,22 @@ def test_live_probe_reads_the_list_and_its_first_articles(project, govcn_site, t
     assert sorted(pages) == sorted([expected["start"], *listed[:2]])
     # Nothing written: no archive, no database.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["govarchive.toml"]
+
+
+def test_live_probe_of_a_hanweb_column_gives_the_post_request(project, hanweb_site):
+    expected = hanweb_site.expected
+    result, report = _live(project, hanweb_site.url(expected["start"]), "--articles", "1")
+    assert result.returncode == 0, result.stderr
+    assert report["family"] == HANWEB_JCMS
+    assert len(report["article_links"]) == 15
+    first = report["list_requests"][0]
+    assert first["method"] == "POST"
+    assert first["url"] == hanweb_site.url(expected["list_pages"][1])
+    assert dict(parse_qsl(first["body"])) == expected["form"]
+    # The probe reads the first list page only: the proxy is named, not asked.
+    assert not any(r.method == "POST" for r in hanweb_site.requests)
+    assert report["articles"][0]["origin"] == expected["articles"][
+        report["article_links"][0].removeprefix(hanweb_site.base_url)]["origin"]
 
 
 def test_live_probe_text_shows_articles_fields(project, ministry_site):
