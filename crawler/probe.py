@@ -11,6 +11,8 @@ when no link was found, and a ``[[sources]]`` block to paste into govarchive.tom
 
 from __future__ import annotations
 
+import codecs
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ _DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d
 _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(r"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{2,30})""",
                            re.IGNORECASE)
+_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _SCRIPT_REDIRECT_RE = re.compile(
     r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']|"""
@@ -175,7 +178,7 @@ def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
         except NotHTMLError:
             article = None
         if article is not None:
-            report.title = article.title
+            report.title = page_title(text) or article.title
             report.blocked = challenge_reason(text, article.title, article.body_text)
     return report
 
@@ -189,13 +192,27 @@ def charset_reason(body: bytes, content_type: str | None, codec: str) -> str:
     declared = [d for d in declared if d]
     for where, label in declared:
         if codec_for(label) == codec:
-            same = "" if label.lower().replace("-", "") == codec.replace("-", "").replace(
-                "_", "") else f" (read as {codec}, which covers it)"
+            same = "" if _codec_name(label) == _codec_name(codec) else (
+                f" (read as {codec}, which covers it)")
             return f"declared by {where}{same}; the bytes decode cleanly"
     if declared:
         wheres = " and ".join(where for where, _ in declared)
         return f"{wheres} does not fit the bytes; detected {codec} from the bytes"
     return f"no charset declared; detected {codec} from the bytes"
+
+
+def _codec_name(label: str) -> str:
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return label.lower()
+
+
+def page_title(text: str) -> str | None:
+    """The page's <title>, whitespace folded."""
+    match = _TITLE_RE.search(text)
+    title = " ".join(html.unescape(match.group(1)).split()) if match else ""
+    return title or None
 
 
 def challenge_reason(text: str, title: str | None, body_text: str) -> str | None:

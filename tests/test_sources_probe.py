@@ -268,6 +268,7 @@ def test_live_probe_reads_the_list_and_its_first_articles(project, govcn_site, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["govarchive.toml"]
 
 
+@pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
 def test_live_probe_of_a_hanweb_column_gives_the_post_request(project, hanweb_site):
     expected = hanweb_site.expected
     result, report = _live(project, hanweb_site.url(expected["start"]), "--articles", "1")
@@ -284,6 +285,7 @@ def test_live_probe_of_a_hanweb_column_gives_the_post_request(project, hanweb_si
         report["article_links"][0].removeprefix(hanweb_site.base_url)]["origin"]
 
 
+@pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
 def test_live_probe_text_shows_articles_fields(project, ministry_site):
     start = ministry_site.url(ministry_site.expected["start"])
     result = project.run("sources", "probe", start, "--articles", "1", timeout=60)
@@ -317,6 +319,7 @@ def test_live_probe_behind_an_anti_bot_wall_says_blocked(project, govcn_site):
     assert [r.path for r in govcn_site.requests] == ["/robots.txt", start]
 
 
+@pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
 def test_live_probe_refuses_loopback_unless_allowed(tmp_path, govcn_site):
     project = make_project(tmp_path, [], crawl={"allow_private_addresses": False}, init=False)
     result, report = _live(project, govcn_site.url(govcn_site.expected["start"]))
@@ -343,7 +346,23 @@ def test_probe_runs_on_every_real_list_page(shared_dir):
         report = probe_list_page(body, page["original_url"].split(" ")[0])
         record = report.to_json()
         json.dumps(record)
-        assert record["charset"] == page["actual_encoding"].replace("-", "-")
+        assert record["charset"] == page["actual_encoding"]
         assert record["family"]
         probed += 1
     assert probed >= 10
+
+
+def test_charset_reason_names_a_declaration_that_lies():
+    body = TRS_PAGE.encode("gb18030")  # says utf-8 in its <meta>, is GBK
+    report = probe_list_page(body, SECTION)
+    assert report.charset == "gb18030"
+    assert report.charset_reason == ("<meta charset=utf-8> does not fit the bytes; detected "
+                                     "gb18030 from the bytes")
+    assert len(report.links) == 4
+
+
+def test_charset_reason_prefers_the_header():
+    body = TRS_PAGE.replace('<meta charset="utf-8">', "").encode("utf-8")
+    report = probe_list_page(body, SECTION, content_type="text/html; charset=UTF-8")
+    assert report.charset_reason == ("declared by Content-Type charset=UTF-8; the bytes "
+                                     "decode cleanly")
