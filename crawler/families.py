@@ -90,8 +90,9 @@ def recognise_family(text: str, url: str, headers: Mapping[str, str] | None = No
                 found(family, 4, f'<meta name="generator" content="{value}">')
     parts = urlsplit(url)
     path = parts.path.lower()
-    if parts.hostname == "www.gov.cn":
-        found(GOVCN, 3, "host www.gov.cn")
+    if parts.hostname == "www.gov.cn" or (
+            (parts.hostname or "").endswith(".www.gov.cn") and "/www.gov.cn/" in path):
+        found(GOVCN, 3, f"host {parts.hostname}")  # big5.www.gov.cn: its Big5 gateway
     if re.search(r"/col/col\d+/", path):
         found(HANWEB_JCMS, 2, "URL /col/colNNN/")
     if path.endswith(".aspx"):

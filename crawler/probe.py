@@ -75,6 +75,7 @@ class ProbeReport:
     redirect_to: str | None = None
     section_links: list[str] = field(default_factory=list)
     not_html: str | None = None
+    json_feed: bool = False  # the answer is JSON (a list API), read as a feed
     blocked: str | None = None
     error: str | None = None  # the page could not be read at all (live: refused, 404, ...)
     robots: dict = field(default_factory=lambda: {"allowed": None,
@@ -95,7 +96,10 @@ class ProbeReport:
                     "past it; try another section of the site, or a mirror")
         if self.error:
             return None
-        if self.not_html and not self.links:
+        if self.json_feed:
+            return ("no article link found in this JSON answer: check that it is the list "
+                    "request the section's page makes (its answer names the articles)")
+        if self.not_html:
             return (f"the page is not HTML ({self.not_html}): give the address of the "
                     "section's list page")
         if self.redirect_to:
@@ -130,6 +134,7 @@ class ProbeReport:
             "robots": self.robots,
             "blocked": self.blocked,
             "not_html": self.not_html,
+            "json_feed": self.json_feed,
             "error": self.error,
             "articles": self.articles,
             "hint": self.hint(),
@@ -162,8 +167,10 @@ def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
     if report.blocked:
         return report
     # A JSON list feed is not HTML; parse_list_page reads feeds too, so it is asked anyway.
-    if report.not_html and not _looks_like_json(body):
-        return report
+    if report.not_html:
+        report.json_feed = _looks_like_json(body)
+        if not report.json_feed:
+            return report
     page = parse_list_page(text, url, article_links_rule=rules.get("article_links"),
                            next_page_rule=rules.get("next_page"))
     dates = _link_dates(text, url)

@@ -161,7 +161,10 @@ def test_a_json_feed_file_is_reported_not_crashed_on(tmp_path):
     result, report = _probe_json(tmp_path, path, "https://www.zj-like.gov.cn/api/unit?pageNo=1")
     assert result.exit_code in (0, 1), result.stderr
     assert report["charset"] == "utf-8"
+    assert report["json_feed"] is True  # a .json file is read as application/json
     assert all(u.startswith("https://www.zj-like.gov.cn/") for u in report["article_links"])
+    if not report["article_links"]:
+        assert "no article link found in this JSON answer" in result.stderr
     assert set(report) >= {"family", "article_links", "list_requests", "robots", "blocked"}
 
 
@@ -193,6 +196,7 @@ def test_a_challenge_page_is_blocked_without_headers():
 @pytest.mark.parametrize(("text", "url", "family"), [
     ('<script>createPageHTML(3, 0, "index", "shtml");</script>', "https://a.gov.cn/x/", TRS),
     ('<a href="/zhengce/202401/content_6921.htm">x</a>', "https://www.gov.cn/zhengce/", GOVCN),
+    ("<p>繁體</p>", "https://big5.www.gov.cn/gate/big5/www.gov.cn/lianbo/difang/", GOVCN),
     ('<script type="text/xml"><datastore><recordset></recordset></datastore></script>',
      "https://b.gov.cn/col/col12/index.html", HANWEB_JCMS),
     ('<script src="/module/jpaas/unitbuild.js"></script><a href="/col/col9/index.html">c</a>',

@@ -60,7 +60,8 @@ def sources(ctx: click.Context, check: bool) -> None:
 @click.option("--next-page", "next_page", metavar="SELECTOR",
               help="Try this rules.next_page selector.")
 @click.option("--content-type", metavar="TYPE",
-              help="With FILE: the Content-Type it was served with (its charset counts).")
+              help="With FILE: the Content-Type it was served with (its charset counts; "
+              "default: none, application/json for a .json file).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
 def probe(app: App, target: str, page_url: str | None, article_count: int,
@@ -99,6 +100,8 @@ def probe(app: App, target: str, page_url: str | None, article_count: int,
             raise Failure(f"error: cannot read {target}: {exc.strerror}", 2) from None
         from govarchive.crawler.probe import probe_list_page
 
+        if content_type is None and Path(target).suffix.lower() == ".json":
+            content_type = "application/json"  # a saved list feed
         report = probe_list_page(body, page_url, content_type=content_type, rules=rules)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
