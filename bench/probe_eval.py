@@ -29,6 +29,7 @@ import json
 import re
 import statistics
 import sys
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -138,6 +139,17 @@ def _mean(values) -> float | None:
     return statistics.fmean(values) if values else None
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` cut and padded to ``width`` columns (Chinese characters take two)."""
+    out, used = "", 0
+    for char in text:
+        w = 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if used + w > width:
+            break
+        out, used = out + char, used + w
+    return out + " " * (width - used)
+
+
 def _fmt(value) -> str:
     if value is None:
         return "  -  "
@@ -175,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         labelled = "-" if r["labelled"] is None else r["labelled"]
         order = "-" if r["order"] is None else ("yes" if r["order"] else "no")
-        print(f"{r['id'][:28]:28} {r['probe_family'][:22]:22} {r['found']:>4}/{labelled:<4} "
+        print(f"{_pad(r['id'], 28)} {_pad(r['probe_family'], 22)} {r['found']:>4}/{labelled:<4} "
               f"{_fmt(r['recall']):>6} {_fmt(r['precision']):>5} {order:>5}  "
               f"{_fmt(r['next_hit'])} ({r['next_checked']})")
         if args.verbose and r["first_request"]:
@@ -185,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'cms_family (label)':58} {'pages':>5} {'recall':>6} {'prec':>5} {'next':>5}")
     for family, members in sorted(families.items()):
         s = summary(members)
-        print(f"{family[:58]:58} {s['pages']:>5} {_fmt(s['recall']):>6} "
+        print(f"{_pad(family, 58)} {s['pages']:>5} {_fmt(s['recall']):>6} "
               f"{_fmt(s['precision']):>5} {_fmt(s['next_hits']):>5}")
     s = summary(rows)
     print(f"{'mean over pages':58} {s['pages']:>5} {_fmt(s['recall']):>6} "
