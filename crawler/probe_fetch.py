@@ -166,8 +166,7 @@ def run_probe(base_settings: dict, url: str, *, articles: int = 3,
               rules: dict | None = None, verbose: bool = False) -> ProbeReport:
     """Probe ``url`` live; ``base_settings`` are the crawl's Scrapy settings."""
     settings = probe_settings(base_settings)
-    process = CrawlerProcess(settings, install_root_handler=settings.get(
-        "LOG_INSTALL_ROOT_HANDLER", True))
+    process = CrawlerProcess(settings)
     if not verbose:
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
         logging.getLogger("tldextract").setLevel(logging.CRITICAL)

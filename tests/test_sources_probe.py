@@ -268,6 +268,7 @@ def test_live_probe_reads_the_list_and_its_first_articles(project, govcn_site, t
     # One list page and two articles: nothing more was fetched.
     pages = [r.path for r in govcn_site.requests if r.path != "/robots.txt"]
     assert sorted(pages) == sorted([expected["start"], *listed[:2]])
+    assert "Warning" not in result.stderr and "Traceback" not in result.stderr
     # Nothing written: no archive, no database.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["govarchive.toml"]
 
