@@ -32,6 +32,8 @@ PUBLIC = {
         "govarchive.crawler.reparse",
         "govarchive.crawler.extract",
         "govarchive.crawler.selectors",
+        "govarchive.crawler.probe",
+        "govarchive.crawler.probe_fetch",
     },
     "warc": {"govarchive.warc"},
     "storage": {"govarchive.storage"},

@@ -13,7 +13,18 @@ from pathlib import Path
 import click
 
 from govarchive import __version__
-from govarchive.cli import archive, articles, changes, crawl, export, notify, search, serve, web
+from govarchive.cli import (
+    archive,
+    articles,
+    changes,
+    crawl,
+    export,
+    notify,
+    search,
+    serve,
+    sources,
+    web,
+)
 from govarchive.cli.context import App
 
 
@@ -42,7 +53,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: int) -> None:
 
 for command in (
     crawl.init,
-    crawl.sources,
+    sources.sources,
     crawl.crawl,
     crawl.extract,
     export.export,

@@ -1,4 +1,4 @@
-"""``govarchive init``, ``sources``, ``crawl`` and ``extract``: setting up and fetching."""
+"""``govarchive init``, ``crawl`` and ``extract``: setting up and fetching."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 
 from govarchive.cli.context import App, open_store, pass_app
-from govarchive.cli.output import Failure, format_record, format_table, safe_url
+from govarchive.cli.output import Failure, format_record, safe_url
 from govarchive.processes import process_alive, this_node
 from govarchive.settings import DEFAULT_CONFIG_NAME, example_config
 from govarchive.times import local_text
 
-# ---- init, sources, crawl -----------------------------------------------------------------
+# ---- init, crawl -----------------------------------------------------------------------
 
 
 @click.command()
@@ -73,33 +73,6 @@ def _write_example_config(path: Path) -> None:
         f"next: edit its [[sources]], then run: govarchive --config {shlex.quote(str(path))} init",
         err=True,
     )
-
-
-@click.command()
-@click.option("--check", is_flag=True, help="Validate every source's rules; fetches nothing.")
-@pass_app
-def sources(app: App, check: bool) -> None:
-    """List the configured sources."""
-    configured = app.settings.sources
-    rows = [("NAME", "TITLE", "SCHEDULE", "START URLS")]
-    for source in configured:
-        rows.append(
-            (
-                source.name,
-                source.title,
-                source.schedule or "(on demand)",
-                " ".join(source.start_urls),
-            )
-        )
-    click.echo(format_table(rows))
-    if not configured:
-        click.echo(f"no sources in {app.settings.config_path}: add a [[sources]] table", err=True)
-    if check:
-        # load_settings compiled every rule already; report what each source relies on.
-        for source in configured:
-            rules = source.rules.model_dump(exclude_none=True)
-            detail = ", ".join(rules) if rules else "none (found automatically)"
-            click.echo(f"ok {source.name}: rules {detail}", err=True)
 
 
 @click.command()
