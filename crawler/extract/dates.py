@@ -187,7 +187,7 @@ _DATE_METAS = (
     "weibo:article:create_at",
 )
 _PRIMARY_LABEL = re.compile(
-    r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發)\s*(?:时间|時間|日期|于|於)\s*[:：]?"
+    r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發|发文|發文)\s*(?:时间|時間|日期|于|於)\s*[:：]?"
 )
 _SECONDARY_WORD = r"(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
 _SECONDARY_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])" + _SECONDARY_WORD)
@@ -243,15 +243,107 @@ def _labelled(
     return None
 
 
+def _weekday_widget(segments, i: int, end: int) -> bool:
+    """A header's "2023年10月11日 星期三": the day the page was viewed, not the article's."""
+    after = segments[i].text[end : end + 8]
+    if not after.strip() and i + 1 < len(segments):
+        after = segments[i + 1].text[:8]
+    return bool(_WEEKDAY.match(after))
+
+
+_WEEKDAY = re.compile(r"\s*[(（]?\s*(?:星期|礼拜|禮拜|周|週)[一二三四五六日天]")
+
+
 def _first_unlinked(lines: SegmentSearch, span: range, tz_name: str) -> tuple[datetime, str] | None:
     segments = lines.segments
     for i in lines.candidates(_MAY_HOLD_DATE, span):
         if segments[i].in_link or _excluded(segments, i):
             continue
-        found = parse_date(segments[i].text, tz_name)
-        if found:
-            return found
+        text = segments[i].text
+        hits = sorted(find_dates(text, tz_name), key=lambda hit: hit[0])
+        for start, value, precision in hits:
+            end = _match_end(text, start)
+            if not _weekday_widget(segments, i, end):
+                return value, precision
     return None
+
+
+def _match_end(text: str, start: int) -> int:
+    """Where the date found at ``start`` ends (the weekday test looks right after it)."""
+    for pattern in (_GREGORIAN, _ROC, _US, _HANZI):
+        m = pattern.match(text, start)
+        if m:
+            return m.end()
+    return start
+
+
+def _same_day_finer(
+    kept: tuple[datetime, str], other: tuple[datetime, str] | None
+) -> tuple[datetime, str]:
+    """``other`` when it is the same calendar day as ``kept`` and says more (a time of day)."""
+    if other is None or _RANK[other[1]] <= _RANK[kept[1]]:
+        return kept
+    if other[0].astimezone(kept[0].tzinfo).date() != kept[0].date():
+        return kept
+    return other
+
+
+_RANK = {"day": 0, "minute": 1, "second": 2}
+
+
+def _swapped(shown: datetime, meta: datetime) -> bool:
+    """The shown date is the meta's with day and month exchanged (an ambiguous a/b/yyyy)."""
+    other = meta.astimezone(shown.tzinfo)
+    return (shown.year, shown.month, shown.day) == (other.year, other.day, other.month) != (
+        other.year, other.month, other.day
+    )
+
+
+def published_date(
+    metas: dict[str, str],
+    segments,
+    title_index: int | None,
+    tz_name: str,
+    body_end: int | None = None,
+) -> tuple[datetime, str] | None:
+    """The article's publication date, in order of trust.
+
+    1. The date the info line shows with a publishing label (发布时间/发布日期/发文日期, or a
+       plain 时间/日期 next to the headline). A meta PubDate that disagrees loses: CMS
+       migrations and republishing re-stamp the meta, sometimes years later. One on the same
+       day only lends its time of day when the page shows none.
+    2. The meta PubDate; an unlabelled date next to the headline on the same day lends its
+       time of day (metas often hold only the day).
+    3. The page's other dates (see published_from_segments).
+    """
+    count = len(segments)
+    above_end = range(body_end if body_end is not None else count)
+    window = _window(title_index, count)
+    lines = SegmentSearch(segments, _DATE_LINE_MAX)
+    meta = published_from_metas(metas, tz_name)
+    for span, label in ((window, _PRIMARY_LABEL), (above_end, _PRIMARY_LABEL),
+                        (window, _SECONDARY_LABEL)):  # fmt: skip
+        shown = _labelled(lines, span, tz_name, label)
+        if shown:
+            if meta and _swapped(shown[0], meta[0]):
+                return meta  # "06/02/2022": day and month read in the other order
+            return _same_day_finer(shown, meta)
+    if meta:
+        return _same_day_finer(meta, _first_unlinked(lines, _near(title_index, count), tz_name))
+    return published_from_segments(segments, title_index, tz_name, body_end)
+
+
+def _window(title_index: int | None, count: int) -> range:
+    if title_index is None:
+        return range(0)
+    return range(max(0, title_index - 6), min(count, title_index + 40))
+
+
+def _near(title_index: int | None, count: int) -> range:
+    """The headline's own lines: where an info line without labels sits."""
+    if title_index is None:
+        return range(0)
+    return range(max(0, title_index - 2), min(count, title_index + 8))
 
 
 def published_from_segments(
@@ -266,11 +358,7 @@ def published_from_segments(
     """
     count = len(segments)
     above_end = range(body_end if body_end is not None else count)
-    window = (
-        range(max(0, title_index - 6), min(count, title_index + 40))
-        if title_index is not None
-        else range(0)
-    )
+    window = _window(title_index, count)
     steps = (
         (window, _PRIMARY_LABEL),
         (above_end, _PRIMARY_LABEL),
