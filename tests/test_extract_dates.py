@@ -63,7 +63,7 @@ def test_unknown_timezone_falls_back_to_shanghai():
 
 # The date the page shows against its metas (issue section 4): short invented pages.
 
-from govarchive.crawler.extract import extract_article  # noqa: E402
+from govarchive.crawler.extract import extract_article
 
 URL = "https://www.example.gov.cn/art/2020/1/2/art_1_1.html"
 _TEXT = (
@@ -95,6 +95,11 @@ def _published(info: str, metas: str = "", header: str = ""):
          "<meta name='PubDate' content='2023-05-16 12:34:05'>", ("2020-01-02T17:11:00+08:00", "minute")),
         ("<table><tr><td>发布机构：某某市统计局</td><td>发文日期：2023-04-18</td></tr></table>",
          "<meta name='PubDate' content='2023-05-16 12:34:05'>", ("2023-04-18T00:00:00+08:00", "day")),
+        ("<div class='info'><span>2020-01-02 17:11</span> <span>来源：某某日报</span></div>",
+         "<meta name='PubDate' content='2023-05-16 12:34:05'>", ("2020-01-02T17:11:00+08:00", "minute")),
+        # a date under the headline without a label or a source beside it defers to the meta
+        ("<p class='info'>2020-01-02</p>",
+         "<meta name='PubDate' content='2020-01-03 09:00'>", ("2020-01-03T09:00:00+08:00", "minute")),
         # a meta of the same day lends its time of day to a shown day
         ("<div class='info'>发布时间：2026/08/27 来源：某某司</div>",
          "<meta name='PubDate' content='2026-08-27 14:28:41'>", ("2026-08-27T14:28:41+08:00", "second")),

@@ -161,7 +161,7 @@ def _page(body: str, *, title: str = "", metas: str = "") -> bytes:
     return (
         f"<html><head><meta charset='utf-8'><title>{title}</title>{metas}</head>"
         f"<body>{body}</body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 _TEXT = (

@@ -254,10 +254,16 @@ def _weekday_widget(segments, i: int, end: int) -> bool:
 _WEEKDAY = re.compile(r"\s*[(（]?\s*(?:星期|礼拜|禮拜|周|週)[一二三四五六日天]")
 
 
-def _first_unlinked(lines: SegmentSearch, span: range, tz_name: str) -> tuple[datetime, str] | None:
+def _first_unlinked(
+    lines: SegmentSearch, span: range, tz_name: str, info_line: bool = False
+) -> tuple[datetime, str] | None:
+    """The first date not in a link; with ``info_line``, only on a line that also names the
+    source or the author ("2019年06月15日08:18 来源：某某日报"), in its own text or a neighbour's."""
     segments = lines.segments
     for i in lines.candidates(_MAY_HOLD_DATE, span):
         if segments[i].in_link or _excluded(segments, i):
+            continue
+        if info_line and not _on_info_line(segments, i):
             continue
         text = segments[i].text
         hits = sorted(find_dates(text, tz_name), key=lambda hit: hit[0])
@@ -266,6 +272,19 @@ def _first_unlinked(lines: SegmentSearch, span: range, tz_name: str) -> tuple[da
             if not _weekday_widget(segments, i, end):
                 return value, precision
     return None
+
+
+_INFO_WORDS = re.compile(r"(?:来源|來源|作者|编辑|編輯|浏览|瀏覽|点击|點擊|阅读|閱讀|字号|字號)\s*[:：]")
+
+
+def _on_info_line(segments, i: int) -> bool:
+    around = segments[max(0, i - 1) : i + 2]
+    return any(
+        _INFO_WORDS.search(seg.text) for seg in around if len(seg.text) <= _INFO_LINE_MAX
+    )
+
+
+_INFO_LINE_MAX = 120
 
 
 def _match_end(text: str, start: int) -> int:
@@ -312,25 +331,30 @@ def published_date(
        plain 时间/日期 next to the headline). A meta PubDate that disagrees loses: CMS
        migrations and republishing re-stamp the meta, sometimes years later. One on the same
        day only lends its time of day when the page shows none.
-    2. The meta PubDate; an unlabelled date next to the headline on the same day lends its
+    2. An unlabelled date on the info line under the headline (next to its 来源 or 作者), the
+       same way.
+    3. The meta PubDate; an unlabelled date next to the headline on the same day lends its
        time of day (metas often hold only the day).
-    3. The page's other dates (see published_from_segments).
+    Without a meta, the page's dates in the order of published_from_segments.
     """
+    meta = published_from_metas(metas, tz_name)
+    if meta is None:
+        return published_from_segments(segments, title_index, tz_name, body_end)
     count = len(segments)
     above_end = range(body_end if body_end is not None else count)
     window = _window(title_index, count)
     lines = SegmentSearch(segments, _DATE_LINE_MAX)
-    meta = published_from_metas(metas, tz_name)
     for span, label in ((window, _PRIMARY_LABEL), (above_end, _PRIMARY_LABEL),
                         (window, _SECONDARY_LABEL)):  # fmt: skip
         shown = _labelled(lines, span, tz_name, label)
         if shown:
-            if meta and _swapped(shown[0], meta[0]):
+            if _swapped(shown[0], meta[0]):
                 return meta  # "06/02/2022": day and month read in the other order
             return _same_day_finer(shown, meta)
-    if meta:
-        return _same_day_finer(meta, _first_unlinked(lines, _near(title_index, count), tz_name))
-    return published_from_segments(segments, title_index, tz_name, body_end)
+    near = _first_unlinked(lines, _near(title_index, count), tz_name, info_line=True)
+    if near is not None and not _swapped(near[0], meta[0]):
+        return _same_day_finer(near, meta)
+    return _same_day_finer(meta, _first_unlinked(lines, _near(title_index, count), tz_name))
 
 
 def _window(title_index: int | None, count: int) -> range:
