@@ -278,3 +278,12 @@ def test_visible_origin_wins_over_a_byline():
     )
     art = extract_article(_page("<h1>加強防災整備工作</h1>" + text), URL)
     assert (art.origin, art.author) == ("行政院新聞傳播處", "邱小明")
+
+
+def test_head_title_naming_a_text_of_the_page_is_kept_over_a_box_title_above_the_text():
+    html = _page(
+        "<div class='column-title'>通知公告栏目</div>"
+        "<p align='center'><strong>关于做好春耕备耕工作的通知</strong></p>" + _TEXT,
+        title="关于做好春耕备耕工作的通知_某某市人民政府",
+    )
+    assert extract_article(html, URL).title == "关于做好春耕备耕工作的通知"

@@ -97,10 +97,18 @@ def find_title(root, metas: dict[str, str], anchor=None):
         # an <h1> that shares most of its characters with the <title> is the headline
         if el.tag == "h1" and (not lead or _overlap(text, lead) >= 0.5):
             return text, el
-    above = _headline_above(root, candidates, anchor)
-    if above is not None:
-        return above[1], above[0]
+    if not lead or not _on_page(root, lead):
+        # a <title> that names no text of the page ("中标公告详细页面") says nothing
+        above = _headline_above(root, candidates, anchor)
+        if above is not None:
+            return above[1], above[0]
     return (pieces[0], None) if pieces else (None, None)
+
+
+def _on_page(root, text: str) -> bool:
+    body = root.find("body")
+    key = "".join(text.split())
+    return body is not None and key in "".join("".join(body.itertext()).split())
 
 
 def _overlap(a: str, b: str) -> float:
