@@ -260,6 +260,10 @@ def test_word_document_properties_in_the_text_are_no_author():
         ("新华社北京3月5日电（记者张小三、李小四）国务院今天表示，", "新华社", "张小三、李小四"),
         ("本报讯（记者 张小三）市政府今天表示，", None, "张小三"),
         ("香港文匯報訊（記者 李小四）特區政府今天表示，", "香港文匯報", "李小四"),
+        ("【明報專訊】特區政府今天表示，", "明報", None),
+        ("【大公報訊】記者李小四報道：特區政府今天表示，", "大公報", "李小四"),
+        ("新华社北京3月5日电 国务院今天表示，", "新华社", None),
+        ("国务院今天表示，", None, None),
     ],
 )
 def test_agency_and_newspaper_bylines(opening, origin, author):

@@ -1,7 +1,8 @@
 """News agencies' and newspapers' bylines at the head of the text: who wrote it, for whom.
 
 ``（中央社記者邱俊欽桃園8日電）``, ``新华社北京3月5日电（记者张三、李四）``, ``〔記者陳嘉寧／台北報導〕``,
-``【聯合報／記者王小明／台北即時報導】``, ``本报讯（记者 张三）``, ``香港文匯報訊（記者 李四）``.
+``【聯合報／記者王小明／台北即時報導】``, ``本报讯（记者 张三）``, ``香港文匯報訊（記者 李四）``,
+``【大公報訊】記者李四報道：``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _AGENCY_PAREN = re.compile(
 # 新华社北京3月5日电（记者张三、李四）: the dateline first, the reporters after it.
 _DATELINE_THEN_PAREN = re.compile(
     r"^(?P<org>[^\s（(，,。]{2,10}?(?:社|网|網|报|報|台))[^\s（(，,。]{0,12}?\d{1,2}\s*月?\s*"
-    + _DAY_WIRE + r"\s*[（(]\s*" + _REPORTER + r"\s*(?P<who>[^()（）]{2,40}?)\s*[)）]"
+    + _DAY_WIRE + r"(?:\s*[（(]\s*" + _REPORTER + r"\s*(?P<who>[^()（）]{2,40}?)\s*[)）])?"
 )
 # 〔記者陳嘉寧／台北報導〕 and 【聯合報／記者王小明／台北即時報導】.
 _SLASHED = re.compile(
@@ -37,6 +38,11 @@ _SLASHED = re.compile(
 _WIRE_THEN_PAREN = re.compile(
     r"^(?P<org>[^\s（(，,。]{2,12}?)\s*(?:讯|訊)\s*[（(]\s*" + _REPORTER
     + r"\s*(?P<who>[^()（）]{2,40}?)\s*[)）]"
+)
+# 【明報專訊】 and 【大公報訊】記者李四報道：
+_BRACKET_WIRE = re.compile(
+    r"^【\s*(?P<org>[^【】\s]{2,10}?)\s*(?:專訊|专讯|訊|讯)\s*】\s*(?:" + _REPORTER
+    + r"\s*(?P<who>[^\s：:，,（()）]{2,12}?)\s*(?:報道|报道|報導)\s*[：:])?"
 )
 # Places a 中央社 byline puts between the reporters and the day (邱俊欽桃園8日電).
 _PLACES = str.split(
@@ -63,13 +69,13 @@ def find_byline(body_text: str) -> Byline | None:
         m = _AGENCY_PAREN.match(line)
         if m:
             return _byline(m["org"], _strip_place(m["who"]) if m["who"] else None)
-        for pattern in (_DATELINE_THEN_PAREN, _SLASHED, _WIRE_THEN_PAREN):
+        for pattern in (_DATELINE_THEN_PAREN, _SLASHED, _WIRE_THEN_PAREN, _BRACKET_WIRE):
             m = pattern.match(line)
             if m:
                 org = m["org"]
                 if pattern is _SLASHED and not org:
                     org = m["pre"] or None  # 〔自由時報記者…／…報導〕
-                return _byline(org, _names(m["who"]))
+                return _byline(org, _names(m["who"]) if m["who"] else None)
     lines = [line.strip() for line in head.split("\n")[:2]]
     lines += [line.strip() for line in body_text.rstrip()[-120:].split("\n")[-3:]]
     for line in lines:
