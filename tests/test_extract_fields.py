@@ -206,6 +206,8 @@ def test_generic_head_title_gives_way_to_the_headline_above_the_text():
         ("来源：某某县政府办 2019-06-15", "某某县政府办", None),
         ("作者：L_104485　来源：某某网", "某某网", None),
         ("作者：123456", None, None),
+        ("作者：本报记者 张小三", None, "张小三"),
+        ("来源：某某日报 记者：王小五", "某某日报", "王小五"),
         ("来源：　　发布时间：2019-06-15", None, None),
     ],
 )
@@ -291,3 +293,19 @@ def test_head_title_naming_a_text_of_the_page_is_kept_over_a_box_title_above_the
         title="关于做好春耕备耕工作的通知_某某市人民政府",
     )
     assert extract_article(html, URL).title == "关于做好春耕备耕工作的通知"
+
+
+def test_portal_info_line_with_a_linked_source_and_a_day_only_meta():
+    html = _page(
+        "<div class='text_title'><h1>市农业农村局部署春耕备耕工作</h1>"
+        "<div class='box01'><div class='fl'>2019年06月15日08:18&nbsp;&nbsp;来源：<a href='/'>"
+        "人民网-文化频道</a> <span>原创稿</span></div><div class='fr'>分享到：</div></div></div>"
+        + _TEXT,
+        title="市农业农村局部署春耕备耕工作--文化--人民网",
+        metas="<meta name='publishdate' content='2019-06-15'>",
+    )
+    art = extract_article(html, URL)
+    assert art.title == "市农业农村局部署春耕备耕工作"
+    assert art.origin == "人民网-文化频道"
+    assert art.published_at.isoformat() == "2019-06-15T08:18:00+08:00"
+    assert art.published_precision == "minute"

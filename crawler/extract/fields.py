@@ -54,9 +54,11 @@ _DOC_LABELS = (
 _DOC_NUMBER = re.compile(
     r"^[\u4e00-\u9fa5]{1,14}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*第?\s*\d{1,5}\s*号$"
 )
-# A value ends where the next label ("XX：" after a space), a separator or a wide gap begins.
+# A value ends where the next label ("XX：" after a space), a separator or a wide gap begins
+# ("记者" only with its colon: "本报记者 张三" is a value).
 _VALUE_END = re.compile(
-    r"\s{2,}|\s(?=[^\s:：]{1,6}[:：])|[|丨【】\[\]]|(?:责任编辑|責任編輯|发布|發佈|發布|来源|來源|作者|记者|編輯|编辑|浏览|瀏覽|点击|點擊|阅读|閱讀|时间|時間|日期|字号|字體|字体|打印)\s*[:：]?"
+    r"\s{2,}|\s(?=[^\s:：]{1,6}[:：])|[|丨【】\[\]]|(?:记者|記者)\s*[:：]"
+    r"|(?:责任编辑|責任編輯|发布|發佈|發布|来源|來源|作者|編輯|编辑|浏览|瀏覽|点击|點擊|阅读|閱讀|时间|時間|日期|字号|字體|字体|打印)\s*[:：]?"
 )
 _BAD_VALUE = re.compile(
     r"纠错|打印|关闭|分享|收藏|字体|字號|\d{4}[-/.年]\d{1,2}|javascript|https?:|[=<>\"{}]",
