@@ -21,27 +21,32 @@ _DAY_WIRE = r"\d{1,2}\s*日\s*(?:專|专|綜合|综合)?\s*(?:電|电)"
 # 中央社 / 新华社 style: the agency, reporters, place and day in one parenthesis.
 _AGENCY_PAREN = re.compile(
     r"^[（(]\s*(?P<org>[^()（）\s]{2,8}?社)\s*(?:" + _REPORTER + r"\s*(?P<who>[^()（）]{2,40}?)"
-    r"|[^()（）\d]{0,8}?)"
-    + _DAY_WIRE + r"\s*[)）]"
+    r"|[^()（）\d]{0,8}?)" + _DAY_WIRE + r"\s*[)）]"
 )
 # 新华社北京3月5日电（记者张三、李四）: the dateline first, the reporters after it.
 _DATELINE_THEN_PAREN = re.compile(
     r"^(?P<org>[^\s（(，,。]{2,10}?(?:社|网|網|报|報|台))[^\s（(，,。]{0,12}?\d{1,2}\s*月?\s*"
-    + _DAY_WIRE + r"(?:\s*[（(]\s*" + _REPORTER + r"\s*(?P<who>[^()（）]{2,40}?)\s*[)）])?"
+    + _DAY_WIRE
+    + r"(?:\s*[（(]\s*"
+    + _REPORTER
+    + r"\s*(?P<who>[^()（）]{2,40}?)\s*[)）])?"
 )
 # 〔記者陳嘉寧／台北報導〕 and 【聯合報／記者王小明／台北即時報導】.
 _SLASHED = re.compile(
     r"^[〔【\[［]\s*(?:(?P<org>[^〔〕【】／/\s]{2,10}?)\s*[／/]\s*)?(?P<pre>[^〔〕【】／/\s]{0,8}?)"
-    + _REPORTER + r"\s*(?P<who>[^〔〕【】／/]{2,40}?)\s*[／/][^〔〕【】]{0,16}?(?:報導|报道|報道)\s*[〕】\]］]"
+    + _REPORTER
+    + r"\s*(?P<who>[^〔〕【】／/]{2,40}?)\s*[／/][^〔〕【】]{0,16}?(?:報導|报道|報道)\s*[〕】\]］]"
 )
 # 本报讯（记者 张三） / 香港文匯報訊（記者 李四）: the paper's wire, the reporters.
 _WIRE_THEN_PAREN = re.compile(
-    r"^(?P<org>[^\s（(，,。]{2,12}?)\s*(?:讯|訊)\s*[（(]\s*" + _REPORTER
+    r"^(?P<org>[^\s（(，,。]{2,12}?)\s*(?:讯|訊)\s*[（(]\s*"
+    + _REPORTER
     + r"\s*(?P<who>[^()（）]{2,40}?)\s*[)）]"
 )
 # 【明報專訊】 and 【大公報訊】記者李四報道：
 _BRACKET_WIRE = re.compile(
-    r"^【\s*(?P<org>[^【】\s]{2,10}?)\s*(?:專訊|专讯|訊|讯)\s*】\s*(?:" + _REPORTER
+    r"^【\s*(?P<org>[^【】\s]{2,10}?)\s*(?:專訊|专讯|訊|讯)\s*】\s*(?:"
+    + _REPORTER
     + r"\s*(?P<who>[^\s：:，,（()）]{2,12}?)\s*(?:報道|报道|報導)\s*[：:])?"
 )
 # Places a 中央社 byline puts between the reporters and the day (邱俊欽桃園8日電).

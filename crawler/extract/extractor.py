@@ -16,7 +16,7 @@ from govarchive.times import DEFAULT_TIMEZONE
 from ..selectors import compile_rule as _compile_rule
 from . import body as body_mod
 from .bylines import find_byline
-from .dates import parse_date, published_date
+from .dates import parse_date
 from .encoding import MAX_BYTES, check_html, decode_html
 from .fields import (
     find_author,
@@ -27,6 +27,7 @@ from .fields import (
 )
 from .model import Article, Attachment
 from .page import join_url, meta_map, parse_document, squash, text_of, text_segments
+from .published import published_date
 from .title import find_title
 
 # A source's rules are the same on every page of a crawl: compile each once.

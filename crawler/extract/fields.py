@@ -33,7 +33,9 @@ _ORIGIN = _Label(
 # 信息公开 tables name the publishing body instead of a 来源.
 _PUBLISHER_WORD = r"(?:发布|發佈|發布)\s*(?:机构|機構|单位|單位|部门|部門)\s*[:：]"
 _PUBLISHER = _Label(
-    re.compile(_LABEL_START + _PUBLISHER_WORD), re.compile(_PUBLISHER_WORD), re.compile("[构構位门門]")
+    re.compile(_LABEL_START + _PUBLISHER_WORD),
+    re.compile(_PUBLISHER_WORD),
+    re.compile("[构構位门門]"),
 )
 _AUTHOR_KEYS = re.compile("[者稿文记記编編审发發]")
 _REPORTER_WORD = r"(?:记者|記者|通讯员|通訊員)\s*[:：]"
@@ -68,7 +70,9 @@ _WEAK_META_AUTHOR = re.compile(
     r"网|網|政府|委员会|委員會|办公|辦公|\.|http|www|admin|cms|system", re.IGNORECASE
 )
 # A meta Author naming a body, not a person (CMSs fill it with the site's owner).
-_BODY_SUFFIX = re.compile(r"(?:社|局|部|委|厅|廳|办|辦|院|署|会|會|处|處|司|中心|站|所|报|報|台|府|室|科|组|組)$")
+_BODY_SUFFIX = re.compile(
+    r"(?:社|局|部|委|厅|廳|办|辦|院|署|会|會|处|處|司|中心|站|所|报|報|台|府|室|科|组|組)$"
+)
 # An author is a name: never a number, a user id, or a note about the text.
 _NOT_AN_AUTHOR = re.compile(
     r"\d|_|@|本文|删减|刪減|删节|刪節|转载|轉載|原文|来源|來源|责任|責任|详见|詳見|字数|字數"
