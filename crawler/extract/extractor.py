@@ -95,7 +95,7 @@ def extract_article(
     if container is None:
         container = anchor = root.find("body") if root.find("body") is not None else root
 
-    title, title_el = find_title(root, metas, anchor)
+    title, title_el = find_title(root, metas, anchor, segments)
     ruled_title = _rule_text(root, rules.get("title"))
     if ruled_title:
         title = ruled_title

@@ -55,11 +55,12 @@ def _candidates(root) -> list:
     return found
 
 
-def find_title(root, metas: dict[str, str], anchor=None):
+def find_title(root, metas: dict[str, str], anchor=None, segments=()):
     """(title, element): the article's own headline.
 
-    ``anchor`` is the body text's element: when neither the metas nor the <title> name a
-    heading of the page, the heading right above the text is the headline.
+    ``anchor`` is the body text's element and ``segments`` the page's text: when neither the
+    metas nor the <title> name a heading of the page, and the <title> names no text of the
+    page at all, the heading right above the text is the headline.
     """
     head_title = squash_cjk(root.findtext(".//title") or "")
     candidates = _candidates(root)
@@ -97,7 +98,7 @@ def find_title(root, metas: dict[str, str], anchor=None):
         # an <h1> that shares most of its characters with the <title> is the headline
         if el.tag == "h1" and (not lead or _overlap(text, lead) >= 0.5):
             return text, el
-    if not lead or not _on_page(root, lead):
+    if not lead or not _on_page(segments, lead):
         # a <title> that names no text of the page ("中标公告详细页面") says nothing
         above = _headline_above(root, candidates, anchor)
         if above is not None:
@@ -105,10 +106,10 @@ def find_title(root, metas: dict[str, str], anchor=None):
     return (pieces[0], None) if pieces else (None, None)
 
 
-def _on_page(root, text: str) -> bool:
-    body = root.find("body")
+def _on_page(segments, text: str) -> bool:
+    """Whether the page's text holds ``text`` (spaces aside)."""
     key = "".join(text.split())
-    return body is not None and key in "".join("".join(body.itertext()).split())
+    return key in "".join(seg.text for seg in segments).replace(" ", "")
 
 
 def _overlap(a: str, b: str) -> float:
