@@ -7,8 +7,12 @@ A DIR is one of
   * a folder with ``labels.json`` ({file: {title, date, source, author, with, without}}),
     as in shared/corpus/gov-pages and the project's tests/fixtures/pages;
   * a folder of page folders, each with page.html, date.txt, author.txt, cleaned.txt
-    (shared/corpus/cwced).
+    (shared/corpus/cwced);
+  * a folder with ``index.jsonl`` and ``pages/`` (shared/corpus/real-gov): its article
+    entries (title, published as shown, origin, author, body_contains, body_not_contains).
 Prints per-field accuracy, mean body character-F1 and the median in-process ms/page.
+"time" is scored on pages whose label shows a time of day: the extracted time must be the
+same hour and minute (so its precision is minute or second, never a midnight day).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from govarchive.crawler.extract import NotHTMLError, extract_article
 
-_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})")
+_DAY = re.compile(r"^\s*(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+# a time of day after the date: "2019-06-15 08:18", "2024-02-26T08:00:00+08:00"
+_CLOCK = re.compile(r"^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}[ T]+(\d{1,2}):(\d{2})")
 _URL = "http://example.gov.cn/page.html"
 
 
@@ -39,6 +45,7 @@ class Page:
     title: str | None = None
     day: str | None = None  # YYYY-MM-DD, or None when the label has no day
     has_date_label: bool = False
+    time: str | None = None  # HH:MM when the label shows a time of day
     author: str | None = None
     origin: str | None = None
     score_author: bool = False
@@ -58,6 +65,7 @@ class Result:
     text: str = ""
     ms: float = 0.0
     error: str | None = None
+    time: str | None = None  # HH:MM when the precision is minute or second
 
 
 def _day(label: str) -> str | None:
@@ -65,11 +73,18 @@ def _day(label: str) -> str | None:
     return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else None
 
 
+def _clock(label: str | None) -> str | None:
+    m = _CLOCK.match(label or "")
+    return f"{int(m[1]):02d}:{m[2]}" if m else None
+
+
 def load(folder: Path) -> list[Page]:
     labels_file = folder / "labels.json"
     pages = []
     if (folder / "expected.json").is_file():
         return _load_site(folder)
+    if (folder / "index.jsonl").is_file():
+        return _load_index(folder)
     if labels_file.is_file():
         for name, lab in json.loads(labels_file.read_text(encoding="utf-8")).items():
             pages.append(
@@ -80,6 +95,7 @@ def load(folder: Path) -> list[Page]:
                     title=lab.get("title"),
                     day=_day(lab.get("date") or ""),
                     has_date_label=True,
+                    time=_clock(lab.get("date")),
                     author=lab.get("author"),
                     origin=lab.get("source"),
                     score_author="author" in lab,
@@ -99,6 +115,7 @@ def load(folder: Path) -> list[Page]:
                 name=sub.name,
                 body=(sub / "page.html").read_bytes(),
                 day=_day(date),
+                time=_clock(date) if _day(date) else None,
                 # labels without a day (UNKNOWN, "2018", "1998-3") are not scored for the day
                 has_date_label=bool(_day(date)),
                 author=None if author in ("", "UNKNOWN") else author,
@@ -126,12 +143,47 @@ def _load_site(folder: Path) -> list[Page]:
                 title=art.get("title"),
                 day=_day(art.get("published") or ""),
                 has_date_label=True,
+                time=(
+                    _clock(art.get("published"))
+                    if art.get("published_precision") != "day"
+                    else None
+                ),
                 author=art.get("author"),
                 origin=art.get("origin"),
                 score_author=True,
                 score_origin=True,
                 score_title=True,
                 with_=art.get("body_contains", []),
+            )
+        )
+    return pages
+
+
+def _load_index(folder: Path) -> list[Page]:
+    """shared/corpus/real-gov: the article entries of index.jsonl (list pages are not scored)."""
+    pages = []
+    for line in (folder / "index.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        if "article" not in entry["kind"]:
+            continue
+        lab = entry["labels"]
+        pages.append(
+            Page(
+                name=entry["id"],
+                body=(folder / "pages" / entry["file"]).read_bytes(),
+                title=lab.get("title"),
+                day=_day(lab.get("published") or ""),
+                has_date_label="published" in lab,
+                time=_clock(lab.get("published")),
+                author=lab.get("author"),
+                origin=lab.get("origin"),
+                score_author="author" in lab,
+                score_origin="origin" in lab,
+                score_title="title" in lab,
+                with_=lab.get("body_contains", []),
+                without=lab.get("body_not_contains", []),
             )
         )
     return pages
@@ -161,7 +213,12 @@ def run_ours(page: Page) -> Result:
         return Result(ms=(time.perf_counter() - start) * 1000, error=str(exc))
     ms = (time.perf_counter() - start) * 1000
     day = art.published_at.date().isoformat() if art.published_at else None
-    return Result(art.title, day, art.author, art.origin, art.body_text, ms)
+    clock = (
+        art.published_at.strftime("%H:%M")
+        if art.published_at and art.published_precision in ("minute", "second")
+        else None
+    )
+    return Result(art.title, day, art.author, art.origin, art.body_text, ms, time=clock)
 
 
 def run_trafilatura(page: Page) -> Result | None:
@@ -173,7 +230,10 @@ def run_trafilatura(page: Page) -> Result | None:
     if doc is None:
         return Result(ms=ms)
     get = (lambda k: getattr(doc, k, None)) if not isinstance(doc, dict) else doc.get
-    return Result(get("title"), _day(get("date") or ""), get("author"), None, get("text") or "", ms)
+    date = get("date") or ""
+    return Result(
+        get("title"), _day(date), get("author"), None, get("text") or "", ms, time=_clock(date)
+    )
 
 
 def run_readability(page: Page) -> Result | None:
@@ -208,6 +268,7 @@ def score(pages: list[Page], results: list[Result], verbose: str | None) -> dict
     rows: dict[str, list[bool]] = {
         "title": [],
         "day": [],
+        "time": [],
         "author": [],
         "origin": [],
         "with/without": [],
@@ -219,6 +280,8 @@ def score(pages: list[Page], results: list[Result], verbose: str | None) -> dict
             _tick(rows["title"], _same(res.title, page.title), misses, f"title={res.title!r}")
         if page.has_date_label:
             _tick(rows["day"], res.day == page.day, misses, f"day={res.day} want {page.day}")
+        if page.time:
+            _tick(rows["time"], res.time == page.time, misses, f"time={res.time} want {page.time}")
         if page.score_author:
             _tick(
                 rows["author"],

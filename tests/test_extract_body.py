@@ -136,3 +136,34 @@ def test_a_data_table_right_after_the_text_belongs_to_the_body():
     art = extract_article(page.encode("utf-8"), URL)
     assert "第5示范单位有限公司" in art.body_text
     assert art.body_text.startswith("5月6日") and "主办单位" not in art.body_text
+
+
+def test_word_table_text_named_by_its_container_beats_a_footer_disclaimer():
+    # A penalty notice pasted from Word: a table of short cells without punctuation, which
+    # the density scorer barely sees; the footer's reprint notice is all sentences.
+    rows = "".join(
+        f"<tr><td><p><span>{k}</span></p></td><td><p><span>{v}</span></p></td></tr>"
+        for k, v in [
+            ("行政处罚决定书文号", "某罚决字〔2024〕1号"),
+            ("被处罚当事人", "某某保险股份有限公司"),
+            ("主要违法违规事实", "一、委托未取得合法资格的个人从事保险销售活动 二、财务数据不真实"),
+            ("行政处罚依据", "保险法第八十六条"),
+            ("行政处罚决定", "对某某保险股份有限公司罚款十万元 对张某警告并罚款一万元"),
+            ("作出处罚决定的机关名称", "某某监管局"),
+            ("作出处罚决定的日期", "2024年7月12日"),
+        ]
+    )
+    footer = (
+        "<div class='disclaimer'><p>版权与免责声明</p><p>1.凡本站注明“文章类型：原创”的所有作品，"
+        "其版权属于本站所有。其他媒体、网站或个人转载使用时必须注明来源。</p><p>2.凡本站注明“文章类型：转载”"
+        "的作品，均转载自其他媒体，转载的目的在于传递更多信息，并不代表本站赞同其观点和对其真实性负责。"
+        "其他媒体、网站或个人转载使用时必须注明文章来源，并自负法律责任。</p></div>"
+    )
+    html = (
+        "<html><head><meta charset='utf-8'><title>行政处罚信息公开表</title></head><body>"
+        "<h1>行政处罚信息公开表</h1><div id='wenzhang-content'><table>" + rows + "</table></div>"
+        + footer + "</body></html>"
+    )
+    art = extract_article(html.encode(), "https://www.example.gov.cn/a.html")
+    assert "财务数据不真实" in art.body_text and "保险法第八十六条" in art.body_text
+    assert "免责声明" not in art.body_text

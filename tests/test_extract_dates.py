@@ -59,3 +59,63 @@ def test_nonsense_clock_keeps_the_day():
 def test_unknown_timezone_falls_back_to_shanghai():
     value, _ = parse_date("2011-04-02", "Not/AZone")
     assert value.utcoffset() == timedelta(hours=8)
+
+
+# The date the page shows against its metas (issue section 4): short invented pages.
+
+from govarchive.crawler.extract import extract_article
+
+URL = "https://www.example.gov.cn/art/2020/1/2/art_1_1.html"
+_TEXT = (
+    "<div class='zw'><p>为进一步做好春季农业生产工作，市农业农村局近日召开专题会议，部署春耕备耕各项任务。"
+    "会议要求，各地要抓好种子、化肥等农资供应，确保不误农时。</p><p>会议强调，要加强农技服务，"
+    "组织技术人员深入田间地头，帮助农户解决实际困难。</p></div>"
+)
+
+
+def _published(info: str, metas: str = "", header: str = ""):
+    html = (
+        f"<html><head><meta charset='utf-8'><title>部署春耕备耕工作_某某市</title>{metas}</head><body>"
+        f"{header}<h1>部署春耕备耕工作</h1>{info}{_TEXT}</body></html>"
+    )
+    art = extract_article(html.encode("utf-8"), URL)
+    return (art.published_at.isoformat() if art.published_at else None), art.published_precision
+
+
+@pytest.mark.parametrize(
+    "info, metas, expected",
+    [
+        # the info line's minutes are kept: no midnight "day" from a day-only meta
+        ("<div class='info'>2019年06月15日08:18 来源：某某日报</div>",
+         "<meta name='PubDate' content='2019-06-15'>", ("2019-06-15T08:18:00+08:00", "minute")),
+        ("<div class='info'><span>2019-06-15 08:18:09</span><span>来源：某某日报</span></div>",
+         "<meta name='publishdate' content='2019-06-15'>", ("2019-06-15T08:18:09+08:00", "second")),
+        # a meta re-stamped by a CMS migration years later loses to the shown date
+        ("<div class='info'>发布时间：2020-01-02 17:11</div>",
+         "<meta name='PubDate' content='2023-05-16 12:34:05'>", ("2020-01-02T17:11:00+08:00", "minute")),
+        ("<table><tr><td>发布机构：某某市统计局</td><td>发文日期：2023-04-18</td></tr></table>",
+         "<meta name='PubDate' content='2023-05-16 12:34:05'>", ("2023-04-18T00:00:00+08:00", "day")),
+        ("<div class='info'><span>2020-01-02 17:11</span> <span>来源：某某日报</span></div>",
+         "<meta name='PubDate' content='2023-05-16 12:34:05'>", ("2020-01-02T17:11:00+08:00", "minute")),
+        # a date under the headline without a label or a source beside it defers to the meta
+        ("<p class='info'>2020-01-02</p>",
+         "<meta name='PubDate' content='2020-01-03 09:00'>", ("2020-01-03T09:00:00+08:00", "minute")),
+        # a meta of the same day lends its time of day to a shown day
+        ("<div class='info'>发布时间：2026/08/27 来源：某某司</div>",
+         "<meta name='PubDate' content='2026-08-27 14:28:41'>", ("2026-08-27T14:28:41+08:00", "second")),
+        # "06/02/2022" read month first is the meta's 6 February read the other way
+        ("<div class='info'>发表时间：06/02/2022 - 13:48</div>",
+         "<meta name='PubDate' content='2022-02-06 13:48'>", ("2022-02-06T13:48:00+08:00", "minute")),
+    ],
+)
+def test_shown_date_against_meta(info, metas, expected):
+    assert _published(info, metas) == expected
+
+
+def test_header_date_widget_is_never_the_articles_date():
+    header = "<div class='top'><span>2023年10月11日 星期三</span> <a href='/'>首页</a></div>"
+    assert _published("", header=header) == (None, None)
+    widget = "<div class='top'>2023年10月11日</div><div class='top'>星期三</div>"
+    assert _published("<p class='info'>( 2022-04-26)</p>", header=widget) == (
+        "2022-04-26T00:00:00+08:00", "day"
+    )

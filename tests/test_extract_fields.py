@@ -151,3 +151,161 @@ def test_disclosure_table_prefers_the_publishing_date_over_the_signing_date():
     art = extract_article(html.encode("utf-8"), URL)
     assert art.published_at.date().isoformat() == "2023-05-06"
     assert art.doc_number == "某政发〔2023〕5号"
+
+
+# Info lines as real pages lay them out (issue section 4). Short invented pages: no real page
+# is copied here.
+
+
+def _page(body: str, *, title: str = "", metas: str = "") -> bytes:
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}</title>{metas}</head>"
+        f"<body>{body}</body></html>"
+    ).encode()
+
+
+_TEXT = (
+    "<div class='article-content'><p>为进一步做好春季农业生产工作，市农业农村局近日召开专题会议，"
+    "部署春耕备耕各项任务。会议要求，各地要抓好种子、化肥等农资供应，确保不误农时。</p>"
+    "<p>会议强调，要加强农技服务，组织技术人员深入田间地头，帮助农户解决实际困难。</p></div>"
+)
+
+
+def test_title_box_that_also_holds_the_dateline_source_and_share_widget_is_cut_back():
+    html = _page(
+        "<div class='nav'><a href='/'>首页</a></div>"
+        "<div class='title_box'>市农业农村局部署春耕备耕工作"
+        "<p>2019年06月15日08:18　来源：某某日报　<span>分享到：微信 微博</span></p></div>" + _TEXT,
+        title="市农业农村局部署春耕备耕工作_某某市人民政府",
+    )
+    art = extract_article(html, URL)
+    assert art.title == "市农业农村局部署春耕备耕工作"
+    assert art.origin == "某某日报"
+    assert (art.published_at.hour, art.published_at.minute) == (8, 18)
+    assert art.published_precision == "minute"
+
+
+def test_generic_head_title_gives_way_to_the_headline_above_the_text():
+    html = _page(
+        "<div class='top'>某某市公共资源交易中心</div>"
+        "<div class='detail-title'>某某路改造工程施工中标结果公告</div>"
+        "<div class='info'>发布时间：2020-01-02 17:11</div>" + _TEXT,
+        title="中标公告详细页面",
+    )
+    art = extract_article(html, URL)
+    assert art.title == "某某路改造工程施工中标结果公告"
+    assert art.published_at.isoformat() == "2020-01-02T17:11:00+08:00"
+
+
+@pytest.mark.parametrize(
+    "info, origin, author",
+    [
+        ("来源：人民网-文化频道 原创稿", "人民网-文化频道", None),
+        ("来源：某某日报 作者：王小明", "某某日报", "王小明"),
+        ("来源：某某日报　　作者：王小明　　责任编辑：李华", "某某日报", "王小明"),
+        ("来源：某某县政府办 2019-06-15", "某某县政府办", None),
+        ("作者：L_104485　来源：某某网", "某某网", None),
+        ("作者：123456", None, None),
+        ("作者：本报记者 张小三", None, "张小三"),
+        ("来源：某某日报 记者：王小五", "某某日报", "王小五"),
+        ("来源：　　发布时间：2019-06-15", None, None),
+    ],
+)
+def test_info_line_values(info, origin, author):
+    html = _page(f"<h1>市农业农村局部署春耕备耕工作</h1><div class='info'>{info}</div>" + _TEXT)
+    art = extract_article(html, URL)
+    assert (art.origin, art.author) == (origin, author)
+
+
+def test_a_note_closing_the_text_is_no_author():
+    text = _TEXT.replace("实际困难。</p>", "实际困难。</p><p>（本文有删减）</p>")
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + text), URL)
+    assert art.author is None
+    assert "（本文有删减）" in art.body_text
+
+
+def test_only_a_visible_origin_counts():
+    metas = "<meta name='ContentSource' content='某某市统计局办公室'><meta name='Author' content='某某市统计局'>"
+    bulletin = (
+        "<h1>某某市2022年国民经济和社会发展统计公报</h1><div class='zw'><p>2022年，全市经济运行总体平稳，"
+        "全年地区生产总值比上年增长4.5%。</p><p>农业生产稳定，粮食总产量保持稳定，畜牧业生产平稳。</p>"
+        "<p>资料来源：</p><p>本公报中地区生产总值数据来自市统计局。</p></div>"
+        "<div class='footer'><p>版权声明：凡本网注明 文章来源：某某市人民政府网站 的作品，转载请注明出处。</p></div>"
+    )
+    art = extract_article(_page(bulletin, metas=metas), URL)
+    assert art.origin is None  # the meta is not shown; 资料来源 and the footer are not the 来源
+    assert art.author is None  # a meta Author naming a body is no person
+    shown = bulletin.replace("<div class='zw'>", "<table><tr><td>发布机构：</td><td>某某市统计局</td></tr></table><div class='zw'>")
+    art = extract_article(_page(shown, metas=metas), URL)
+    assert art.origin == "某某市统计局"
+
+
+def test_word_document_properties_in_the_text_are_no_author():
+    word = (
+        "<h1>关于某某事项的公告</h1><div class='TRS_Editor'><xml><o:DocumentProperties><o:Author>Administrator"
+        "</o:Author><o:Pages>2</o:Pages></o:DocumentProperties></xml>" + _TEXT + "</div>"
+    )
+    art = extract_article(_page(word, metas="<meta name='author' content='Administrator'>"), URL)
+    assert art.author is None
+    assert "Administrator" not in art.body_text and "春耕备耕" in art.body_text
+
+
+@pytest.mark.parametrize(
+    "opening, origin, author",
+    [
+        ("（中央社記者邱小明桃園8日電）桃園市政府今天宣布，", "中央社", "邱小明"),
+        ("（中央社記者王明、李華台北8日電）行政院今天表示，", "中央社", "王明、李華"),
+        ("（中央社台北8日電）行政院今天表示，", "中央社", None),
+        ("〔記者陳小寧／台北報導〕行政院今天表示，", None, "陳小寧"),
+        ("〔自由時報記者陳小寧／台北報導〕行政院今天表示，", "自由時報", "陳小寧"),
+        ("【聯合報／記者林小華／台北即時報導】行政院今天表示，", "聯合報", "林小華"),
+        ("新华社北京3月5日电（记者张小三、李小四）国务院今天表示，", "新华社", "张小三、李小四"),
+        ("本报讯（记者 张小三）市政府今天表示，", None, "张小三"),
+        ("香港文匯報訊（記者 李小四）特區政府今天表示，", "香港文匯報", "李小四"),
+        ("【明報專訊】特區政府今天表示，", "明報", None),
+        ("【大公報訊】記者李小四報道：特區政府今天表示，", "大公報", "李小四"),
+        ("新华社北京3月5日电 国务院今天表示，", "新华社", None),
+        ("国务院今天表示，", None, None),
+    ],
+)
+def test_agency_and_newspaper_bylines(opening, origin, author):
+    text = (
+        f"<div class='content'><p>{opening}將加強防災整備工作，並要求各機關落實各項措施，"
+        "確保民眾生命財產安全。</p><p>相關單位將持續觀察天氣變化，適時發布最新訊息。</p></div>"
+    )
+    art = extract_article(_page("<h1>加強防災整備工作</h1>" + text), URL)
+    assert (art.origin, art.author) == (origin, author)
+
+
+def test_visible_origin_wins_over_a_byline():
+    text = (
+        "<div class='info'>來源：行政院新聞傳播處</div><div class='content'><p>（中央社記者邱小明桃園8日電）"
+        "桃園市政府今天宣布，將加強防災整備工作，並要求各機關落實各項措施。</p></div>"
+    )
+    art = extract_article(_page("<h1>加強防災整備工作</h1>" + text), URL)
+    assert (art.origin, art.author) == ("行政院新聞傳播處", "邱小明")
+
+
+def test_head_title_naming_a_text_of_the_page_is_kept_over_a_box_title_above_the_text():
+    html = _page(
+        "<div class='column-title'>通知公告栏目</div>"
+        "<p align='center'><strong>关于做好春耕备耕工作的通知</strong></p>" + _TEXT,
+        title="关于做好春耕备耕工作的通知_某某市人民政府",
+    )
+    assert extract_article(html, URL).title == "关于做好春耕备耕工作的通知"
+
+
+def test_portal_info_line_with_a_linked_source_and_a_day_only_meta():
+    html = _page(
+        "<div class='text_title'><h1>市农业农村局部署春耕备耕工作</h1>"
+        "<div class='box01'><div class='fl'>2019年06月15日08:18&nbsp;&nbsp;来源：<a href='/'>"
+        "人民网-文化频道</a> <span>原创稿</span></div><div class='fr'>分享到：</div></div></div>"
+        + _TEXT,
+        title="市农业农村局部署春耕备耕工作--文化--人民网",
+        metas="<meta name='publishdate' content='2019-06-15'>",
+    )
+    art = extract_article(html, URL)
+    assert art.title == "市农业农村局部署春耕备耕工作"
+    assert art.origin == "人民网-文化频道"
+    assert art.published_at.isoformat() == "2019-06-15T08:18:00+08:00"
+    assert art.published_precision == "minute"

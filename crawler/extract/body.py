@@ -151,6 +151,10 @@ def best_block(root, segments):
     best_score, _, best = max(scored, key=lambda t: (t[0], t[1]))
     if best_score <= 0:
         return None, None
+    if best_score < _WEAK_SCORE:
+        hinted = _hinted_text(root, best)
+        if hinted is not None:
+            return hinted, hinted
     if best.tag == "body":
         return best, best
     kept = _merge_siblings(best, best_score, weight)
@@ -162,6 +166,33 @@ def best_block(root, segments):
     for sib in wrapper:
         sib.tail = None
     return wrapper, best
+
+
+# The containers CMSs name for the article text. Asked only when the density winner is weak:
+# a pasted Word table of short cells carries no punctuation, and a footer disclaimer then
+# outweighs it.
+_TEXT_HINT = re.compile(
+    r"TRS_Editor|TRS_UEDITOR|UCAP-CONTENT|\bzoom\b|\bzwnr\b"
+    r"|(?:article|wenzhang|zhengwen|detail|news)[-_]?(?:content|body|text|con)\b",
+    re.IGNORECASE,
+)
+_WEAK_SCORE = 600.0
+_HINTED_MIN_CHARS = 150
+
+
+def _hinted_text(root, best):
+    """The first element named as the article text, with text and few links, that is
+    neither inside nor around the density winner; None when there is none."""
+    around_best = set(best.iterancestors())
+    for el in root.iter("div", "td", "section", "article"):
+        names = el.get("id"), el.get("class")
+        if names == (None, None) or not _TEXT_HINT.search(f"{names[0]} {names[1]}"):
+            continue
+        if el is best or el in around_best or best in el.iterancestors():
+            continue
+        if _TEXT_LEN(el) >= _HINTED_MIN_CHARS and _link_density(el) < 0.2:
+            return el
+    return None
 
 
 def _merge_siblings(best, best_score: float, weight: dict) -> list:

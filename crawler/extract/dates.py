@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govarchive.times import DEFAULT_TIMEZONE
 
-from .page import SegmentSearch
-
 _TIME = (
     r"(?:[\sT_\-]{0,6}(?P<H>\d{1,2})\s*[:：时時点點]\s*(?P<M>\d{1,2})(?!\d)\s*分?"
     r"(?:\s*[:：]\s*(?P<S>\d{1,2})(?!\d)|\s*(?P<S2>\d{1,2})\s*秒)?)?"
@@ -168,124 +166,10 @@ def parse_date(text: str, tz_name: str = DEFAULT_TIMEZONE) -> tuple[datetime, st
     return (found[1], found[2]) if found else None
 
 
-_DATE_METAS = (
-    "pubdate",
-    "publishdate",
-    "firstpublishedtime",
-    "article:published_time",
-    "datepublished",
-    "publishtime",
-    "pubtime",
-    "publish_date",
-    "published_time",
-    "releasedate",
-    "og:release_date",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date.created",
-    "dc.date",
-    "weibo:article:create_at",
-)
-_PRIMARY_LABEL = re.compile(
-    r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發)\s*(?:时间|時間|日期|于|於)\s*[:：]?"
-)
-_SECONDARY_WORD = r"(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
-_SECONDARY_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])" + _SECONDARY_WORD)
-# What every match of a label contains, to find the candidate segments in one search (the
-# secondary label itself begins with "line start or a separator", tried at every character).
-_LABEL_CORES = {_PRIMARY_LABEL: _PRIMARY_LABEL, _SECONDARY_LABEL: re.compile(_SECONDARY_WORD)}
-# Every date find_dates() reads holds two digits in a row, or 年 (and 日).
-_MAY_HOLD_DATE = re.compile(r"\d\d|年")
-# Longer text is never a date line (see _excluded).
-_DATE_LINE_MAX = 300
-_LABEL_KEYS = re.compile("[时時期于於]")
-# Dates the page did not publish: when it was rendered, visited, or what day it is today.
-_NOT_PUBLISHED = re.compile(
-    r"页面生成|頁面生成|生成时间|生成時間|更新于|访问|訪問|当前时间|今天是|今日|登录|登錄"
-    r"|版权|版權|Copyright|©|ICP|备案|備案|截止|截至|有效期|失效|最后修改"
-)
-
-
-def published_from_metas(metas: dict[str, str], tz_name: str) -> tuple[datetime, str] | None:
-    for key in _DATE_METAS:
-        value = metas.get(key)
-        if value:
-            found = parse_date(value, tz_name)
-            if found:
-                return found
-    return None
-
-
-def _excluded(segments, i: int) -> bool:
-    """Page-generation times, copyright years, "今天是：" and dates in the text right after it."""
-    text = segments[i].text
-    if len(text) > _DATE_LINE_MAX or _NOT_PUBLISHED.search(text):
-        return True
-    return i > 0 and bool(_NOT_PUBLISHED.search(segments[i - 1].text[-12:]))
-
-
-def _labelled(
-    lines: SegmentSearch, span: range, tz_name: str, label: re.Pattern
-) -> tuple[datetime, str] | None:
-    segments = lines.segments
-    for i in lines.candidates(_LABEL_CORES[label], span):
-        text = segments[i].text
-        if not _LABEL_KEYS.search(text) or _excluded(segments, i):
-            continue
-        m = label.search(text)
-        if not m:
-            continue
-        found = parse_date(text[m.end() :], tz_name)
-        if found is None and not text[m.end() :].strip() and i + 1 < len(segments):
-            found = parse_date(segments[i + 1].text[:60], tz_name)
-        if found:
-            return found
-    return None
-
-
-def _first_unlinked(lines: SegmentSearch, span: range, tz_name: str) -> tuple[datetime, str] | None:
-    segments = lines.segments
-    for i in lines.candidates(_MAY_HOLD_DATE, span):
-        if segments[i].in_link or _excluded(segments, i):
-            continue
-        found = parse_date(segments[i].text, tz_name)
-        if found:
-            return found
-    return None
-
-
-def published_from_segments(
-    segments, title_index: int | None, tz_name: str, body_end: int | None = None
-) -> tuple[datetime, str] | None:
-    """The info line's date, in order of trust.
-
-    A "发布时间/发布日期" label near the headline, then anywhere above the end of the article
-    (信息公开 tables sit above the headline and also hold 成文日期); then a plain 时间/日期 label
-    or any date near the headline; then labelled anywhere. Unlabelled dates below the article
-    belong to comments, related links and footers, so they are never taken.
-    """
-    count = len(segments)
-    above_end = range(body_end if body_end is not None else count)
-    window = (
-        range(max(0, title_index - 6), min(count, title_index + 40))
-        if title_index is not None
-        else range(0)
-    )
-    steps = (
-        (window, _PRIMARY_LABEL),
-        (above_end, _PRIMARY_LABEL),
-        (window, _SECONDARY_LABEL),
-        (window, None),
-        (range(count), _PRIMARY_LABEL),
-        (range(count), _SECONDARY_LABEL),
-        (above_end, None),
-    )
-    lines = SegmentSearch(segments, _DATE_LINE_MAX)
-    for span, label in steps:
-        if label is None:
-            found = _first_unlinked(lines, span, tz_name)
-        else:
-            found = _labelled(lines, span, tz_name, label)
-        if found:
-            return found
-    return None
+def date_end(text: str, start: int) -> int:
+    """Where the date found at ``start`` ends (the weekday test looks right after it)."""
+    for pattern in (_GREGORIAN, _ROC, _US, _HANZI):
+        m = pattern.match(text, start)
+        if m:
+            return m.end()
+    return start

@@ -15,18 +15,20 @@ from govarchive.times import DEFAULT_TIMEZONE
 
 from ..selectors import compile_rule as _compile_rule
 from . import body as body_mod
-from .dates import parse_date, published_from_metas, published_from_segments
+from .bylines import find_byline
+from .dates import parse_date
 from .encoding import MAX_BYTES, check_html, decode_html
 from .fields import (
     find_author,
     find_doc_number,
     find_origin,
     find_section,
-    find_title,
     label_lines,
 )
 from .model import Article, Attachment
 from .page import join_url, meta_map, parse_document, squash, text_of, text_segments
+from .published import published_date
+from .title import find_title
 
 # A source's rules are the same on every page of a crawl: compile each once.
 compile_rule = lru_cache(maxsize=512)(_compile_rule)
@@ -87,16 +89,16 @@ def extract_article(
     metas = meta_map(root)
     segments = text_segments(root)
 
-    title, title_el = find_title(root, metas)
-    ruled_title = _rule_text(root, rules.get("title"))
-    if ruled_title:
-        title = ruled_title
-
     container = anchor = _rule_container(root, rules.get("body"))
     if container is None:
         container, anchor = body_mod.best_block(root, segments)
     if container is None:
         container = anchor = root.find("body") if root.find("body") is not None else root
+
+    title, title_el = find_title(root, metas, anchor, segments)
+    ruled_title = _rule_text(root, rules.get("title"))
+    if ruled_title:
+        title = ruled_title
     cleaned = body_mod.clean_body(container, title=title, base_url=url)
     body_text = body_mod.render_text(cleaned)
     if len(body_text) < _WEAK_BODY and not rules.get("body"):
@@ -107,9 +109,8 @@ def extract_article(
     if ruled_date:
         published = parse_date(ruled_date, timezone)
     if published is None:
-        published = published_from_metas(metas, timezone)
-    if published is None:
-        published = published_from_segments(
+        published = published_date(
+            metas,
             segments,
             _title_index(segments, title_el, title),
             timezone,
@@ -117,9 +118,10 @@ def extract_article(
         )
 
     lines = label_lines(segments)
-    origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(lines, metas)
+    byline = find_byline(body_text)
+    origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(lines, byline)
     author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(
-        lines, metas, body_text
+        lines, metas, body_text, byline
     )
 
     return Article(

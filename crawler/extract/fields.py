@@ -1,15 +1,12 @@
-"""Title, origin, author, breadcrumb and document number, from markup and labels."""
+"""Origin, author, breadcrumb and document number, from markup and labels."""
 
 from __future__ import annotations
 
 import re
 from typing import NamedTuple
 
-from .page import Segment, SegmentSearch, squash, squash_cjk, text_of
-
-_TITLE_METAS = ("articletitle", "og:title", "twitter:title", "headline")
-_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|—{1,2}|--|-\s| -|·|::)\s*")
-_TITLE_CLASS = re.compile(r"title|biaoti|bt\b|headline|tit\b|heading", re.IGNORECASE)
+from .bylines import Byline
+from .page import Segment, SegmentSearch, squash, text_of
 
 
 class _Label(NamedTuple):
@@ -29,9 +26,16 @@ class _Label(NamedTuple):
 _LABEL_START = r"(?:^|[\s|丨【\[（(])\s*"
 _ORIGIN_WORD = r"(?:来源|來源|稿源|出处|出處)\s*[:：]"
 _ORIGIN = _Label(
-    re.compile(_LABEL_START + r"(?:信息|文章|稿件|新闻|消息|内容|資料)?" + _ORIGIN_WORD),
+    re.compile(_LABEL_START + r"(?:信息|文章|稿件|新闻|消息|内容)?" + _ORIGIN_WORD),
     re.compile(_ORIGIN_WORD),
     re.compile("[源处處]"),
+)
+# 信息公开 tables name the publishing body instead of a 来源.
+_PUBLISHER_WORD = r"(?:发布|發佈|發布)\s*(?:机构|機構|单位|單位|部门|部門)\s*[:：]"
+_PUBLISHER = _Label(
+    re.compile(_LABEL_START + _PUBLISHER_WORD),
+    re.compile(_PUBLISHER_WORD),
+    re.compile("[构構位门門]"),
 )
 _AUTHOR_KEYS = re.compile("[者稿文记記编編审发發]")
 _REPORTER_WORD = r"(?:记者|記者|通讯员|通訊員)\s*[:：]"
@@ -52,9 +56,11 @@ _DOC_LABELS = (
 _DOC_NUMBER = re.compile(
     r"^[\u4e00-\u9fa5]{1,14}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*第?\s*\d{1,5}\s*号$"
 )
-# A value ends where the next label, a separator or a wide gap begins.
+# A value ends where the next label ("XX：" after a space), a separator or a wide gap begins
+# ("记者" only with its colon: "本报记者 张三" is a value).
 _VALUE_END = re.compile(
-    r"\s{2,}|[|丨【】\[\]]|(?:发布|發佈|發布|来源|來源|作者|记者|編輯|编辑|浏览|瀏覽|点击|點擊|阅读|閱讀|时间|時間|日期|字号|字體|字体|打印)\s*[:：]?"
+    r"\s{2,}|\s(?=[^\s:：]{1,6}[:：])|[|丨【】\[\]]|(?:记者|記者)\s*[:：]"
+    r"|(?:责任编辑|責任編輯|发布|發佈|發布|来源|來源|作者|編輯|编辑|浏览|瀏覽|点击|點擊|阅读|閱讀|时间|時間|日期|字号|字體|字体|打印)\s*[:：]?"
 )
 _BAD_VALUE = re.compile(
     r"纠错|打印|关闭|分享|收藏|字体|字號|\d{4}[-/.年]\d{1,2}|javascript|https?:|[=<>\"{}]",
@@ -63,6 +69,21 @@ _BAD_VALUE = re.compile(
 _WEAK_META_AUTHOR = re.compile(
     r"网|網|政府|委员会|委員會|办公|辦公|\.|http|www|admin|cms|system", re.IGNORECASE
 )
+# A meta Author naming a body, not a person (CMSs fill it with the site's owner).
+_BODY_SUFFIX = re.compile(
+    r"(?:社|局|部|委|厅|廳|办|辦|院|署|会|會|处|處|司|中心|站|所|报|報|台|府|室|科|组|組)$"
+)
+# An author is a name: never a number, a user id, or a note about the text.
+_NOT_AN_AUTHOR = re.compile(
+    r"\d|_|@|本文|删减|刪減|删节|刪節|转载|轉載|原文|来源|來源|责任|責任|详见|詳見|字数|字數"
+    r"|administrator|admin|unknown|匿名|佚名",
+    re.IGNORECASE,
+)
+# Words around a name in an author line: "信报记者 蔡雪婧", "姚峰 上海报道".
+_AUTHOR_PREFIX = re.compile(r"^\S{0,8}?(?:记者|記者|通讯员|通訊員)\s*(?=\S)")
+_AUTHOR_SUFFIX = re.compile(r"(?:\s+\S{1,6}(?:报道|報導|報道)|\s*(?:发自|發自)\S{1,8})$")
+# Where a source's name ends inside its value: "人民网-文化频道 原创稿" (a space next to Chinese).
+_WORD_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s|\s(?=[\u4e00-\u9fff])")
 _TRAILING_NAME = re.compile(
     r"[（(]\s*(?:(?:责任编辑|責任編輯|编辑|編輯|作者|记者|記者|来源|來源)\s*[:：]?\s*)?"
     r"([^()（）\d:：,，。]{2,24}?)\s*[)）]\s*$"
@@ -83,64 +104,17 @@ _CRUMB_TAIL = re.compile(r"[|丨【]|\s(?=字号|字號|字体|字體|打印|分
 _CRUMB_DROP = {"正文", "详情", "詳情", "内容", "內容", "正文内容", "文章", ""}
 
 
-def find_title(root, metas: dict[str, str]):
-    """(title, element): the article's own headline, never the <title> with its site suffix."""
-    head_title = squash_cjk(root.findtext(".//title") or "")
-    candidates = []
-    for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong", "font", "b"):
-        tag = el.tag
-        if tag not in ("h1", "h2", "h3", "h4"):
-            cls, id_ = el.get("class"), el.get("id")
-            if cls is None and id_ is None:  # most elements: no string to search
-                continue
-            if not _TITLE_CLASS.search((cls or "") + " " + (id_ or "")):
-                continue
-        text = squash_cjk(text_of(el))
-        if 4 <= len(text) <= 200:
-            candidates.append((el, text))
-    # TRS and similar CMSs state the headline itself; og:title often carries the site name.
-    trusted = squash_cjk(metas.get("articletitle", ""))
-    social = [squash_cjk(metas[k]) for k in _TITLE_METAS[1:] if metas.get(k)]
-    for meta in ([trusted] if trusted else []) + social:
-        for el, text in candidates:
-            if text == meta:
-                return meta, el
-    if trusted:
-        return trusted, None
-    reference = head_title or (social[0] if social else "")
-    pieces = [p for p in _TITLE_SPLIT.split(reference) if p]
-    lead = pieces[0].rstrip(".…") if pieces else ""
-    best = None
-    for el, text in candidates:
-        # The headline is (a prefix of) the <title>, or the <title> holds a cut-off headline.
-        fits = (reference and text in reference) or (len(lead) >= 8 and text.startswith(lead))
-        if fits and (best is None or len(text) > len(best[1])):
-            best = (el, text)
-    # a site name in a logo <h1> is also part of the <title>: too short to be the headline
-    if best and (
-        len(best[1]) >= 0.4 * len(reference) or best[1] == lead or len(best[1]) >= len(lead)
-    ):
-        return best[1], best[0]
-    for el, text in candidates:
-        # an <h1> that shares most of its characters with the <title> is the headline
-        if el.tag == "h1" and (not lead or _overlap(text, lead) >= 0.5):
-            return text, el
-    return (pieces[0], None) if pieces else (None, None)
-
-
-def _overlap(a: str, b: str) -> float:
-    shorter, longer = sorted((a, b), key=len)
-    return sum(ch in longer for ch in shorter) / max(1, len(shorter))
-
-
-def _value_after(segments: list[Segment], i: int, start: int) -> str | None:
+def _value_after(segments: list[Segment], i: int, start: int, one_word: bool) -> str | None:
     rest = segments[i].text[start:].lstrip(" :：")
     if not rest and i + 1 < len(segments) and segments[i + 1].element is not segments[i].element:
         rest = segments[i + 1].text.lstrip(" :：")
     if not rest:
         return None
     m = _VALUE_END.search(rest)
-    value = (rest[: m.start()] if m else rest).strip(" ：:，,;；.。)）")
+    value = rest[: m.start()] if m else rest
+    if one_word:
+        value = _WORD_GAP.split(value.strip(), 1)[0]
+    value = value.strip(" ：:，,;；.。)）")
     if not value or len(value) > 40 or _BAD_VALUE.search(value):
         return None
     return value
@@ -157,38 +131,75 @@ def label_lines(segments: list[Segment]) -> SegmentSearch:
     return SegmentSearch(segments, _LABEL_LINE_MAX)
 
 
-def labelled_value(lines: SegmentSearch, label: _Label) -> str | None:
+def labelled_value(
+    lines: SegmentSearch, label: _Label, one_word: bool = False, check=None
+) -> str | None:
+    """The first value after ``label`` (that ``check`` accepts, and made by it)."""
     segments = lines.segments
     for i in lines.candidates(label.core):
         text = segments[i].text
         if len(text) > _LABEL_LINE_MAX or not label.keys.search(text):
             continue
+        if one_word and _in_disclaimer(segments, i):
+            continue
         for m in label.pattern.finditer(text):
-            value = _value_after(segments, i, m.end())
+            value = _value_after(segments, i, m.end(), one_word)
+            if value and check is not None:
+                value = check(value)
             if value:
                 return value
     return None
 
 
-def find_origin(lines: SegmentSearch, metas: dict[str, str]) -> str | None:
-    for key in ("contentsource", "source", "og:site_name_source"):
-        if metas.get(key) and len(metas[key]) <= 40:
-            return metas[key]
-    return labelled_value(lines, _ORIGIN)
+# A footer's reprint notice: "凡本网注明“文章来源：某某网站”的作品……".
+_DISCLAIMER = re.compile(r"版权|版權|免责|免責|凡本|注明|註明|声明|聲明|Copyright|©", re.IGNORECASE)
 
 
-def find_author(lines: SegmentSearch, metas: dict[str, str], body_text: str) -> str | None:
+def _in_disclaimer(segments: list[Segment], i: int) -> bool:
+    before = segments[i - 1].text[-30:] if i > 0 else ""
+    return bool(_DISCLAIMER.search(before + segments[i].text))
+
+
+def find_origin(lines: SegmentSearch, byline: Byline | None = None) -> str | None:
+    """The 来源 the page shows, else its 发布机构, else a news byline's agency; None when the
+    page shows none (a meta ContentSource is not shown: CMSs fill it with the site's owner)."""
+    return (
+        labelled_value(lines, _ORIGIN, one_word=True)
+        or labelled_value(lines, _PUBLISHER, one_word=True)
+        or (byline.origin if byline else None)
+    )
+
+
+def find_author(
+    lines: SegmentSearch, metas: dict[str, str], body_text: str, byline: Byline | None = None
+) -> str | None:
     for label in _AUTHOR_LABELS[:2]:
-        value = labelled_value(lines, label)
+        value = labelled_value(lines, label, check=clean_author)
         if value:
             return value
+    if byline and byline.author and clean_author(byline.author):
+        return clean_author(byline.author)
     meta = metas.get("author") or metas.get("article:author")
-    if meta and len(meta) <= 20 and not _WEAK_META_AUTHOR.search(meta):
+    if meta and _person_like(meta):
         return meta
     trailing = trailing_name(body_text)
     if trailing:
         return trailing
-    return labelled_value(lines, _AUTHOR_LABELS[2])
+    return labelled_value(lines, _AUTHOR_LABELS[2], check=clean_author)
+
+
+def clean_author(value: str) -> str | None:
+    """The name in an author line ("信报记者 蔡雪婧" -> 蔡雪婧), or None for what is no name."""
+    value = _AUTHOR_SUFFIX.sub("", _AUTHOR_PREFIX.sub("", value.strip())).strip()
+    if len(value) < 2 or _NOT_AN_AUTHOR.search(value):
+        return None
+    return value
+
+
+def _person_like(meta: str) -> bool:
+    if len(meta) > 20 or _WEAK_META_AUTHOR.search(meta) or clean_author(meta) != meta:
+        return False
+    return not any(_BODY_SUFFIX.search(name) for name in re.split(r"[\s,，、;；]+", meta) if name)
 
 
 def trailing_name(body_text: str) -> str | None:
@@ -198,8 +209,8 @@ def trailing_name(body_text: str) -> str | None:
         m = _TRAILING_NAME.search(line)
         if m:
             name = squash(m.group(1))
-            if not _NOT_A_NAME.search(name):
-                return name
+            if not _NOT_A_NAME.search(name) and clean_author(name):
+                return clean_author(name)
     return None
 
 

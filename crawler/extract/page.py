@@ -17,8 +17,10 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # Old CMS templates close the document mid-page (a stray </html> or </body>) and carry on.
 _STRAY_END = re.compile(r"</(?:[hH][tT][mM][lL]|[bB][oO][dD][yY])\s*>")
 # Never text: scripts, styles, form widgets and embedded media.
+# "xml": Word's <xml><o:DocumentProperties> pasted into the text (Author=Administrator).
 _DROP_TAGS = ("script", "style", "noscript", "template", "select", "textarea", "iframe",
-              "object", "embed", "svg", "canvas", "audio", "video", "map", "button")  # fmt: skip
+              "object", "embed", "svg", "canvas", "audio", "video", "map", "button",
+              "xml")  # fmt: skip
 # Every style attribute (its owner is its getparent()): selecting the hidden elements with
 # an XPath predicate costs libxml2 more than testing the few values here.
 _STYLES = etree.XPath("//@style")
