@@ -34,10 +34,11 @@ PAGE = "<html><head><title>通知</title></head><body><p>关于做好政务公�
 URL = "http://www.example.gov.cn/zwgk/content_{}.htm"
 
 
-def make_writer(folder: Path) -> WarcWriter:
+def make_writer(folder: Path, node: str | None = None) -> WarcWriter:
     ticks, numbers = itertools.count(), itertools.count(1)
     return WarcWriter(
         folder,
+        node=node,
         clock=lambda: START + timedelta(seconds=next(ticks)),
         record_id_factory=lambda: f"<urn:uuid:00000000-0000-0000-0000-{next(numbers):012d}>",
         hostname="test",
@@ -60,9 +61,10 @@ def closed_archive(folder: Path, count: int = 3) -> Path:
     return folder / name
 
 
-def open_archive(folder: Path, count: int = 3) -> tuple[WarcWriter, Path]:
+def open_archive(folder: Path, count: int = 3,
+                 node: str | None = None) -> tuple[WarcWriter, Path]:
     """A file left .open as by a crash: flushed, never closed."""
-    writer = make_writer(folder)
+    writer = make_writer(folder, node)
     for n in range(count):
         exchange(writer, n)
     writer.flush()
@@ -216,6 +218,31 @@ def test_recovery_leaves_a_file_that_a_live_process_writes(tmp_path):
         child.stdin.close()
         child.wait()
         writer._file.close()
+
+
+def test_file_names_carry_the_node_made_fit_for_a_file_name(tmp_path):
+    writer, path = open_archive(tmp_path, node="crawl-2.example.org")
+    writer._file.close()
+    assert path.name.endswith(f"-00001-crawl_2.example.org-{os.getpid()}.warc.gz.open")
+
+
+def test_recovery_on_a_node_only_touches_that_nodes_files(tmp_path):
+    """A folder shared by two machines: each recovers its own files (and those named before
+    names carried a node), never the other's, whose pid means nothing here."""
+    archive = tmp_path / "archive"
+    left = {}
+    for node in ("node-a", "node-b", None):
+        writer, path = open_archive(archive, node=node)
+        writer._file.close()
+        dead = path.with_name(path.name.replace(f"-{os.getpid()}.", "-999999999."))
+        os.rename(path, dead)
+        left[node] = dead
+    reports = recover_open_files(archive, node="node-a", index=False)
+    assert sorted(r.file + ".open" for r in reports) == sorted(
+        [left["node-a"].name, left[None].name])
+    assert left["node-b"].exists()
+    (report,) = recover_open_files(archive, node="node-b", index=False)
+    assert report.file + ".open" == left["node-b"].name
 
 
 # ---- indexes ---------------------------------------------------------------------------------

@@ -74,10 +74,11 @@ def check(app: App, files: tuple[Path, ...], no_database: bool) -> None:
 @pass_app
 def index(app: App) -> None:
     """(Re)build the CDXJ index of every closed file, recovering left-over .open files first."""
+    from govarchive.processes import this_node
     from govarchive.warc import rebuild_indexes, recover_open_files
 
     archive_dir = app.settings.archive.archive_path
-    for report in recover_open_files(archive_dir, index=False):
+    for report in recover_open_files(archive_dir, index=False, node=this_node()):
         click.echo(f"recovered {report.describe()}", err=True)
     written, removed = rebuild_indexes(archive_dir)
     click.echo(f"indexed {len(written)} files into {archive_dir.parent / 'indexes'}"
