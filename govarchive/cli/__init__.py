@@ -13,7 +13,18 @@ from pathlib import Path
 import click
 
 from govarchive import __version__
-from govarchive.cli import archive, articles, changes, crawl, export, notify, search, serve, web
+from govarchive.cli import (
+    archive,
+    articles,
+    changes,
+    crawl,
+    export,
+    notify,
+    search,
+    serve,
+    web,
+    worker,
+)
 from govarchive.cli.context import App
 
 
@@ -49,6 +60,7 @@ for command in (
     export.runs,
     changes.changes,
     serve.serve,
+    worker.worker,
     notify.notify,
     archive.warc,
     archive.replay,
