@@ -3,8 +3,9 @@
 
 from govarchive.scheduler.groups import politeness_groups
 from govarchive.scheduler.queue import Dispatcher
+from govarchive.scheduler.queue import ensure_schema as ensure_queue_schema
 from govarchive.scheduler.queue_worker import work
 from govarchive.scheduler.service import Service, default_max_concurrent_runs, serve
 
-__all__ = ["Dispatcher", "Service", "default_max_concurrent_runs", "politeness_groups", "serve",
-           "work"]
+__all__ = ["Dispatcher", "Service", "default_max_concurrent_runs", "ensure_queue_schema",
+           "politeness_groups", "serve", "work"]

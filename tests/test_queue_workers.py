@@ -112,19 +112,35 @@ def done_jobs(workers: list[Worker]) -> dict[int, list[tuple[int, str, str, str]
     return found
 
 
-def assert_group_served_one_run_at_a_time(server, runs: list[dict], names: list[str]) -> None:
-    """Every request the group's host received fell inside a run of the section it asked for
-    (robots.txt: of any source of the group), and the group's runs never overlapped."""
-    spans = sorted((datetime.fromisoformat(r["started_at"]).timestamp(),
-                    datetime.fromisoformat(r["finished_at"]).timestamp(), r["source"])
-                   for r in runs if r["source"] in names and r["finished_at"])
-    for (_, end, before), (start, _, after) in itertools.pairwise(spans):
-        assert start >= end, f"runs of {before} and {after} overlapped: {spans}"
-    for request in server.requests:
-        section = request.path.split("/")[1]
-        inside = [s for s in spans if s[0] - 0.5 <= request.time <= s[1] + 0.5
-                  and (request.path == "/robots.txt" or s[2] == section)]
-        assert inside, f"{request.path} at {request.time} is outside every run of {section}"
+def assert_group_served_one_run_at_a_time(server, runs: list[dict], names: list[str],
+                                          killed: int) -> None:
+    """The group's runs never overlapped: neither their rows' start-finish spans nor the
+    times their host saw their requests. The ``killed`` run's row was closed only when its
+    death was noticed: its requests are those of its section before the next run of it."""
+    group = sorted((r for r in runs if r["source"] in names), key=lambda r: r["started_at"])
+    spans = {r["id"]: [datetime.fromisoformat(r["started_at"]).timestamp(),
+                       datetime.fromisoformat(r["finished_at"]).timestamp()] for r in group}
+    for run in group:
+        later = [spans[r["id"]][0] for r in group
+                 if r["source"] == run["source"] and spans[r["id"]][0] > spans[run["id"]][0]]
+        if run["id"] == killed and later:
+            spans[killed][1] = min(later)
+    rows = sorted((*spans[r["id"]], r["source"]) for r in group)
+    for (_, end, before), (start, _, after) in itertools.pairwise(rows):
+        assert start >= end, f"runs of {before} and {after} overlapped: {rows}"
+    requests = [(r.time, r.path.split("/")[1]) for r in server.requests if r.path != "/robots.txt"]
+    seen = []
+    for run in group:
+        begin, end = spans[run["id"]]
+        times = [t for t, section in requests
+                 if section == run["source"] and begin - 0.5 <= t <= end + 0.5]
+        if times:
+            seen.append((min(times), max(times), run["source"]))
+    for (_, end, before), (start, _, after) in itertools.pairwise(sorted(seen)):
+        assert start >= end, f"the host saw {before} and {after} at once: {sorted(seen)}"
+    for when, section in requests:  # none outside a run of its section
+        assert any(section == source and low <= when <= high for low, high, source in seen), (
+            f"a request of {section} at {when} outside its runs: {sorted(seen)}")
 
 
 def test_serve_and_three_workers_run_each_due_run_once_one_per_group(
@@ -153,11 +169,14 @@ def test_serve_and_three_workers_run_each_due_run_once_one_per_group(
     def a_worker_mid_run():
         for run in runs_of(store):
             worker = next((w for w in workers if w.node == run["node"]), None)
+            began = datetime.fromisoformat(run["started_at"]).timestamp()
             if run["status"] != "running" or worker is None:
                 continue
             started = re.findall(r"job (\d+): a run of", worker.log())
+            crawling = any(r.path.startswith(f"/{run['source']}/") and r.time > began
+                           for server in (first, second) for r in server.requests)
             if (started and not re.search(rf"job {started[-1]}: run ", worker.log())
-                    and re.search(rf"run {run['id']} of \S+ started", worker.log())):
+                    and crawling):
                 return worker, run, int(started[-1])
         return None
 
@@ -209,8 +228,8 @@ def test_serve_and_three_workers_run_each_due_run_once_one_per_group(
     # Each run on the node that made it; both other workers took a share.
     assert {node for *_, node, _ in made} == {w.node for w in others}
     assert all(by_id[run_id]["node"] == node for run_id, _, node, _ in made)
-    assert_group_served_one_run_at_a_time(first, runs, group_a)
-    assert_group_served_one_run_at_a_time(second, runs, group_b)
+    assert_group_served_one_run_at_a_time(first, runs, group_a, victim_run["id"])
+    assert_group_served_one_run_at_a_time(second, runs, group_b, victim_run["id"])
     # The WARC files carry the node that wrote them.
     warcs = list((tmp_path / "data/archive/collections/govarchive/archive").glob("*.warc.gz"))
     assert {w.node for w in others} <= {re.search(r"-(node_\d)-\d+\.warc\.gz$", p.name).group(1)
