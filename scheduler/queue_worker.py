@@ -116,7 +116,8 @@ class QueueWorker:
         if not worker.done():
             worker.cancel()  # no new jobs; waits for the running ones to end
         grace = self.runner.settings.service.stop_grace
-        await asyncio.wait({worker}, timeout=grace + 30)
+        # A fenced worker cannot record its jobs' ends anyway: it does not wait for that.
+        await asyncio.wait({worker}, timeout=grace + (5 if self.fenced else 30))
         for task in keepers:
             task.cancel()
         await self.alerter.aclose(min(5.0, self.settings.service.webhook_timeout))

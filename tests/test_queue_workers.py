@@ -9,9 +9,11 @@ import itertools
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import ClassVar
 
 import pytest
 
+from govarchive.processes import process_alive
 from tests.site.content import Response, error_page, html_content_type, split_target
 from tests.test_scheduler_service import (
     GROWING_RULES,
@@ -234,4 +237,109 @@ def test_serve_and_three_workers_run_each_due_run_once_one_per_group(
     warcs = list((tmp_path / "data/archive/collections/govarchive/archive").glob("*.warc.gz"))
     assert {w.node for w in others} <= {re.search(r"-(node_\d)-\d+\.warc\.gz$", p.name).group(1)
                                          .replace("_", "-") for p in warcs}
+    store.close()
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to the database until ``cut()``: then every connection
+    through it breaks and new ones are refused, as when a machine loses the network."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                return
+            with self._lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        self.listener.close()
+        with self._lock:
+            for end in self.sockets:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def test_a_worker_that_loses_the_database_stops_its_crawl_and_another_makes_the_run(
+    tmp_path, database_url, site_server, processes
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the run queue lives in PostgreSQL")
+    from sqlalchemy.engine import make_url
+
+    site = site_server(SlowSections(delay=20), host="127.0.0.2")
+    sources = [source(site, "127.0.0.2", "slow", "every 3s")]
+    store = migrated(database_url)
+    service = {"workers": "procrastinate", "stall_timeout": "8s"}
+    config = write_config(tmp_path, database_url, sources, **service)
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    # The worker to be cut off reaches the database through the proxy; same archive folder.
+    cut_off = tmp_path / "cut-off"
+    cut_off.mkdir()
+    (tmp_path / "data").mkdir()
+    (cut_off / "data").symlink_to(tmp_path / "data", target_is_directory=True)
+    proxied = write_config(cut_off, url.set(host="127.0.0.1", port=proxy.port)
+                           .render_as_string(hide_password=False), sources, **service)
+    fenced = Worker(proxied, "node-cut")
+    processes.append(fenced)
+    fenced.wait_for_log(r"taking runs from the queue")
+    serve = Serve(config)
+    processes.append(serve)
+    wait_until(lambda: site.requests_for("/slow/1.htm"), 90, "the crawl at its slow page")
+    (run,) = runs_of(store)
+    assert run["node"] == "node-cut"
+    crawl_pid = int(re.search(rf"run {run['id']} of slow started \(pid (\d+)",
+                              fenced.log()).group(1))
+    job = int(re.findall(r"job (\d+): a run of slow", fenced.log())[-1])
+    # A second worker, idle: the group's one job runs on node-cut.
+    rescuer = Worker(config, "node-ok")
+    processes.append(rescuer)
+    rescuer.wait_for_log(r"taking runs from the queue")
+    proxy.cut()
+    cut_at = time.time()
+    wait_until(lambda: not process_alive(crawl_pid, None), 30, "the cut-off crawl to stop")
+    dead_at = time.time()
+    assert dead_at - cut_at < 8, "stopped before the others may take its job for stalled"
+    assert fenced.process.wait(30) == 1, fenced.log()
+    assert "stopping this worker's crawls now" in fenced.log()
+    wait_until(lambda: f"job {job} (slow) was running on a worker" in rescuer.log(), 60,
+               "the job queued again")
+    wait_until(lambda: re.search(rf"job {job}: a run of slow .* on node-ok", rescuer.log()), 60,
+               "the job made again")
+    again = wait_until(lambda: [r for r in site.requests if r.time > cut_at], 60,
+                       "the run made again at the site")
+    assert again[0].time > dead_at  # never two crawls of the host at once
+    wait_until(lambda: store.get_run(run["id"])["status"] != "running", 120,
+               "the cut-off run closed")
+    assert store.get_run(run["id"])["status"] == "failed"
+    assert serve.stop() == 0
+    assert rescuer.stop(timeout=60) == 0
     store.close()
