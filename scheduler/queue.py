@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 QUEUE = "govarchive-runs"
 TASK = "govarchive.run_source"
+MAX_ATTEMPTS = 3  # a job whose worker stalls this many times is not retried again
 
 # (source, when it fell due, the queue's job id) -> the run is over (whatever its status).
 RunJob = Callable[[str, datetime, int], Awaitable[None]]
@@ -124,6 +125,13 @@ async def retry_stalled(app: procrastinate.App, stall_timeout: float) -> list[in
     retried = []
     for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stall_timeout):
         source = _source_of(job)
+        if job.attempts + 1 >= MAX_ATTEMPTS:
+            # A run that takes its worker down each time (memory?) must not take them all.
+            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            log.error("job %s (%s): its worker stopped answering %d times in a row: given up "
+                      "(the next firing of the schedule queues it again)", job.id, source,
+                      job.attempts + 1)
+            continue
         try:
             try:
                 await manager.retry_job(job)

@@ -98,15 +98,41 @@ def test_a_stalled_workers_job_is_queued_again_and_a_newer_duplicate_cancelled(c
             assert (await _fetch(app, dead)).id == stalled
             newer = await dispatcher.defer("a-one", DUE, SOURCES)  # the next firing
             assert await retry_stalled(app, 6.0) == []  # still beating
-            await app.connector.execute_query_async(
-                "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 minute' "
-                "WHERE id = %(id)s", id=dead)
+            await _stall(app, dead)
             assert await retry_stalled(app, 6.0) == [stalled]
             alive = await app.job_manager.register_worker()
             assert (await _fetch(app, alive)).id == stalled
             assert await _fetch(app, alive) is None
             (job,) = await app.job_manager.list_jobs_async(id=newer)
             assert job.status == "cancelled"
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
+async def _stall(app, worker_id: int) -> None:
+    await app.connector.execute_query_async(
+        "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 minute' "
+        "WHERE id = %(id)s", id=worker_id)
+
+
+def test_a_job_whose_worker_stalls_three_times_is_given_up(conninfo):
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        try:
+            job_id = await dispatcher.defer("a-one", DUE, SOURCES)
+            app = dispatcher.app
+            retried = []
+            for _ in range(3):
+                worker = await app.job_manager.register_worker()
+                fetched = await _fetch(app, worker)
+                assert fetched is not None and fetched.id == job_id
+                await _stall(app, worker)
+                retried.append(await retry_stalled(app, 6.0))
+            assert retried == [[job_id], [job_id], []]
+            (job,) = await app.job_manager.list_jobs_async(id=job_id)
+            assert job.status == "failed"
         finally:
             await dispatcher.aclose()
 
