@@ -401,3 +401,25 @@ def test_check_notes_a_broken_gzip_body_the_server_sent(tmp_path):
     check.check_file(tmp_path / "archive" / writer.files[0])
     assert check.faults == []
     assert len(check.notes) == 1 and "(as the server sent it)" in check.notes[0].message
+
+
+def test_warc_index_recovers_another_nodes_left_overs_only_when_named(tmp_path):
+    from click.testing import CliRunner
+
+    from govarchive.cli import cli
+
+    config = tmp_path / "govarchive.toml"
+    config.write_text('[storage]\nurl = "sqlite:///data/db.sqlite"\n[archive]\ndir = "data"\n',
+                      encoding="utf-8")
+    archive = tmp_path / "data" / "collections" / "govarchive" / "archive"
+    archive.mkdir(parents=True)
+    left = archive / "x-20240101000000000000-00001-gone_node-999999999.warc.gz.open"
+    left.write_bytes(b"\x1f\x8b\x08")  # nothing complete: recovery removes it
+    env = {"GOVARCHIVE_CONFIG": None, "GOVARCHIVE_NODE": "here"}
+    mine = CliRunner().invoke(cli, ["--config", str(config), "warc", "index"], env=env)
+    assert mine.exit_code == 0, mine.output
+    assert left.exists() and "recovered" not in mine.output
+    theirs = CliRunner().invoke(cli, ["--config", str(config), "warc", "index", "--node",
+                                      "gone-node"], env=env)
+    assert theirs.exit_code == 0, theirs.output
+    assert not left.exists() and "no complete record; removed" in theirs.output
