@@ -80,7 +80,11 @@ class QueueWorker:
         loop.add_signal_handler(signal.SIGINT, self.request_stop, "SIGINT")
         loop.add_signal_handler(signal.SIGHUP, self._reload)
         try:
-            await asyncio.to_thread(ensure_schema, self.conninfo)
+            try:
+                await asyncio.to_thread(ensure_schema, self.conninfo)
+            except psycopg.OperationalError as exc:
+                log.error("cannot reach the database of the run queue: %s", exc)
+                return 1
             app = make_app(self.conninfo, self._run_job)
             async with app.open_async():
                 await self._work(app)
