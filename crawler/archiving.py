@@ -6,8 +6,9 @@ Enable it in ``EXTENSIONS``; it switches itself off (``NotConfigured``) when
 ``GOVARCHIVE_ARCHIVE_DIR``
     The pywb collection's ``archive/`` folder (created if missing).
 ``GOVARCHIVE_WARC_PREFIX`` (``"govarchive"``), ``GOVARCHIVE_WARC_MAX_FILE_SIZE`` (1 GiB),
-``GOVARCHIVE_WARC_OPERATOR`` (unset)
-    File name prefix, rotation size, and the warcinfo ``operator`` field.
+``GOVARCHIVE_WARC_OPERATOR`` (unset), ``GOVARCHIVE_WARC_NODE`` (unset)
+    File name prefix, rotation size, the warcinfo ``operator`` field, and the machine's
+    name in file names (left-over ``.open`` files of other nodes are not recovered).
 
 Why ``response_downloaded``: Scrapy sends it from the downloader as soon as the download
 handler returns, before any downloader middleware's ``process_response``. The body is then the
@@ -159,8 +160,10 @@ def open_archive_files(settings) -> ArchiveFiles:
     archive_dir = settings.get("GOVARCHIVE_ARCHIVE_DIR")
     if not archive_dir:
         raise NotConfigured("GOVARCHIVE_ARCHIVE_DIR is not set; nothing would be archived")
+    node = settings.get("GOVARCHIVE_WARC_NODE") or None
     writer = WarcWriter(
         archive_dir,
+        node=node,
         prefix=settings.get("GOVARCHIVE_WARC_PREFIX") or "govarchive",
         max_file_size=settings.getint("GOVARCHIVE_WARC_MAX_FILE_SIZE", 1 << 30),
         operator=settings.get("GOVARCHIVE_WARC_OPERATOR") or None,
@@ -171,7 +174,7 @@ def open_archive_files(settings) -> ArchiveFiles:
     try:
         # Files a killed crawl left .open: cut back to whole records, closed and indexed
         # (what was cut is logged), before this crawl writes anything.
-        recover_open_files(archive_dir)
+        recover_open_files(archive_dir, node=node)
     except OSError as exc:
         logger.error("could not recover left-over WARC files in %s: %s", archive_dir, exc)
     return ArchiveFiles(writer)

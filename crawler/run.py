@@ -102,6 +102,8 @@ def scrapy_settings(settings, *, verbose: bool = False) -> dict:
         "GOVARCHIVE_ARCHIVE_DIR": str(settings.archive.archive_path),
         "GOVARCHIVE_WARC_MAX_FILE_SIZE": settings.archive.max_file_size,
         "GOVARCHIVE_WARC_OPERATOR": crawl.user_agent,
+        # WARC file names carry the node: machines may share the archive folder.
+        "GOVARCHIVE_WARC_NODE": this_node(),
         "GOVARCHIVE_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "GOVARCHIVE_PROGRESS_INTERVAL": 2.0,
         # Parsing and storing run in worker processes when there is a core to spare for them.

@@ -42,9 +42,13 @@ def die_with_parent(signum: int = signal.SIGKILL) -> None:
         os.kill(os.getpid(), signum)
 
 
+NODE_ENV = "GOVARCHIVE_NODE"
+
+
 def this_node() -> str:
-    """The host name runs record as their ``node``."""
-    return socket.gethostname()
+    """The name runs record as their ``node`` and WARC file names carry: ``$GOVARCHIVE_NODE``
+    (``govarchive worker --node`` sets it for itself and its crawls), else the host name."""
+    return os.environ.get(NODE_ENV) or socket.gethostname()
 
 
 def _boot_time() -> float | None:

@@ -57,8 +57,11 @@ ABANDONED = (
 class Service:
     def __init__(self, settings, store, *, reload_settings: Callable[[Path], Any],
                  python: str | None = None, deliver: Callable[[Any], Any] | None = None,
-                 deliver_every: float = DELIVER_EVERY):
+                 deliver_every: float = DELIVER_EVERY, dispatch=None):
         self.settings = settings
+        # With workers = "procrastinate": a scheduler.queue.Dispatcher; due runs are queued
+        # for `govarchive worker` processes instead of run here.
+        self.dispatch = dispatch
         self.store = store
         self.reload_settings = reload_settings  # the wiring's loader; raises on a bad file
         # The wiring's notification round, called with the current settings in a thread.
@@ -152,7 +155,9 @@ class Service:
         self.state.role = "leader"
         self._start_health()
         log.info("scheduler: holding %s", lock.description)
-        closed = await asyncio.to_thread(self.store.close_abandoned_runs, ABANDONED)
+        # Queued runs belong to the workers, which may well be running them now.
+        closed = [] if self.dispatch is not None else await asyncio.to_thread(
+            self.store.close_abandoned_runs, ABANDONED)
         if closed:
             log.warning("closed %d run(s) left running by a previous scheduler as failed: %s",
                         len(closed), ", ".join(map(str, closed)))
@@ -200,6 +205,8 @@ class Service:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
         jobs.set_run_handler(None)
+        if self.dispatch is not None:
+            await self.dispatch.aclose()
         await self.alerter.aclose(min(5.0, self.settings.service.webhook_timeout))
 
     async def _watch_lock(self, lock) -> None:
@@ -264,6 +271,12 @@ class Service:
         if source not in {s.name for s in self.settings.sources if s.schedule}:
             # Fired just before a reload unscheduled it: the crawl would not find it.
             log.info("%s is no longer scheduled: not starting its run", source)
+            return
+        if self.dispatch is not None:
+            try:
+                await self.dispatch.defer(source, due, self.settings.sources)
+            except Exception as exc:  # noqa: BLE001 - the next firing queues it again
+                log.error("%s is due but cannot be queued: %s", source, exc)
             return
         holder = await asyncio.to_thread(self._crawled_elsewhere, source)
         if holder is not None:
@@ -377,12 +390,14 @@ class Service:
 
 
 def serve(settings, store, *, reload_settings: Callable[[Path], Any],
-          deliver: Callable[[Any], Any] | None = None) -> int:
+          deliver: Callable[[Any], Any] | None = None, dispatch=None) -> int:
     """Run the service on ``store`` until stopped; the exit code (0 after a graceful stop).
 
     ``reload_settings(path)`` reads the configuration again on SIGHUP (raising on a bad file
     keeps the running one). ``deliver(settings)``, when given, sends the notifications due
-    (every ``DELIVER_EVERY`` seconds and after each run, in a thread)."""
+    (every ``DELIVER_EVERY`` seconds and after each run, in a thread). ``dispatch`` (a
+    ``scheduler.queue.Dispatcher``) queues due runs for workers instead of running them."""
     store.jobstore_engine()  # fails early, saying to run `govarchive init`, if needed
-    service = Service(settings, store, reload_settings=reload_settings, deliver=deliver)
+    service = Service(settings, store, reload_settings=reload_settings, deliver=deliver,
+                      dispatch=dispatch)
     return asyncio.run(service.run())

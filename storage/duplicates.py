@@ -13,6 +13,7 @@ in which articles were stored.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
@@ -21,8 +22,13 @@ from govarchive.storage.models import Article, ArticleDuplicate, DedupBand, Dedu
 from govarchive.storage.signatures import NUM_PERM, THRESHOLD, article_signature, band_keys
 from govarchive.storage.sql import in_chunks, insert_ignoring_conflicts
 
-# PostgreSQL advisory lock key held while an ingest links near-duplicates ("govdedup").
-_LINKING_LOCK = 0x676F7664656475
+# PostgreSQL advisory locks while an ingest links near-duplicates. Every ingest holds the
+# linking lock shared and the locks of the band keys it touches; one touching more than
+# MAX_BAND_LOCKS keys (a rebuild's big batch) holds the linking lock alone, exclusively, so
+# the server's lock table never fills up.
+_LINKING_LOCK = 0x676F7664656475  # "govdedup"
+_BAND_LOCK_SPACE = 0x67766462  # "gvdb": the first key of a band lock (pg_advisory_xact_lock(a, b))
+MAX_BAND_LOCKS = 512
 
 
 def _stored_contents(conn: sa.Connection, ids: list[int]) -> dict[int, tuple[str | None, str]]:
@@ -51,15 +57,20 @@ def refresh_duplicates(
     ids = sorted(set(article_ids))
     if not ids:
         return
-    if conn.dialect.name == "postgresql":
-        # Two ingests at once (two sources of one crawl, or two crawl processes) would each
-        # look for candidates before the other's signatures are committed, and link neither.
-        # One transaction at a time links; SQLite's write lock already gives that.
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LINKING_LOCK})
     signatures = signatures or {}
     unsigned = [i for i in ids if i not in signatures]
     if unsigned and (contents is None or not set(unsigned) <= contents.keys()):
         contents = _stored_contents(conn, unsigned)
+    mine: dict[int, list[int]] = {}
+    for article_id in ids:
+        if article_id in signatures:
+            values = signatures[article_id]
+        else:
+            values = article_signature(*contents.get(article_id, (None, None)))
+        if values is not None:
+            mine[article_id] = values
+    if conn.dialect.name == "postgresql":
+        _lock_bands(conn, ids, mine)
     bands, links = DedupBand.__table__, ArticleDuplicate.__table__
     stored = DedupSignature.__table__
     for chunk in in_chunks(ids):
@@ -70,14 +81,6 @@ def refresh_duplicates(
                 sa.or_(links.c.article_id.in_(chunk), links.c.duplicate_id.in_(chunk))
             )
         )
-    mine: dict[int, list[int]] = {}
-    for article_id in ids:
-        if article_id in signatures:
-            values = signatures[article_id]
-        else:
-            values = article_signature(*contents.get(article_id, (None, None)))
-        if values is not None:
-            mine[article_id] = values
     if not mine:
         return
     conn.execute(sa.insert(stored),
@@ -89,6 +92,33 @@ def refresh_duplicates(
     )
     insert_ignoring_conflicts(conn, links, _scored_links(conn, mine),
                               ["article_id", "duplicate_id"])
+
+
+def _band_lock_key(band_key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(band_key.encode(), digest_size=4).digest(), "big",
+                          signed=True)
+
+
+def _lock_bands(conn: sa.Connection, ids: list[int], mine: Mapping[int, list[int]]) -> None:
+    """Two ingests at once (two sources of one crawl, two crawls, two machines) would each
+    look for candidates before the other's signatures are committed, and link neither. Two
+    articles can only be linked through a shared band key, so an ingest locks (until its
+    transaction ends) the band keys it will write and those it will delete, in sorted order:
+    ingests sharing a key run one after the other, with READ COMMITTED each then sees what
+    the other committed; ingests of unrelated articles do not wait for each other."""
+    bands = DedupBand.__table__
+    keys = {key for values in mine.values() for key in band_keys(values)}
+    for chunk in in_chunks(ids):
+        keys.update(conn.execute(
+            sa.select(bands.c.band_key).where(bands.c.article_id.in_(chunk))).scalars())
+    lock_keys = sorted({_band_lock_key(key) for key in keys})
+    if len(lock_keys) > MAX_BAND_LOCKS:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LINKING_LOCK})
+        return
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": _LINKING_LOCK})
+    lock = sa.text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))")
+    for key in lock_keys:
+        conn.execute(lock, {"space": _BAND_LOCK_SPACE, "key": key})
 
 
 def _scored_links(conn: sa.Connection, mine: dict[int, list[int]]) -> list[dict]:

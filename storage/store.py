@@ -267,6 +267,8 @@ class Store:
                 "removed": run.removed,
                 "bytes_archived": run.bytes_archived,
                 "error": run.error,
+                # The machine (or `govarchive worker --node` name) that crawled it.
+                "node": run.node,
             }
             for run in runs
         ]

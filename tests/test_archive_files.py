@@ -34,10 +34,11 @@ PAGE = "<html><head><title>通知</title></head><body><p>关于做好政务公�
 URL = "http://www.example.gov.cn/zwgk/content_{}.htm"
 
 
-def make_writer(folder: Path) -> WarcWriter:
+def make_writer(folder: Path, node: str | None = None) -> WarcWriter:
     ticks, numbers = itertools.count(), itertools.count(1)
     return WarcWriter(
         folder,
+        node=node,
         clock=lambda: START + timedelta(seconds=next(ticks)),
         record_id_factory=lambda: f"<urn:uuid:00000000-0000-0000-0000-{next(numbers):012d}>",
         hostname="test",
@@ -60,9 +61,10 @@ def closed_archive(folder: Path, count: int = 3) -> Path:
     return folder / name
 
 
-def open_archive(folder: Path, count: int = 3) -> tuple[WarcWriter, Path]:
+def open_archive(folder: Path, count: int = 3,
+                 node: str | None = None) -> tuple[WarcWriter, Path]:
     """A file left .open as by a crash: flushed, never closed."""
-    writer = make_writer(folder)
+    writer = make_writer(folder, node)
     for n in range(count):
         exchange(writer, n)
     writer.flush()
@@ -216,6 +218,31 @@ def test_recovery_leaves_a_file_that_a_live_process_writes(tmp_path):
         child.stdin.close()
         child.wait()
         writer._file.close()
+
+
+def test_file_names_carry_the_node_made_fit_for_a_file_name(tmp_path):
+    writer, path = open_archive(tmp_path, node="crawl-2.example.org")
+    writer._file.close()
+    assert path.name.endswith(f"-00001-crawl_2.example.org-{os.getpid()}.warc.gz.open")
+
+
+def test_recovery_on_a_node_only_touches_that_nodes_files(tmp_path):
+    """A folder shared by two machines: each recovers its own files (and those named before
+    names carried a node), never the other's, whose pid means nothing here."""
+    archive = tmp_path / "archive"
+    left = {}
+    for node in ("node-a", "node-b", None):
+        writer, path = open_archive(archive, node=node)
+        writer._file.close()
+        dead = path.with_name(path.name.replace(f"-{os.getpid()}.", "-999999999."))
+        os.rename(path, dead)
+        left[node] = dead
+    reports = recover_open_files(archive, node="node-a", index=False)
+    assert sorted(r.file + ".open" for r in reports) == sorted(
+        [left["node-a"].name, left[None].name])
+    assert left["node-b"].exists()
+    (report,) = recover_open_files(archive, node="node-b", index=False)
+    assert report.file + ".open" == left["node-b"].name
 
 
 # ---- indexes ---------------------------------------------------------------------------------
@@ -374,3 +401,25 @@ def test_check_notes_a_broken_gzip_body_the_server_sent(tmp_path):
     check.check_file(tmp_path / "archive" / writer.files[0])
     assert check.faults == []
     assert len(check.notes) == 1 and "(as the server sent it)" in check.notes[0].message
+
+
+def test_warc_index_recovers_another_nodes_left_overs_only_when_named(tmp_path):
+    from click.testing import CliRunner
+
+    from govarchive.cli import cli
+
+    config = tmp_path / "govarchive.toml"
+    config.write_text('[storage]\nurl = "sqlite:///data/db.sqlite"\n[archive]\ndir = "data"\n',
+                      encoding="utf-8")
+    archive = tmp_path / "data" / "collections" / "govarchive" / "archive"
+    archive.mkdir(parents=True)
+    left = archive / "x-20240101000000000000-00001-gone_node-999999999.warc.gz.open"
+    left.write_bytes(b"\x1f\x8b\x08")  # nothing complete: recovery removes it
+    env = {"GOVARCHIVE_CONFIG": None, "GOVARCHIVE_NODE": "here"}
+    mine = CliRunner().invoke(cli, ["--config", str(config), "warc", "index"], env=env)
+    assert mine.exit_code == 0, mine.output
+    assert left.exists() and "recovered" not in mine.output
+    theirs = CliRunner().invoke(cli, ["--config", str(config), "warc", "index", "--node",
+                                      "gone-node"], env=env)
+    assert theirs.exit_code == 0, theirs.output
+    assert not left.exists() and "no complete record; removed" in theirs.output

@@ -287,6 +287,7 @@ def test_runs_are_listed_newest_first_with_contract_keys(database_url):
             "removed",
             "bytes_archived",
             "error",
+            "node",
         ]
         assert runs[1] == {
             "id": first,
@@ -301,6 +302,7 @@ def test_runs_are_listed_newest_first_with_contract_keys(database_url):
             "removed": 0,
             "bytes_archived": 4096,
             "error": None,
+            "node": None,
         }
         assert runs[0]["status"] == "running" and runs[0]["finished_at"] is None
         assert [r["id"] for r in store.list_runs(source="govcn-difang")] == [second]

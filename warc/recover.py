@@ -20,12 +20,16 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from govarchive.warc.index import index_file
 from govarchive.warc.members import Member, scan_file
+from govarchive.warc.rotating import node_label
 
 log = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
-# WarcWriter names files PREFIX-STAMP-SERIAL-PID.warc.gz(.open)
-_WRITER_PID = re.compile(r"-(\d+)\.warc\.gz\.open$")
+# WarcWriter names files PREFIX-STAMP-SERIAL[-NODE]-PID.warc.gz(.open); STAMP has 20 digits
+# (to the microsecond), SERIAL 5 and NODE none of "-" (rotating.node_label).
+_WRITER = re.compile(
+    r"-\d{20}-\d{5,}(?:-(?P<node>[A-Za-z0-9_.]+))?-(?P<pid>\d+)\.warc\.gz\.open$")
+_WRITER_PID = re.compile(r"-(\d+)\.warc\.gz\.open$")  # any other name ending in a pid
 
 
 @dataclass(frozen=True)
@@ -116,17 +120,26 @@ def recover_file(path: Path | str, *, index: bool = True) -> RecoveryReport:
     return report
 
 
-def recover_open_files(archive_dir: Path | str, *, index: bool = True) -> list[RecoveryReport]:
+def recover_open_files(archive_dir: Path | str, *, index: bool = True,
+                       node: str | None = None) -> list[RecoveryReport]:
     """Recover every ``*.open`` file in ``archive_dir``.
 
     Files whose writer process (the pid in the name) is still running are left alone, so a
-    crawl starting next to another one never cuts that one's file.
+    crawl starting next to another one never cuts that one's file. With ``node``, a file whose
+    name carries another node is left alone too: on a folder shared by several machines a
+    pid means something only on its own machine. (Files named before names carried a node
+    are recovered by any node, as before.)
     """
     folder = Path(archive_dir)
     if not folder.is_dir():
         return []
     reports = []
+    mine = node_label(node) if node else None
     for path in sorted(folder.glob(f"*{OPEN_SUFFIX}")):
+        writer_node = _writer_node(path.name)
+        if mine is not None and writer_node is not None and writer_node != mine:
+            log.debug("not recovering %s: node %s writes it", path.name, writer_node)
+            continue
         pid = _writer_pid(path.name)
         if pid is not None and _alive(pid):
             # Another crawl (the scheduler runs them as child processes) is writing it.
@@ -141,8 +154,13 @@ def recover_open_files(archive_dir: Path | str, *, index: bool = True) -> list[R
 
 
 def _writer_pid(name: str) -> int | None:
-    match = _WRITER_PID.search(name)
-    return int(match.group(1)) if match else None
+    match = _WRITER.search(name) or _WRITER_PID.search(name)
+    return int(match.group(match.lastindex)) if match else None
+
+
+def _writer_node(name: str) -> str | None:
+    match = _WRITER.search(name)
+    return match.group("node") if match else None
 
 
 def _alive(pid: int) -> bool:

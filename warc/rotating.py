@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import BinaryIO, Self
 
@@ -24,9 +25,18 @@ from govarchive.warc.writer import (
 log = logging.getLogger(__name__)
 
 
+def node_label(node: str) -> str:
+    """``node`` as it appears in a WARC file name: letters, digits, ``_`` and ``.`` only
+    (``-`` separates the name's fields), at most 63 characters."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", node)[:63] or "_"
+
+
 class WarcWriter:
     """Rotating ``.warc.gz`` files in ``archive_dir`` (a pywb collection's ``archive/``).
 
+    Files are named ``PREFIX-STAMP-SERIAL-NODE-PID.warc.gz`` (``-NODE`` only when ``node`` is
+    given, as :func:`node_label`): machines sharing one archive folder never pick the same
+    name, and each recovers only its own left-over files (:func:`warc.recover_open_files`).
     A file is written as ``NAME.warc.gz.open`` and renamed to ``NAME.warc.gz`` when closed,
     so readers and indexers can tell finished files from the one being written. A new file is
     started once the current one has reached ``max_file_size`` (checked after each exchange, so
@@ -51,6 +61,7 @@ class WarcWriter:
         hostname: str | None = None,
         buffer_size: int = 1 << 20,
         index: bool = False,
+        node: str | None = None,
     ) -> None:
         self.archive_dir = Path(archive_dir)
         self.prefix = prefix
@@ -63,6 +74,7 @@ class WarcWriter:
         self.buffer_size = buffer_size
         self.files: list[str] = []  # names of the files this writer has closed
         self.index = index
+        self.node = node
         self.indexed: set[str] = set()  # those of them whose index it saved
         self._serial = 0
         self._file: BinaryIO | None = None
@@ -82,7 +94,8 @@ class WarcWriter:
         stamp = records.as_utc(self.clock()).strftime("%Y%m%d%H%M%S%f")
         while True:
             self._serial += 1
-            self._name = f"{self.prefix}-{stamp}-{self._serial:05d}-{os.getpid()}.warc.gz"
+            node = f"-{node_label(self.node)}" if self.node else ""
+            self._name = f"{self.prefix}-{stamp}-{self._serial:05d}{node}-{os.getpid()}.warc.gz"
             if (self.archive_dir / self._name).exists():
                 continue
             try:

@@ -24,6 +24,7 @@ from govarchive.cli import (
     serve,
     sources,
     web,
+    worker,
 )
 from govarchive.cli.context import App
 
@@ -60,6 +61,7 @@ for command in (
     export.runs,
     changes.changes,
     serve.serve,
+    worker.worker,
     notify.notify,
     archive.warc,
     archive.replay,

@@ -71,13 +71,18 @@ def check(app: App, files: tuple[Path, ...], no_database: bool) -> None:
 
 
 @warc.command()
+@click.option("--node", default=None, metavar="NAME",
+              help="Recover the left-over .open files of node NAME, a machine (or `worker "
+                   "--node`) that no longer writes to the archive (default: this one's).")
 @pass_app
-def index(app: App) -> None:
-    """(Re)build the CDXJ index of every closed file, recovering left-over .open files first."""
+def index(app: App, node: str | None) -> None:
+    """(Re)build the CDXJ index of every closed file, recovering left-over .open files first
+    (those written by this node: the archive folder may be shared by several)."""
+    from govarchive.processes import this_node
     from govarchive.warc import rebuild_indexes, recover_open_files
 
     archive_dir = app.settings.archive.archive_path
-    for report in recover_open_files(archive_dir, index=False):
+    for report in recover_open_files(archive_dir, index=False, node=node or this_node()):
         click.echo(f"recovered {report.describe()}", err=True)
     written, removed = rebuild_indexes(archive_dir)
     click.echo(f"indexed {len(written)} files into {archive_dir.parent / 'indexes'}"

@@ -52,6 +52,12 @@ def init(app: App, example_path: Path | None) -> None:
             raise Failure(f"error: cannot create {folder}: {exc.strerror}", 1) from None
     with open_store(settings, create=True) as store:
         store.migrate()
+    if settings.service.workers == "procrastinate":  # the run queue's tables (PostgreSQL)
+        from govarchive.cli.worker import queue_conninfo
+        from govarchive.scheduler import ensure_queue_schema
+
+        if ensure_queue_schema(queue_conninfo(settings)):
+            click.echo("run queue: made Procrastinate's tables", err=True)
     click.echo(f"archive: {settings.archive.collection_path}", err=True)
     click.echo(
         f"database: {database_file or safe_url(settings.storage.url)} (up to date)", err=True

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from govarchive.cli.output import Failure
+from govarchive.cli.worker import queue_conninfo, service_logging
 
 
 @click.command()
@@ -16,21 +15,16 @@ def serve(app) -> None:
 
     SIGTERM or SIGINT stop it gracefully (running crawls close their WARC files and are
     recorded); SIGHUP reloads the configuration. A second `serve` on the same database waits
-    as a standby and takes over when the first one stops.
+    as a standby and takes over when the first one stops. With [service] workers =
+    "procrastinate" (PostgreSQL) due runs are queued for `govarchive worker` processes.
     """
     settings = app.settings
-    root = logging.getLogger()
-    if app.verbose == 0:
-        root.setLevel(logging.INFO)  # a service's log says what it decided, and when
-    if app.log_handler is not None:
-        app.log_handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
-    if app.verbose < 2:
-        # APScheduler logs every job start and end at INFO, and alembic every schema check;
-        # the service logs its runs itself.
-        for chatty in ("apscheduler", "alembic"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    dispatch = None
+    if settings.service.workers == "procrastinate":
+        from govarchive.scheduler import Dispatcher
+
+        dispatch = Dispatcher(queue_conninfo(settings))
+    service_logging(app)
     from govarchive import storage
     from govarchive.notify import deliver_due
     from govarchive.scheduler import serve as run_service
@@ -47,7 +41,8 @@ def serve(app) -> None:
         store = storage.Store(settings.storage.url)
         try:
             code = run_service(settings, store, reload_settings=load_settings,
-                               deliver=lambda current: deliver_due(current, store))
+                               deliver=lambda current: deliver_due(current, store),
+                               dispatch=dispatch)
         finally:
             store.close()
     except storage.StorageError as exc:

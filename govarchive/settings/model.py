@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -391,6 +391,15 @@ class ServiceSettings(_Section):
     log_dir: Path = Field(Path("data/logs"), description="one log file per run, by month")
     log_retention: Seconds = Field(
         90 * 86400.0, gt=0, description="run logs older than this are deleted"
+    )
+    workers: Literal["local", "procrastinate"] = Field(
+        "local",
+        description='where runs execute: "local" (child processes of serve) or "procrastinate" '
+        "(serve queues them in PostgreSQL; `govarchive worker` processes on any machine run them)",
+    )
+    stall_timeout: Seconds = Field(
+        60.0, ge=3, description="a worker not heard from for this long is taken for dead: its "
+        "runs are retried by another worker (procrastinate workers)"
     )
 
 

@@ -1,0 +1,161 @@
+"""Runs as jobs of a Procrastinate queue in PostgreSQL, for workers on several machines.
+
+``govarchive serve`` (the one scheduler, by its lock) defers each due run as a job; ``govarchive
+worker`` processes fetch and run them (``scheduler.queue_worker``). What the queue promises:
+
+- a job is fetched by exactly one worker (``SELECT ... FOR UPDATE SKIP LOCKED``);
+- ``lock`` = the source's politeness group (``scheduler.groups``): no two jobs of one group
+  run at once, anywhere, and a group's jobs run in the order they were queued;
+- ``queueing_lock`` = the source: a source already waiting is not queued a second time;
+- each worker beats its heartbeat into ``procrastinate_workers``; the jobs of a worker not
+  heard from for ``stall_timeout`` are put back in the queue (``retry_stalled``) and run again
+  elsewhere, before any later job of their group.
+
+The task itself only says which source to crawl and when it fell due; the process that runs
+it passes its run function in (``make_app(run=...)``). Procrastinate's tables live in the
+database's current schema (the connection's ``search_path``), made by ``ensure_schema``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+import procrastinate
+import psycopg
+from procrastinate import exceptions as queue_errors
+from procrastinate.jobs import Status
+from procrastinate.schema import SchemaManager
+
+from govarchive.scheduler.groups import politeness_groups
+
+log = logging.getLogger(__name__)
+
+QUEUE = "govarchive-runs"
+TASK = "govarchive.run_source"
+MAX_ATTEMPTS = 3  # a job whose worker stalls this many times is not retried again
+
+# (source, when it fell due, the queue's job id) -> the run is over (whatever its status).
+RunJob = Callable[[str, datetime, int], Awaitable[None]]
+
+
+def ensure_schema(conninfo: str) -> bool:
+    """Create Procrastinate's tables, types and functions in the connection's current schema
+    unless they are there already; True when it made them. Two processes starting at once
+    take turns (an advisory lock), so the schema is made once."""
+    with psycopg.connect(conninfo) as conn:
+        where = conn.execute("SELECT current_database() || '/' || current_schema()").fetchone()
+        digest = hashlib.sha256(f"govarchive-queue-schema/{where[0]}".encode()).digest()
+        conn.execute("SELECT pg_advisory_xact_lock(%s)",
+                     [int.from_bytes(digest[:8], "big", signed=True)])
+        found = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0]
+        if found is not None:
+            return False
+        # Run as a script, without parameters: its "%" are not placeholders.
+        conn.execute(SchemaManager.get_schema().encode())
+        conn.commit()
+    log.info("queue: made Procrastinate's tables in %s", where[0])
+    return True
+
+
+def make_app(conninfo: str, run: RunJob | None = None) -> procrastinate.App:
+    """The Procrastinate app on the database at ``conninfo`` (a libpq connection string)
+    with the one task, which calls ``run`` (a process that only defers jobs passes none)."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+
+    @app.task(name=TASK, queue=QUEUE, pass_context=True)
+    async def run_source(context, source: str, scheduled_for: str) -> None:
+        if run is None:
+            raise RuntimeError("this process only queues runs; `govarchive worker` runs them")
+        await run(source, datetime.fromisoformat(scheduled_for), context.job.id)
+
+    return app
+
+
+def group_lock(group: str) -> str:
+    return f"group:{group}"
+
+
+def source_queueing_lock(source: str) -> str:
+    return f"source:{source}"
+
+
+class Dispatcher:
+    """``serve``'s side of the queue: defers due runs. Opens its connections on first use."""
+
+    def __init__(self, conninfo: str):
+        self.conninfo = conninfo
+        self.app = make_app(conninfo)
+        self._open = False
+
+    async def defer(self, source: str, due: datetime, sources: Iterable) -> int | None:
+        """Queue a run of ``source`` due at ``due``: the job id, or None when the source is
+        queued already (that job makes this run). ``sources`` are the configured sources
+        (``name``, ``start_urls``), for the politeness group."""
+        if not self._open:
+            await asyncio.to_thread(ensure_schema, self.conninfo)
+            await self.app.open_async()
+            self._open = True
+        group = politeness_groups(sources)[source]
+        task = self.app.configure_task(TASK, queue=QUEUE, lock=group_lock(group),
+                                       queueing_lock=source_queueing_lock(source))
+        try:
+            job_id = await task.defer_async(source=source, scheduled_for=due.isoformat())
+        except queue_errors.AlreadyEnqueued:
+            log.info("%s is due, but a run of it is still waiting for a worker: not queued "
+                     "twice", source)
+            return None
+        log.info("%s is due: queued as job %d (politeness group %s)", source, job_id, group)
+        return job_id
+
+    async def aclose(self) -> None:
+        if self._open:
+            self._open = False
+            await self.app.close_async()
+
+
+async def retry_stalled(app: procrastinate.App, stall_timeout: float) -> list[int]:
+    """Put the jobs of workers not heard from for ``stall_timeout`` seconds back in the queue,
+    ahead of their group's later jobs; their ids. A run of the same source queued since
+    then is cancelled: the retried job makes it (a source waits in the queue once)."""
+    manager = app.job_manager
+    retried = []
+    for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stall_timeout):
+        source = _source_of(job)
+        if job.attempts + 1 >= MAX_ATTEMPTS:
+            # A run that takes its worker down each time (memory?) must not take them all.
+            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            log.error("job %s (%s): its worker stopped answering %d times in a row: given up "
+                      "(the next firing of the schedule queues it again)", job.id, source,
+                      job.attempts + 1)
+            continue
+        try:
+            try:
+                await manager.retry_job(job)
+            except queue_errors.UniqueViolation:
+                cancelled = [queued.id for queued in await manager.list_jobs_async(
+                    queue=QUEUE, status="todo", queueing_lock=job.queueing_lock)
+                    if await manager.cancel_job_by_id_async(queued.id)]
+                log.warning("job %s (%s): cancelled job(s) %s queued since, the stalled one "
+                            "makes the run", job.id, source, ", ".join(map(str, cancelled)))
+                await manager.retry_job(job)
+        except queue_errors.UniqueViolation:  # queued again meanwhile: that job makes it
+            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            log.warning("job %s (%s) of a stalled worker: not retried, its source is queued "
+                        "again", job.id, source)
+            continue
+        except queue_errors.ConnectorException as exc:
+            # Another worker retried it first (it is no longer "doing").
+            log.debug("job %s: not retried here: %s", job.id, exc)
+            continue
+        retried.append(job.id)
+        log.warning("job %s (%s) was running on a worker that stopped answering: queued "
+                    "again", job.id, source)
+    return retried
+
+
+def _source_of(job) -> str:
+    return str((job.task_kwargs or {}).get("source", "?"))

@@ -1,0 +1,191 @@
+"""The run queue's parts in process (scheduler.queue, scheduler.queue_worker): Procrastinate's
+schema in the test's own schema, one waiting job per source, one running job per politeness
+group, stalled jobs queued again, and a worker fencing itself when the database is gone."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import psycopg
+import pytest
+
+from govarchive.cli.worker import queue_conninfo
+from govarchive.scheduler.queue import QUEUE, Dispatcher, ensure_schema, retry_stalled
+from govarchive.scheduler.queue_worker import QueueWorker
+from govarchive.settings import ServiceSettings
+
+pytestmark = pytest.mark.postgres
+
+DUE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+
+def src(name: str, url: str):
+    return SimpleNamespace(name=name, start_urls=(url,))
+
+
+SOURCES = [src("a-one", "http://127.0.0.2:8001/a/"), src("a-two", "http://127.0.0.2:8002/b/"),
+           src("b-one", "http://127.0.0.3:8001/c/")]
+
+
+@pytest.fixture
+def conninfo(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the run queue lives in PostgreSQL")
+    return queue_conninfo(SimpleNamespace(storage=SimpleNamespace(url=database_url),
+                                          config_path="govarchive.toml"))
+
+
+def test_the_schema_is_made_once_in_the_connections_own_schema(conninfo):
+    assert ensure_schema(conninfo) is True
+    assert ensure_schema(conninfo) is False
+    with psycopg.connect(conninfo) as conn:
+        schema = conn.execute("SELECT current_schema()").fetchone()[0]
+        found = conn.execute("SELECT to_regclass(%s)", [f"{schema}.procrastinate_jobs"])
+        assert found.fetchone()[0] is not None
+        assert schema.startswith("t_")  # the test's schema, not public
+
+
+def test_sqlite_is_refused_with_a_hint():
+    from govarchive.cli.output import Failure
+
+    settings = SimpleNamespace(storage=SimpleNamespace(url="sqlite:///x.db"),
+                               config_path="govarchive.toml")
+    with pytest.raises(Failure, match='needs PostgreSQL.*workers = "local"'):
+        queue_conninfo(settings)
+
+
+async def _fetch(app, worker_id):
+    return await app.job_manager.fetch_job(queues=[QUEUE], worker_id=worker_id)
+
+
+def test_one_waiting_job_per_source_and_one_running_job_per_group(conninfo):
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        try:
+            first = await dispatcher.defer("a-one", DUE, SOURCES)
+            assert await dispatcher.defer("a-one", DUE, SOURCES) is None  # merged
+            second = await dispatcher.defer("a-two", DUE, SOURCES)
+            other = await dispatcher.defer("b-one", DUE, SOURCES)
+            app = dispatcher.app
+            worker = await app.job_manager.register_worker()
+            got = [(await _fetch(app, worker)).id for _ in range(2)]
+            # a-two shares a-one's host: it waits while a-one runs.
+            assert got == [first, other]
+            assert await _fetch(app, worker) is None
+            await app.job_manager.finish_job_by_id_async(first, _status("succeeded"), False)
+            assert (await _fetch(app, worker)).id == second
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
+def _status(value: str):
+    from procrastinate.jobs import Status
+
+    return Status(value)
+
+
+def test_a_stalled_workers_job_is_queued_again_and_a_newer_duplicate_cancelled(conninfo):
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        try:
+            stalled = await dispatcher.defer("a-one", DUE, SOURCES)
+            app = dispatcher.app
+            dead = await app.job_manager.register_worker()
+            assert (await _fetch(app, dead)).id == stalled
+            newer = await dispatcher.defer("a-one", DUE, SOURCES)  # the next firing
+            assert await retry_stalled(app, 6.0) == []  # still beating
+            await _stall(app, dead)
+            assert await retry_stalled(app, 6.0) == [stalled]
+            alive = await app.job_manager.register_worker()
+            assert (await _fetch(app, alive)).id == stalled
+            assert await _fetch(app, alive) is None
+            (job,) = await app.job_manager.list_jobs_async(id=newer)
+            assert job.status == "cancelled"
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
+async def _stall(app, worker_id: int) -> None:
+    await app.connector.execute_query_async(
+        "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 minute' "
+        "WHERE id = %(id)s", id=worker_id)
+
+
+def test_a_job_whose_worker_stalls_three_times_is_given_up(conninfo):
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        try:
+            job_id = await dispatcher.defer("a-one", DUE, SOURCES)
+            app = dispatcher.app
+            retried = []
+            for _ in range(3):
+                worker = await app.job_manager.register_worker()
+                fetched = await _fetch(app, worker)
+                assert fetched is not None and fetched.id == job_id
+                await _stall(app, worker)
+                retried.append(await retry_stalled(app, 6.0))
+            assert retried == [[job_id], [job_id], []]
+            (job,) = await app.job_manager.list_jobs_async(id=job_id)
+            assert job.status == "failed"
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_worker_that_cannot_reach_the_database_fences_itself():
+    """No database behind the address: within a quarter of the stall timeout (and a probe)
+    the worker asks to stop, exit code 1, with its crawls' SIGKILL brought forward."""
+    settings = SimpleNamespace(
+        service=ServiceSettings(stall_timeout=4, stop_grace=60), crawl=SimpleNamespace(
+            user_agent="test"), sources=[], storage=SimpleNamespace(url="x"))
+
+    async def scenario():
+        worker = QueueWorker(settings, store=None, conninfo="postgresql://nobody@127.0.0.1:9/x",
+                             concurrency=1, reload_settings=lambda path: settings)
+        worker.runner.settings = SimpleNamespace(
+            service=settings.service,
+            model_copy=lambda update: SimpleNamespace(service=update["service"]))
+        began = asyncio.get_running_loop().time()
+        await asyncio.wait_for(worker._fence_watch(), 10)
+        took = asyncio.get_running_loop().time() - began
+        assert worker.fenced and worker.exit_code == 1 and worker._stop.is_set()
+        assert 1.0 <= took < 4.0, took
+        assert worker.runner.settings.service.stop_grace == 0.5
+
+    asyncio.run(scenario())
+
+
+def _config(tmp_path, url: str, workers: str = "procrastinate"):
+    path = tmp_path / "govarchive.toml"
+    path.write_text(f'[storage]\nurl = "{url}"\n[archive]\ndir = "{tmp_path / "archive"}"\n'
+                    f'[service]\nworkers = "{workers}"\n', encoding="utf-8")
+    return str(path)
+
+
+def test_init_makes_the_queue_tables_once_and_worker_refuses_local_workers(
+    tmp_path, database_url
+):
+    from click.testing import CliRunner
+
+    from govarchive.cli import cli
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the run queue lives in PostgreSQL")
+    env = {"GOVARCHIVE_CONFIG": None, "GOVARCHIVE_STORAGE__URL": None}
+    config = _config(tmp_path, database_url)
+    first = CliRunner().invoke(cli, ["--config", config, "init"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "run queue: made Procrastinate's tables" in first.output
+    again = CliRunner().invoke(cli, ["--config", config, "init"], env=env)
+    assert again.exit_code == 0 and "run queue" not in again.output
+    local = CliRunner().invoke(cli, ["--config", _config(tmp_path, database_url, "local"),
+                                     "worker"], env=env)
+    assert local.exit_code == 2
+    assert 'set workers = "procrastinate"' in local.output
