@@ -164,6 +164,10 @@ def read_json_list(text: str, call: ApiCall) -> JsonList:
         found.html_fragments = [s for s in _strings(data, 0) if "<a" in s.lower() and "href" in s]
     totals = answer_totals(data)
     pager = _pager(found.html_fragments)
+    if pager is not None:  # the list HTML's pager tells the totals the JSON does not
+        totals.setdefault("size", pager.size)
+        if pager.records is not None:
+            totals.setdefault("records", pager.records)
     shown = found.count or _fragment_links(found.html_fragments)
     found.next_call, found.total_pages = next_page_call(call, shown, totals, pager)
     return found
