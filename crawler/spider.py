@@ -144,8 +144,10 @@ class SectionSpider(scrapy.Spider):
 
     # -- requests -------------------------------------------------------------------------
 
-    def _list_request(self, request: ListRequest, *, start: str, page_no: int,
+    def _list_request(self, request: ListRequest | str, *, start: str, page_no: int,
                       api_page: int | None = None) -> scrapy.Request:
+        if isinstance(request, str):
+            request = ListRequest(request)
         meta = {"kind": LIST, "start": start, "page_no": page_no, "list_request": request}
         if api_page is not None:
             meta["api_page"] = api_page

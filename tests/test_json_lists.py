@@ -75,7 +75,7 @@ def test_a_shell_leads_to_every_article_through_its_api(section):
 
 
 def test_the_ucms_api_is_posted_as_json():
-    links, asked = walk(JsonListsSite(), UCMS)
+    _links, asked = walk(JsonListsSite(), UCMS)
     assert {(r.method, r.content_type) for r in asked} == {("POST", "application/json")}
     assert [json.loads(r.body)["pageNo"] for r in asked] == [1, 2, 3]
 
