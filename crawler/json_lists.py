@@ -218,7 +218,10 @@ def _field(item: dict, key_re: re.Pattern) -> str:
 
 
 def _url_of(item: dict) -> str:
-    for key, value in item.items():
+    # "url"/"link"/"href" before "path"-like keys (a channel's path sits beside the link).
+    keys = sorted(item, key=lambda k: 0 if re.search(r"(?i)url|link|href", k) else 1)
+    for key in keys:
+        value = item[key]
         if not isinstance(value, str) or not _URL_KEY.search(key) or _NOT_PAGE_KEY.search(key):
             continue
         value = value.strip()

@@ -343,7 +343,8 @@ class SectionSpider(scrapy.Spider):
         self.crawler.stats.inc_value("govarchive/errors")
         if kind == LIST:
             self._page_status(url, kind, status, reason, level=logging.DEBUG)
-            self._list_failed_url(request.url, request.meta.get("start"), reason)
+            self._list_failed_url(request.url, request.meta.get("start"), reason,
+                                  first=request.meta.get("page_no") == 1)
         else:
             self._page_status(url, kind, status, reason)
 
@@ -354,22 +355,22 @@ class SectionSpider(scrapy.Spider):
         logger.log(level, "%s: %s %s [%s] %s", self.name, kind, url, status, reason)
 
     def _list_failed(self, response, reason: str) -> None:
-        self._list_failed_url(response.url, response.meta.get("start"), reason)
+        self._list_failed_url(response.url, response.meta.get("start"), reason,
+                              first=response.meta.get("page_no") == 1)
 
     def _listing_incomplete(self, start: str | None) -> None:
         if start in self._listings:
             self._listings[start].complete = False  # a page unread: absence proves nothing
 
-    def _list_failed_url(self, url: str, start: str | None, reason: str) -> None:
+    def _list_failed_url(self, url: str, start: str | None, reason: str,
+                         first: bool | None = None) -> None:
         self._listing_incomplete(start)
-        if url == start or (self.list_api is not None and url == self._first_api_url()):
+        # The section's first list request failed (with list_api: the API's first page).
+        if url == start or (first and start is not None and self.list_api is not None):
             self.start_failures[start] = reason
             logger.error("%s: section page %s %s", self.name, url, reason)
         else:
             logger.warning("%s: list page %s %s", self.name, url, reason)
-
-    def _first_api_url(self) -> str:
-        return api_call(self.list_api, self.list_api["first_page"]).url
 
     def _check_blocked(self, response) -> bool:
         reason = block_reason(response.status, response.headers)

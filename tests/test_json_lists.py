@@ -472,3 +472,19 @@ def _listings(project) -> dict[str, tuple]:
     for source, url, section in rows:
         found.setdefault(source, set()).add((url, section))
     return {source: tuple(sorted(pairs)) for source, pairs in found.items()}
+
+
+@pytest.mark.slow
+def test_a_list_api_path_that_matches_nothing_fails_the_run_naming_it(tmp_path, json_lists_site):
+    from tests.crawling import make_project
+
+    [source] = [s for s in _sources(json_lists_site) if "list_api" in s]
+    source["list_api"]["items"] = "data.list"
+    project = make_project(tmp_path, [source])
+    result = project.crawl("json-configured")
+    assert result.returncode != 0
+    [run] = project.runs()
+    wanted = f'list_api.items "data.list" matched nothing in {json_lists_site.url(FORM_API)}'
+    assert run["status"] == "failed"
+    assert wanted in " ".join(str(v) for v in run.values()), run
+    assert wanted in result.stderr
