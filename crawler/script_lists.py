@@ -35,6 +35,8 @@ _CALL_RE = re.compile(
     r"axios(?:\.(?:get|post))?|\bfetch)\s*\(", re.IGNORECASE)
 _STRING_RE = re.compile(r"""\s*(['"`])((?:(?!\1)[^\\\n]|\\.)*)\1""")
 _KEY_RE = r"""(?:^|[,{{\s])["']?{name}["']?\s*:\s*"""
+_IDENT_RE = re.compile(r"\s*([A-Za-z_$][\w$]*)\s*(?=[,)])")
+_VAR_RE = r"""\b(?:var|let|const)\s+{name}\s*=\s*(['"])([^'"\n]*)\1"""
 _MAX_CALLS = 20
 
 
@@ -79,9 +81,11 @@ def _script_call(text: str, match: re.Match, page_url: str) -> ApiCall | None:
     fn = match.group("fn").lower()
     rest = match.end()
     options = ""
-    literal = _STRING_RE.match(text, rest)
-    if literal:  # $.get('u', data) / fetch('u', {…}) / $.ajax('u', {…})
-        target = literal.group(2)
+    literal = _STRING_RE.match(text, rest) or _IDENT_RE.match(text, rest)
+    if literal:  # $.get('u', data) / fetch('u', {…}) / $.ajax('u', {…}) / $.getJSON(jsonUrl)
+        target = literal.group(2) if literal.re is _STRING_RE else _variable(text, literal.group(1))
+        if target is None:
+            return None
         after = text[literal.end():literal.end() + 3].lstrip()
         if after.startswith("+"):
             return None  # a URL put together at run time
@@ -94,6 +98,9 @@ def _script_call(text: str, match: re.Match, page_url: str) -> ApiCall | None:
         if not options.startswith("{"):
             return None
         target = _string_member(options, "url")
+        if target is None:
+            name = _IDENT_RE.match(_member(options, "url") + ",")
+            target = _variable(text, name.group(1)) if name else None
         if target is None:
             return None
     method = "POST" if fn.endswith("post") else "GET"
@@ -116,6 +123,12 @@ def _script_call(text: str, match: re.Match, page_url: str) -> ApiCall | None:
     if as_json:
         return ApiCall(absolute, "POST", _json_body(data_text, data), JSON_TYPE)
     return ApiCall(absolute, "POST", urlencode(data), FORM_TYPE)
+
+
+def _variable(text: str, name: str) -> str | None:
+    """The string a page's script assigns to ``name`` (``var jsonUrl = "./LIST.json"``)."""
+    match = re.search(_VAR_RE.format(name=re.escape(name)), text)
+    return match.group(2) if match else None
 
 
 def _looks_like_list(url: str, data: dict[str, str]) -> bool:

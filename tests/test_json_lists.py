@@ -185,6 +185,9 @@ def test_script_calls_of_every_shape():
     axios.get('/api/articles?pageNum=1&pageSize=15');
     $.ajax({url: '/visit/count.jsp', data: {id: 12}});
     $.ajax({url: '/api/list?pageNo=' + n});
+    var listUrl = "./LIEBIAO.json";
+    $.getJSON(listUrl, function (d) {});
+    $.ajax({url: listUrl, dataType: 'json'});
     </script></body></html>"""
     calls = script_list_calls(page, BASE + "/xw/index.html")
     assert calls == [
@@ -194,6 +197,7 @@ def test_script_calls_of_every_shape():
         ApiCall(BASE + "/cms/list.do", "POST", "columnId=12&curPage=1",
                 "application/x-www-form-urlencoded"),
         ApiCall(BASE + "/api/articles?pageNum=1&pageSize=15"),
+        ApiCall(BASE + "/xw/LIEBIAO.json"),  # named through a variable (twice: asked once)
     ]  # the visit counter and the URL built at run time are not asked
 
 
