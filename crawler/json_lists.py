@@ -428,6 +428,11 @@ class _PageParam:
             pairs = [(k, self._set(k, v, number))
                      for k, v in parse_qsl(call.body or "", keep_blank_values=True)]
             return call._replace(body=urlencode(pairs))
+        if self.where == "path":  # .../data_itemId=915,pageIndex=2,pageSize=18.json
+            parts = urlsplit(call.url)
+            path = re.sub(rf"(?<=[_,;/&]){re.escape(self.key)}=\d+", f"{self.key}={number}",
+                          parts.path, count=1)
+            return call._replace(url=urlunsplit(parts._replace(path=path)))
         body = json.loads(call.body or "{}")
         _set_json(body, self.key, number)
         return call._replace(body=_compact(body))
@@ -464,6 +469,9 @@ def _find_page_param(call: ApiCall) -> _PageParam | None:
                 sources.append(("json", body))
         else:
             sources.append(("form", parse_qsl(call.body, keep_blank_values=True)))
+    # Static JSON files name their page in the path: data_itemId=915,pageIndex=1,pageSize=18.json
+    path_pairs = re.findall(r"(?<=[_,;/&])([A-Za-z_]+)=(\d+)", urlsplit(call.url).path)
+    sources.append(("path", path_pairs))
     for where, values in sources:
         pairs = list(values.items()) if isinstance(values, dict) else values
         found = _page_in(call, where, pairs, None)
@@ -479,7 +487,7 @@ def _find_page_param(call: ApiCall) -> _PageParam | None:
                     found = _page_in(call, where, list(inner.items()), key)
                     if found:
                         return found
-    return None
+    return None  # no page number: one answer is the whole list
 
 
 def _page_in(call: ApiCall, where: str, pairs, nested: str | None) -> _PageParam | None:

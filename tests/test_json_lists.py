@@ -149,6 +149,8 @@ def test_binary_and_garbage_are_still_not_html():
     (ApiCall(BASE + "/api?start=0&limit=2"), ApiCall(BASE + "/api?start=2&limit=2")),
     (ApiCall(BASE + '/u?paramJson={"pageNo":1,"pageSize":2}&x=1'),
      ApiCall(BASE + "/u?paramJson=%7B%22pageNo%22%3A2%2C%22pageSize%22%3A2%7D&x=1")),
+    (ApiCall(BASE + "/static/data/DocInfo/data_itemId=915,pageIndex=1,pageSize=2.json"),
+     ApiCall(BASE + "/static/data/DocInfo/data_itemId=915,pageIndex=2,pageSize=2.json")),
 ])
 def test_the_page_number_moves_on_where_the_request_carries_it(call, expected):
     following, _pages = next_page_call(call, shown=2, totals={"records": 10})
