@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from lxml import etree
-from lxml import html as lxml_html
 
 from govarchive.crawler.json_lists import (
     FORM_TYPE,
@@ -35,6 +33,8 @@ _CALL_RE = re.compile(
     r"axios(?:\.(?:get|post))?|\bfetch)\s*\(", re.IGNORECASE)
 _STRING_RE = re.compile(r"""\s*(['"`])((?:(?!\1)[^\\\n]|\\.)*)\1""")
 _KEY_RE = r"""(?:^|[,{{\s])["']?{name}["']?\s*:\s*"""
+_QUERY_DATA_TAG_RE = re.compile(r"<[a-z]+\b[^>]*\bquerydata\s*=[^>]*>", re.IGNORECASE)
+_ATTR_RE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _IDENT_RE = re.compile(r"\s*([A-Za-z_$][\w$]*)\s*(?=[,)])")
 _VAR_RE = r"""\b(?:var|let|const)\s+{name}\s*=\s*(['"])([^'"\n]*)\1"""
 _MAX_CALLS = 20
@@ -61,14 +61,11 @@ def script_list_calls(text: str, url: str) -> list[ApiCall]:
 
 def _query_data_elements(text: str, url: str) -> list[ApiCall]:
     """``<script url="…" queryData="{…}">`` (JPaaS unitbuild): a GET of the URL with the data."""
-    try:
-        doc = lxml_html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return []
     calls = []
-    for element in doc.xpath("//*[@querydata]"):
-        target = element.get("url") or element.get("uniturl") or element.get("data-url")
-        data = js_object(element.get("querydata") or "")
+    for tag in _QUERY_DATA_TAG_RE.finditer(text):
+        attrs = {k.lower(): unescape(a or b) for k, a, b in _ATTR_RE.findall(tag.group(0))}
+        target = attrs.get("url") or attrs.get("uniturl") or attrs.get("data-url")
+        data = js_object(attrs.get("querydata") or "")
         if not target or not data:
             continue
         absolute = absolute_url(url, target)
