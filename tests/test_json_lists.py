@@ -494,3 +494,27 @@ def test_a_list_api_path_that_matches_nothing_fails_the_run_naming_it(tmp_path, 
     assert run["status"] == "failed"
     assert wanted in " ".join(str(v) for v in run.values()), run
     assert wanted in result.stderr
+
+
+# -- captures know their requests -------------------------------------------------------------
+
+
+def test_a_capture_carries_its_request_method_and_body(tmp_path):
+    from govarchive.crawler.reparse import capture_request
+    from govarchive.warc import WarcStreamWriter
+    from govarchive.warc.scan import iter_file
+
+    body = '{"channelId":"tzgg","pageNo":2,"pageSize":10}'
+    with open(tmp_path / "a.warc.gz", "wb") as stream:
+        writer = WarcStreamWriter(stream, file_name="a.warc.gz", hostname="h")
+        writer.write_exchange(url=BASE + UCMS_API, method="POST",
+                              request_headers=[("Content-Type", "application/json")],
+                              request_body=body.encode(), status=200,
+                              response_headers=[("Content-Type", "application/json")],
+                              body=b'{"data": {"list": []}}')
+        writer.write_exchange(url=BASE + "/a.html", status=200,
+                              response_headers=[("Content-Type", "text/html")], body=b"<p>x</p>")
+    posted, fetched = list(iter_file(tmp_path, "a.warc.gz"))
+    assert capture_request(posted) == ListRequest(BASE + UCMS_API, "POST", body, "application/json")
+    assert capture_request(fetched) == ListRequest(BASE + "/a.html")
+    assert capture_request(posted).key == ("POST", BASE + UCMS_API, body)
