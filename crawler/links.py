@@ -22,15 +22,10 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
+from govarchive.crawler.api_pages import FORM_TYPE, ApiCall
 from govarchive.crawler.datastore import read_datastore
 from govarchive.crawler.extract.page import flatten_deep_nesting, join_url
-from govarchive.crawler.json_lists import (
-    FORM_TYPE,
-    ApiCall,
-    fragment_links,
-    looks_like_json,
-    read_json_list,
-)
+from govarchive.crawler.json_lists import fragment_links, looks_like_json, read_json_list
 from govarchive.crawler.script_lists import script_list_calls
 from govarchive.crawler.selectors import compile_rule
 

@@ -16,15 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from govarchive.crawler.json_lists import (
-    FORM_TYPE,
-    JSON_TYPE,
-    ApiCall,
-    JsonItem,
-    absolute_url,
-    answer_totals,
-    load_json,
-)
+from govarchive.crawler.api_pages import FORM_TYPE, JSON_TYPE, ApiCall, answer_totals
+from govarchive.crawler.json_lists import JsonItem, absolute_url, load_json
 
 PATH_RE = re.compile(r"^[^.\s{}]+(?:\.[^.\s{}]+)*$")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")

@@ -18,15 +18,15 @@ import re
 from html import unescape
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from govarchive.crawler.json_lists import (
+from govarchive.crawler.api_pages import (
     FORM_TYPE,
     JSON_TYPE,
     OFFSET_NAMES,
     PAGE_NAMES,
     ApiCall,
-    absolute_url,
     js_object,
 )
+from govarchive.crawler.json_lists import absolute_url
 
 _CALL_RE = re.compile(
     r"(?P<fn>\$\.ajax|jQuery\.ajax|\$\.(?:get|post|getJSON)|jQuery\.(?:get|post|getJSON)|"

@@ -8,14 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from govarchive.crawler.api_pages import MAX_API_PAGES, ApiCall, next_page_call
 from govarchive.crawler.extract import NotHTMLError
-from govarchive.crawler.json_lists import (
-    MAX_API_PAGES,
-    ApiCall,
-    decode_list_body,
-    next_page_call,
-    read_json_list,
-)
+from govarchive.crawler.json_lists import decode_list_body, read_json_list
 from govarchive.crawler.links import ListRequest, parse_list_page
 from govarchive.crawler.list_api import ListApiError, api_call, read_api_page
 from govarchive.crawler.script_lists import script_list_calls
