@@ -156,7 +156,7 @@ def parse_list_page(
     if form is None and request is not None and request.body and \
             (request.content_type or FORM_TYPE).startswith(FORM_TYPE):
         form = dict(parse_qsl(request.body, keep_blank_values=True))
-    json_hint = _json_type(content_type) or (text or "").lstrip("\ufeff \t\r\n")[:1] in "{["
+    json_hint = _json_type(content_type) or (text or "").lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
     if json_hint and looks_like_json((text or "").encode("utf-8"), content_type):
         return _json_list_page(text, url, request, article_links_rule)
     # lxml refuses a str that declares its encoding: XHTML list pages start with one.
