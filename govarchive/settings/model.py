@@ -336,7 +336,7 @@ class ListApiSettings(_Section):
         bad = [f for f in fields if not _JSON_PATH_RE.match(f)]
         if not fields or bad:
             raise _invalid(f"invalid list_api.url_template {template!r}",
-                           'fill it from item fields by dotted paths: "https://host/art/{id}.html"')
+                           'item fields by dotted paths: "https://host/art/{id}.html"')
         filled = urlsplit(_PLACEHOLDER_RE.sub("x", template))
         if filled.scheme not in ("http", "https", "") or (filled.scheme and not filled.hostname):
             raise _invalid(f"invalid list_api.url_template {template!r}",

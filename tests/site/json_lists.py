@@ -194,8 +194,8 @@ class JsonListsSite:
             items.append(f'<li class="clearfix"><a class="bt-left" title="{escape(meta["title"])}"'
                          f' href="{meta["href"]}" target="_blank">{escape(meta["title"][:12])}...'
                          f'</a><span class="bt-right">{meta["when"]:%Y-%m-%d}</span></li>')
-        pager_query = ("{'webId':'77','pageId':'2001','parseType':'bulidstatic','pageType':'column',"
-                       "'tagId': '信息列表', 'tplSetId': 't9Xq2'}")
+        pager_query = ("{'webId':'77','pageId':'2001','parseType':'bulidstatic',"
+                       "'pageType':'column','tagId': '信息列表', 'tplSetId': 't9Xq2'}")
         html = ('<ul><div id="信息列表"><div class="page-content">' + "\n".join(items)
                 + "</div></div></ul>\n<style>.default_pgBtn{cursor:pointer}</style>\n"
                 '<table class="pagination default_pgToolbar" queryData="' + pager_query + '" '
