@@ -513,3 +513,59 @@ def test_a_capture_carries_its_request_method_and_body(tmp_path):
     assert capture_request(posted) == ListRequest(BASE + UCMS_API, "POST", body, "application/json")
     assert capture_request(fetched) == ListRequest(BASE + "/a.html")
     assert capture_request(posted).key == ("POST", BASE + UCMS_API, body)
+
+
+# -- the spider's callbacks on their own ------------------------------------------------------
+
+
+def _spider(**source):
+    from scrapy.utils.test import get_crawler
+
+    from govarchive.crawler.spider import SectionSpider
+    from govarchive.settings import SourceSettings
+
+    crawler = get_crawler(SectionSpider, {"GOVARCHIVE_EXTRACT_WORKERS": 0})
+    return crawler._create_spider(source=SourceSettings(name="s", **source), attachments=False)
+
+
+def _answer(request, body: bytes, content_type: str):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from scrapy.http import TextResponse
+
+    request.meta["warc"] = SimpleNamespace(record_id="<urn:test:1>",
+                                           fetched_at=datetime(2024, 5, 6, 2, tzinfo=UTC))
+    return TextResponse(request.url, body=body, request=request,
+                        headers={"Content-Type": content_type})
+
+
+def test_the_spider_posts_the_json_a_shell_names_and_walks_its_pages():
+    site = JsonListsSite()
+    start = BASE + STARTS[UCMS]
+    spider = _spider(start_urls=[start])
+    shell = spider._list_request(start, start=start, page_no=1)
+    [api] = list(spider.parse_list(_answer(shell, site.ucms_shell().encode(), "text/html")))
+    assert (api.method, api.url, api.headers.get("Content-Type")) == \
+        ("POST", BASE + UCMS_API, b"application/json")
+    assert api.body.decode() == site.ucms_body(1)
+    answer = _answer(api, site.ucms_answer(json.loads(api.body)).encode(), "application/json")
+    requests = list(spider.parse_list(answer))
+    articles = [r.url for r in requests if r.meta["kind"] == "article"]
+    assert articles == [BASE + p for p in list(site.expected["sections"][UCMS]["articles"])[:10]]
+    [following] = [r for r in requests if r.meta["kind"] == "list"]
+    assert following.body.decode() == site.ucms_body(2)
+    # The same answer again (asked twice by a redirect, say) asks page 2 no more.
+    assert [r for r in spider.parse_list(_answer(api, answer.body, "application/json"))
+            if r.meta["kind"] == "list"] == []
+
+
+def test_the_spider_still_refuses_a_binary_list_answer():
+    start = BASE + STARTS[UCMS]
+    spider = _spider(start_urls=[start])
+    request = spider._list_request(start, start=start, page_no=1)
+    assert list(spider.parse_list(_answer(request, b"%PDF-1.4\n\x00\x01\x02" * 50,
+                                          "application/json"))) == []
+    stats = spider.crawler.stats.get_stats()
+    assert stats.get("govarchive/status/not_html") == 1
+    assert "is not an HTML page" in spider.start_failures[start]
