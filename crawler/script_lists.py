@@ -35,6 +35,7 @@ _STRING_RE = re.compile(r"""\s*(['"`])((?:(?!\1)[^\\\n]|\\.)*)\1""")
 _KEY_RE = r"""(?:^|[,{{\s])["']?{name}["']?\s*:\s*"""
 _QUERY_DATA_TAG_RE = re.compile(r"<[a-z]+\b[^>]*\bquerydata\s*=[^>]*>", re.IGNORECASE)
 _ATTR_RE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_LIST_TAG_RE = re.compile(r"列表|分页|list|内容", re.IGNORECASE)
 _IDENT_RE = re.compile(r"\s*([A-Za-z_$][\w$]*)\s*(?=[,)])")
 _VAR_RE = r"""\b(?:var|let|const)\s+{name}\s*=\s*(['"])([^'"\n]*)\1"""
 _MAX_CALLS = 20
@@ -70,8 +71,11 @@ def _query_data_elements(text: str, url: str) -> list[ApiCall]:
             continue
         absolute = absolute_url(url, target)
         if absolute:
-            calls.append(ApiCall(_with_query(absolute, data), "GET"))
-    return calls
+            calls.append((data, ApiCall(_with_query(absolute, data), "GET")))
+    # A page can build several units (a 热点 box beside the list): the list's unit says so in
+    # its tag (信息列表, 分页列表, 当前栏目_list, 内容区域), when one does.
+    listed = [call for data, call in calls if _LIST_TAG_RE.search(data.get("tagId", ""))]
+    return listed or [call for _data, call in calls]
 
 
 def _script_call(text: str, match: re.Match, page_url: str) -> ApiCall | None:

@@ -198,6 +198,16 @@ def test_script_calls_of_every_shape():
     ]  # the visit counter and the URL built at run time are not asked
 
 
+def test_of_several_jpaas_units_the_list_unit_is_asked():
+    page = """<html><body>
+    <script id="a1" url="/api-gateway/jpaas-publish-server/front/page/build/unit"
+     queryData="{'webId':'5','pageId':'9','tagId':'热点排行'}"></script>
+    <script id="a2" url="/api-gateway/jpaas-publish-server/front/page/build/unit"
+     queryData="{'webId':'5','pageId':'9','tagId':'分页列表'}"></script></body></html>"""
+    [call] = script_list_calls(page, BASE + "/col/col9/index.html")
+    assert dict(parse_qsl(urlsplit(call.url).query))["tagId"] == "分页列表"
+
+
 def test_a_page_that_shows_its_list_asks_no_api():
     page = """<html><body><ul class="list">
     <li><a href="/a/202403/t20240301_1.html">一</a></li>
