@@ -17,13 +17,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urlencode, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
+from govarchive.crawler.api_pages import FORM_TYPE, ApiCall
 from govarchive.crawler.datastore import read_datastore
 from govarchive.crawler.extract.page import flatten_deep_nesting, join_url
+from govarchive.crawler.json_lists import fragment_links, looks_like_json, read_json_list
+from govarchive.crawler.script_lists import script_list_calls
 from govarchive.crawler.selectors import compile_rule
 
 # Path shapes of article pages on common Chinese government CMSes.
@@ -98,6 +101,11 @@ class ListRequest:
     def to_json(self) -> dict:
         return {"method": self.method, "url": self.url, "body": self.body}
 
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        """What tells two list requests apart: a JSON API asks every page at one URL."""
+        return (self.method.upper(), self.url, self.body or None)
+
 
 @dataclass
 class ListPage:
@@ -105,16 +113,18 @@ class ListPage:
 
     A further list page asked by POST (a Hanweb data proxy) is in ``next_pages`` like the
     others (its URL carries the record range, so it names one answer) and in ``forms``, which
-    gives the form fields to post.
+    gives the form fields to post. A list asked from an API (a shell page's XHR, the next
+    page of a JSON answer) is in ``api_requests``, before the others.
     """
 
     article_links: list[tuple[str, str]] = field(default_factory=list)
     next_pages: list[str] = field(default_factory=list)
     forms: dict[str, dict[str, str]] = field(default_factory=dict)
+    api_requests: list[ListRequest] = field(default_factory=list)
 
     def list_requests(self) -> list[ListRequest]:
         """The further list requests, the next page first."""
-        requests = []
+        requests = list(self.api_requests)
         for url in self.next_pages:
             form = self.forms.get(url)
             if form is None:
@@ -132,9 +142,23 @@ def parse_list_page(
     article_links_rule: str | None = None,
     next_page_rule: str | None = None,
     form: dict[str, str] | None = None,
+    content_type: str | None = None,
+    request: ListRequest | None = None,
 ) -> ListPage:
     """Read a decoded list page; ``url`` is its address (after redirects), ``form`` the form
-    it was posted with (a data-proxy answer)."""
+    it was posted with (a data-proxy answer), ``content_type`` the response's and
+    ``request`` the list request that asked it (a POST's body: the next page of an API is
+    the same request with the page number moved on).
+
+    A JSON answer (by its content type or its first character) is read by
+    :mod:`crawler.json_lists`; a page that shows no article link but names its list API in
+    its script gives that request first in :meth:`ListPage.list_requests`."""
+    if form is None and request is not None and request.body and \
+            (request.content_type or FORM_TYPE).startswith(FORM_TYPE):
+        form = dict(parse_qsl(request.body, keep_blank_values=True))
+    json_hint = _json_type(content_type) or (text or "").lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+    if json_hint and looks_like_json((text or "").encode("utf-8"), content_type):
+        return _json_list_page(text, url, request, article_links_rule)
     # lxml refuses a str that declares its encoding: XHTML list pages start with one.
     text = _XML_DECLARATION.sub("", text or "", count=1)
     try:
@@ -159,6 +183,32 @@ def parse_list_page(
             if target not in page.next_pages and target != url:
                 page.next_pages.append(target)
                 page.forms[target] = fields
+    if not page.article_links and not datastore.links:
+        # A shell: the browser asks the list from an API its script names.
+        page.api_requests = [ListRequest(*call) for call in script_list_calls(text, url)]
+    return page
+
+
+def _json_type(content_type: str | None) -> bool:
+    return "json" in (content_type or "").lower()
+
+
+def _json_list_page(text: str, url: str, request: ListRequest | None,
+                    article_links_rule: str | None) -> ListPage:
+    """A JSON list answer: its items (or the list HTML inside it) and the next page's request."""
+    asked = request or ListRequest(url)
+    found = read_json_list(text, ApiCall(url, asked.method, asked.body, asked.content_type))
+    page = ListPage()
+    links = [(item.url, item.title) for item in found.items]
+    for fragment in found.html_fragments:
+        if article_links_rule:
+            links.extend(parse_list_page(fragment, url,
+                                         article_links_rule=article_links_rule).article_links)
+        else:
+            links.extend(fragment_links(fragment, url))
+    page.article_links = _unique(link for link in links if link[0] != url)
+    if found.next_call is not None:
+        page.api_requests.append(ListRequest(*found.next_call))
     return page
 
 

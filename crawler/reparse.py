@@ -23,9 +23,10 @@ from urllib.parse import urljoin
 from scrapy.http import Headers
 
 from govarchive.crawler.blocking import block_reason
-from govarchive.crawler.extract import NotHTMLError, decode_html, extract_article
-from govarchive.crawler.extract.encoding import check_html
-from govarchive.crawler.links import parse_list_page
+from govarchive.crawler.extract import NotHTMLError, extract_article
+from govarchive.crawler.json_lists import decode_list_body
+from govarchive.crawler.links import ListPage, ListRequest, parse_list_page
+from govarchive.crawler.list_api import ListApiError, api_call, read_api_page
 from govarchive.crawler.verdict import (
     ARTICLE,
     BLOCKED,
@@ -88,14 +89,25 @@ class CrawlGraph:
     def __init__(self, sources: Iterable) -> None:
         self.sources = {s.name: s for s in sources}
         self.rules = {s.name: s.rules.model_dump() for s in self.sources.values()}
-        self.lists: dict[str, dict[str, str]] = {}  # url -> {source: start}
+        # ListRequest.key -> {source: start}: a JSON API asks every page at one URL
+        self.lists: dict[tuple, dict[str, str]] = {}
+        self.api_pages: dict[tuple[tuple, str], int] = {}  # (key, source) -> list_api page
         self.sections: dict[str, set[str]] = {}  # source -> its list pages (self.lists by source)
         self.articles: dict[str, list[str]] = {}  # url -> sources, in the order they linked it
         self.redirected: dict[str, _Role] = {}  # redirect target -> role it inherits
         self.file_source: dict[str, str] = {}  # a crawler writes one source's files only
+        self.list_apis = {s.name: s.list_api.model_dump() for s in self.sources.values()
+                          if getattr(s, "list_api", None) is not None}
         for source in self.sources.values():
+            spec = self.list_apis.get(source.name)
+            if spec is not None:  # the API's pages instead of the start URL (crawler.spider)
+                first = ListRequest(*api_call(spec, spec["first_page"]))
+                self.lists.setdefault(first.key, {})[source.name] = source.start_urls[0]
+                self.api_pages[(first.key, source.name)] = spec["first_page"]
+                self.sections.setdefault(source.name, set()).add(first.url)
+                continue
             for url in source.start_urls:
-                self.lists.setdefault(url, {})[source.name] = url
+                self.lists.setdefault(ListRequest(url).key, {})[source.name] = url
                 self.sections.setdefault(source.name, set()).add(url)
 
     def role(self, capture: CapturedRecord) -> _Role | None:
@@ -104,7 +116,7 @@ class CrawlGraph:
         if inherited is not None:
             return inherited
         wanted = self.file_source.get(capture.location.file)
-        starts = self.lists.get(url)
+        starts = self.lists.get(capture_request(capture).key)
         if starts:
             name = wanted if wanted in starts else next(iter(starts))
             return _Role(name, "list", starts[name])
@@ -124,27 +136,39 @@ class CrawlGraph:
 
     def read_list(
         self, capture: CapturedRecord, body: bytes, role: _Role
-    ) -> tuple[list[str], list[str]]:
-        """Read a list page: (the article links it lists, the further list pages it links)."""
+    ) -> tuple[list[str], list[tuple]]:
+        """Read a list page: (the article links it lists, the keys of the further list
+        requests it leads to)."""
         content_type = capture.header("Content-Type")
-        check_html(body, content_type)
-        text, _codec = decode_html(body, content_type)
-        rules = self.rules[role.source]
-        page = parse_list_page(
-            text,
-            capture.url,
-            article_links_rule=rules.get("article_links"),
-            next_page_rule=rules.get("next_page"),
-        )
+        text, _is_json = decode_list_body(body, content_type)
+        request = capture_request(capture)
+        api_page = self.api_pages.get((request.key, role.source))
+        if api_page is not None:
+            items, following = read_api_page(text, capture.url, self.list_apis[role.source],
+                                             api_page)
+            page = ListPage(article_links=[(item.url, item.title) for item in items])
+            if following is not None:
+                page.api_requests.append(ListRequest(*following))
+                self.api_pages[(page.api_requests[0].key, role.source)] = api_page + 1
+        else:
+            rules = self.rules[role.source]
+            page = parse_list_page(
+                text,
+                capture.url,
+                article_links_rule=rules.get("article_links"),
+                next_page_rule=rules.get("next_page"),
+                content_type=content_type,
+                request=request,
+            )
         for url, _text in page.article_links:
             linked = self.articles.setdefault(url, [])
             if role.source not in linked:
                 linked.append(role.source)
-        next_pages = [url for url in page.next_pages if same_site(url, role.start)]
-        for url in next_pages:
-            self.lists.setdefault(url, {}).setdefault(role.source, role.start)
-            self.sections.setdefault(role.source, set()).add(url)
-        return [url for url, _text in page.article_links], next_pages
+        further = [r for r in page.list_requests() if same_site(r.url, role.start)]
+        for next_request in further:
+            self.lists.setdefault(next_request.key, {}).setdefault(role.source, role.start)
+            self.sections.setdefault(role.source, set()).add(next_request.url)
+        return [url for url, _text in page.article_links], [r.key for r in further]
 
     def refetch(self, capture: CapturedRecord, role: _Role) -> None:
         """The crawl fetches this URL again, unconditionally, keeping the redirects on the way
@@ -153,6 +177,13 @@ class CrawlGraph:
 
     def section_urls(self, source: str) -> set[str]:
         return self.sections.get(source, set())
+
+
+def capture_request(capture: CapturedRecord) -> ListRequest:
+    """The request a capture answered, as the spider made it (from its request record)."""
+    method = (capture.request_method or "GET").upper()
+    body = capture.request_body.decode("utf-8", "replace") if capture.request_body else None
+    return ListRequest(capture.url, method, body, capture.request_content_type)
 
 
 def _capture_in(capture: CapturedRecord) -> CaptureIn:
@@ -186,8 +217,8 @@ class _Walk:
     fetched_at: datetime
     urls: list[str] = field(default_factory=list)
     record_ids: list[str] = field(default_factory=list)
-    read: set[str] = field(default_factory=set)
-    wanted: set[str] = field(default_factory=set)
+    read: set[tuple] = field(default_factory=set)  # ListRequest.key of each page read
+    wanted: set[tuple] = field(default_factory=set)
     failed: bool = False
 
 
@@ -268,11 +299,16 @@ class Reparser:
             self.stats.not_html += 1
             walk.failed = True
             return
+        except ListApiError as exc:
+            log.warning("%s: %s", role.source, exc)
+            walk.failed = True
+            return
         self.stats.list_pages += 1
         walk.fetched_at = min(walk.fetched_at, capture.fetched_at)
         walk.urls.extend(links)
         walk.record_ids.append(capture.record_id)
-        walk.read.update([capture.url, *role.chain])
+        walk.read.update([capture_request(capture).key,
+                          *(ListRequest(url).key for url in role.chain)])
         walk.wanted.update(next_pages)
 
     def _end_of_run(self, file: str) -> None:

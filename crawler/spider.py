@@ -21,10 +21,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from govarchive.crawler import signals as govarchive_signals
 from govarchive.crawler.blocking import block_reason
 from govarchive.crawler.crawl_resources import SharedPart, resources_of
-from govarchive.crawler.extract import NotHTMLError, decode_html
-from govarchive.crawler.extract.encoding import check_html
+from govarchive.crawler.extract import NotHTMLError
 from govarchive.crawler.extraction_pool import ExtractionWorkers
-from govarchive.crawler.links import parse_list_page
+from govarchive.crawler.json_lists import decode_list_body
+from govarchive.crawler.links import ListPage, ListRequest, parse_list_page
+from govarchive.crawler.list_api import ListApiError, api_call, read_api_page
 from govarchive.crawler.middlewares import HostBlocked
 from govarchive.crawler.page_status import BLOCKED as BLOCKED_STATUS
 from govarchive.crawler.page_status import (
@@ -68,10 +69,14 @@ class SectionSpider(scrapy.Spider):
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.rules = source.rules.model_dump() if source.rules is not None else {}
+        list_api = getattr(source, "list_api", None)
+        self.list_api = list_api.model_dump() if list_api is not None else None
         self.max_list_pages = max_list_pages or source.max_list_pages
         self.max_attachment_size = max_attachment_size
         self.fetch_attachments = attachments
-        self._list_pages_by_start: dict[str, set[str]] = {}
+        # Each section's list requests so far, by ListRequest.key: an API asks every page
+        # at one URL, with the page number in the body.
+        self._list_pages_by_start: dict[str, set[tuple]] = {}
         self._section_pages: set[str] = set()  # every list page requested, of every section
         self._seen_articles: set[str] = set()
         self._seen_attachments: set[str] = set()
@@ -85,11 +90,21 @@ class SectionSpider(scrapy.Spider):
         self._listings: dict[str, Listing] = {}
 
     async def start(self):
-        for url in self.source.start_urls:
-            self._list_pages_by_start[url] = {url}
+        if self.list_api is not None:
+            # [sources.list_api]: the API's pages instead of the start URL, which names the
+            # section (its listing, the articles' section).
+            start = self.source.start_urls[0]
+            first = ListRequest(*api_call(self.list_api, self.list_api["first_page"]))
+            self._list_pages_by_start[start] = {first.key}
+            self._section_pages.add(first.url)
+            self._listings[start] = Listing(start)
+            yield self._list_request(first, start=start, page_no=1,
+                                     api_page=self.list_api["first_page"])
+        for url in self.source.start_urls if self.list_api is None else ():
+            self._list_pages_by_start[url] = {ListRequest(url).key}
             self._section_pages.add(url)
             self._listings[url] = Listing(url)
-            yield self._list_request(url, start=url, page_no=1)
+            yield self._list_request(ListRequest(url), start=url, page_no=1)
         for target in self.revisit_targets:
             self._seen_articles.add(canonical_url(target.url))
             yield scrapy.Request(
@@ -129,18 +144,24 @@ class SectionSpider(scrapy.Spider):
 
     # -- requests -------------------------------------------------------------------------
 
-    def _list_request(self, url: str, *, start: str, page_no: int,
-                      form: dict[str, str] | None = None) -> scrapy.Request:
-        meta = {"kind": LIST, "start": start, "page_no": page_no}
+    def _list_request(self, request: ListRequest | str, *, start: str, page_no: int,
+                      api_page: int | None = None) -> scrapy.Request:
+        if isinstance(request, str):
+            request = ListRequest(request)
+        meta = {"kind": LIST, "start": start, "page_no": page_no, "list_request": request}
+        if api_page is not None:
+            meta["api_page"] = api_page
+        headers = {}
+        if request.method == "POST":
+            # A data proxy (Hanweb) or a JSON API answers a POST; the body goes out as the
+            # page asked it (form-urlencoded or JSON) and is archived so.
+            headers["Content-Type"] = request.content_type or "application/x-www-form-urlencoded"
         # A section's list pages are its table of contents: read them before articles so a
         # run that is stopped early still knows what the section listed.
-        if form is not None:
-            # A data proxy (Hanweb) answers the next records to a POST of the column's form.
-            return scrapy.FormRequest(url, formdata=form, callback=self.parse_list,
-                                      errback=self.on_error, priority=10,
-                                      meta={**meta, "form": form})
-        return scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
-                              priority=10, meta=meta)
+        return scrapy.Request(request.url, method=request.method,
+                              body=(request.body or "").encode("utf-8") or None,
+                              headers=headers or None, callback=self.parse_list,
+                              errback=self.on_error, priority=10, meta=meta)
 
     def _host_blocked(self, url: str) -> bool:
         return (urlsplit(url).hostname or "") in self.blocked
@@ -153,19 +174,14 @@ class SectionSpider(scrapy.Spider):
         start = response.meta["start"]
         content_type = _content_type(response)
         try:
-            check_html(response.body, content_type)
+            text, _is_json = decode_list_body(response.body, content_type)
         except NotHTMLError as exc:
             self._page_status(response.url, LIST, NOT_HTML, str(exc))
             self._list_failed(response, f"is not an HTML page ({exc})")
             return
-        text, _codec = decode_html(response.body, content_type)
-        page = parse_list_page(
-            text,
-            response.url,
-            article_links_rule=self.rules.get("article_links"),
-            next_page_rule=self.rules.get("next_page"),
-            form=response.meta.get("form"),
-        )
+        page = self._read_list(text, response, content_type)
+        if page is None:
+            return
         self.crawler.stats.inc_value("govarchive/list_pages")
         self._record_listing(response, start, [url for url, _text in page.article_links])
         if not page.article_links:
@@ -187,22 +203,51 @@ class SectionSpider(scrapy.Spider):
                 errback=self.on_error,
                 meta={"kind": ARTICLE, "list_url": response.url, "section": start},
             )
-        walked = self._list_pages_by_start.setdefault(start, {start})
+        walked = self._list_pages_by_start.setdefault(start, {ListRequest(start).key})
         page_no = response.meta.get("page_no", 1)
-        for url in page.next_pages:
+        api_page = response.meta.get("api_page")
+        for request in page.list_requests():
+            url = request.url
             if len(walked) >= self.max_list_pages:
-                if url not in walked:
+                if request.key not in walked:
                     self._listings[start].complete = False  # the section goes on
                     self._page_status(start, LIST, LIST_CAPPED,
                                       f"more list pages than max_list_pages ({self.max_list_pages})"
-                                      f", next would be {url}")
+                                      f", next would be {request.method} {url}")
                 break
-            if url in walked or not same_site(url, start):
+            if request.key in walked or not same_site(url, start):
                 continue
-            walked.add(url)
+            walked.add(request.key)
             self._section_pages.add(url)
             page_no += 1
-            yield self._list_request(url, start=start, page_no=page_no, form=page.forms.get(url))
+            yield self._list_request(request, start=start, page_no=page_no,
+                                     api_page=None if api_page is None else api_page + 1)
+
+    def _read_list(self, text: str, response, content_type: str | None) -> ListPage | None:
+        """The list a response holds: by ``[sources.list_api]`` for its pages, else found."""
+        request = response.meta.get("list_request")
+        api_page = response.meta.get("api_page")
+        if api_page is None:
+            return parse_list_page(
+                text,
+                response.url,
+                article_links_rule=self.rules.get("article_links"),
+                next_page_rule=self.rules.get("next_page"),
+                content_type=content_type,
+                request=request,
+            )
+        try:
+            items, following = read_api_page(text, response.url, self.list_api, api_page)
+        except ListApiError as exc:
+            start = response.meta["start"]
+            self._listing_incomplete(start)
+            self.start_failures[start] = str(exc)
+            logger.error("%s: %s", self.name, exc)
+            return None
+        page = ListPage(article_links=[(item.url, item.title) for item in items])
+        if following is not None:
+            page.api_requests.append(ListRequest(*following))
+        return page
 
     async def parse_article(self, response):
         redirected = response.meta.get("redirect_urls") or []
@@ -298,7 +343,8 @@ class SectionSpider(scrapy.Spider):
         self.crawler.stats.inc_value("govarchive/errors")
         if kind == LIST:
             self._page_status(url, kind, status, reason, level=logging.DEBUG)
-            self._list_failed_url(request.url, request.meta.get("start"), reason)
+            self._list_failed_url(request.url, request.meta.get("start"), reason,
+                                  first=request.meta.get("page_no") == 1)
         else:
             self._page_status(url, kind, status, reason)
 
@@ -309,16 +355,19 @@ class SectionSpider(scrapy.Spider):
         logger.log(level, "%s: %s %s [%s] %s", self.name, kind, url, status, reason)
 
     def _list_failed(self, response, reason: str) -> None:
-        self._list_failed_url(response.url, response.meta.get("start"), reason)
+        self._list_failed_url(response.url, response.meta.get("start"), reason,
+                              first=response.meta.get("page_no") == 1)
 
     def _listing_incomplete(self, start: str | None) -> None:
         if start in self._listings:
             self._listings[start].complete = False  # a page unread: absence proves nothing
 
-    def _list_failed_url(self, url: str, start: str | None, reason: str) -> None:
+    def _list_failed_url(self, url: str, start: str | None, reason: str,
+                         first: bool | None = None) -> None:
         self._listing_incomplete(start)
-        if url == start:
-            self.start_failures[url] = reason
+        # The section's first list request failed (with list_api: the API's first page).
+        if url == start or (first and start is not None and self.list_api is not None):
+            self.start_failures[start] = reason
             logger.error("%s: section page %s %s", self.name, url, reason)
         else:
             logger.warning("%s: list page %s %s", self.name, url, reason)

@@ -103,10 +103,12 @@ def make_project(tmp_path: Path, sources: list[dict], *, storage_url: str | None
     lines += [f"{k} = {toml_value(v)}" for k, v in crawl_settings.items()]
     for source in sources:
         lines += ["", "[[sources]]"]
-        rules = source.get("rules")
-        lines += [f"{k} = {toml_value(v)}" for k, v in source.items() if k != "rules"]
-        if rules:
-            lines += ["[sources.rules]"] + [f"{k} = {toml_value(v)}" for k, v in rules.items()]
+        tables = {k: v for k, v in source.items() if isinstance(v, dict)}  # rules, list_api
+        lines += [f"{k} = {toml_value(v)}" for k, v in source.items() if k not in tables]
+        for table, values in tables.items():
+            if values:
+                lines += [f"[sources.{table}]"] + [f"{k} = {toml_value(v)}"
+                                                   for k, v in values.items()]
     config = tmp_path / "govarchive.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     project = Project(tmp_path, config, url)

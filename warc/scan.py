@@ -36,6 +36,10 @@ class CapturedRecord:
     raw_payload: bytes  # as stored (still content-encoded)
     payload_digest: str | None
     refers_to: str | None = None  # WARC-Refers-To of a revisit
+    # The request record written with it (WARC-Concurrent-To): a POST's method and body.
+    request_method: str | None = None
+    request_body: bytes = b""
+    request_content_type: str | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -73,9 +77,32 @@ def iter_file(
 
 
 def _records(archive_dir: Path | str, name: str) -> Iterator[CapturedRecord]:
+    """The captures of a file, each with the request record that follows it (the writer puts
+    a response's request right after it)."""
+    pending: CapturedRecord | None = None
+    for record in _file_records(archive_dir, name):
+        if isinstance(record, CapturedRecord):
+            if pending is not None:
+                yield pending
+            pending = record
+        elif pending is not None and record[0] == pending.record_id:
+            pending.request_method, pending.request_body, pending.request_content_type = record[1:]
+    if pending is not None:
+        yield pending
+
+
+def _file_records(archive_dir: Path | str, name: str):
     with open(Path(archive_dir) / name, "rb") as f:
         iterator = ArchiveIterator(f)
         for record in iterator:
+            if record.rec_type == "request":
+                http = record.http_headers
+                concurrent = record.rec_headers.get_header("WARC-Concurrent-To")
+                body = record.raw_stream.read()
+                iterator.read_to_end(record)
+                if concurrent and http is not None:
+                    yield (concurrent, http.protocol, body, http.get_header("Content-Type"))
+                continue
             if record.rec_type not in CAPTURE_TYPES:
                 continue
             raw = record.raw_stream.read()

@@ -282,6 +282,77 @@ def _revisit_step(step: str) -> tuple[timedelta, timedelta | None]:
         raise _invalid(f"invalid revisit step {step!r}", hint) from None
 
 
+_JSON_PATH_RE = re.compile(r"^[^.\s{}]+(?:\.[^.\s{}]+)*$")
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+
+
+class ListApiSettings(_Section):
+    """``[sources.list_api]``: walk a section through the JSON list API that feeds it."""
+
+    url: str = Field(description='the API URL; "{page}" stands for the page number')
+    method: str = Field("GET", description="GET or POST")
+    body: str | None = Field(None, description='a POST body (JSON or form), may hold "{page}"')
+    content_type: str | None = Field(
+        None, description="the body's content type (default: JSON for a body starting with "
+                          "{ or [, else form-urlencoded)")
+    first_page: int = Field(1, ge=0, description="the number of the first page")
+    items: str = Field(description='dotted path to the array of items, e.g. "data.list"')
+    url_field: str | None = Field("url", description="dotted path of the article URL in an item")
+    title_field: str | None = Field("title", description="dotted path of the title in an item")
+    date_field: str | None = Field(None, description="dotted path of the date in an item")
+    url_template: str | None = Field(
+        None, description='the article URL made from item fields: "https://host/art/{id}.html"')
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, method: str):
+        if method.upper() not in ("GET", "POST"):
+            raise _invalid(f"invalid list_api.method {method!r}", "use GET or POST")
+        return method.upper()
+
+    @field_validator("url")
+    @classmethod
+    def _api_url(cls, url: str):
+        parts = urlsplit(url.replace("{page}", "1"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _invalid(f"invalid list_api.url {url!r}",
+                           'an absolute http:// or https:// URL, "{page}" for the page number')
+        return url
+
+    @field_validator("items", "url_field", "title_field", "date_field")
+    @classmethod
+    def _path(cls, path: str | None, info):
+        if path is not None and not _JSON_PATH_RE.match(path):
+            raise _invalid(f"invalid list_api.{info.field_name} path {path!r}",
+                           'names joined by dots, e.g. "data.list" or "doc.url"')
+        return path
+
+    @field_validator("url_template")
+    @classmethod
+    def _template(cls, template: str | None):
+        if template is None:
+            return None
+        fields = _PLACEHOLDER_RE.findall(template)
+        bad = [f for f in fields if not _JSON_PATH_RE.match(f)]
+        if not fields or bad:
+            raise _invalid(f"invalid list_api.url_template {template!r}",
+                           'item fields by dotted paths: "https://host/art/{id}.html"')
+        filled = urlsplit(_PLACEHOLDER_RE.sub("x", template))
+        if filled.scheme not in ("http", "https", "") or (filled.scheme and not filled.hostname):
+            raise _invalid(f"invalid list_api.url_template {template!r}",
+                           "an http(s) URL or a path on the API's site")
+        return template
+
+    @model_validator(mode="after")
+    def _pages_differ(self):
+        if "{page}" not in self.url and "{page}" not in (self.body or ""):
+            raise _invalid("list_api has no {page} in its url or body",
+                           'write "{page}" where the page number goes, e.g. "...?pageNo={page}"')
+        if self.method == "GET" and self.body is not None:
+            raise _invalid("list_api.body given for a GET", 'set method = "POST", or drop body')
+        return self
+
+
 class SourceSettings(_Section):
     name: str = Field(pattern=r"^[a-z0-9-]+$", description="[a-z0-9-]+, unique")
     title: str = Field(description="a human title (defaults to the name)")
@@ -292,6 +363,9 @@ class SourceSettings(_Section):
     timezone: str = Field(DEFAULT_TIMEZONE, description="how naive dates on the pages are read")
     max_list_pages: int = Field(5, ge=1, description="pages of a section to walk each run")
     rules: RulesSettings = Field(default_factory=RulesSettings, description="optional selectors")
+    list_api: ListApiSettings | None = Field(
+        None, description="walk the section through its JSON list API instead of start_urls"
+    )
     tracking: TrackingSettings = Field(
         default_factory=TrackingSettings, description="revisits and removals"
     )
@@ -318,6 +392,13 @@ class SourceSettings(_Section):
                     f"invalid start URL {url!r}", "start URLs are absolute http:// or https:// URLs"
                 )
         return urls
+
+    @model_validator(mode="after")
+    def _one_section_page(self):
+        if self.list_api is not None and len(self.start_urls) != 1:
+            raise _invalid("a source with list_api has one start URL",
+                           "the section page the API feeds; make another source for another")
+        return self
 
     @field_validator("schedule")
     @classmethod

@@ -10,6 +10,7 @@ import pytest
 
 from tests.site.bulk import BulkSite
 from tests.site.hanweb import HanwebSite
+from tests.site.json_lists import JsonListsSite
 from tests.site.server import SiteServer
 
 
@@ -52,6 +53,13 @@ def bulk_site():
 def hanweb_site():
     """A Hanweb JCMS column: 15 records in the page's datastore, 30 more from the data proxy."""
     yield from _serve(HanwebSite())
+
+
+@pytest.fixture
+def json_lists_site():
+    """Lists delivered as JSON: a gov.cn JSON file, a JPaaS unit API, a ucms POST API and an
+    API only a ``[sources.list_api]`` config names (``.expected["sections"]``)."""
+    yield from _serve(JsonListsSite())
 
 
 @pytest.fixture
