@@ -349,3 +349,25 @@ def test_requisites_none_fetches_none_and_page_fetches_the_pages_own(tmp_path, g
     (image,) = image_record(project)["images"]
     assert (image["warc"] is None) == (mode == "none")
 
+
+
+# ---- the web article page ---------------------------------------------------------------------
+
+
+def test_article_page_lists_images_with_alt_and_replay_link(store):
+    from fastapi.testclient import TestClient
+
+    from govarchive.web import WebConfig, create_app
+
+    crawl = FakeCrawl(store)
+    image = "https://www.gov.cn/images/a.png"
+    images = [{"url": image, "alt": "会场全景"}, {"url": "https://www.gov.cn/gone.png", "alt": ""}]
+    fetched = crawl.article("https://www.gov.cn/a.htm", T0, images=images)
+    crawl.ingest([image_capture(crawl, image, T0 + timedelta(seconds=1))])
+    config = WebConfig(collection="c", replay_url="http://replay.test/{collection}/{timestamp}/{url}")
+    with TestClient(create_app(store, config)) as client:
+        html = client.get(f"/articles/{fetched.article_id}").text
+    stamp = T0.strftime("%Y%m%d%H%M%S")
+    assert "会场全景" in html and f'href="http://replay.test/c/{stamp}/{image}"' in html
+    assert "未存档" in html and "https://www.gov.cn/gone.png" in html
+    assert "<img" not in html.split('class="body"')[1]  # never loaded from the live site
