@@ -140,11 +140,14 @@ def test_unknown_mode_is_refused_naming_the_choices():
         Requisites("all", 1)
 
 
-def test_percent_escaped_spelling_is_requested():
+def test_image_urls_are_spelt_as_requested_and_archived():
     article = extract_article(page("<p><img src='/图片/会场.png' alt='会场'></p>"), URL)
+    escaped = "http://www.example.gov.cn/%E5%9B%BE%E7%89%87/%E4%BC%9A%E5%9C%BA.png"
+    # The export names the spelling the archive holds, which is the one requested.
+    assert article.images == [Image(escaped, "会场")]
     (request,) = Requisites("body", 1).requests(article, URL, callback=None, errback=None,
                                                  skip=lambda url: False)
-    assert request.url == "http://www.example.gov.cn/%E5%9B%BE%E7%89%87/%E4%BC%9A%E5%9C%BA.png"
+    assert request.url == escaped
 
 
 # ---- the export's images ----------------------------------------------------------------------

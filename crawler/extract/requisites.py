@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from w3lib.url import safe_url_string
+
 from .model import Image
 from .page import join_url, squash
 
@@ -35,13 +37,16 @@ def _fetchable(url: str | None) -> bool:
 
 
 def body_images(cleaned) -> list[Image]:
-    """The pictures of a cleaned body (its ``src`` already absolute), first occurrence kept."""
+    """The pictures of a cleaned body (its ``src`` already absolute), first occurrence kept,
+    each URL spelt as it is fetched and archived (percent-escaped, as Scrapy sends it)."""
     found: dict[str, Image] = {}
     for img in cleaned.iter("img"):
         src = img.get("src")
-        if _fetchable(src) and src not in found:
-            alt = squash(img.get("alt") or img.get("title") or "")
-            found[src] = Image(src, alt)
+        if not _fetchable(src):
+            continue
+        url = safe_url_string(src)
+        if url not in found:
+            found[url] = Image(url, squash(img.get("alt") or img.get("title") or ""))
     return list(found.values())
 
 
