@@ -335,23 +335,28 @@ def test_replay_serves_the_article_with_its_picture(tmp_path, govcn_site):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["none", "page"])
-def test_requisites_none_fetches_none_and_page_fetches_the_pages_own(tmp_path, govcn_site, mode):
-    project = make_project(tmp_path, [site_source("govcn", govcn_site)],
-                           crawl={"requisites": mode})
-    assert project.crawl("govcn").returncode == 0
+@pytest.mark.parametrize("mode", ["none", "page", "capped"])
+def test_requisites_none_page_and_the_size_cap(tmp_path, govcn_site, mode):
+    # "capped": body mode with the cap between the picture's size (73 B) and the stylesheet's.
+    crawl = {"requisites": "body", "max_attachment_size": 90} if mode == "capped" else {
+        "requisites": mode}
+    project = make_project(tmp_path, [site_source("govcn", govcn_site)], crawl=crawl)
+    result = project.crawl("govcn")
+    assert result.returncode == 0, result.stderr
     paths = {path for _f, kind, path, _p in warc_entries(project) if kind == "response"}
     fetched = {p for p in (IMAGE_PATH, CSS_PATH, "/images/logo.png", "/js/jquery.min.js")
                if p in paths}
     if mode == "none":
         assert fetched == set()
         assert not govcn_site.requested(CSS_PATH) and not govcn_site.requested(IMAGE_PATH)
-    else:
+    elif mode == "page":
         assert fetched == {IMAGE_PATH, CSS_PATH, "/images/logo.png", "/js/jquery.min.js"}
+    else:
+        assert fetched == {IMAGE_PATH}
+        assert f"requisite {govcn_site.url(CSS_PATH)} [too_large]" in result.stderr
     # The export still names the body's picture; with "none" it was never archived.
     (image,) = image_record(project)["images"]
     assert (image["warc"] is None) == (mode == "none")
-
 
 
 # ---- the web article page ---------------------------------------------------------------------
