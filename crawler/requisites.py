@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 
 import scrapy
-from w3lib.url import safe_url_string
 
+from govarchive.crawler.extract.requisites import fetch_spelling
 from govarchive.crawler.revisit import REVISIT_META, conditional_headers
 from govarchive.crawler.verdict import same_site
 
@@ -66,8 +66,8 @@ class Requisites:
         refused by ``skip``, e.g. a host behind an anti-bot wall)."""
         for url in wanted_urls(article, page_url, self.mode):
             # The spelling Scrapy sends and the archive records (percent-escaped).
-            url = safe_url_string(url)
-            if url in self.seen or skip(url):
+            url = fetch_spelling(url)
+            if url is None or url in self.seen or skip(url):
                 continue
             self.seen.add(url)
             meta = {"kind": REQUISITE, "download_maxsize": self.max_size,

@@ -76,6 +76,15 @@ def test_page_requisites_are_stylesheets_then_images_scripts_and_icons():
     assert "stylesheets" not in article.to_record()  # not part of the export record
 
 
+def test_an_image_whose_source_is_no_url_is_skipped():
+    body = "<p><img src='http://[::1/a.png' alt='坏'><img src='/ok.png' alt='好'></p>"
+    article = extract_article(page(body), URL)
+    assert article.images == [Image("http://www.example.gov.cn/ok.png", "好")]
+    assert [r.url for r in Requisites("body", 1).requests(
+        article, URL, callback=None, errback=None, skip=lambda url: False)] == [
+        "http://www.example.gov.cn/ok.png"]
+
+
 def test_page_requisites_skip_what_cannot_be_fetched():
     from lxml import etree
 

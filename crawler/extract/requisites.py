@@ -36,6 +36,15 @@ def _fetchable(url: str | None) -> bool:
     return bool(url) and url.startswith(("http://", "https://"))
 
 
+def fetch_spelling(url: str) -> str | None:
+    """``url`` percent-escaped as Scrapy requests it and the archive records it; None when it
+    is no URL (``http://[::1`` in a page)."""
+    try:
+        return safe_url_string(url)
+    except ValueError:
+        return None
+
+
 def body_images(cleaned) -> list[Image]:
     """The pictures of a cleaned body (its ``src`` already absolute), first occurrence kept,
     each URL spelt as it is fetched and archived (percent-escaped, as Scrapy sends it)."""
@@ -44,8 +53,8 @@ def body_images(cleaned) -> list[Image]:
         src = img.get("src")
         if not _fetchable(src):
             continue
-        url = safe_url_string(src)
-        if url not in found:
+        url = fetch_spelling(src)
+        if url is not None and url not in found:
             found[url] = Image(url, squash(img.get("alt") or img.get("title") or ""))
     return list(found.values())
 
