@@ -212,6 +212,26 @@ def test_export_images_take_the_capture_of_the_versions_time(store):
     assert record["images"][0]["warc"]["offset"] == new.warc_offset
 
 
+def test_images_survive_csv_and_parquet(store, tmp_path):
+    import json
+
+    from govarchive.storage import csv_lines, write_parquet
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    crawl = FakeCrawl(store)
+    image = "https://www.gov.cn/images/a.png"
+    crawl.article("https://www.gov.cn/a.htm", T0, images=[{"url": image, "alt": "会场"}])
+    first = image_capture(crawl, image, T0 + timedelta(seconds=1))
+    crawl.ingest([first])
+    records = list(store.iter_export())
+    header, row = list(csv_lines(records))
+    assert "images" in header.split(",")
+    assert write_parquet(records, tmp_path / "a.parquet") == 1
+    (images,) = pq.read_table(tmp_path / "a.parquet").column("images").to_pylist()
+    assert images == records[0]["images"]
+    assert json.dumps(records[0]["images"], ensure_ascii=False).replace('"', '""') in row
+
+
 def test_versions_stored_with_bare_image_urls_still_export(store):
     crawl = FakeCrawl(store)
     crawl.article("https://www.gov.cn/c.htm", T0, images=["https://www.gov.cn/c.png"])
