@@ -17,7 +17,7 @@ from .page import join_url, squash
 
 # Where lazy-loading scripts keep the real picture, most common first.
 LAZY_SOURCES = ("data-src", "data-original", "original-src", "data-original-src",
-                "data-lazy-src", "data-url", "_src")
+                "data-lazy-src")
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
                          re.IGNORECASE)
 
