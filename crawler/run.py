@@ -273,6 +273,9 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
             # tries the network and logs a traceback when offline before using its own copy.
             logging.getLogger("tldextract").setLevel(logging.CRITICAL)
         run_ids: dict[str, int] = {}
+        # Requisites archived before, to be fetched conditionally; one map for every source.
+        requisite_targets = (store.requisite_targets()
+                             if settings.crawl.requisites != "none" else {})
         for source in sources:
             if run_id is not None:
                 store.claim_run(run_id, owner)
@@ -299,6 +302,8 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
                     else revisit_budget,
                 ),
                 known_urls=store.known_article_urls(source.name),
+                requisites=settings.crawl.requisites,
+                requisite_targets=requisite_targets,
             )
         crawlers = list(process.crawlers)
         heartbeat = Heartbeat(store, list(run_ids.values()))

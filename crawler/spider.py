@@ -35,6 +35,7 @@ from govarchive.crawler.page_status import (
     failure_status,
 )
 from govarchive.crawler.progress import STATUS_PREFIX
+from govarchive.crawler.requisites import Requisites
 from govarchive.crawler.revisit import REVISIT_META, Listing, conditional_headers
 from govarchive.crawler.verdict import ARTICLE as ARTICLE_VERDICT
 from govarchive.crawler.verdict import (
@@ -65,7 +66,8 @@ class SectionSpider(scrapy.Spider):
     # Scrapy builds the spider with these keyword arguments (see crawler.run).
     def __init__(self, source, max_list_pages: int | None = None,
                  max_attachment_size: int = 20 << 20, attachments: bool = True,
-                 revisit_targets=(), known_urls=frozenset(), **kwargs):
+                 revisit_targets=(), known_urls=frozenset(), requisites: str = "body",
+                 requisite_targets=None, **kwargs):
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.rules = source.rules.model_dump() if source.rules is not None else {}
@@ -80,6 +82,8 @@ class SectionSpider(scrapy.Spider):
         self._section_pages: set[str] = set()  # every list page requested, of every section
         self._seen_articles: set[str] = set()
         self._seen_attachments: set[str] = set()
+        # Images and stylesheets of articles (crawler.requisites), capped like attachments.
+        self.requisites = Requisites(requisites, max_attachment_size, requisite_targets)
         self.start_failures: dict[str, str] = {}
         self.blocked: dict[str, str] = {}
         # Change tracking: known articles to fetch again (storage.revisits.RevisitTarget), the
@@ -309,11 +313,15 @@ class SectionSpider(scrapy.Spider):
                     meta={"kind": ATTACHMENT, "download_maxsize": self.max_attachment_size,
                           "download_warnsize": 0},
                 )
+        for request in self.requisites.requests(article, response.url,
+                                                callback=self.parse_attachment,
+                                                errback=self.on_error, skip=self._host_blocked):
+            yield request
 
     def parse_attachment(self, response):
-        # The archiver has already written it; nothing to parse.
+        # The archiver has already written it (an attachment or a requisite); nothing to parse.
         if not self._check_blocked(response):
-            self.crawler.stats.inc_value("govarchive/attachments")
+            self.crawler.stats.inc_value(f"govarchive/{response.meta['kind']}s")
         return
         yield  # pragma: no cover - makes this a generator like the other callbacks
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from govarchive.storage.content import published_utc as utc_instant
 from govarchive.storage.duplicates import duplicates_of
+from govarchive.storage.images import article_images
 from govarchive.storage.models import Article, ArticleUrl, ArticleVersion, Capture, Source
 
 EXPORT_CHUNK = 200
@@ -102,6 +103,7 @@ def records(conn: sa.Connection, rows: list[sa.Row]) -> list[dict[str, Any]]:
     ids = [row.id for row in rows]
     urls, versions = _urls(conn, ids), _versions(conn, ids)
     duplicates = duplicates_of(conn, ids)
+    images = article_images(conn, ids)
     return [
         {
             "id": row.id,
@@ -117,6 +119,7 @@ def records(conn: sa.Connection, rows: list[sa.Row]) -> list[dict[str, Any]]:
             "doc_number": row.doc_number,
             "body_text": row.body_text,
             "attachments": list(row.attachments),
+            "images": images.get(row.id, []),
             "status": row.status,
             "first_seen": iso(row.first_seen),
             "last_seen": iso(row.last_seen),
@@ -139,8 +142,8 @@ def iter_records(conn: sa.Connection, stmt: sa.Select) -> Iterator[dict[str, Any
 
 CSV_COLUMNS = (
     "id", "source", "url", "urls", "title", "published_at", "published_precision", "origin",
-    "author", "section", "doc_number", "body_text", "attachments", "status", "first_seen",
-    "last_seen", "last_changed", "duplicates", "versions",
+    "author", "section", "doc_number", "body_text", "attachments", "images", "status",
+    "first_seen", "last_seen", "last_changed", "duplicates", "versions",
 )
 PARQUET_ROW_GROUP = 1000
 
@@ -190,12 +193,13 @@ def parquet_schema():
         ("changed", pa.list_(pa.string())), ("revert_of", pa.int32()), ("warc", warc),
     ])
     attachment = pa.struct([("url", pa.string()), ("name", pa.string())])
+    image = pa.struct([("url", pa.string()), ("alt", pa.string()), ("warc", warc)])
     text = ("title", "published_precision", "origin", "author", "doc_number", "body_text",
             "status")
     types = {
         "id": pa.int64(), "source": pa.string(), "url": pa.string(),
         "urls": pa.list_(pa.string()), "section": pa.list_(pa.string()),
-        "attachments": pa.list_(attachment), "duplicates": pa.list_(pa.int64()),
+        "attachments": pa.list_(attachment), "images": pa.list_(image), "duplicates": pa.list_(pa.int64()),
         "versions": pa.list_(version), **{name: pa.string() for name in text},
         **{name: instant for name in TIME_COLUMNS},
     }

@@ -26,9 +26,10 @@ REVISIT_MODES = ("due", "all", "none")
 
 @dataclass(frozen=True)
 class RevisitTarget:
-    """A URL to fetch again, with the validators and the capture a revisit record refers to."""
+    """A URL to fetch again, with the validators and the capture a revisit record refers to
+    (``article_id`` None: a page requisite, see :func:`requisite_targets`)."""
 
-    article_id: int
+    article_id: int | None
     url: str
     etag: str | None
     last_modified: str | None
@@ -148,3 +149,23 @@ def known_urls(conn: sa.Connection, source: str) -> set[str]:
     for (items,) in conn.execute(attachments):
         urls.update(canonical_url(a["url"]) for a in items or [] if a.get("url"))
     return urls
+
+
+# Content types of what a page needs to be seen (crawler.requisites): images, stylesheets,
+# scripts, icons.
+REQUISITE_TYPES = ("image/%", "text/css%", "%javascript%", "%ecmascript%")
+
+
+def requisite_targets(conn: sa.Connection) -> dict[str, RevisitTarget]:
+    """{URL: its last capture's validators} for every page requisite in the archive: fetched
+    again, one answers 304 or with the same payload, and is archived as a revisit record."""
+    stmt = (
+        sa.select(Capture.url, sa.func.max(Capture.id))
+        .where(sa.or_(*(Capture.content_type.like(kind) for kind in REQUISITE_TYPES)),
+               Capture.status == 200)
+        .group_by(Capture.url)
+    )
+    last = dict(conn.execute(stmt).all())
+    validators = last_captures(conn, list(last.values()))
+    return {url: RevisitTarget(None, url, *validators[capture_id])
+            for url, capture_id in last.items() if capture_id in validators}

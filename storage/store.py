@@ -443,6 +443,14 @@ class Store:
                 conn, source, now=now or self._clock(), steps=steps, mode=mode, budget=budget
             )
 
+    def requisite_targets(self) -> dict[str, Any]:
+        """{URL: ``storage.revisits.RevisitTarget``} of the page requisites (images,
+        stylesheets, scripts) already archived: fetched again, they become revisit records."""
+        from govarchive.storage import revisits
+
+        with self._read() as conn:
+            return revisits.requisite_targets(conn)
+
     def known_article_urls(self, source: str) -> set[str]:
         """Canonical URLs of the source's stored articles and their attachments."""
         from govarchive.storage import revisits

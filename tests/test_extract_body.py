@@ -74,7 +74,7 @@ def test_images_and_links_become_absolute():
         + "<p><img src='../../images/hy.jpg'><img data-src='/lazy/b.png'></p><p><a href='fj.pdf'>附件：会议纪要.pdf</a></p>"
     )
     art = extract_article(build(content), URL)
-    assert art.images == [
+    assert [image.url for image in art.images] == [
         "http://www.example.gov.cn/art/2020/images/hy.jpg",
         "http://www.example.gov.cn/lazy/b.png",
     ]

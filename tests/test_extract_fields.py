@@ -46,7 +46,8 @@ def test_govcn_article_record():
     assert record["published_at"] == "2011-04-02T08:30:00+08:00"
     assert record["published_precision"] == "minute"
     assert record["section"] == ["首页", "工作动态", "地方政务"]
-    assert record["images"] == ["https://www.example.gov.cn/images/2011-04/02/fuzhongxin.jpg"]
+    assert record["images"] == [
+        {"url": "https://www.example.gov.cn/images/2011-04/02/fuzhongxin.jpg", "alt": "会场"}]
     assert record["encoding"] == "utf-8" and record["truncated"] is False
     # paragraphs stay paragraphs
     assert record["body_text"].count("\n") == 2

@@ -17,6 +17,7 @@ import lxml.html
 from lxml import etree
 
 from .page import INLINE, drop_tree, join_url, squash, text_of
+from .requisites import image_source
 
 _PUNCT = "，。！？；：、“”《》（）,!?;"
 _PUNCT_MARK = re.compile(f"[{re.escape(_PUNCT)}]")
@@ -310,9 +311,9 @@ def clean_body(el, *, title: str | None, base_url: str):
         if href and not href.startswith(("javascript:", "#", "mailto:")):
             a.set("href", join_url(base_url, href.strip()) or href)
     for img in el.iter("img"):
-        src = img.get("src") or img.get("data-src") or img.get("data-original")
+        src = image_source(img)
         if src:
-            img.set("src", join_url(base_url, src.strip()) or src)
+            img.set("src", join_url(base_url, src) or src)
     return el
 
 

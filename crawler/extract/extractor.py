@@ -28,6 +28,7 @@ from .fields import (
 from .model import Article, Attachment
 from .page import join_url, meta_map, parse_document, squash, text_of, text_segments
 from .published import published_date
+from .requisites import body_images, page_requisites
 from .title import find_title
 
 # A source's rules are the same on every page of a crawl: compile each once.
@@ -119,6 +120,7 @@ def extract_article(
 
     lines = label_lines(segments)
     byline = find_byline(body_text)
+    stylesheets, page_resources = page_requisites(root, text, url)
     origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(lines, byline)
     author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(
         lines, metas, body_text, byline
@@ -136,7 +138,9 @@ def extract_article(
         body_text=body_text,
         body_html=lxml.html.tostring(cleaned, encoding="unicode", method="html"),
         attachments=_attachments(_article_scope(anchor, title_el), url),
-        images=_images(cleaned),
+        images=body_images(cleaned),
+        stylesheets=stylesheets,
+        page_resources=page_resources,
         encoding=codec,
         truncated=truncated,
     )
@@ -260,12 +264,3 @@ def _attachments(roots: list, base_url: str) -> list[Attachment]:
             )
         )
     return found
-
-
-def _images(cleaned) -> list[str]:
-    seen: list[str] = []
-    for img in cleaned.iter("img"):
-        src = img.get("src")
-        if src and src.startswith(("http://", "https://")) and src not in seen:
-            seen.append(src)
-    return seen

@@ -17,6 +17,14 @@ class Attachment:
 
 
 @dataclass
+class Image:
+    """A picture inside the article body: its absolute URL and its alt text ("" if none)."""
+
+    url: str
+    alt: str = ""
+
+
+@dataclass
 class Article:
     url: str
     title: str | None = None
@@ -29,7 +37,11 @@ class Article:
     body_text: str = ""
     body_html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    # The page's own requisites (crawler.requisites): its stylesheets, and every other
+    # image, script and icon. Not part of the export record.
+    stylesheets: list[str] = field(default_factory=list)
+    page_resources: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
     truncated: bool = False
 
@@ -47,7 +59,7 @@ class Article:
             "body_text": self.body_text,
             "body_html": self.body_html,
             "attachments": [{"url": a.url, "name": a.name} for a in self.attachments],
-            "images": list(self.images),
+            "images": [{"url": i.url, "alt": i.alt} for i in self.images],
             "encoding": self.encoding,
             "truncated": self.truncated,
         }

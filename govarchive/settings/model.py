@@ -194,6 +194,11 @@ class CrawlSettings(_Section):
         20 << 20, description='largest attachment to archive ("20MB")'
     )
     attachments: bool = Field(True, description="fetch and archive linked attachments")
+    requisites: Literal["body", "page", "none"] = Field(
+        "body", description='what of an article page to archive with it: "body" (images in '
+        'the article body and the page\'s stylesheets), "page" (also every other image, '
+        'script and icon), "none"; capped by max_attachment_size'
+    )
     retries: int = Field(2, ge=0, description="retries of a failed request")
 
 

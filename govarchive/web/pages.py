@@ -153,6 +153,9 @@ def article_page(
         "diff": diff, "sides": sides, "badge": status_badge(record["status"], pending_removal),
         "source_title": source_titles(store).get(record["source"], record["source"]),
         "replay": lambda captured_at: config.replay_link(record["url"], captured_at),
+        # An image's capture in replay, around the newest version's (storage.images).
+        "replay_image": lambda url: config.replay_link(
+            url, record["versions"][-1]["captured_at"] if record["versions"] else None),
     })
 
 

@@ -16,6 +16,8 @@ from tests.site.binaries import make_png
 
 SITES_DIR = Path(__file__).resolve().parent / "sites"
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
+GOVCN_CSS = ("body { font-family: sans-serif; }\n.article h1 { font-size: 26px; }\n"
+             ".pages_content p { text-indent: 2em; }\n")
 FIXTURE_MARK = "<!-- govarchive test fixture: invented text -->\n"
 GOVCN_SECTION = "/lianbo/difang/"
 GOVCN_CRUMBS = [("/", "首页"), ("/lianbo/", "联播"), ("/lianbo/difang/index.htm", "地方")]
@@ -94,6 +96,10 @@ def build_govcn() -> tuple[dict[str, bytes], dict]:
             page_count=len(pages), related=decoy_links(), generated=GOVCN_GENERATED,
             focus=focus)).encode("utf-8")
     files["/robots.txt"] = ROBOTS.encode("ascii")
+    # What every page's <head> and header name (layouts.head, layouts.header): page requisites.
+    files["/css/common.css"] = GOVCN_CSS.encode("ascii")
+    files["/images/logo.png"] = make_png(4, 2, (180, 20, 20))
+    files["/js/jquery.min.js"] = b"/* a stand-in for jQuery */\nwindow.jQuery = {};\n"
     manifest = {
         "site": "govcn", "charset": "utf-8", "start": list_paths[0], "list_pages": list_paths,
         "articles": articles, "decoys": [p for p, _ in decoy_links()],
