@@ -28,7 +28,7 @@ REVISIT_MODES = ("due", "all", "none")
 class RevisitTarget:
     """A URL to fetch again, with the validators and the capture a revisit record refers to."""
 
-    article_id: int
+    article_id: int | None  # None for a section's list page (storage.walks)
     url: str
     etag: str | None
     last_modified: str | None
