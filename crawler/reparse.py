@@ -293,7 +293,8 @@ class Reparser:
                 complete=complete, capture_record_ids=walk.record_ids,
                 full=walked_in_full(complete=complete, failed=walk.failed,
                                     pages_read=len(walk.record_ids),
-                                    page_cap=self.graph.sources[source].max_list_pages),
+                                    page_cap=self.graph.sources[source].max_list_pages,
+                                    links=len(walk.urls)),
             ))
         if listings:
             self._commit(listings)

@@ -130,7 +130,8 @@ class SectionSpider(scrapy.Spider):
         read = [listing for listing in self._listings.values() if listing.fetched_at is not None]
         for listing in read:
             listing.full = walked_in_full(complete=listing.complete, failed=listing.failed,
-                                          pages_read=listing.pages, page_cap=self.max_list_pages)
+                                          pages_read=listing.pages, page_cap=self.max_list_pages,
+                                          links=len(listing.urls))
         return read
 
     def sections_without_links(self) -> list[str]:
@@ -210,7 +211,7 @@ class SectionSpider(scrapy.Spider):
                 self._listings[start].complete = False
             return
         page_no = response.meta.get("page_no", 1)
-        for url in page.next_pages:
+        for url in self.walks.to_follow(start, page.next_pages, walked):
             if len(walked) >= self.max_list_pages:
                 if url not in walked:
                     self._listings[start].complete = False  # the section goes on

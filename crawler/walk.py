@@ -4,8 +4,9 @@ A section is walked ``until-known`` (``[[sources]] walk``, the default) or in fu
 
 - an ``until-known`` walk asks for the first list page with the validators of its last capture
   (``If-None-Match`` / ``If-Modified-Since``); a 304 ends the section's walk for the run (the
-  answer is archived as a revisit record). Otherwise it stops after the first list page that
-  holds no article link the crawl has not seen: what follows is known already.
+  answer is archived as a revisit record). Otherwise it follows one list page at a time and
+  stops after the first that holds no article link the crawl has not seen: what follows is
+  known already.
 - a full walk reads every list page up to ``max_list_pages``, unconditionally. A section is
   walked in full on its first crawl, when ``--max-list-pages`` is given on the command line,
   when the source says ``walk = "all"``, and when its last full walk is ``full_walk_every`` ago.
@@ -66,7 +67,10 @@ def plan_walk(state: SectionWalk, *, walk: str, full_walk_every: timedelta | Non
         reason = DUE
     if reason is not None:
         return WalkPlan(state.start_url, True, reason)
-    return WalkPlan(state.start_url, False, None, state.validators)
+    # A section whose last walk listed no article link is read again, unconditionally: its
+    # unchanged page must fail again (crawler.run), not pass as a quiet 304.
+    validators = state.validators if state.last_links != 0 else None
+    return WalkPlan(state.start_url, False, None, validators)
 
 
 class SectionWalks:
@@ -96,15 +100,25 @@ class SectionWalks:
         request.meta["handle_httpstatus_list"] = [304]
         return request
 
+    def to_follow(self, start_url: str, next_pages: list[str], walked) -> list[str]:
+        """Which of a list page's further list pages to ask for now. A full walk asks for all
+        of them at once; an until-known walk for the first not yet ``walked`` only (the next
+        page, in the pagers of these sites), so it can stop at the first page of known links
+        before the pages after it are asked for."""
+        if self.plan(start_url).full:
+            return next_pages
+        return [url for url in next_pages if url not in walked][:1]
+
     def goes_on(self, start_url: str, unseen_links: int) -> bool:
         """Whether the walk follows the next list pages after a page that showed
         ``unseen_links`` article links the crawl had not seen."""
         return self.plan(start_url).full or unseen_links > 0
 
 
-def walked_in_full(*, complete: bool, failed: bool, pages_read: int, page_cap: int) -> bool:
+def walked_in_full(*, complete: bool, failed: bool, pages_read: int, page_cap: int,
+                   links: int) -> bool:
     """Whether a walk read what a full walk reads: every page it found, to the section's end
     (``complete``) or to the ``page_cap`` (max_list_pages). An until-known walk that stopped
-    early, and a walk with a page that could not be read, did not: neither can tell that an
-    article left the section."""
-    return not failed and (complete or pages_read >= page_cap)
+    early, a walk with a page that could not be read, and one whose pages listed no article
+    link (the layout changed) did not: none can tell that an article left the section."""
+    return not failed and links > 0 and (complete or pages_read >= page_cap)

@@ -266,6 +266,7 @@ class ListWalk(Base):
     start_url: Mapped[str] = mapped_column(sa.Text)
     last_walk_at: Mapped[datetime]
     last_full_walk_at: Mapped[datetime | None]
+    last_links: Mapped[int] = mapped_column(default=0)  # article links the last walk listed
 
 
 class UrlAlias(Base):

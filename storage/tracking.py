@@ -228,7 +228,8 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int,
             conn.execute(sa.update(table).where(table.c.id.in_([b.id for b in back]))
                          .values(delisted_at=None))
             events += [_event(b.id, "relisted", listing, b.url) for b in back]
-    record_walk(conn, source_id, listing.start_url, listing.fetched_at, listing.full)
+    record_walk(conn, source_id, listing.start_url, listing.fetched_at, listing.full,
+                len(listing.urls))
     if not listing.full:
         # Part of the section was read: what it did not list may simply be further back.
         return _write_events(conn, events)

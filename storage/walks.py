@@ -27,6 +27,7 @@ class SectionWalk:
     last_walk_at: datetime | None = None  # None: never walked (or its listing never stored)
     last_full_walk_at: datetime | None = None
     validators: RevisitTarget | None = None  # of the start URL's last 200 capture
+    last_links: int | None = None  # article links the last walk listed
 
 
 def section_walks(conn: sa.Connection, source: str,
@@ -34,9 +35,10 @@ def section_walks(conn: sa.Connection, source: str,
     """The state of each of ``start_urls`` of ``source``, in their order."""
     urls = list(dict.fromkeys(start_urls))
     times = {
-        row.start_url: (row.last_walk_at, row.last_full_walk_at)
+        row.start_url: row
         for row in conn.execute(
-            sa.select(ListWalk.start_url, ListWalk.last_walk_at, ListWalk.last_full_walk_at)
+            sa.select(ListWalk.start_url, ListWalk.last_walk_at, ListWalk.last_full_walk_at,
+                      ListWalk.last_links)
             .join(Source, Source.id == ListWalk.source_id)
             .where(Source.name == source, ListWalk.start_url.in_(urls))
         )
@@ -58,14 +60,19 @@ def section_walks(conn: sa.Connection, source: str,
             if (etag or last_modified) and record_id is not None:
                 validators = RevisitTarget(None, url, etag, last_modified, digest, record_id,
                                            date, url)
-        walks.append(SectionWalk(url, *times.get(url, (None, None)), validators))
+        row = times.get(url)
+        if row is None:
+            walks.append(SectionWalk(url, validators=validators))
+        else:
+            walks.append(SectionWalk(url, row.last_walk_at, row.last_full_walk_at, validators,
+                                     row.last_links))
     return walks
 
 
 def record_walk(conn: sa.Connection, source_id: int, start_url: str, at: datetime,
-                full: bool) -> None:
-    """A walk of the section's list pages at ``at`` (``full``: it read what a full walk
-    reads) was stored. Times only move forward."""
+                full: bool, links: int) -> None:
+    """A walk of the section's list pages at ``at`` that listed ``links`` article links
+    (``full``: it read what a full walk reads) was stored. Times only move forward."""
     table = ListWalk.__table__
     row = conn.execute(sa.select(table.c.id, table.c.last_walk_at, table.c.last_full_walk_at)
                        .where(table.c.source_id == source_id,
@@ -73,11 +80,12 @@ def record_walk(conn: sa.Connection, source_id: int, start_url: str, at: datetim
     full_at = at if full else None
     if row is None:
         conn.execute(sa.insert(table).values(source_id=source_id, start_url=start_url,
-                                             last_walk_at=at, last_full_walk_at=full_at))
+                                             last_walk_at=at, last_full_walk_at=full_at,
+                                             last_links=links))
         return
     values = {}
-    if at > row.last_walk_at:
-        values["last_walk_at"] = at
+    if at >= row.last_walk_at:
+        values.update(last_walk_at=at, last_links=links)
     if full_at is not None and (row.last_full_walk_at is None or at > row.last_full_walk_at):
         values["last_full_walk_at"] = at
     if values:

@@ -128,10 +128,12 @@ class _Handler(BaseHTTPRequestHandler):
         if response.status == 200:
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             modified = owner.last_modified(record)
-            validators = [("ETag", etag), ("Last-Modified", formatdate(modified, usegmt=True))]
+            validators = [("Last-Modified", formatdate(modified, usegmt=True))]
+            if owner.etags:
+                validators.insert(0, ("ETag", etag))
             headers += validators
             # If-None-Match decides when both are sent (RFC 9110, 13.2.2).
-            if_none_match = record.header("If-None-Match")
+            if_none_match = record.header("If-None-Match") if owner.etags else None
             if (etag in if_none_match if if_none_match is not None
                     else _not_modified_since(record.header("If-Modified-Since"), modified)):
                 self._send(304, validators, b"", send_body)
@@ -186,6 +188,7 @@ class SiteServer:
                  log_file=None):
         self.site = load_site(site)
         self.gzip_all = gzip_all       # compress every 200 answer when the client accepts gzip
+        self.etags = True              # False: a server that sends Last-Modified only
         self._log_file = log_file      # a text file: one JSON request record a line
         self._requests: list[RequestRecord] = []
         self._overrides: dict[str, _Override] = {}

@@ -8,7 +8,9 @@ Create Date: 2026-12-07
   listing was stored, and of the last full walk (``crawler.walk``: a section is walked in full
   every ``full_walk_every``, and only full walks can tell that an article left it). Written
   with each listing, so ``govarchive replay reparse`` rebuilds it; existing archives walk each
-  section in full once after the upgrade.
+  section in full once after the upgrade. ``last_links``: the article links the last walk
+  listed (none: its first page is asked for unconditionally, so a page that lost its links
+  keeps failing instead of answering 304).
 """
 
 import sqlalchemy as sa
@@ -28,6 +30,7 @@ def upgrade() -> None:
         sa.Column("start_url", sa.Text(), nullable=False),
         sa.Column("last_walk_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_full_walk_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_links", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["source_id"], ["sources.id"], ondelete="CASCADE",
             name=op.f("fk_list_walks_source_id_sources"),
