@@ -207,11 +207,13 @@ class SectionSpider(scrapy.Spider):
         walked = self._list_pages_by_start.setdefault(start, {start})
         if not self.walks.goes_on(start, unseen):
             # Everything this page lists is known: so is what follows (an until-known walk).
-            if any(url not in walked and same_site(url, start) for url in page.next_pages):
+            if any(same_site(url, start) for url in self.walks.unread(start, page.next_pages,
+                                                                       walked)):
                 self._listings[start].complete = False
             return
         page_no = response.meta.get("page_no", 1)
-        for url in self.walks.to_follow(start, page.next_pages, walked):
+        further = [url for url in page.next_pages if same_site(url, start)]
+        for url, form in self.walks.to_follow(start, further, page.forms, walked):
             if len(walked) >= self.max_list_pages:
                 if url not in walked:
                     self._listings[start].complete = False  # the section goes on
@@ -224,7 +226,7 @@ class SectionSpider(scrapy.Spider):
             walked.add(url)
             self._section_pages.add(url)
             page_no += 1
-            yield self._list_request(url, start=start, page_no=page_no, form=page.forms.get(url))
+            yield self._list_request(url, start=start, page_no=page_no, form=form)
 
     async def parse_article(self, response):
         redirected = response.meta.get("redirect_urls") or []

@@ -19,8 +19,10 @@ the crawl and by ``replay reparse`` alike.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from govarchive.crawler.revisit import REVISIT_META, conditional_headers
 from govarchive.storage import SectionWalk
@@ -78,6 +80,8 @@ class SectionWalks:
 
     def __init__(self, plans=()):
         self._plans = {plan.start_url: plan for plan in plans}
+        # Further list pages an until-known walk found and has not asked for yet, by section.
+        self._waiting: dict[str, dict[str, Any]] = {}
 
     def plan(self, start_url: str) -> WalkPlan:
         # A section without a plan (a spider built without the database) is walked in full,
@@ -100,14 +104,32 @@ class SectionWalks:
         request.meta["handle_httpstatus_list"] = [304]
         return request
 
-    def to_follow(self, start_url: str, next_pages: list[str], walked) -> list[str]:
-        """Which of a list page's further list pages to ask for now. A full walk asks for all
-        of them at once; an until-known walk for the first not yet ``walked`` only (the next
-        page, in the pagers of these sites), so it can stop at the first page of known links
-        before the pages after it are asked for."""
+    def to_follow(self, start_url: str, next_pages: list[str], forms: Mapping[str, Any],
+                  walked: Collection[str]) -> list[tuple[str, Any]]:
+        """Which further list pages to ask for now, after a list page that found
+        ``next_pages`` (``forms``: the form a page is POSTed with), as (url, form).
+
+        A full walk asks for all of them at once. An until-known walk asks for one at a
+        time, the first it found and has not ``walked`` (the next page, in these sites'
+        pagers), so it can stop at the first page of known links before the pages after it
+        are asked for; the others wait their turn, so none is lost when a later page does
+        not link them again."""
         if self.plan(start_url).full:
-            return next_pages
-        return [url for url in next_pages if url not in walked][:1]
+            return [(url, forms.get(url)) for url in next_pages]
+        waiting = self._waiting.setdefault(start_url, {})
+        for url in next_pages:
+            waiting.setdefault(url, forms.get(url))
+        for url in [url for url in waiting if url in walked]:
+            del waiting[url]
+        if not waiting:
+            return []
+        url = next(iter(waiting))
+        return [(url, waiting.pop(url))]
+
+    def unread(self, start_url: str, next_pages: list[str], walked: Collection[str]) -> list[str]:
+        """The further list pages found and not asked for, when the walk stops here."""
+        waiting = self._waiting.get(start_url, {})
+        return [url for url in dict.fromkeys([*next_pages, *waiting]) if url not in walked]
 
     def goes_on(self, start_url: str, unseen_links: int) -> bool:
         """Whether the walk follows the next list pages after a page that showed

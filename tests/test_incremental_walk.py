@@ -96,12 +96,16 @@ def test_an_until_known_walk_stops_after_a_page_of_known_links_and_a_full_walk_g
     assert walks.goes_on(START, 1) and not walks.goes_on(START, 0)
     assert walks.goes_on("http://other/", 0)
     assert walks.goes_on("http://unplanned/", 0)  # walked in full, as before walk plans
-    # One list page at a time until known (so it can stop before the next is asked for).
-    pages = ["p2", "p3", "p4"]
-    assert walks.to_follow(START, pages, {START}) == ["p2"]
-    assert walks.to_follow(START, pages, {START, "p2"}) == ["p3"]
-    assert walks.to_follow(START, pages, {START, *pages}) == []
-    assert walks.to_follow("http://other/", pages, {START}) == pages
+    # One list page at a time until known (so it can stop before the next is asked for),
+    # with the form it is POSTed with; a page found earlier waits its turn.
+    pages, forms = ["p2", "p3"], {"p3": {"startrecord": "31"}}
+    assert walks.to_follow(START, pages, forms, {START}) == [("p2", None)]
+    assert walks.unread(START, [], {START, "p2"}) == ["p3"]
+    assert walks.to_follow(START, [], {}, {START, "p2"}) == [("p3", {"startrecord": "31"})]
+    assert walks.to_follow(START, ["p2"], {}, {START, "p2", "p3"}) == []
+    assert walks.unread(START, ["p2"], {START, "p2", "p3"}) == []
+    assert walks.to_follow("http://other/", pages, forms, {START}) == [
+        ("p2", None), ("p3", {"startrecord": "31"})]
 
 
 def test_walked_in_full():
@@ -266,6 +270,24 @@ def test_walk_all_reads_every_list_page_every_run(tmp_path, govcn_site):
     sent = _sent(govcn_site)
     assert sorted(r.path for r in sent) == sorted(_listed(govcn_site))
     assert not any(r.header("If-None-Match") or r.header("If-Modified-Since") for r in sent)
+
+
+@pytest.mark.slow
+def test_a_list_without_validators_still_stops_at_known_links(tmp_path, hanweb_site):
+    """A Hanweb column: its page sends no validators (neither ETag nor Last-Modified), its
+    further records come from POSTs to the data proxy. An unchanged column costs one
+    unconditional GET: its first 15 records are known, so no POST is made."""
+    hanweb_site.etags = hanweb_site.dates = False
+    project = make_project(tmp_path, [site_source("hanweb", hanweb_site)])
+    assert project.crawl("hanweb").returncode == 0
+    assert any(r.method == "POST" for r in hanweb_site.requests)
+    hanweb_site.clear_requests()
+    assert project.crawl("hanweb").returncode == 0
+    sent = _sent(hanweb_site)
+    assert [(r.method, r.path) for r in sent] == [("GET", hanweb_site.expected["start"])]
+    assert not (sent[0].header("If-None-Match") or sent[0].header("If-Modified-Since"))
+    run = project.runs()[0]
+    assert (run["status"], run["new_articles"]) == ("ok", 0)
 
 
 NEW_ARTICLE = "/lianbo/difang/202403/content_6937013.htm"

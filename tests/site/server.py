@@ -127,15 +127,16 @@ class _Handler(BaseHTTPRequestHandler):
             headers.append(("Location", urljoin(owner.base_url + "/", response.redirect)))
         if response.status == 200:
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            modified = owner.last_modified(record)
-            validators = [("Last-Modified", formatdate(modified, usegmt=True))]
-            if owner.etags:
-                validators.insert(0, ("ETag", etag))
+            modified = owner.last_modified(record) if owner.dates else 0
+            validators = [("ETag", etag)] if owner.etags else []
+            if owner.dates:
+                validators.append(("Last-Modified", formatdate(modified, usegmt=True)))
             headers += validators
             # If-None-Match decides when both are sent (RFC 9110, 13.2.2).
             if_none_match = record.header("If-None-Match") if owner.etags else None
+            if_modified_since = record.header("If-Modified-Since") if owner.dates else None
             if (etag in if_none_match if if_none_match is not None
-                    else _not_modified_since(record.header("If-Modified-Since"), modified)):
+                    else _not_modified_since(if_modified_since, modified)):
                 self._send(304, validators, b"", send_body)
                 return
         if (response.gzip or owner.gzip_all) and response.status == 200 and body:
@@ -188,7 +189,8 @@ class SiteServer:
                  log_file=None):
         self.site = load_site(site)
         self.gzip_all = gzip_all       # compress every 200 answer when the client accepts gzip
-        self.etags = True              # False: a server that sends Last-Modified only
+        self.etags = True              # False: no ETag (and If-None-Match ignored)
+        self.dates = True              # False: no Last-Modified (and If-Modified-Since ignored)
         self._log_file = log_file      # a text file: one JSON request record a line
         self._requests: list[RequestRecord] = []
         self._overrides: dict[str, _Override] = {}
