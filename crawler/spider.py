@@ -1,6 +1,7 @@
 """The one spider: walks a government news section as its config describes it.
 
-For each start URL it reads up to ``max_list_pages`` list pages, follows every article link it
+For each start URL it reads up to ``max_list_pages`` list pages (an until-known walk stops
+sooner: :mod:`crawler.walk`), follows every article link it
 finds (by the source's rules or by :mod:`crawler.links`), extracts each article with
 :func:`crawler.extract.extract_article` and fetches the article's attachments. Every response is
 archived by :class:`crawler.archiving.WarcArchiver` before this spider sees it; the spider hands
