@@ -40,6 +40,7 @@ from govarchive.crawler.verdict import (
     response_verdict,
     same_site,
 )
+from govarchive.crawler.walk import walked_in_full
 from govarchive.storage import ArticleIn, CaptureIn, ListingIn, ObservationIn, Store
 from govarchive.warc import CapturedRecord, FileEnd, RecordLocation, iter_captures, read_record
 
@@ -320,12 +321,16 @@ class Reparser:
             del self._walks[(walk_file, source, start)]
             if not walk.record_ids or (self.only_source and source != self.only_source):
                 continue
+            # A page found but never read (beyond max_list_pages, after an until-known walk
+            # stopped, or failed): the walk did not reach the section's end.
+            complete = not walk.failed and walk.wanted <= walk.read
             listings.append(ListingIn(
                 source=source, start_url=start, fetched_at=walk.fetched_at, urls=walk.urls,
-                # A page found but never read (beyond max_list_pages, or failed): the walk
-                # did not reach the section's end.
-                complete=not walk.failed and walk.wanted <= walk.read,
-                capture_record_ids=walk.record_ids,
+                complete=complete, capture_record_ids=walk.record_ids,
+                full=walked_in_full(complete=complete, failed=walk.failed,
+                                    pages_read=len(walk.record_ids),
+                                    page_cap=self.graph.sources[source].max_list_pages,
+                                    links=len(walk.urls)),
             ))
         if listings:
             self._commit(listings)

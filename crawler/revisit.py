@@ -29,7 +29,10 @@ class Listing:
     fetched_at: datetime | None = None
     urls: list[str] = field(default_factory=list)
     record_ids: list[str] = field(default_factory=list)
-    complete: bool = True
+    complete: bool = True  # the walk reached the section's last list page
+    pages: int = 0  # list pages read
+    failed: bool = False  # a list page could not be read
+    full: bool = True  # it read what a full walk reads (crawler.walk.walked_in_full)
 
 
 def payload_digest(body: bytes) -> str:

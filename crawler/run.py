@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -21,6 +22,7 @@ from govarchive.crawler.extraction_pool import ExtractionWorkers
 from govarchive.crawler.ingest_worker import IngestWorker
 from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
 from govarchive.crawler.spider import MAX_LIST_LINKS, SectionSpider
+from govarchive.crawler.walk import SectionWalks, plan_walk
 from govarchive.processes import process_started_at, this_node
 from govarchive.storage import HEARTBEAT_INTERVAL, RunOwner, Store
 
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 # No government page is this large; a larger answer is a trap or a misconfigured server.
 MAX_PAGE_SIZE = 16 << 20
+# The start of a run's error when a section's list pages gave no article link (the
+# scheduler's alerts count such runs: scheduler.alerts.NO_LINKS, the same words).
+NO_LINKS = "no article links found on"
 
 
 def spare_cores() -> int:
@@ -232,9 +237,24 @@ def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
     finish = stats.get("finish_reason")
     if finish not in (None, "finished"):
         return "failed", f"crawl stopped: {finish}"
-    if not stats.get("govarchive/new_articles") and not stats.get("govarchive/new_versions"):
-        return "empty", error
+    # A section that lists nothing has changed its layout (or moved); a run that found only
+    # known articles, or list pages answering 304, is a quiet night: ok.
+    no_links = [f"{NO_LINKS} {url}" for url in spider.sections_without_links()]
+    if no_links:
+        return "failed", "; ".join(no_links + ([error] if error else []))
     return "ok", error
+
+
+def section_walks(store: Store, source, *, command_line_pages: bool) -> SectionWalks:
+    """How this run walks each of the source's sections (crawler.walk)."""
+    now = datetime.now(UTC)
+    plans = [plan_walk(state, walk=source.walk, full_walk_every=source.full_walk_every,
+                       now=now, command_line_pages=command_line_pages)
+             for state in store.section_walks(source.name, source.start_urls)]
+    for plan in plans:
+        logger.info("%s: %s walked %s", source.name, plan.start_url,
+                    f"in full ({plan.reason})" if plan.full else "until known links")
+    return SectionWalks(plans)
 
 
 def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None = None,
@@ -304,6 +324,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
                 known_urls=store.known_article_urls(source.name),
                 requisites=settings.crawl.requisites,
                 requisite_targets=requisite_targets,
+                walks=section_walks(store, source, command_line_pages=max_list_pages is not None),
             )
         crawlers = list(process.crawlers)
         heartbeat = Heartbeat(store, list(run_ids.values()))

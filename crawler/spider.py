@@ -1,6 +1,7 @@
 """The one spider: walks a government news section as its config describes it.
 
-For each start URL it reads up to ``max_list_pages`` list pages, follows every article link it
+For each start URL it reads up to ``max_list_pages`` list pages (an until-known walk stops
+sooner: :mod:`crawler.walk`), follows every article link it
 finds (by the source's rules or by :mod:`crawler.links`), extracts each article with
 :func:`crawler.extract.extract_article` and fetches the article's attachments. Every response is
 archived by :class:`crawler.archiving.WarcArchiver` before this spider sees it; the spider hands
@@ -48,6 +49,7 @@ from govarchive.crawler.verdict import (
     response_verdict,
     same_site,
 )
+from govarchive.crawler.walk import SectionWalks, walked_in_full
 from govarchive.storage import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ class SectionSpider(scrapy.Spider):
     def __init__(self, source, max_list_pages: int | None = None,
                  max_attachment_size: int = 20 << 20, attachments: bool = True,
                  revisit_targets=(), known_urls=frozenset(), requisites: str = "body",
-                 requisite_targets=None, **kwargs):
+                 requisite_targets=None, walks=None, **kwargs):
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.rules = source.rules.model_dump() if source.rules is not None else {}
@@ -92,6 +94,7 @@ class SectionSpider(scrapy.Spider):
         self.revisit_targets = list(revisit_targets)
         self.known_urls = set(known_urls)
         self._listings: dict[str, Listing] = {}
+        self.walks = walks or SectionWalks()  # how far each section is walked (crawler.walk)
 
     async def start(self):
         if self.list_api is not None:
@@ -108,7 +111,8 @@ class SectionSpider(scrapy.Spider):
             self._list_pages_by_start[url] = {ListRequest(url).key}
             self._section_pages.add(url)
             self._listings[url] = Listing(url)
-            yield self._list_request(ListRequest(url), start=url, page_no=1)
+            yield self.walks.first_request(self._list_request(ListRequest(url), start=url,
+                                                              page_no=1))
         for target in self.revisit_targets:
             self._seen_articles.add(canonical_url(target.url))
             yield scrapy.Request(
@@ -144,7 +148,17 @@ class SectionSpider(scrapy.Spider):
 
     def listings(self) -> list[Listing]:
         """What each section's list pages showed in this run (those that were read)."""
-        return [listing for listing in self._listings.values() if listing.fetched_at is not None]
+        read = [listing for listing in self._listings.values() if listing.fetched_at is not None]
+        for listing in read:
+            listing.full = walked_in_full(complete=listing.complete, failed=listing.failed,
+                                          pages_read=listing.pages, page_cap=self.max_list_pages,
+                                          links=len(listing.urls))
+        return read
+
+    def sections_without_links(self) -> list[str]:
+        """Start URLs whose list pages were read and gave no article link at all."""
+        return [listing.start_url for listing in self._listings.values()
+                if listing.pages and not listing.urls]
 
     # -- requests -------------------------------------------------------------------------
 
@@ -176,6 +190,9 @@ class SectionSpider(scrapy.Spider):
         if self._check_blocked(response):
             return
         start = response.meta["start"]
+        if response.status == 304:  # a conditional first page (crawler.walk): unchanged
+            self.crawler.stats.inc_value("govarchive/list_pages_not_modified")
+            return
         content_type = _content_type(response)
         try:
             text, _is_json = decode_list_body(response.body, content_type)
@@ -196,10 +213,12 @@ class SectionSpider(scrapy.Spider):
             self._page_status(response.url, LIST, TOO_MANY_LINKS,
                               f"{len(links)} article links; the first {self.max_list_links} taken")
             links = links[: self.max_list_links]
+        unseen = 0
         for url, _text in links:
             key = canonical_url(url)
             if key in self._seen_articles or key in self.known_urls or self._host_blocked(url):
                 continue
+            unseen += 1
             self._seen_articles.add(key)
             yield scrapy.Request(
                 url,
@@ -208,9 +227,15 @@ class SectionSpider(scrapy.Spider):
                 meta={"kind": ARTICLE, "list_url": response.url, "section": start},
             )
         walked = self._list_pages_by_start.setdefault(start, {ListRequest(start).key})
+        further = [request for request in page.list_requests() if same_site(request.url, start)]
+        if not self.walks.goes_on(start, unseen):
+            # Everything this page lists is known: so is what follows (an until-known walk).
+            if self.walks.unread(start, further, walked):
+                self._listings[start].complete = False
+            return
         page_no = response.meta.get("page_no", 1)
         api_page = response.meta.get("api_page")
-        for request in page.list_requests():
+        for request in self.walks.to_follow(start, further, walked):
             url = request.url
             if len(walked) >= self.max_list_pages:
                 if request.key not in walked:
@@ -369,6 +394,7 @@ class SectionSpider(scrapy.Spider):
     def _listing_incomplete(self, start: str | None) -> None:
         if start in self._listings:
             self._listings[start].complete = False  # a page unread: absence proves nothing
+            self._listings[start].failed = True
 
     def _list_failed_url(self, url: str, start: str | None, reason: str,
                          first: bool | None = None) -> None:
@@ -415,6 +441,7 @@ class SectionSpider(scrapy.Spider):
             if listing.fetched_at is None or exchange.fetched_at < listing.fetched_at:
                 listing.fetched_at = exchange.fetched_at
         listing.urls.extend(urls)
+        listing.pages += 1
 
     def _observe(self, response, verdict: Verdict):
         """The observation of a known article's URL a verdict makes, if it makes one."""

@@ -1,5 +1,7 @@
 """Alerts: a run ended ``failed``, ``timeout`` or ``blocked``, or a source had
-``empty_alert_after`` empty runs in a row. Each alert is logged and, when ``webhook_url`` is
+``no_links_alert_after`` runs in a row whose list pages gave no article links (a layout
+change; one such run alone may be a glitch, and a run that found nothing new is no alert at
+all: a quiet night). Each alert is logged and, when ``webhook_url`` is
 set, POSTed there as JSON by a background worker: retried with backoff, never awaited by the
 scheduler, and dropped (oldest first, with a log line) if the queue fills up.
 """
@@ -18,13 +20,16 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 ALERT_STATUSES = ("failed", "timeout", "blocked")
+# How a run's error starts when a section's list pages gave no article link: the words of
+# crawler.run.NO_LINKS (the scheduler imports nothing of the crawler's).
+NO_LINKS = "no article links found on"
 QUEUE_SIZE = 100
 MAX_BACKOFF = 60.0
 
 
 @dataclass
 class Alert:
-    event: str  # "run_failed" | "run_timeout" | "run_blocked" | "runs_empty"
+    event: str  # "run_failed" | "run_timeout" | "run_blocked" | "runs_no_links"
     source: str
     message: str
     run: dict
@@ -39,27 +44,35 @@ class Alert:
         }
 
 
-def alert_for(source: str, run: dict, recent: Callable[[int], list[str]], empty_after: int):
+def no_links(status: str, error: str | None) -> bool:
+    """Whether a run failed because a section's list pages gave no article link."""
+    return status == "failed" and (error or "").startswith(NO_LINKS)
+
+
+def alert_for(source: str, run: dict, recent: Callable[[int], list[tuple[str, str | None]]],
+              no_links_after: int):
     """The alert a finished run calls for, if any. ``recent(n)`` gives the source's latest
-    ``n`` finished statuses, newest first (this run included)."""
+    ``n`` finished runs as (status, error), newest first (this run included)."""
     status = run["status"]
-    if status in ALERT_STATUSES:
-        detail = f": {run['error']}" if run.get("error") else ""
-        return Alert(f"run_{status}", source, f"run {run['id']} of {source} {status}{detail}", run)
-    if status == "empty" and empty_after > 0:
-        statuses = recent(empty_after + 1)
+    if no_links(status, run.get("error")):
+        if no_links_after <= 0:
+            return None
         streak = 0
-        for previous in statuses:
-            if previous != "empty":
+        for previous in recent(no_links_after + 1):
+            if not no_links(*previous):
                 break
             streak += 1
         # Once per streak: when it reaches the threshold, not on every run after.
-        if streak == empty_after:
-            message = (
-                f"{source}: {streak} empty runs in a row (nothing new found; the section may "
-                f"have moved or changed its layout), last run {run['id']}"
-            )
-            return Alert("runs_empty", source, message, run)
+        if streak != no_links_after:
+            return None
+        message = (
+            f"{source}: {streak} runs in a row found no article links (the section moved or "
+            f"changed its layout), last run {run['id']}: {run['error']}"
+        )
+        return Alert("runs_no_links", source, message, run)
+    if status in ALERT_STATUSES:
+        detail = f": {run['error']}" if run.get("error") else ""
+        return Alert(f"run_{status}", source, f"run {run['id']} of {source} {status}{detail}", run)
     return None
 
 
@@ -182,12 +195,12 @@ class Alerter:
             self.webhook.start()
 
     async def after_run(self, source: str, run: dict) -> Alert | None:
-        empty_after = self.settings.empty_alert_after
+        no_links_after = self.settings.no_links_alert_after
 
-        def recent(limit: int) -> list[str]:
-            return self.store.recent_statuses(source, limit)
+        def recent(limit: int) -> list[tuple[str, str | None]]:
+            return self.store.recent_runs(source, limit)
 
-        alert = await asyncio.to_thread(alert_for, source, run, recent, empty_after)
+        alert = await asyncio.to_thread(alert_for, source, run, recent, no_links_after)
         if alert is None:
             return None
         self.sent += 1

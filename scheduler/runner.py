@@ -1,7 +1,7 @@
 """Each run is a child process: ``govarchive --config PATH -v crawl SOURCE --run-id N``.
 
 Scrapy's reactor cannot be restarted, so a process crawls once. The child records its own run
-(``ok``, ``empty``, ``failed``, ``blocked``); the runner overrules that with ``timeout`` when it
+(``ok``, ``failed``, ``blocked``); the runner overrules that with ``timeout`` when it
 had to stop the child, and closes the run as ``failed`` when the child died without recording
 it. Stopping is SIGINT first (Scrapy then closes the spider and its WARC files), SIGKILL after
 ``stop_grace``.

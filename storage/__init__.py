@@ -12,6 +12,7 @@ from govarchive.storage.store import Store
 from govarchive.storage.tracking import ListingIn, ObservationIn, TrackingResult
 from govarchive.storage.types import ArticleIn, CaptureIn, IngestResult, StorageError
 from govarchive.storage.urls import canonical_url
+from govarchive.storage.walks import SectionWalk
 
 __all__ = [
     "CHANGE_KINDS",
@@ -26,6 +27,7 @@ __all__ = [
     "ObservationIn",
     "RunOwner",
     "SearchQueryError",
+    "SectionWalk",
     "StorageError",
     "Store",
     "TrackingResult",

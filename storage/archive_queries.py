@@ -18,6 +18,7 @@ from govarchive.storage.models import (
     Capture,
     ChangeEvent,
     Delivery,
+    ListWalk,
     Source,
 )
 from govarchive.storage.sql import in_chunks
@@ -59,6 +60,11 @@ def reset_derived(conn: sa.Connection, source: str | None = None) -> int:
         conn.execute(sa.delete(ArticleVersion).where(ArticleVersion.article_id.in_(chunk)))
         conn.execute(sa.delete(ArticleUrl).where(ArticleUrl.article_id.in_(chunk)))
         conn.execute(sa.delete(Article).where(Article.id.in_(chunk)))
+    walks = sa.delete(ListWalk)
+    if source is not None:
+        walks = walks.where(ListWalk.source_id.in_(
+            sa.select(Source.id).where(Source.name == source)))
+    conn.execute(walks)
     return len(ids)
 
 

@@ -253,6 +253,22 @@ class ArticleEvent(Base):
     detail: Mapped[str | None] = mapped_column(sa.Text)
 
 
+class ListWalk(Base):
+    """When a section's list pages (walked from ``start_url``) were last walked, and last
+    walked in full (``crawler.walk``). Written with each listing (``storage.walks``), so a
+    rebuild from the archive rebuilds it."""
+
+    __tablename__ = "list_walks"
+    __table_args__ = (sa.UniqueConstraint("source_id", "start_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id", ondelete="CASCADE"))
+    start_url: Mapped[str] = mapped_column(sa.Text)
+    last_walk_at: Mapped[datetime]
+    last_full_walk_at: Mapped[datetime | None]
+    last_links: Mapped[int] = mapped_column(default=0)  # article links the last walk listed
+
+
 class UrlAlias(Base):
     """A spelling of a URL that was fetched, and the canonical URL it stands for."""
 

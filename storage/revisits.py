@@ -29,7 +29,7 @@ class RevisitTarget:
     """A URL to fetch again, with the validators and the capture a revisit record refers to
     (``article_id`` None: a page requisite, see :func:`requisite_targets`)."""
 
-    article_id: int | None
+    article_id: int | None  # None: a page requisite or a section's list page (storage.walks)
     url: str
     etag: str | None
     last_modified: str | None

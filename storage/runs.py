@@ -23,6 +23,7 @@ from govarchive.storage.export import iso
 from govarchive.storage.models import Article, ArticleVersion, Run, RunSource, Source
 
 JOBS_TABLE = "scheduler_jobs"
+# "empty" (nothing new found) is the status of runs before quiet runs became "ok".
 SUCCESS_STATUSES = ("ok", "empty")
 # A crawling process updates its runs' heartbeat this often (seconds); a run on another host
 # whose heartbeat is older than HEARTBEAT_LIMIT has lost its process.
@@ -200,17 +201,17 @@ def fail_dead_run(conn: sa.Connection, run_id: int, error: str, now: datetime) -
     return conn.execute(stmt).rowcount == 1
 
 
-def recent_statuses(conn: sa.Connection, source: str, limit: int) -> list[str]:
-    """Statuses of the source's latest finished runs, newest first."""
+def recent_runs(conn: sa.Connection, source: str, limit: int) -> list[tuple[str, str | None]]:
+    """(status, error) of the source's latest finished runs, newest first."""
     stmt = (
-        sa.select(Run.status)
+        sa.select(Run.status, Run.error)
         .join(RunSource, RunSource.run_id == Run.id)
         .join(Source, Source.id == RunSource.source_id)
         .where(Source.name == source, Run.status != "running")
         .order_by(Run.started_at.desc(), Run.id.desc())
         .limit(limit)
     )
-    return list(conn.execute(stmt).scalars())
+    return [(status, error) for status, error in conn.execute(stmt)]
 
 
 def service_metrics(conn: sa.Connection) -> dict[str, Any]:

@@ -314,9 +314,10 @@ class Store:
         with self._write() as conn:
             return service_runs.close_abandoned_runs(conn, error=error, now=self._clock())
 
-    def recent_statuses(self, source: str, limit: int) -> list[str]:
+    def recent_runs(self, source: str, limit: int) -> list[tuple[str, str | None]]:
+        """(status, error) of the source's latest finished runs, newest first."""
         with self._read() as conn:
-            return service_runs.recent_statuses(conn, source, limit)
+            return service_runs.recent_runs(conn, source, limit)
 
     def service_metrics(self) -> dict[str, Any]:
         with self._read() as conn:
@@ -457,6 +458,14 @@ class Store:
 
         with self._read() as conn:
             return revisits.known_urls(conn, source)
+
+    def section_walks(self, source: str, start_urls: Sequence[str]) -> list[Any]:
+        """``storage.walks.SectionWalk`` of each start URL: when its list pages were last
+        walked (in full), and the validators of its last capture."""
+        from govarchive.storage import walks
+
+        with self._read() as conn:
+            return walks.section_walks(conn, source, start_urls)
 
     # -- the change feed (storage.changes) ------------------------------------------------
 

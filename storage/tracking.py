@@ -36,6 +36,7 @@ from govarchive.storage.models import Article, ArticleEvent, ArticleUrl, Article
 from govarchive.storage.sql import in_chunks
 from govarchive.storage.types import IngestResult
 from govarchive.storage.urls import canonical_urls
+from govarchive.storage.walks import record_walk
 
 OBSERVATION_KINDS = ("gone", "blocked", "not_modified")
 # The article columns an ArticleState carries and an ingest writes back.
@@ -68,7 +69,9 @@ class ListingIn:
     """The article URLs a section's list pages (walked from ``start_url``) showed in one run.
 
     ``complete`` says the walk reached the section's last page; otherwise only articles newer
-    than the oldest one listed can be said to have dropped out.
+    than the oldest one listed can be said to have dropped out. ``full`` says the walk read
+    what a full walk reads (``crawler.walk.walked_in_full``); a listing that is not (an
+    until-known walk that stopped early, a page that could not be read) delists nothing.
     """
 
     source: str
@@ -77,6 +80,7 @@ class ListingIn:
     urls: list[str]
     complete: bool
     capture_record_ids: list[str] = field(default_factory=list)
+    full: bool = True
 
 
 @dataclass
@@ -224,6 +228,11 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int,
             conn.execute(sa.update(table).where(table.c.id.in_([b.id for b in back]))
                          .values(delisted_at=None))
             events += [_event(b.id, "relisted", listing, b.url) for b in back]
+    record_walk(conn, source_id, listing.start_url, listing.fetched_at, listing.full,
+                len(listing.urls))
+    if not listing.full:
+        # Part of the section was read: what it did not list may simply be further back.
+        return _write_events(conn, events)
     missing = sa.select(table.c.id, table.c.url, table.c.fetch_url, table.c.title).where(
         table.c.source_id == source_id,
         table.c.section_url == listing.start_url,

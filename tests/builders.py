@@ -134,11 +134,11 @@ class FakeCrawl:
         return self.ingest([capture], observations=[obs])
 
     def listing(self, start: str, when: datetime, urls: list[str], *, complete: bool = True,
-                source: str | None = None) -> IngestResult:
+                source: str | None = None, full: bool = True) -> IngestResult:
         """A walk of the section starting at ``start`` that linked ``urls`` (all of its list
-        pages when ``complete``)."""
+        pages when ``complete``; ``full``: it read what a full walk reads)."""
         listing = ListingIn(source or self.source, self.url(start), when,
-                            [self.url(u) for u in urls], complete)
+                            [self.url(u) for u in urls], complete, full=full)
         return self.ingest(listings=[listing])
 
 

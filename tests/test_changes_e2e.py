@@ -26,7 +26,8 @@ START = "/lianbo/difang/index.htm"
 
 
 def _project(tmp_path, site, database_url):
-    project = make_project(tmp_path, [site_source("govcn", site)], init=False,
+    # Every list page read every run: only full walks delist (crawler.walk).
+    project = make_project(tmp_path, [site_source("govcn", site, walk="all")], init=False,
                            storage_url=database_url)
     # Two gone fetches a second apart remove an article (the default is 2 over 24 hours).
     project.config.write_text(

@@ -137,16 +137,39 @@ def test_bad_runs_alert(status):
     assert alert.event == f"run_{status}" and alert.message == f"run 7 of s {status}: why"
 
 
-def test_empty_runs_alert_once_when_the_streak_reaches_the_threshold():
-    def decide(history):
-        return alert_for("s", _run(history[0]), lambda n: history[:n], 3)
+NO_LINKS_ERROR = "no article links found on http://gov.example/list/index.htm"
 
-    assert decide(["ok"]) is None
-    assert decide(["empty", "empty", "ok"]) is None
-    assert decide(["empty", "empty", "empty", "ok"]).event == "runs_empty"
-    assert decide(["empty", "empty", "empty"]).event == "runs_empty"  # the first three runs
-    assert decide(["empty", "empty", "empty", "empty"]) is None  # already alerted
-    assert alert_for("s", _run("empty"), lambda n: ["empty"] * n, 0) is None  # disabled
+
+def test_runs_without_article_links_alert_once_when_the_streak_reaches_the_threshold():
+    no_links = ("failed", NO_LINKS_ERROR)
+
+    def decide(history):
+        return alert_for("s", _run(*history[0]), lambda n: history[:n], 3)
+
+    assert decide([("ok", None)]) is None
+    assert decide([no_links, no_links, ("ok", None)]) is None
+    assert decide([no_links, no_links, no_links, ("ok", None)]).event == "runs_no_links"
+    alert = decide([no_links, no_links, no_links])  # the first three runs
+    assert alert.event == "runs_no_links" and NO_LINKS_ERROR in alert.message
+    assert decide([no_links] * 4) is None  # already alerted
+    # Another failure between breaks the streak; and it alerts at once, as a failure.
+    assert decide([no_links, no_links, ("failed", "crawl stopped"), no_links]) is None
+    assert decide([("failed", "crawl stopped"), no_links]).event == "run_failed"
+    assert alert_for("s", _run(*no_links), lambda n: [no_links] * n, 0) is None  # disabled
+
+
+def test_a_quiet_run_never_alerts():
+    # Nothing new found for many runs ("ok" now; "empty" in runs recorded before).
+    for status in ("ok", "empty"):
+        history = [(status, None)] * 5
+        assert alert_for("s", _run(status), lambda n, h=history: h[:n], 1) is None
+
+
+def test_the_scheduler_and_the_crawler_use_the_same_words_for_no_links():
+    from govarchive.crawler.run import NO_LINKS
+    from govarchive.scheduler.alerts import NO_LINKS as ALERT_NO_LINKS
+
+    assert NO_LINKS == ALERT_NO_LINKS
 
 
 class _Receiver:
@@ -397,7 +420,7 @@ def test_closing_runs_keeps_counts_and_only_touches_scheduled_running_ones(store
     assert store.get_run(abandoned)["status"] == "failed"
     assert store.get_run(abandoned)["finished_at"] is not None
     assert store.get_run(manual)["status"] == "running"
-    assert store.recent_statuses("s", 5) == ["failed", "timeout"]
+    assert store.recent_runs("s", 5) == [("failed", "crashed"), ("timeout", "too long")]
     with pytest.raises(ValueError):
         store.close_run(done, status="running", error=None)
 

@@ -187,6 +187,26 @@ def test_keep_alive_head_etag_and_request_log(govcn_site):
     assert govcn_site.requests == []
 
 
+def test_last_modified_answers_if_modified_since_until_the_page_changes(govcn_site):
+    path = "/lianbo/difang/index.htm"
+    status, headers, _body = fetch(govcn_site, path)
+    modified = header(headers, "Last-Modified")[0]
+    assert status == 200 and header(headers, "ETag")
+    status, headers, body = fetch(govcn_site, path, {"If-Modified-Since": modified})
+    assert (status, body) == (304, b"")
+    assert header(headers, "Last-Modified") == [modified] and header(headers, "ETag")
+    # If-None-Match decides when both are sent: a stale ETag gets the page.
+    assert fetch(govcn_site, path, {"If-Modified-Since": modified,
+                                    "If-None-Match": '"stale"'})[0] == 200
+    govcn_site.override(path, body="<html><body><h1>改版</h1></body></html>")
+    status, headers, _body = fetch(govcn_site, path, {"If-Modified-Since": modified})
+    assert status == 200 and header(headers, "Last-Modified")[0] != modified
+    changed = header(headers, "Last-Modified")[0]
+    assert fetch(govcn_site, path, {"If-Modified-Since": changed})[0] == 304
+    govcn_site.reset(path)  # back to the original page: changed again
+    assert fetch(govcn_site, path, {"If-Modified-Since": changed})[0] == 200
+
+
 def test_overrides_change_the_site_between_crawls(govcn_site):
     path = "/lianbo/difang/202403/content_6937004.htm"
     original = fetch(govcn_site, path)[2]

@@ -33,7 +33,9 @@ ERROR_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>页面不
 
 
 def _project(tmp_path, govcn, big5, database_url):
-    project = make_project(tmp_path, [site_source("govcn", govcn), site_source("big5", big5)],
+    # Every list page read every run: only full walks delist (crawler.walk).
+    project = make_project(tmp_path, [site_source("govcn", govcn, walk="all"),
+                                      site_source("big5", big5, walk="all")],
                            init=False, storage_url=database_url)
     # Two gone fetches a second apart remove an article (the default is 2 over 24 hours).
     tracking = '\n[sources.tracking]\nremoval_confirmations = 2\nremoval_min_interval = "1s"\n'

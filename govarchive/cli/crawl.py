@@ -88,7 +88,8 @@ def _write_example_config(path: Path) -> None:
     "--max-list-pages",
     type=click.IntRange(min=1),
     default=None,
-    help="Pages of each section to walk (default: each source's max_list_pages).",
+    help="Pages of each section to walk (default: each source's max_list_pages); given, "
+    "every section is walked in full: no conditional first page, no stop at known links.",
 )
 @click.option(
     "--run-id",

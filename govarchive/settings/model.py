@@ -6,6 +6,7 @@ file is read by :mod:`govarchive.settings.loader`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from pydantic_core import PydanticCustomError
 
 from govarchive import __version__
 from govarchive.times import DEFAULT_TIMEZONE
+
+logger = logging.getLogger(__name__)
 
 ENV_PREFIX = "GOVARCHIVE_"
 DEFAULT_CONFIG_NAME = "govarchive.toml"
@@ -367,6 +370,16 @@ class SourceSettings(_Section):
     )
     timezone: str = Field(DEFAULT_TIMEZONE, description="how naive dates on the pages are read")
     max_list_pages: int = Field(5, ge=1, description="pages of a section to walk each run")
+    walk: Literal["until-known", "all"] = Field(
+        "until-known",
+        description='"until-known": ask for the first list page with its last validators (a '
+        "304 ends the walk) and stop after a list page of known articles only; \"all\": walk "
+        "max_list_pages every run",
+    )
+    full_walk_every: timedelta = Field(
+        timedelta(days=7), description="walk every list page at least this often (only full "
+        "walks can tell that an article left its section)",
+    )
     rules: RulesSettings = Field(default_factory=RulesSettings, description="optional selectors")
     list_api: ListApiSettings | None = Field(
         None, description="walk the section through its JSON list API instead of start_urls"
@@ -381,6 +394,14 @@ class SourceSettings(_Section):
         if isinstance(data, dict) and "title" not in data and isinstance(data.get("name"), str):
             data = {**data, "title": data["name"]}
         return data
+
+    @field_validator("full_walk_every", mode="before")
+    @classmethod
+    def _walk_interval(cls, value):
+        interval = parse_duration(value)
+        if interval <= timedelta(0):
+            raise _invalid(f"invalid full_walk_every {value!r}", 'give a duration such as "7d"')
+        return interval
 
     @field_validator("start_urls")
     @classmethod
@@ -446,6 +467,22 @@ class SourceSettings(_Section):
 class ServiceSettings(_Section):
     """``[service]``: how ``govarchive serve`` schedules, supervises and reports runs."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data):
+        # empty_alert_after counted runs that found nothing new; quiet nights no longer
+        # alert, and its number now counts runs whose list pages gave no links.
+        if isinstance(data, dict) and "empty_alert_after" in data:
+            if "no_links_alert_after" in data:
+                raise _invalid("both empty_alert_after and no_links_alert_after are set",
+                               "empty_alert_after is the old name: remove it")
+            logger.warning("config: [service] empty_alert_after is deprecated: rename it to "
+                           "no_links_alert_after (alerts after that many runs in a row whose "
+                           "list pages gave no article links)")
+            data = dict(data)
+            data["no_links_alert_after"] = data.pop("empty_alert_after")
+        return data
+
     misfire_grace_time: Seconds = Field(
         86400.0,
         gt=0,
@@ -471,8 +508,9 @@ class ServiceSettings(_Section):
     webhook_url: str | None = Field(None, description="alerts are POSTed here as JSON")
     webhook_timeout: Seconds = Field(10.0, gt=0, description="seconds per webhook attempt")
     webhook_retries: int = Field(3, ge=0, description="retries of a failed webhook POST")
-    empty_alert_after: int = Field(
-        5, ge=0, description="alert after this many empty runs of a source in a row (0: never)"
+    no_links_alert_after: int = Field(
+        2, ge=0, description="alert after this many runs of a source in a row whose list pages "
+        "gave no article links (0: never; was empty_alert_after)",
     )
     log_dir: Path = Field(Path("data/logs"), description="one log file per run, by month")
     log_retention: Seconds = Field(

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urljoin
 
@@ -126,9 +127,17 @@ class _Handler(BaseHTTPRequestHandler):
             headers.append(("Location", urljoin(owner.base_url + "/", response.redirect)))
         if response.status == 200:
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            headers.append(("ETag", etag))
-            if etag in (record.header("If-None-Match") or ""):
-                self._send(304, [("ETag", etag)], b"", send_body)
+            modified = owner.last_modified(record) if owner.dates else 0
+            validators = [("ETag", etag)] if owner.etags else []
+            if owner.dates:
+                validators.append(("Last-Modified", formatdate(modified, usegmt=True)))
+            headers += validators
+            # If-None-Match decides when both are sent (RFC 9110, 13.2.2).
+            if_none_match = record.header("If-None-Match") if owner.etags else None
+            if_modified_since = record.header("If-Modified-Since") if owner.dates else None
+            if (etag in if_none_match if if_none_match is not None
+                    else _not_modified_since(if_modified_since, modified)):
+                self._send(304, validators, b"", send_body)
                 return
         if (response.gzip or owner.gzip_all) and response.status == 200 and body:
             headers.append(("Vary", "Accept-Encoding"))
@@ -148,6 +157,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body and body:
             self.wfile.write(body)
+
+
+def _not_modified_since(value: str | None, modified: int) -> bool:
+    if not value:
+        return False
+    try:
+        since = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return False  # an unreadable date is ignored, as servers do
+    return modified <= since
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -170,9 +189,14 @@ class SiteServer:
                  log_file=None):
         self.site = load_site(site)
         self.gzip_all = gzip_all       # compress every 200 answer when the client accepts gzip
+        self.etags = True              # False: no ETag (and If-None-Match ignored)
+        self.dates = True              # False: no Last-Modified (and If-Modified-Since ignored)
         self._log_file = log_file      # a text file: one JSON request record a line
         self._requests: list[RequestRecord] = []
         self._overrides: dict[str, _Override] = {}
+        # Last-Modified (whole seconds) of the site's pages, and of paths changed since.
+        self._started = int(time.time())
+        self._modified: dict[str, int] = {}
         self._lock = threading.Lock()
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.owner = self
@@ -244,6 +268,19 @@ class SiteServer:
         with self._lock:
             self._requests.clear()
 
+    def last_modified(self, record: RequestRecord) -> int:
+        """When the page ``record`` asks for last changed (a POSIX time in seconds)."""
+        with self._lock:
+            return max(self._started, self._modified.get("*", 0),
+                       self._modified.get(record.target, 0), self._modified.get(record.path, 0))
+
+    def _touch(self, path: str) -> None:
+        """``path`` (or every path, "*") changes now: a later Last-Modified than any it had,
+        even within the second it was last served in."""
+        with self._lock:
+            latest = max(self._started, self._modified.get("*", 0), *self._modified.values())
+            self._modified[path] = max(int(time.time()) + 1, latest + 1)
+
     # -- changing the site between crawls
     def override(self, path: str, *, status: int = 200, body: bytes | str | None = None,
                  headers=(), content_type: str | None = None, gzip: bool | None = None,
@@ -270,6 +307,7 @@ class SiteServer:
         response.delay, response.redirect = delay, redirect
         with self._lock:
             self._overrides[path] = _Override(response)
+        self._touch(path)
 
     def remove(self, path: str) -> None:
         """The page is gone: answer 404."""
@@ -280,6 +318,7 @@ class SiteServer:
         ``wzws_cid`` cookie; the retry with the cookie gets the page) or "500"."""
         with self._lock:
             self._overrides[path] = _challenge(kind, path if path != "*" else "/")
+        self._touch(path)
 
     def reset(self, path: str | None = None) -> None:
         """Drop one override, or all of them."""
@@ -288,6 +327,7 @@ class SiteServer:
                 self._overrides.clear()
             else:
                 self._overrides.pop(path, None)
+        self._touch(path or "*")
 
     def page(self, path: str) -> bytes:
         """The body ``path`` answers now (overrides applied, never compressed)."""
