@@ -1,0 +1,82 @@
+"""Channel hubs: pages that preview several sub-columns, each block with a "more" (更多) link.
+
+A channel landing page (``/zdgz/``) shows a few recent articles of each sub-column under the
+sub-column's title and a "more" link to its list. Read as one list it would give a handful of
+articles per sub-column and no pagination; the crawler instead walks each sub-column as a list
+of its own. A page is a hub when at least :data:`MIN_BLOCKS` separate blocks each hold article
+links and exactly one "more" link to a page of the same site that is not an article.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from govarchive.crawler.list_links import (
+    NON_PAGE_EXTENSIONS,
+    is_chrome,
+    looks_like_article_url,
+    site_key,
+)
+
+MIN_BLOCKS = 3
+MAX_BLOCKS = 200  # more than any channel shows; a link farm is not a hub
+_MORE_TEXT = re.compile(r"^(?:更多|more|查看更多|更多信息|更多内容|进入栏目)?\s*(?:[>»›+＋]+|\.\.\.|…)?$",
+                        re.IGNORECASE)
+_MORE_CLASS = re.compile(r"(?:^|[-_\s])more(?:$|[-_\s\d])", re.IGNORECASE)
+
+
+def find_hub_blocks(doc, absolute, page_url: str) -> tuple[list[str], list]:
+    """(the sub-column lists in page order, the blocks previewing them), or ([], []) when the
+    page is not a hub."""
+    page_site = site_key(urlsplit(page_url).hostname or "")
+    mores = []
+    for anchor in doc.iter("a"):
+        if not _is_more(anchor):
+            continue
+        target = absolute(anchor.get("href"))
+        if (not target or target == page_url or looks_like_article_url(target)
+                or target.lower().endswith(NON_PAGE_EXTENSIONS)
+                or site_key(urlsplit(target).hostname or "") != page_site):
+            continue
+        if any(is_chrome(node) for node in anchor.iterancestors()):
+            continue
+        mores.append((anchor, target))
+    if not MIN_BLOCKS <= len(mores) <= MAX_BLOCKS:
+        return [], []
+    more_anchors = {anchor for anchor, _t in mores}
+    sections, blocks = [], []
+    for anchor, target in mores:
+        block = _block(anchor, more_anchors)
+        if block is None or block in blocks:
+            continue
+        if not any(looks_like_article_url(url) for a in block.iter("a")
+                   if a not in more_anchors and (url := absolute(a.get("href")))):
+            continue
+        blocks.append(block)
+        if target not in sections:
+            sections.append(target)
+    if len(blocks) < MIN_BLOCKS:
+        return [], []
+    return sections, blocks
+
+
+def _is_more(anchor) -> bool:
+    text = " ".join(anchor.text_content().split())
+    if text and _MORE_TEXT.fullmatch(text) and re.search(r"[更多moreMORE>»›+＋…]", text):
+        return True
+    marker = f"{anchor.get('class') or ''} {anchor.get('id') or ''}"
+    if not text and _MORE_CLASS.search(marker):
+        return True
+    img = anchor.find(".//img")
+    return not text and img is not None and "more" in (img.get("src") or "").lower()
+
+
+def _block(anchor, more_anchors):
+    """The largest ancestor of a more-link holding no other more-link."""
+    block = None
+    for node in anchor.iterancestors():
+        if any(other is not anchor and other in more_anchors for other in node.iter("a")):
+            break
+        block = node
+    return block

@@ -1,0 +1,368 @@
+"""Reading a list page's pagination: which further list pages a section has, the next first.
+
+Government list pages paginate in many ways, most of them visible only when JavaScript runs:
+
+* a real ``下一页``/next ``<a>`` (ASP.NET ``Index_2.aspx``, pseudo-static ``news-list-x-2.html``);
+* numbered sibling pages linked from a pager or a hidden page list, in either direction
+  (``index_1.html``, ``index_2.html``... or ``index_7_198.html`` down to ``index_7_1.html``);
+* TRS ``createPageHTML(count, current, "index", "html")`` (page k is ``index_{k-1}``), also when
+  the arguments are variables and the function is defined inline;
+* hand-written pagers printed by ``document.write("<a href=\\"index_"+nextPage+".shtml\\">")``
+  and jQuery pagination plugins whose callback builds ``'index_'+i+'.html'``;
+* ``javascript:gotoCurrentPage('2')`` links and ``<select onchange="gotoCurrentPage(...)">``
+  whose URL is only inside the function's ``location = "Column.shtml?p5=28&p7=" + pageNo``.
+
+Page counts come from the page: a hostile one may claim billions, so at most
+:data:`MAX_SCRIPT_PAGES` pages are derived from one page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+# More list pages than any section has; the spider stops at max_list_pages long before.
+MAX_SCRIPT_PAGES = 10_000
+
+NEXT_TEXTS = {"下一页", "下页", "下一頁", "下頁", "next", "next page", "›", ">", "»", ">>", "后页",
+              "後頁", "下一页>", "下一页>>", "下一页»", "[下一页]"}
+PAGE_EXTENSIONS = r"s?html?|aspx?|php|jsp"
+_PAGE_FILE_RE = re.compile(rf"^(?P<stem>.+?)(?:(?P<sep>[_-])(?P<n>\d+))?\.(?P<ext>{PAGE_EXTENSIONS})$",
+                           re.IGNORECASE)
+_CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_JS_NUMBER_VAR = r"\b(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)\s*[;,\n]"
+_JS_STRING_VAR = re.compile(r"""\b(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*=\s*(["'])([^"'\\\n]*)\2""")
+_QUOTED_RE = re.compile(r"""^\s*['"]([^'"]*)['"]\s*$""")
+_LITERAL = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
+_ADJACENT_LITERALS = re.compile(rf"({_LITERAL})\s*\+\s*({_LITERAL})")
+# A page address built around one variable: "index_" + nextPage + ".shtml".
+_TEMPLATE_RE = re.compile(
+    rf"({_LITERAL})\s*\+\s*\(?\s*([A-Za-z_$][\w$]*)\s*(?:([+-])\s*(\d+)\s*)?\)?\s*\+\s*({_LITERAL})")
+_COUNT_NAMES = ("countPage", "pageCount", "nPageCount", "totalPage", "totalPages", "pagecount",
+                "page_count", "totalpage", "pageTotal", "maxPage", "pageNum", "allPage",
+                "totalPageNum", "pages")
+_CURRENT_NAMES = ("currentPage", "nPageIndex", "nCurrIndex", "curPage", "currPage", "pageIndex",
+                  "current", "cur")
+_TOTAL_TEXT_RE = re.compile(r"共\s*(\d+)\s*页")
+_JS_CALL_HREF = re.compile(r"""^\s*javascript\s*:\s*([A-Za-z_$][\w$]*)\s*\(\s*['"]?(\d+)['"]?\s*\)""")
+_JS_CALL_ONCHANGE = re.compile(r"([A-Za-z_$][\w$]*)\s*\(\s*this\.(?:value|options)")
+_LOCATION_SET = re.compile(
+    r"(?:location(?:\.href)?\s*=|location\.(?:replace|assign)\s*\(|window\.open\s*\()\s*([^;\n]+)")
+
+Resolve = Callable[[str], "str | None"]
+
+
+def script_texts(doc) -> list[str]:
+    """The inline scripts of a page, ``//`` comment lines dropped (commented-out pagers)."""
+    texts = []
+    for script in doc.iter("script"):
+        if script.get("src") or (script.get("type") or "").lower() in ("text/xml", "text/html"):
+            continue
+        body = script.text or ""
+        if body.strip():
+            texts.append("\n".join(line for line in body.splitlines()
+                                   if not line.lstrip().startswith("//")))
+    return texts
+
+
+def find_next_pages(doc, scripts: list[str], absolute: Resolve, page_url: str) -> list[str]:
+    """Every further list page the page shows or its scripts would show, the next page first."""
+    functions = _page_functions(scripts)
+    first: list[str] = []
+    for anchor in doc.iter("a"):
+        label = " ".join(anchor.text_content().split()).lower()
+        if label in NEXT_TEXTS or (anchor.get("title") or "").strip() in NEXT_TEXTS:
+            target = _href_target(anchor.get("href") or "", functions, absolute)
+            if target:
+                first.append(target)
+    rest: list[str] = []
+    rest.extend(_trs_script_pages(scripts, absolute, page_url))
+    rest.extend(_template_pages(scripts, doc, absolute, page_url))
+    rest.extend(_js_call_pages(doc, functions, absolute, page_url))
+    rest.extend(numbered_siblings(doc, absolute, page_url, first))
+    rest = _unique(rest, page_url)
+    # The script pagers list every page from the next one on; the next-link comes first.
+    return _unique([*first, *rest], page_url)
+
+
+def _unique(urls: Iterable[str], page_url: str) -> list[str]:
+    seen = {page_url}
+    out = []
+    for url in urls:
+        if url and url not in seen:
+            seen.add(url)
+            out.append(url)
+    return out
+
+
+def _unescape(literal: str) -> str:
+    body = literal[1:-1]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def _collapse(script: str) -> str:
+    """``"index" + "_"`` → ``"index_"``, and string variables replaced by their value."""
+    strings: dict[str, str] = {}
+    for name, _quote, value in _JS_STRING_VAR.findall(script):
+        strings.setdefault(name, value)
+    for name, value in strings.items():
+        # Only where it is concatenated (sPageName + "_", "x" + sPageExt) or passed on.
+        name_re = re.escape(name)
+        script = re.sub(rf"(?<![\w$.\"'])\b{name_re}\b(?=\s*[+,)])|(?<=\+)\s*{name_re}\b(?![\w$])"
+                        rf"|(?<=[(,])\s*{name_re}\b(?=\s*[,)])", f'"{value}"', script)
+    for _ in range(20):
+        collapsed = _ADJACENT_LITERALS.sub(
+            lambda m: '"' + (_unescape(m.group(1)) + _unescape(m.group(2))).replace('"', '\\"')
+            + '"', script)
+        if collapsed == script:
+            break
+        script = collapsed
+    return script
+
+
+def _number(script: str, names: Iterable[str]) -> int | None:
+    for name in names:
+        match = re.search(_JS_NUMBER_VAR.format(name=re.escape(name)), script)
+        if match:
+            return int(match.group(1))
+        match = re.search(rf"\b{re.escape(name)}\s*:\s*(\d+)", script)  # an options object
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _trs_script_pages(scripts: list[str], absolute: Resolve, page_url: str) -> list[str]:
+    """Pages written by TRS's ``createPageHTML(countPage, currentPage, prefix, ext)``."""
+    pages: list[str] = []
+    for raw in scripts:
+        if "createPageHTML" not in raw:
+            continue
+        script = _collapse(raw)
+        for match in _CREATE_PAGE_RE.finditer(script):
+            numbers: list[int] = []
+            strings: list[str] = []
+            for arg in (a.strip() for a in match.group(1).split(",")):
+                quoted = _QUOTED_RE.match(arg)
+                if quoted:
+                    strings.append(quoted.group(1))
+                elif arg.isdigit():
+                    numbers.append(int(arg))
+                elif re.fullmatch(r"[A-Za-z_$][\w$]*", arg):
+                    value = _number("\n".join(scripts), [arg])
+                    if value is not None:
+                        numbers.append(value)
+            # Some sites pass an element id first: prefix and extension are the last two
+            # quoted arguments; count and current page the first two numbers.
+            if len(numbers) < 2 or len(strings) < 2:
+                continue
+            count, current = numbers[0], numbers[1]
+            prefix, ext = strings[-2], strings[-1]
+            if not prefix or not re.fullmatch(r"[A-Za-z0-9]+", ext):
+                continue
+            current = max(current, _number_in_url(page_url, f"{prefix}_", f".{ext}") or 0)
+            pages.extend(_series(absolute, f"{prefix}_", f".{ext}", current + 1, count - 1))
+    return pages
+
+
+def _series(absolute: Resolve, prefix: str, suffix: str, first: int, last: int) -> list[str]:
+    last = min(last, first + MAX_SCRIPT_PAGES - 1)
+    return [url for n in range(first, last + 1) if (url := absolute(f"{prefix}{n}{suffix}"))]
+
+
+def _number_in_url(page_url: str, prefix: str, suffix: str) -> int | None:
+    name = page_url.split("?", 1)[0].rsplit("/", 1)[-1]
+    match = re.fullmatch(re.escape(prefix.rsplit("/", 1)[-1]) + r"(\d+)" + re.escape(suffix), name)
+    return int(match.group(1)) if match else None
+
+
+def _url_part(prefix_literal: str, suffix_literal: str) -> tuple[str, str] | None:
+    """The address around the number: ``<a href="index_`` … ``.shtml" …`` → ("index_", ".shtml")."""
+    prefix = _unescape(prefix_literal)
+    suffix = _unescape(suffix_literal)
+    prefix = re.split(r"""href\s*=\s*["']?|["'\s=(]""", prefix)[-1]
+    suffix_match = re.match(rf"^([\w./-]*?\.(?:{PAGE_EXTENSIONS}))(?=$|[\"'\s?#>)])", suffix,
+                            re.IGNORECASE)
+    if not suffix_match or not re.fullmatch(r"[\w./-]*[_-]|[\w./-]*[?&][\w]+=", prefix):
+        return None
+    return prefix, suffix_match.group(1)
+
+
+def _template_pages(scripts: list[str], doc, absolute: Resolve, page_url: str) -> list[str]:
+    """Hand-written pagers and pagination-plugin callbacks building ``prefix + n + suffix``."""
+    pages: list[str] = []
+    text_count = None
+    match = _TOTAL_TEXT_RE.search(" ".join(doc.text_content().split()) if doc is not None else "")
+    if match:
+        text_count = int(match.group(1))
+    for raw in scripts:
+        if "+" not in raw or "createPageHTML" in raw:
+            continue
+        script = _collapse(raw)
+        count = _number(script, _COUNT_NAMES) or text_count
+        if count is None:
+            continue
+        templates = []
+        for found in _TEMPLATE_RE.finditer(script):
+            part = _url_part(found.group(1), found.group(5))
+            if part:
+                templates.append((part, found.group(2)))
+        if not templates:
+            continue
+        current = _number(script, _CURRENT_NAMES)
+        # Which template writes the next page: the one whose variable is current + 1.
+        chosen = None
+        for part, variable in templates:
+            derived = re.search(rf"\b{re.escape(variable)}\s*=\s*([A-Za-z_$][\w$]*)\s*\+\s*1\b",
+                                script)
+            if derived:
+                base = _number(script, [derived.group(1)])
+                if base is not None:
+                    chosen = (part, "zero", base)
+                    break
+        if chosen is None:
+            part, variable = templates[0]
+            # A callback that sends page 1 to the bare name numbers its files from 1.
+            one_based = re.search(r"==\s*['\"]?1['\"]?\s*\)", script) is not None
+            chosen = (part, "one" if one_based else "zero",
+                      (current or 1) if one_based else (current or 0))
+        (prefix, suffix), numbering, current_n = chosen
+        current_n = max(current_n, _number_in_url(page_url, prefix, suffix) or 0)
+        last = count if numbering == "one" else count - 1
+        if numbering == "zero" and current_n == 0 or numbering == "one" and current_n <= 1:
+            current_n = 0 if numbering == "zero" else 1
+        pages.extend(_series(absolute, prefix, suffix, current_n + 1, last))
+    return pages
+
+
+def _page_functions(scripts: list[str]) -> dict[str, tuple[str, str]]:
+    """``function go(n) { … location = "Column.shtml?p5=28&p7=" + n }`` → {go: (prefix, suffix)}."""
+    functions: dict[str, tuple[str, str]] = {}
+    for raw in scripts:
+        if "function" not in raw:
+            continue
+        script = _collapse(raw)
+        for match in re.finditer(r"function\s+([A-Za-z_$][\w$]*)\s*\(\s*([A-Za-z_$][\w$]*)\s*\)",
+                                 script):
+            name, param = match.groups()
+            body = script[match.end(): match.end() + 1500]
+            end = body.find("function ")
+            body = body if end < 0 else body[:end]
+            for assigned in _LOCATION_SET.finditer(body):
+                expression = assigned.group(1)
+                parts = re.fullmatch(
+                    rf"\s*({_LITERAL})\s*\+\s*{re.escape(param)}\s*(?:\+\s*({_LITERAL}))?\s*\)?\s*",
+                    expression)
+                if parts:
+                    suffix = _unescape(parts.group(2)) if parts.group(2) else ""
+                    functions[name] = (_unescape(parts.group(1)), suffix)
+                    break
+    return functions
+
+
+def _href_target(href: str, functions: dict[str, tuple[str, str]], absolute: Resolve) -> str | None:
+    call = _JS_CALL_HREF.match(href)
+    if call:
+        template = functions.get(call.group(1))
+        return absolute(f"{template[0]}{call.group(2)}{template[1]}") if template else None
+    return absolute(href)
+
+
+def _js_call_pages(doc, functions: dict[str, tuple[str, str]], absolute: Resolve,
+                   page_url: str) -> list[str]:
+    """Pages named by ``javascript:go('3')`` links and ``<select onchange="go(this.value)">``."""
+    if not functions:
+        return []
+    numbers: dict[str, set[int]] = {}
+    for anchor in doc.iter("a"):
+        call = _JS_CALL_HREF.match(anchor.get("href") or "")
+        if call and call.group(1) in functions:
+            numbers.setdefault(call.group(1), set()).add(int(call.group(2)))
+    for select in doc.iter("select"):
+        call = _JS_CALL_ONCHANGE.search(select.get("onchange") or "")
+        if call and call.group(1) in functions:
+            for option in select.iter("option"):
+                value = (option.get("value") or "").strip()
+                if value.isdigit():
+                    numbers.setdefault(call.group(1), set()).add(int(value))
+    pages: list[str] = []
+    for name, found in numbers.items():
+        prefix, suffix = functions[name]
+        current = _current_in_query(page_url, prefix, suffix)
+        later = sorted(n for n in found if n > current)[:MAX_SCRIPT_PAGES]
+        pages.extend(url for n in later if (url := absolute(f"{prefix}{n}{suffix}")))
+    return pages
+
+
+def _current_in_query(page_url: str, prefix: str, suffix: str) -> int:
+    key = prefix.rsplit("?", 1)[-1].rsplit("&", 1)[-1]
+    if key.endswith("="):
+        match = re.search(rf"[?&]{re.escape(key)}(\d+)", page_url)
+        if match:
+            return int(match.group(1))
+    return _number_in_url(page_url, prefix, suffix) or 1
+
+
+def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[str]) -> list[str]:
+    """Numbered pages of the same list in the page's folder (pager links, a hidden page list, a
+    select of page addresses), in reading order after the current page."""
+    from urllib.parse import urlsplit
+
+    here = urlsplit(page_url)
+    folder, _, name = here.path.rpartition("/")
+    current = _PAGE_FILE_RE.match(name or "index.html")
+    if current is None or here.query:
+        return []
+    stem = current.group("stem").lower()
+    current_n = int(current.group("n")) if current.group("n") else None
+    found: list[tuple[int, int | None, str]] = []  # (number, page label, url), document order
+    hrefs = [(a.get("href"), a.text_content()) for a in doc.iter("a")]
+    hrefs += [(o.get("value"), o.text_content()) for o in doc.iter("option")]
+    for href, text in hrefs:
+        target = absolute(href or "")
+        if not target:
+            continue
+        there = urlsplit(target)
+        if there.netloc != here.netloc or there.query:
+            continue
+        t_folder, _, t_name = there.path.rpartition("/")
+        match = _PAGE_FILE_RE.match(t_name)
+        if t_folder != folder or not match or not match.group("n"):
+            continue
+        t_stem = match.group("stem").lower()
+        # index_7_198.html is a page of index.html (a column number between).
+        if t_stem != stem and not re.fullmatch(re.escape(stem) + r"[_-]\d+", t_stem):
+            continue
+        label = " ".join((text or "").split())
+        found.append((int(match.group("n")), int(label) if label.isdigit() else None, target))
+    if not found:
+        return []
+    labelled = [item for item in found if item[1] is not None]
+    if len(labelled) >= 2:
+        current_label = _current_label(doc, current_n)
+        ordered = sorted({label: url for _n, label, url in labelled}.items())
+        later = [url for label, url in ordered if label > current_label]
+        others = [url for _n, label, url in found if label is None]
+        return [*later, *others]
+    numbers = [n for n, _label, _url in found]
+    descending = len(numbers) >= 2 and numbers[0] > numbers[-1]
+    if current_n is None:
+        # Page 1 under a second name (news-list-x-1.html next to news-list-x.html).
+        skip_one = any(url.endswith(f"2.{current.group('ext')}") for url in next_links)
+        chosen = [(n, url) for n, _label, url in found if not (skip_one and n == 1)]
+    elif descending:
+        chosen = [(n, url) for n, _label, url in found if n < current_n]
+    else:
+        chosen = [(n, url) for n, _label, url in found if n > current_n]
+    chosen = sorted(set(chosen), key=lambda item: -item[0] if descending else item[0])
+    return [url for _n, url in chosen]
+
+
+def _current_label(doc, current_n: int | None) -> int:
+    """The page number the pager marks as the current one (1 on an unnumbered first page)."""
+    for element in doc.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' current ')"
+                             " or contains(concat(' ', normalize-space(@class), ' '), ' active ')"
+                             " or contains(concat(' ', normalize-space(@class), ' '), ' cur ')]"):
+        label = " ".join(element.text_content().split())
+        if label.isdigit():
+            return int(label)
+    return 1 if current_n is None else current_n
