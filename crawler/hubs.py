@@ -58,6 +58,19 @@ def find_hub_blocks(doc, absolute, page_url: str) -> tuple[list[str], list]:
             sections.append(target)
     if len(blocks) < MIN_BLOCKS:
         return [], []
+    # Most of the page's article links are previews in the blocks; otherwise the page has a
+    # list of its own and the blocks are boxes beside it.
+    inside = outside = 0
+    for anchor in doc.iter("a"):
+        url = absolute(anchor.get("href"))
+        if not url or not looks_like_article_url(url):
+            continue
+        if any(node in blocks for node in anchor.iterancestors()):
+            inside += 1
+        elif not any(is_chrome(node) for node in anchor.iterancestors()):
+            outside += 1
+    if inside <= outside:
+        return [], []
     return sections, blocks
 
 

@@ -33,7 +33,8 @@ ARTICLE_URL_PATTERNS = [
     r"/(?:19|20)\d{2}-?\d{2}(?:-?\d{2})?/[^/?#]+\.s?html?$",  # dated folder: /202403/xxx.htm, /2024-03/05/...
     r"/(?:19|20)\d{2}/\d{1,2}(?:/\d{1,2})?/[^/?#]+\.s?html?$",  # /2024/03/05/xxx.html
     r"/c\d+/(?:19|20)\d{2}-\d{2}-\d{2}/\d+\.s?html?$",        # people.cn style, also used by some gov sites
-    r"/(?:art|article|content|detail|info|news|show|view)[a-z_]*\.(?:jsp|aspx?|php|do|action)\?.*\b(?:id|ID|Id|articleId|infoid|contentId)=",
+    (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view)[a-z_]*\.(?:jsp|aspx?|php|do|action))"
+     r"\?.*\b(?i:id|articleId|infoid|contentId)="),
     # News.shtml?p5=530558, ShowArticle.asp?ArticleID=...: a detail script and a long number.
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view|doc)[a-z_]*)"
      r"\.(?i:jsp|aspx?|php|do|action|s?html?)\?(?:[^#]*&)?\w+=\d{5,}(?:&|$)"),
@@ -205,16 +206,51 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
             groups[container] = []
             order.append(container)
         groups[container].append((item, anchor, target))
-    if not groups:
+    visible = [c for c in order if not _hidden(c)]
+    if visible:  # hidden boxes (hover menus, 解读 pop-ups) only when nothing else lists
+        order = visible
+    if not order:
         return []
-    best = max(len(links) for links in groups.values())
-    # Columns of one list are about as full as each other; a sidebar box is much smaller.
+    main = max(order, key=lambda c: len(groups[c]))
+    best = len(groups[main])
+    # Columns of one list are about as full as each other and stand side by side; a sidebar
+    # box is much smaller, a menu's preview far away.
     threshold = max(2, best // 2) if best > 2 else best
+    near = _neighbourhood(main)
     found: list[tuple[str, str]] = []
     for container in order:
-        if len(groups[container]) >= threshold:
+        if len(groups[container]) >= threshold and (container is main or near(container)):
             found.extend(_with_other_items(container, groups[container], absolute))
     return unique_links(found)
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+NEIGHBOUR_LEVELS = 4
+
+
+def _hidden(element) -> bool:
+    for node in (element, *element.iterancestors()):
+        if node.get("hidden") is not None or _HIDDEN_STYLE.search(node.get("style") or ""):
+            return True
+    return False
+
+
+def _neighbourhood(main):
+    """Whether a container stands beside ``main``: their common ancestor is at most
+    NEIGHBOUR_LEVELS above ``main`` (and not the page's body, unless ``main`` sits on it)."""
+    ancestors = []
+    for node in main.iterancestors():
+        if len(ancestors) >= NEIGHBOUR_LEVELS:
+            break
+        if node.tag in ("body", "html") and ancestors:
+            break
+        ancestors.append(node)
+    close = set(ancestors)
+
+    def near(container) -> bool:
+        return any(node in close for node in container.iterancestors())
+
+    return near
 
 
 def _list_container(anchor, excluded):

@@ -144,6 +144,11 @@ class CrawlGraph:
         for url in next_pages:
             self.lists.setdefault(url, {}).setdefault(role.source, role.start)
             self.sections.setdefault(role.source, set()).add(url)
+        # A hub's sub-columns are sections of their own (as the spider walks them).
+        for url in page.section_links:
+            if same_site(url, role.start):
+                self.lists.setdefault(url, {}).setdefault(role.source, url)
+                self.sections.setdefault(role.source, set()).add(url)
         return [url for url, _text in page.article_links], next_pages
 
     def refetch(self, capture: CapturedRecord, role: _Role) -> None:

@@ -54,6 +54,8 @@ LIST, ARTICLE, ATTACHMENT = "list", "article", "attachment"
 # A real list page shows tens of articles, a site map a few thousand; beyond this a page is a
 # trap, and following all of its links would be the crawl's whole run.
 MAX_LIST_LINKS = 1000
+# A channel hub's sub-columns may be hubs too; deeper than this is a site map, not a section.
+MAX_HUB_DEPTH = 2
 
 
 class SectionSpider(scrapy.Spider):
@@ -73,6 +75,7 @@ class SectionSpider(scrapy.Spider):
         self.fetch_attachments = attachments
         self._list_pages_by_start: dict[str, set[str]] = {}
         self._section_pages: set[str] = set()  # every list page requested, of every section
+        self._hub_depth: dict[str, int] = {}  # a hub's sub-column -> how many hubs above it
         self._seen_articles: set[str] = set()
         self._seen_attachments: set[str] = set()
         self.start_failures: dict[str, str] = {}
@@ -203,6 +206,22 @@ class SectionSpider(scrapy.Spider):
             self._section_pages.add(url)
             page_no += 1
             yield self._list_request(url, start=start, page_no=page_no, form=page.forms.get(url))
+        yield from self._sub_sections(page.section_links, start)
+
+    def _sub_sections(self, urls: list[str], start: str):
+        """A channel hub's sub-columns: each walked as a section of its own, with its own
+        max_list_pages, its own listing; hubs inside hubs only to MAX_HUB_DEPTH."""
+        depth = self._hub_depth.get(start, 0)
+        if depth >= MAX_HUB_DEPTH:
+            return
+        for url in urls:
+            if url in self._list_pages_by_start or not same_site(url, start):
+                continue
+            self._list_pages_by_start[url] = {url}
+            self._section_pages.add(url)
+            self._listings[url] = Listing(url)
+            self._hub_depth[url] = depth + 1
+            yield self._list_request(url, start=url, page_no=1)
 
     async def parse_article(self, response):
         redirected = response.meta.get("redirect_urls") or []
