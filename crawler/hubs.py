@@ -21,8 +21,8 @@ from govarchive.crawler.list_links import (
 
 MIN_BLOCKS = 3
 MAX_BLOCKS = 200  # more than any channel shows; a link farm is not a hub
-_MORE_TEXT = re.compile(r"^(?:更多|more|查看更多|更多信息|更多内容|进入栏目)?\s*(?:[>»›+＋]+|\.\.\.|…)?$",
-                        re.IGNORECASE)
+_MORE_TEXT = re.compile(
+    r"^(?:更多|more|查看更多|更多信息|更多内容|进入栏目)?\s*(?:[>»›+＋]+|\.\.\.|…)?$", re.IGNORECASE)
 _MORE_CLASS = re.compile(r"(?:^|[-_\s])more(?:$|[-_\s\d])", re.IGNORECASE)
 
 

@@ -27,24 +27,27 @@ MAX_SCRIPT_PAGES = 10_000
 NEXT_TEXTS = {"下一页", "下页", "下一頁", "下頁", "next", "next page", "›", ">", "»", ">>", "后页",
               "後頁", "下一页>", "下一页>>", "下一页»", "[下一页]"}
 PAGE_EXTENSIONS = r"s?html?|aspx?|php|jsp"
-_PAGE_FILE_RE = re.compile(rf"^(?P<stem>.+?)(?:(?P<sep>[_-])(?P<n>\d+))?\.(?P<ext>{PAGE_EXTENSIONS})$",
-                           re.IGNORECASE)
+_PAGE_FILE_RE = re.compile(
+    rf"^(?P<stem>.+?)(?:(?P<sep>[_-])(?P<n>\d+))?\.(?P<ext>{PAGE_EXTENSIONS})$", re.IGNORECASE)
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _JS_NUMBER_VAR = r"\b(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)\s*[;,\n]"
-_JS_STRING_VAR = re.compile(r"""\b(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*=\s*(["'])([^"'\\\n]*)\2""")
+_JS_STRING_VAR = re.compile(
+    r"""\b(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*=\s*(["'])([^"'\\\n]*)\2""")
 _QUOTED_RE = re.compile(r"""^\s*['"]([^'"]*)['"]\s*$""")
 _LITERAL = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 _ADJACENT_LITERALS = re.compile(rf"({_LITERAL})\s*\+\s*({_LITERAL})")
 # A page address built around one variable: "index_" + nextPage + ".shtml".
 _TEMPLATE_RE = re.compile(
-    rf"({_LITERAL})\s*\+\s*\(?\s*([A-Za-z_$][\w$]*)\s*(?:([+-])\s*(\d+)\s*)?\)?\s*\+\s*({_LITERAL})")
+    rf"({_LITERAL})\s*\+\s*\(?\s*([A-Za-z_$][\w$]*)\s*(?:([+-])\s*(\d+)\s*)?\)?\s*\+\s*"
+    rf"({_LITERAL})")
 _COUNT_NAMES = ("countPage", "pageCount", "nPageCount", "totalPage", "totalPages", "pagecount",
                 "page_count", "totalpage", "pageTotal", "maxPage", "pageNum", "allPage",
                 "totalPageNum", "pages")
 _CURRENT_NAMES = ("currentPage", "nPageIndex", "nCurrIndex", "curPage", "currPage", "pageIndex",
                   "current", "cur")
 _TOTAL_TEXT_RE = re.compile(r"共\s*(\d+)\s*页")
-_JS_CALL_HREF = re.compile(r"""^\s*javascript\s*:\s*([A-Za-z_$][\w$]*)\s*\(\s*['"]?(\d+)['"]?\s*\)""")
+_JS_CALL_HREF = re.compile(
+    r"""^\s*javascript\s*:\s*([A-Za-z_$][\w$]*)\s*\(\s*['"]?(\d+)['"]?\s*\)""")
 _JS_CALL_ONCHANGE = re.compile(r"([A-Za-z_$][\w$]*)\s*\(\s*this\.(?:value|options)")
 _LOCATION_SET = re.compile(
     r"(?:location(?:\.href)?\s*=|location\.(?:replace|assign)\s*\(|window\.open\s*\()\s*([^;\n]+)")
@@ -339,6 +342,15 @@ def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[st
     labelled = [item for item in found if item[1] is not None]
     if len(labelled) >= 2:
         current_label = _current_label(doc, current_n)
+        if current_n is not None:
+            # Labels and file numbers run together (label - n constant) or against each other
+            # (label + n constant: reverse numbering): the current page's label follows.
+            differences = {label - n for n, label, _url in labelled}
+            sums = {label + n for n, label, _url in labelled}
+            if len(differences) == 1:
+                current_label = current_n + differences.pop()
+            elif len(sums) == 1:
+                current_label = sums.pop() - current_n
         ordered = sorted({label: url for _n, label, url in labelled}.items())
         later = [url for label, url in ordered if label > current_label]
         others = [url for _n, label, url in found if label is None]

@@ -42,7 +42,8 @@ function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt) {
   var nCurrIndex = +_nCurrIndex || 0;
   if (nCurrIndex < (_nPageCount - 1)) {
     var nNextIndex = nCurrIndex + 1;
-    document.write("<a class='pn' href='" + _sPageName + '_' + nNextIndex + "." + sPageExt + "'>下一页</a>");
+    document.write("<a class='pn' href='" + _sPageName + '_' + nNextIndex + "."
+                   + sPageExt + "'>下一页</a>");
   }
 }
 createPageHTML(nPageCount, nPageIndex, sPageName, sPageExt);
@@ -102,7 +103,8 @@ def test_pagination_plugin_names_pages_from_one_and_keeps_off_site_items():
     for i in range(8):
         if i % 2:
             items.append(f'<li><a href="https://mp.weixin.qq.com/s/Post{i}x" title="t">'
-                         f"第{i}期情况通报（公众号）</a><span class='time'>2022-04-2{i}</span></li>")
+                         f"第{i}期情况通报（公众号）</a>"
+                         f"<span class='time'>2022-04-2{i}</span></li>")
         else:
             items.append(f'<li><a href="/xwfb/2022042{i}/{i:032x}.html">第{i}期情况通报</a>'
                          f"<span class='time'>2022-04-2{i}</span></li>")
@@ -231,7 +233,8 @@ def test_a_list_page_with_a_jump_function_is_not_a_stub():
                 "<script>function go(){ window.location.href='/search/'; }</script>")
     result = parse_list_page(html, HOST + "/tzgg/")
     assert result.redirect_to is None and len(links(result)) == 5
-    nearly_empty = page("<p>本栏目暂无信息</p><script>function go(){ location.href='/x/'; }</script>")
+    nearly_empty = page("<p>本栏目暂无信息</p>"
+                        "<script>function go(){ location.href='/x/'; }</script>")
     assert parse_list_page(nearly_empty, HOST + "/tzgg/").next_pages == []
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.site.bulk import BulkSite
+from tests.site.families import FamiliesSite
 from tests.site.hanweb import HanwebSite
 from tests.site.server import SiteServer
 
@@ -52,6 +53,13 @@ def bulk_site():
 def hanweb_site():
     """A Hanweb JCMS column: 15 records in the page's datastore, 30 more from the data proxy."""
     yield from _serve(HanwebSite())
+
+
+@pytest.fixture
+def families_site():
+    """One section per list family: script pagers, gotoCurrentPage, reverse numbering, ASP.NET,
+    pseudo-static PHP, a redirect stub and a channel hub (``.expected["starts"]``)."""
+    yield from _serve(FamiliesSite())
 
 
 @pytest.fixture
