@@ -44,10 +44,19 @@ def find_hub_blocks(doc, absolute, page_url: str) -> tuple[list[str], list]:
         mores.append((anchor, target))
     if not MIN_BLOCKS <= len(mores) <= MAX_BLOCKS:
         return [], []
+    # How many more-links each element holds: a block is the highest ancestor holding one.
+    holding: dict[object, int] = {}
+    for anchor, _target in mores:
+        for node in anchor.iterancestors():
+            holding[node] = holding.get(node, 0) + 1
     more_anchors = {anchor for anchor, _t in mores}
     sections, blocks = [], []
     for anchor, target in mores:
-        block = _block(anchor, more_anchors)
+        block = None
+        for node in anchor.iterancestors():
+            if holding[node] > 1:
+                break
+            block = node
         if block is None or block in blocks:
             continue
         if not any(looks_like_article_url(url) for a in block.iter("a")
@@ -61,11 +70,12 @@ def find_hub_blocks(doc, absolute, page_url: str) -> tuple[list[str], list]:
     # Most of the page's article links are previews in the blocks; otherwise the page has a
     # list of its own and the blocks are boxes beside it.
     inside = outside = 0
+    block_set = set(blocks)
     for anchor in doc.iter("a"):
         url = absolute(anchor.get("href"))
         if not url or not looks_like_article_url(url):
             continue
-        if any(node in blocks for node in anchor.iterancestors()):
+        if any(node in block_set for node in anchor.iterancestors()):
             inside += 1
         elif not any(is_chrome(node) for node in anchor.iterancestors()):
             outside += 1
@@ -83,13 +93,3 @@ def _is_more(anchor) -> bool:
         return True
     img = anchor.find(".//img")
     return not text and img is not None and "more" in (img.get("src") or "").lower()
-
-
-def _block(anchor, more_anchors):
-    """The largest ancestor of a more-link holding no other more-link."""
-    block = None
-    for node in anchor.iterancestors():
-        if any(other is not anchor and other in more_anchors for other in node.iter("a")):
-            break
-        block = node
-    return block

@@ -59,6 +59,8 @@ NON_PAGE_EXTENSIONS = (
 _LITERAL = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 _WRITE_CALL = re.compile(r"document\.write(?:ln)?\s*\(")
 _OBJECT = re.compile(r"\{[^{}\[\]]{0,2000}\}")
+# A list printed by a script is a few KB; a bigger script is a library pasted into the page.
+MAX_LIST_SCRIPT = 200_000
 _TITLE_KEYS = ("title", "name", "text", "linktitle", "doctitle", "subject")
 _URL_KEYS = ("url", "href", "link", "linkurl", "docpuburl", "puburl", "path")
 
@@ -106,7 +108,7 @@ def render_script_lists(doc) -> None:
     """Put into ``doc`` the lists its inline scripts print from literals or data arrays."""
     for script in list(doc.iter("script")):
         body = script.text or ""
-        if script.get("src") or not body.strip():
+        if script.get("src") or not body.strip() or len(body) > MAX_LIST_SCRIPT:
             continue
         markup = _written_markup(body)
         if markup is None:

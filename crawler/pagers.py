@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 
 # More list pages than any section has; the spider stops at max_list_pages long before.
 MAX_SCRIPT_PAGES = 10_000
+# Pagers are small inline scripts; a bigger one is a library pasted into the page.
+MAX_PAGER_SCRIPT = 64_000
 
 NEXT_TEXTS = {"下一页", "下页", "下一頁", "下頁", "next", "next page", "›", ">", "»", ">>", "后页",
               "後頁", "下一页>", "下一页>>", "下一页»", "[下一页]"}
@@ -62,7 +64,7 @@ def script_texts(doc) -> list[str]:
         if script.get("src") or (script.get("type") or "").lower() in ("text/xml", "text/html"):
             continue
         body = script.text or ""
-        if body.strip():
+        if body.strip() and len(body) <= MAX_PAGER_SCRIPT:
             texts.append("\n".join(line for line in body.splitlines()
                                    if not line.lstrip().startswith("//")))
     return texts
@@ -200,8 +202,10 @@ def _template_pages(scripts: list[str], doc, absolute: Resolve, page_url: str) -
     for raw in scripts:
         if "+" not in raw or "createPageHTML" in raw:
             continue
+        count = _number(raw, _COUNT_NAMES) or text_count
+        if count is None:
+            continue
         script = _collapse(raw)
-        count = _number(script, _COUNT_NAMES) or text_count
         if count is None:
             continue
         templates = []
@@ -241,7 +245,7 @@ def _page_functions(scripts: list[str]) -> dict[str, tuple[str, str]]:
     """``function go(n) { … location = "Column.shtml?p5=28&p7=" + n }`` → {go: (prefix, suffix)}."""
     functions: dict[str, tuple[str, str]] = {}
     for raw in scripts:
-        if "function" not in raw:
+        if "function" not in raw or "location" not in raw:
             continue
         script = _collapse(raw)
         for match in re.finditer(r"function\s+([A-Za-z_$][\w$]*)\s*\(\s*([A-Za-z_$][\w$]*)\s*\)",
