@@ -107,8 +107,13 @@ def parse_list_page(
         return ListPage()  # nothing lxml can read: no links (a comment, whitespace, ...)
     base = _base_url(doc, url)
 
+    resolved: dict[str | None, str | None] = {}
+
     def absolute(href: str | None) -> str | None:
-        return _absolute(base, href)
+        # The list finder and the pager readers look at the same links: resolve each once.
+        if href not in resolved:
+            resolved[href] = _absolute(base, href)
+        return resolved[href]
 
     page = ListPage()
     scripts = script_texts(doc)

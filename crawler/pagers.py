@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl, urlsplit
 
 # More list pages than any section has; the spider stops at max_list_pages long before.
 MAX_SCRIPT_PAGES = 10_000
@@ -32,7 +33,7 @@ PAGE_EXTENSIONS = r"s?html?|aspx?|php|jsp"
 _PAGE_FILE_RE = re.compile(
     rf"^(?P<stem>.+?)(?:(?P<sep>[_-])(?P<n>\d+))?\.(?P<ext>{PAGE_EXTENSIONS})$", re.IGNORECASE)
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
-_JS_NUMBER_VAR = r"\b(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)\s*[;,\n]"
+_JS_NUMBER_VAR = r"\b(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)(?![\w.])"
 _JS_STRING_VAR = re.compile(
     r"""\b(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*=\s*(["'])([^"'\\\n]*)\2""")
 _QUOTED_RE = re.compile(r"""^\s*['"]([^'"]*)['"]\s*$""")
@@ -49,7 +50,7 @@ _CURRENT_NAMES = ("currentPage", "nPageIndex", "nCurrIndex", "curPage", "currPag
                   "current", "cur")
 _TOTAL_TEXT_RE = re.compile(r"共\s*(\d+)\s*页")
 _JS_CALL_HREF = re.compile(
-    r"""^\s*javascript\s*:\s*([A-Za-z_$][\w$]*)\s*\(\s*['"]?(\d+)['"]?\s*\)""")
+    r"""^\s*(?:javascript\s*:\s*)?([A-Za-z_$][\w$]*)\s*\(\s*['"]?(\d+)['"]?\s*\)""")
 _JS_CALL_ONCHANGE = re.compile(r"([A-Za-z_$][\w$]*)\s*\(\s*this\.(?:value|options)")
 _LOCATION_SET = re.compile(
     r"(?:location(?:\.href)?\s*=|location\.(?:replace|assign)\s*\(|window\.open\s*\()\s*([^;\n]+)")
@@ -77,7 +78,7 @@ def find_next_pages(doc, scripts: list[str], absolute: Resolve, page_url: str) -
     for anchor in doc.iter("a"):
         label = " ".join(anchor.text_content().split()).lower()
         if label in NEXT_TEXTS or (anchor.get("title") or "").strip() in NEXT_TEXTS:
-            target = _href_target(anchor.get("href") or "", functions, absolute)
+            target = _href_target(anchor, functions, absolute)
             if target:
                 first.append(target)
     rest: list[str] = []
@@ -195,49 +196,43 @@ def _url_part(prefix_literal: str, suffix_literal: str) -> tuple[str, str] | Non
 def _template_pages(scripts: list[str], doc, absolute: Resolve, page_url: str) -> list[str]:
     """Hand-written pagers and pagination-plugin callbacks building ``prefix + n + suffix``."""
     pages: list[str] = []
-    text_count = None
-    match = _TOTAL_TEXT_RE.search(" ".join(doc.text_content().split()) if doc is not None else "")
-    if match:
-        text_count = int(match.group(1))
+    shown = _TOTAL_TEXT_RE.search(" ".join(doc.text_content().split()))
     for raw in scripts:
         if "+" not in raw or "createPageHTML" in raw:
             continue
-        count = _number(raw, _COUNT_NAMES) or text_count
+        count = _number(raw, _COUNT_NAMES) or (int(shown.group(1)) if shown else None)
         if count is None:
             continue
         script = _collapse(raw)
-        if count is None:
-            continue
-        templates = []
+        templates = []  # ((prefix, suffix), variable, offset)
         for found in _TEMPLATE_RE.finditer(script):
             part = _url_part(found.group(1), found.group(5))
             if part:
-                templates.append((part, found.group(2)))
+                offset = int(found.group(4) or 0) * (-1 if found.group(3) == "-" else 1)
+                templates.append((part, found.group(2), offset))
         if not templates:
             continue
-        current = _number(script, _CURRENT_NAMES)
-        # Which template writes the next page: the one whose variable is current + 1.
         chosen = None
-        for part, variable in templates:
+        # TRS numbering (page k is file k-1, the first page unnumbered): the template whose
+        # number is the current page + 1, as a variable (nextPage = currentPage + 1) or inline.
+        for part, variable, offset in templates:
             derived = re.search(rf"\b{re.escape(variable)}\s*=\s*([A-Za-z_$][\w$]*)\s*\+\s*1\b",
                                 script)
-            if derived:
-                base = _number(script, [derived.group(1)])
-                if base is not None:
-                    chosen = (part, "zero", base)
-                    break
+            base = _number(script, [derived.group(1)]) if derived else None
+            if base is None and offset == 1:
+                base = _number(script, [variable])
+            if base is not None:
+                chosen = (part, 0, base)
+                break
         if chosen is None:
-            part, variable = templates[0]
+            part = templates[0][0]
             # A callback that sends page 1 to the bare name numbers its files from 1.
-            one_based = re.search(r"==\s*['\"]?1['\"]?\s*\)", script) is not None
-            chosen = (part, "one" if one_based else "zero",
-                      (current or 1) if one_based else (current or 0))
-        (prefix, suffix), numbering, current_n = chosen
-        current_n = max(current_n, _number_in_url(page_url, prefix, suffix) or 0)
-        last = count if numbering == "one" else count - 1
-        if numbering == "zero" and current_n == 0 or numbering == "one" and current_n <= 1:
-            current_n = 0 if numbering == "zero" else 1
-        pages.extend(_series(absolute, prefix, suffix, current_n + 1, last))
+            first = 1 if re.search(r"==\s*['\"]?1['\"]?\s*\)", script) else 0
+            chosen = (part, first, max(first, _number(script, _CURRENT_NAMES) or 0))
+        (prefix, suffix), first, current = chosen
+        current = max(current, _number_in_url(page_url, prefix, suffix) or 0)
+        # Files first+1 .. count-1+first follow the unnumbered first page.
+        pages.extend(_series(absolute, prefix, suffix, current + 1, count - 1 + first))
     return pages
 
 
@@ -266,12 +261,20 @@ def _page_functions(scripts: list[str]) -> dict[str, tuple[str, str]]:
     return functions
 
 
-def _href_target(href: str, functions: dict[str, tuple[str, str]], absolute: Resolve) -> str | None:
-    call = _JS_CALL_HREF.match(href)
+def _js_call(anchor) -> re.Match | None:
+    """``href="javascript:go('3')"`` or ``href="javascript:;" onclick="go(3)"``."""
+    href = anchor.get("href") or ""
+    if href.strip().lower().startswith("javascript:") or not href.strip() or href.strip() == "#":
+        return _JS_CALL_HREF.match(href) or _JS_CALL_HREF.match(anchor.get("onclick") or "")
+    return None
+
+
+def _href_target(anchor, functions: dict[str, tuple[str, str]], absolute: Resolve) -> str | None:
+    call = _js_call(anchor)
     if call:
         template = functions.get(call.group(1))
         return absolute(f"{template[0]}{call.group(2)}{template[1]}") if template else None
-    return absolute(href)
+    return absolute(anchor.get("href"))
 
 
 def _js_call_pages(doc, functions: dict[str, tuple[str, str]], absolute: Resolve,
@@ -281,7 +284,7 @@ def _js_call_pages(doc, functions: dict[str, tuple[str, str]], absolute: Resolve
         return []
     numbers: dict[str, set[int]] = {}
     for anchor in doc.iter("a"):
-        call = _JS_CALL_HREF.match(anchor.get("href") or "")
+        call = _js_call(anchor)
         if call and call.group(1) in functions:
             numbers.setdefault(call.group(1), set()).add(int(call.group(2)))
     for select in doc.iter("select"):
@@ -310,39 +313,77 @@ def _current_in_query(page_url: str, prefix: str, suffix: str) -> int:
 
 
 def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[str]) -> list[str]:
-    """Numbered pages of the same list in the page's folder (pager links, a hidden page list, a
-    select of page addresses), in reading order after the current page."""
-    from urllib.parse import urlsplit
-
+    """Numbered pages of the same list (pager links, a hidden page list, a select of page
+    addresses): files beside the page (``index_2.html``, ``news-list-x-2.html``,
+    ``index_9_198.html``) or the page's own address with another page number in its query
+    (``list.jsp?cid=3&page=2``), in reading order after the current page."""
     here = urlsplit(page_url)
+    candidates = [(a.get("href"), a.text_content()) for a in doc.iter("a")]
+    candidates += [(o.get("value"), o.text_content()) for o in doc.iter("option")]
+    resolved = []
+    for href, text in candidates:
+        target = absolute(href or "")
+        if target:
+            label = " ".join((text or "").split())
+            resolved.append((target, int(label) if label.isdigit() else None))
+    if here.query:
+        return _query_siblings(here, resolved)
     folder, _, name = here.path.rpartition("/")
     current = _PAGE_FILE_RE.match(name or "index.html")
-    if current is None or here.query:
+    if current is None:
         return []
-    stem = current.group("stem").lower()
-    current_n = int(current.group("n")) if current.group("n") else None
-    found: list[tuple[int, int | None, str]] = []  # (number, page label, url), document order
-    hrefs = [(a.get("href"), a.text_content()) for a in doc.iter("a")]
-    hrefs += [(o.get("value"), o.text_content()) for o in doc.iter("option")]
-    for href, text in hrefs:
-        target = absolute(href or "")
-        if not target:
-            continue
+    ext = current.group("ext")
+    readings = [(current.group("stem").lower(),
+                 int(current.group("n")) if current.group("n") else None)]
+    if current.group("n"):  # list-12.html: 12 may be the column, list-12-2.html its page 2
+        readings.insert(0, (name.rsplit(".", 1)[0].lower(), None))
+    for stem, current_n in readings:
+        found: list[tuple[int, int | None, str]] = []  # (number, label, url), document order
+        for target, label in resolved:
+            there = urlsplit(target)
+            if there.netloc != here.netloc or there.query:
+                continue
+            t_folder, _, t_name = there.path.rpartition("/")
+            match = _PAGE_FILE_RE.match(t_name)
+            if t_folder != folder or not match or not match.group("n"):
+                continue
+            t_stem = match.group("stem").lower()
+            # index_7_198.html is a page of index.html (a column number between).
+            if t_stem == stem or re.fullmatch(re.escape(stem) + r"[_-]\d+", t_stem):
+                found.append((int(match.group("n")), label, target))
+        if found:
+            return _in_reading_order(doc, found, current_n,
+                                     any(url.endswith(f"2.{ext}") for url in next_links))
+    return []
+
+
+def _query_siblings(here, resolved) -> list[str]:
+    """Links to the page's own path whose query differs from the page's in one number: a page
+    parameter the first page lacks (``?p5=28`` → ``&p7=2``), or one it has, when the pager shows
+    page numbers (other values of a column id are sub-columns, named in words)."""
+    mine = dict(parse_qsl(here.query, keep_blank_values=True))
+    by_key: dict[str, list[tuple[int, int | None, str]]] = {}
+    for target, label in resolved:
         there = urlsplit(target)
-        if there.netloc != here.netloc or there.query:
+        if there.netloc != here.netloc or there.path != here.path or not there.query:
             continue
-        t_folder, _, t_name = there.path.rpartition("/")
-        match = _PAGE_FILE_RE.match(t_name)
-        if t_folder != folder or not match or not match.group("n"):
+        theirs = dict(parse_qsl(there.query, keep_blank_values=True))
+        changed = [k for k, v in theirs.items() if mine.get(k) != v]
+        if len(changed) != 1 or any(k not in theirs for k in mine):
             continue
-        t_stem = match.group("stem").lower()
-        # index_7_198.html is a page of index.html (a column number between).
-        if t_stem != stem and not re.fullmatch(re.escape(stem) + r"[_-]\d+", t_stem):
+        key = changed[0]
+        if not theirs[key].isdigit() or (key in mine and label is None):
             continue
-        label = " ".join((text or "").split())
-        found.append((int(match.group("n")), int(label) if label.isdigit() else None, target))
-    if not found:
+        by_key.setdefault(key, []).append((int(theirs[key]), label, target))
+    if not by_key:
         return []
+    key = max(by_key, key=lambda k: len(by_key[k]))
+    current = mine.get(key, "")
+    return _in_reading_order(None, by_key[key], int(current) if current.isdigit() else None,
+                             False)
+
+
+def _in_reading_order(doc, found, current_n: int | None, next_is_two: bool) -> list[str]:
     labelled = [item for item in found if item[1] is not None]
     if len(labelled) >= 2:
         current_label = _current_label(doc, current_n)
@@ -357,14 +398,16 @@ def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[st
                 current_label = sums.pop() - current_n
         ordered = sorted({label: url for _n, label, url in labelled}.items())
         later = [url for label, url in ordered if label > current_label]
-        others = [url for _n, label, url in found if label is None]
-        return [*later, *others]
+        # An unlabelled link beyond the numbered window (尾页) is a later page too.
+        top = max(n for n, _label, _url in labelled)
+        beyond = [url for n, label, url in found if label is None and n > top
+                  and (current_n is None or n > current_n)]
+        return [*later, *beyond]
     numbers = [n for n, _label, _url in found]
     descending = len(numbers) >= 2 and numbers[0] > numbers[-1]
     if current_n is None:
         # Page 1 under a second name (news-list-x-1.html next to news-list-x.html).
-        skip_one = any(url.endswith(f"2.{current.group('ext')}") for url in next_links)
-        chosen = [(n, url) for n, _label, url in found if not (skip_one and n == 1)]
+        chosen = [(n, url) for n, _label, url in found if not (next_is_two and n == 1)]
     elif descending:
         chosen = [(n, url) for n, _label, url in found if n < current_n]
     else:
@@ -375,7 +418,7 @@ def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[st
 
 def _current_label(doc, current_n: int | None) -> int:
     """The page number the pager marks as the current one (1 on an unnumbered first page)."""
-    for element in doc.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' current ')"
+    for element in [] if doc is None else doc.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' current ')"
                              " or contains(concat(' ', normalize-space(@class), ' '), ' active ')"
                              " or contains(concat(' ', normalize-space(@class), ' '), ' cur ')]"):
         label = " ".join(element.text_content().split())

@@ -210,6 +210,43 @@ def test_pseudo_static_php_page_one_under_two_names():
     assert later.next_pages == [f"{HOST}/news-list-tongzhi-3.html"]
 
 
+def test_query_pager_pages_but_not_sub_columns():
+    items = "".join(f'<li><a href="/art/2023/5/{i + 1}/art_12_{9000 + i}.html">动态{i}</a></li>'
+                    for i in range(5))
+    subs = "".join(f'<a href="list.jsp?cid={40 + i}">子栏目{i}</a>' for i in range(4))
+    pager = ('<div class="page"><span class="cur">1</span>'
+             + "".join(f'<a href="list.jsp?cid=3&page={n}">{n}</a>' for n in (2, 3, 4))
+             + '<a href="list.jsp?cid=3&page=2">下一页</a></div>')
+    html = page(f'<div class="subnav">{subs}</div><ul class="list">{items}</ul>{pager}')
+    result = parse_list_page(html, HOST + "/list.jsp?cid=3")
+    assert result.next_pages == [f"{HOST}/list.jsp?cid=3&page={n}" for n in (2, 3, 4)]
+    html = html.replace('<span class="cur">1</span>', '<a href="list.jsp?cid=3&page=1">1</a>')
+    later = parse_list_page(html, HOST + "/list.jsp?cid=3&page=3")
+    assert later.next_pages[-1] == f"{HOST}/list.jsp?cid=3&page=4"
+    assert f"{HOST}/list.jsp?cid=3&page=2" not in later.next_pages[1:]
+
+
+def test_onclick_pager_and_a_column_number_in_the_file_name():
+    items = "".join(f'<li><a href="/news/{100300 + i}.html">消息第{i}条标题</a></li>'
+                    for i in range(5))
+    html = page(f'<ul class="newslist">{items}</ul>'
+                '<a href="javascript:;" onclick="goPage(2)">下一页</a>'
+                "<script>function goPage(n){ location.href = 'list-12-' + n + '.html'; }</script>"
+                + "".join(f'<a href="list-12-{n}.html">{n}</a>' for n in (2, 3)))
+    result = parse_list_page(html, HOST + "/list-12.html")
+    assert result.next_pages == [f"{HOST}/list-12-2.html", f"{HOST}/list-12-3.html"]
+
+
+def test_hand_pager_with_the_number_inline_and_a_commented_count():
+    script = ("<script>var currentPage = 0; var countPage = 4//共4页\n"
+              "if (currentPage == 1) { document.write('<a href=\"index.htm\">上一页</a>'); }\n"
+              "document.write('<a href=\"index_' + (currentPage + 1) + '.htm\">下一页</a>');"
+              "</script>")
+    html = page(f"<ul class='list'>{trs_items('', 4)}</ul>{script}")
+    result = parse_list_page(html, HOST + "/gzdt/")
+    assert result.next_pages == [f"{HOST}/gzdt/index_{n}.htm" for n in (1, 2, 3)]
+
+
 # -- redirect stubs ----------------------------------------------------------------------------
 
 
