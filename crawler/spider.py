@@ -171,7 +171,7 @@ class SectionSpider(scrapy.Spider):
         )
         self.crawler.stats.inc_value("govarchive/list_pages")
         self._record_listing(response, start, [url for url, _text in page.article_links])
-        if not page.article_links:
+        if not page.article_links and not page.section_links and not page.redirect_to:
             logger.warning("%s: no article links found on list page %s", self.name, response.url)
             self.crawler.stats.inc_value("govarchive/empty_list_pages")
         links = page.article_links
