@@ -41,11 +41,16 @@ _LITERAL = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 _ADJACENT_LITERALS = re.compile(rf"({_LITERAL})\s*\+\s*({_LITERAL})")
 # A page address built around one variable: "index_" + nextPage + ".shtml".
 _TEMPLATE_RE = re.compile(
-    rf"({_LITERAL})\s*\+\s*\(?\s*([A-Za-z_$][\w$]*)\s*(?:([+-])\s*(\d+)\s*)?\)?\s*\+\s*"
-    rf"({_LITERAL})")
+    rf"({_LITERAL})\s*\+\s*\(?\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*(?:([+-])\s*(\d+)\s*)?"
+    rf"\)?\s*\+\s*({_LITERAL})")
 _COUNT_NAMES = ("countPage", "pageCount", "nPageCount", "totalPage", "totalPages", "pagecount",
                 "page_count", "totalpage", "pageTotal", "maxPage", "pageNum", "allPage",
                 "totalPageNum", "pages")
+# Records and records a page, when a plugin counts those (laypage: count, limit).
+_RECORD_NAMES = ("count", "total", "totalRecord", "totalCount", "recordCount", "totalRecords")
+_PER_PAGE_NAMES = ("limit", "pageSize", "perPage", "perpage", "rows", "pagesize")
+# A callback's page number named so counts from 1 (obj.curr, currPage, num == 1 ? ...).
+_ONE_BASED_VARIABLES = {"curr", "currpage", "curpage", "pageno", "pagenum", "num", "page"}
 _CURRENT_NAMES = ("currentPage", "nPageIndex", "nCurrIndex", "curPage", "currPage", "pageIndex",
                   "current", "cur")
 _TOTAL_TEXT_RE = re.compile(r"共\s*(\d+)\s*页")
@@ -202,6 +207,10 @@ def _template_pages(scripts: list[str], doc, absolute: Resolve, page_url: str) -
             continue
         count = _number(raw, _COUNT_NAMES) or (int(shown.group(1)) if shown else None)
         if count is None:
+            records, per_page = _number(raw, _RECORD_NAMES), _number(raw, _PER_PAGE_NAMES)
+            if records is not None and per_page:
+                count = -(-records // per_page)
+        if count is None:
             continue
         script = _collapse(raw)
         templates = []  # ((prefix, suffix), variable, offset)
@@ -222,17 +231,26 @@ def _template_pages(scripts: list[str], doc, absolute: Resolve, page_url: str) -
             if base is None and offset == 1:
                 base = _number(script, [variable])
             if base is not None:
-                chosen = (part, 0, base)
+                chosen = (part, base)
                 break
         if chosen is None:
-            part = templates[0][0]
-            # A callback that sends page 1 to the bare name numbers its files from 1.
-            first = 1 if re.search(r"==\s*['\"]?1['\"]?\s*\)", script) else 0
-            chosen = (part, first, max(first, _number(script, _CURRENT_NAMES) or 0))
-        (prefix, suffix), first, current = chosen
+            (prefix, suffix), variable, offset = templates[0]
+            # A callback that sends page 1 to the bare name numbers its pages from 1; the file
+            # of page p is p + offset ('index_' + (p - 1) + '.html').
+            one_based = (re.search(r"==\s*['\"]?1['\"]?\s*[)?]", script) is not None
+                         or variable.rsplit(".", 1)[-1].lower() in _ONE_BASED_VARIABLES)
+            first = 1 if one_based else 0
+            current = max(first, _number(script, _CURRENT_NAMES) or 0)
+            in_url = _number_in_url(page_url, prefix, suffix)
+            if in_url is not None:
+                current = max(current, in_url - offset)
+            last = min(count - 1 + first, current + MAX_SCRIPT_PAGES)
+            pages.extend(url for p in range(current + 1, last + 1) if p + offset > 0
+                         and (url := absolute(f"{prefix}{p + offset}{suffix}")))
+            continue
+        (prefix, suffix), current = chosen
         current = max(current, _number_in_url(page_url, prefix, suffix) or 0)
-        # Files first+1 .. count-1+first follow the unnumbered first page.
-        pages.extend(_series(absolute, prefix, suffix, current + 1, count - 1 + first))
+        pages.extend(_series(absolute, prefix, suffix, current + 1, count - 1))
     return pages
 
 

@@ -124,6 +124,23 @@ def test_pagination_plugin_names_pages_from_one_and_keeps_off_site_items():
         f"{HOST}/yqtb/index_5.html"]
 
 
+@pytest.mark.parametrize("script, wanted", [
+    # laypage: records and records a page; obj.curr counts from 1.
+    (("layui.laypage.render({elem: 'pager', count: 45, limit: 15, curr: 1,"
+     " jump: function (obj, first) { if (!first) { location.href = 'index_' + obj.curr"
+     " + '.html'; } }});"), [2, 3]),
+    # jqPaginator: page p is file p - 1 (TRS names) behind a 1-based plugin.
+    (("$('#p').jqPaginator({totalPages: 4, currentPage: 1, onPageChange: function (num, type) {"
+     " if (type == 'change') { location.href = num == 1 ? 'index.html' : 'index_' + (num - 1)"
+     " + '.html'; } }});"), [1, 2, 3]),
+])
+def test_pagination_plugins_of_other_makes(script, wanted):
+    html = page(f"<ul class='list'>{trs_items('', 4)}</ul><div id='pager'></div>"
+                f"<script>{script}</script>")
+    result = parse_list_page(html, HOST + "/tzgg/index.html")
+    assert result.next_pages == [f"{HOST}/tzgg/index_{n}.html" for n in wanted]
+
+
 # -- gotoCurrentPage, select jumps -----------------------------------------------------------
 
 GOTO_PAGE = """<table>{rows}<tr><td><form name='pageForm'>共&nbsp;6页&nbsp;
