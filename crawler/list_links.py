@@ -208,6 +208,11 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
             groups[container] = []
             order.append(container)
         groups[container].append((item, anchor, target))
+    if not groups or max(len(links) for links in groups.values()) < MIN_SHAPED:
+        # No list of known article addresses: a list of dated titles is one all the same.
+        dated = _dated_list(doc, absolute, page_url, excluded)
+        if dated:
+            return dated
     visible = [c for c in order if not _hidden(c)]
     if visible:  # hidden boxes (hover menus, 解读 pop-ups) only when nothing else lists
         order = visible
@@ -253,6 +258,47 @@ def _neighbourhood(main):
         return any(node in close for node in container.iterancestors())
 
     return near
+
+
+MIN_SHAPED = 3  # fewer article-shaped links than this are a box, not a list
+MIN_DATED = 4  # a list of unknown addresses needs this many dated items
+_DATE_RE = re.compile(r"(?:19|20)\d{2}\s*[-./年]\s*\d{1,2}(?:\s*[-./月]\s*\d{1,2})?")
+_MIN_TITLE = 6
+
+
+def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]:
+    """The container whose items each hold one title-like link and a date."""
+    groups: dict[object, list] = {}
+    order: list[object] = []
+    for anchor in doc.iter("a"):
+        target = absolute(anchor.get("href"))
+        text = anchor_text(anchor)
+        if (not target or target == page_url or len(text) < _MIN_TITLE
+                or target.lower().endswith(NON_PAGE_EXTENSIONS)
+                or urlsplit(target).path in ("", "/")):
+            continue
+        placed = _list_container(anchor, excluded)
+        if placed is None:
+            continue
+        container, item = placed
+        if item is anchor or not _DATE_RE.search(item.text_content()):
+            continue
+        if container not in groups:
+            groups[container] = []
+            order.append(container)
+        groups[container].append((item, anchor, target))
+    candidates = [c for c in order if len({i for i, _a, _t in groups[c]}) >= MIN_DATED
+                  and not _hidden(c)]
+    if not candidates:
+        return []
+    main = max(candidates, key=lambda c: len(groups[c]))
+    found = []
+    seen_items = set()
+    for item, anchor, target in groups[main]:
+        if item not in seen_items:  # one link an item: its title
+            seen_items.add(item)
+            found.append((target, anchor_text(anchor)))
+    return unique_links(found)
 
 
 def _list_container(anchor, excluded):

@@ -358,6 +358,19 @@ def test_navigation_links_are_not_articles():
     assert len(links(parse_list_page(html, HOST + "/tzgg/"))) == 3
 
 
+def test_a_list_of_unknown_addresses_is_found_by_its_dates():
+    nav = "".join(f'<li><a href="/channel/c{i}.html">频道栏目名称{i}</a></li>' for i in range(9))
+    rows = "".join(f'<li><a href="/site/show-{31 + i}.html">关于开展第{i}批检查工作的通知</a>'
+                   f"<span>2023-0{i % 9 + 1}-1{i % 9}</span></li>" for i in range(7))
+    side = ('<div class="box"><ul>' + "".join(
+        f'<li><a href="/site/show-{90 + i}.html">其他栏目的一条消息标题</a></li>'
+        for i in range(5)) + "</ul></div>")
+    html = page(f'<ul class="menu">{nav}</ul><div class="content"><ul>{rows}</ul></div>{side}'
+                '<div class="page"><a href="list-2.html">下一页</a></div>')
+    result = parse_list_page(html, HOST + "/site/list.html")
+    assert links(result) == [f"{HOST}/site/show-{31 + i}.html" for i in range(7)]
+
+
 def test_a_list_printed_by_document_write_of_literals():
     rows = "".join(f"document.write('<li><a href=\"./202403/t20240301_{i}.htm\">"
                    f"公告第{i}号</a></li>');\n" for i in range(5))
