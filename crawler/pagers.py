@@ -53,6 +53,7 @@ _PER_PAGE_NAMES = ("limit", "pageSize", "perPage", "perpage", "rows", "pagesize"
 _ONE_BASED_VARIABLES = {"curr", "currpage", "curpage", "pageno", "pagenum", "num", "page"}
 _CURRENT_NAMES = ("currentPage", "nPageIndex", "nCurrIndex", "curPage", "currPage", "pageIndex",
                   "current", "cur")
+_DIGITS = re.compile(r"[0-9]{1,12}")
 _TOTAL_TEXT_RE = re.compile(r"共\s*(\d+)\s*页")
 _JS_CALL_HREF = re.compile(
     r"""^\s*(?:javascript\s*:\s*)?([A-Za-z_$][\w$]*)\s*\(\s*['"]?(\d+)['"]?\s*\)""")
@@ -94,6 +95,11 @@ def find_next_pages(doc, scripts: list[str], absolute: Resolve, page_url: str) -
     rest = _unique(rest, page_url)
     # The script pagers list every page from the next one on; the next-link comes first.
     return _unique([*first, *rest], page_url)
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only (str.isdigit also takes ² and ١, which int() refuses)."""
+    return bool(_DIGITS.fullmatch(text))
 
 
 def _unique(urls: Iterable[str], page_url: str) -> list[str]:
@@ -156,7 +162,7 @@ def _trs_script_pages(scripts: list[str], absolute: Resolve, page_url: str) -> l
                 quoted = _QUOTED_RE.match(arg)
                 if quoted:
                     strings.append(quoted.group(1))
-                elif arg.isdigit():
+                elif _is_number(arg):
                     numbers.append(int(arg))
                 elif re.fullmatch(r"[A-Za-z_$][\w$]*", arg):
                     value = _number("\n".join(scripts), [arg])
@@ -310,7 +316,7 @@ def _js_call_pages(doc, functions: dict[str, tuple[str, str]], absolute: Resolve
         if call and call.group(1) in functions:
             for option in select.iter("option"):
                 value = (option.get("value") or "").strip()
-                if value.isdigit():
+                if _is_number(value):
                     numbers.setdefault(call.group(1), set()).add(int(value))
     pages: list[str] = []
     for name, found in numbers.items():
@@ -343,7 +349,7 @@ def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[st
         target = absolute(href or "")
         if target:
             label = " ".join((text or "").split())
-            resolved.append((target, int(label) if label.isdigit() else None))
+            resolved.append((target, int(label) if _is_number(label) else None))
     if here.query:
         return _query_siblings(here, resolved)
     folder, _, name = here.path.rpartition("/")
@@ -390,14 +396,14 @@ def _query_siblings(here, resolved) -> list[str]:
         if len(changed) != 1 or any(k not in theirs for k in mine):
             continue
         key = changed[0]
-        if not theirs[key].isdigit() or (key in mine and label is None):
+        if not _is_number(theirs[key]) or (key in mine and label is None):
             continue
         by_key.setdefault(key, []).append((int(theirs[key]), label, target))
     if not by_key:
         return []
     key = max(by_key, key=lambda k: len(by_key[k]))
     current = mine.get(key, "")
-    return _in_reading_order(None, by_key[key], int(current) if current.isdigit() else None,
+    return _in_reading_order(None, by_key[key], int(current) if _is_number(current) else None,
                              False)
 
 
@@ -440,6 +446,6 @@ def _current_label(doc, current_n: int | None) -> int:
                              " or contains(concat(' ', normalize-space(@class), ' '), ' active ')"
                              " or contains(concat(' ', normalize-space(@class), ' '), ' cur ')]"):
         label = " ".join(element.text_content().split())
-        if label.isdigit():
+        if _is_number(label):
             return int(label)
     return 1 if current_n is None else current_n
