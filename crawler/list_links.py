@@ -351,10 +351,16 @@ def _with_other_items(container, linked: list, absolute) -> list[tuple[str, str]
             continue
         target = absolute(anchors[0].get("href"))
         text = anchor_text(anchors[0])
-        if (target and len(text) >= 4 and urlsplit(target).path not in ("", "/")
+        if (target and len(text) >= 4 and not _PAGER_TEXT.match(text)
+                and urlsplit(target).path not in ("", "/")
                 and not target.lower().endswith(NON_PAGE_EXTENSIONS)):
             out.append((target, text))
     return out
+
+
+# A pager or "more" link that sits in the list's last item is not an item.
+_PAGER_TEXT = re.compile(r"^\W*(?:[上下前后]一?[页頁]|首[页頁]|[尾末][页頁]|更多|查看更多|more|next|prev"
+                         r"|\d+)\W*$", re.IGNORECASE)
 
 
 def _anchor_path(item, anchor) -> str:

@@ -111,6 +111,8 @@ def test_pagination_plugin_names_pages_from_one_and_keeps_off_site_items():
     hot = ('<div class="hot-rank"><h3>热门排行</h3><ul>'
            + "".join(f'<li><a href="/xwfb/20220301/{9000 + i:032x}.html">热门{i}</a></li>'
                      for i in range(4)) + "</ul></div>")
+    # A "more" item closing the list is not an item.
+    items.append('<li><a href="/yqtb/more.html">查看更多</a><span class="time"></span></li>')
     html = page('<script src="/assets/js/header.js"></script>'
                 '<div class="main-container margin-top-15"><div class="container">'
                 f'<ul class="uli16 list-date">{"".join(items)}</ul>{PLUGIN_PAGER}</div>'
