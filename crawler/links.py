@@ -3,7 +3,8 @@
 :func:`parse_list_page` is the one entry (the spider and ``replay reparse`` call it; it is pure,
 so the archive rebuilds the same listings). The work is split by job:
 :mod:`crawler.list_links` finds the main list (decoys left out, script-printed lists rendered),
-:mod:`crawler.pagers` every kind of pagination, :mod:`crawler.redirect_stubs` entries that only
+:mod:`crawler.pagers` every kind of pagination (:mod:`crawler.page_numbers` the numbered
+page links), :mod:`crawler.redirect_stubs` entries that only
 redirect, :mod:`crawler.hubs` channel pages previewing sub-columns, and
 :mod:`crawler.datastore` Hanweb JCMS datastores.
 """

@@ -3,8 +3,9 @@
 Government list pages paginate in many ways, most of them visible only when JavaScript runs:
 
 * a real ``下一页``/next ``<a>`` (ASP.NET ``Index_2.aspx``, pseudo-static ``news-list-x-2.html``);
-* numbered sibling pages linked from a pager or a hidden page list, in either direction
-  (``index_1.html``, ``index_2.html``... or ``index_7_198.html`` down to ``index_7_1.html``);
+* numbered pages linked from a pager or a hidden page list, in either direction
+  (``index_1.html``... or ``index_7_198.html`` down to ``index_7_1.html``; read by
+  :mod:`crawler.page_numbers`);
 * TRS ``createPageHTML(count, current, "index", "html")`` (page k is ``index_{k-1}``), also when
   the arguments are variables and the function is defined inline;
 * hand-written pagers printed by ``document.write("<a href=\\"index_"+nextPage+".shtml\\">")``
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from urllib.parse import parse_qsl, urlsplit
+
+from govarchive.crawler.page_numbers import PAGE_EXTENSIONS, is_number, numbered_siblings
 
 # More list pages than any section has; the spider stops at max_list_pages long before.
 MAX_SCRIPT_PAGES = 10_000
@@ -29,9 +31,6 @@ MAX_PAGER_SCRIPT = 64_000
 
 NEXT_TEXTS = {"下一页", "下页", "下一頁", "下頁", "next", "next page", "›", ">", "»", ">>", "后页",
               "後頁", "下一页>", "下一页>>", "下一页»", "[下一页]"}
-PAGE_EXTENSIONS = r"s?html?|aspx?|php|jsp"
-_PAGE_FILE_RE = re.compile(
-    rf"^(?P<stem>.+?)(?:(?P<sep>[_-])(?P<n>\d+))?\.(?P<ext>{PAGE_EXTENSIONS})$", re.IGNORECASE)
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _JS_NUMBER_VAR = r"\b(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)(?![\w.])"
 _JS_STRING_VAR = re.compile(
@@ -44,7 +43,7 @@ _TEMPLATE_RE = re.compile(
     rf"({_LITERAL})\s*\+\s*\(?\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*(?:([+-])\s*(\d+)\s*)?"
     rf"\)?\s*\+\s*({_LITERAL})")
 _COUNT_NAMES = ("countPage", "pageCount", "nPageCount", "totalPage", "totalPages", "pagecount",
-                "page_count", "totalpage", "pageTotal", "maxPage", "pageNum", "allPage",
+                "page_count", "totalpage", "pageTotal", "maxPage", "allPage",
                 "totalPageNum", "pages")
 # Records and records a page, when a plugin counts those (laypage: count, limit).
 _RECORD_NAMES = ("count", "total", "totalRecord", "totalCount", "recordCount", "totalRecords")
@@ -53,7 +52,6 @@ _PER_PAGE_NAMES = ("limit", "pageSize", "perPage", "perpage", "rows", "pagesize"
 _ONE_BASED_VARIABLES = {"curr", "currpage", "curpage", "pageno", "pagenum", "num", "page"}
 _CURRENT_NAMES = ("currentPage", "nPageIndex", "nCurrIndex", "curPage", "currPage", "pageIndex",
                   "current", "cur")
-_DIGITS = re.compile(r"[0-9]{1,12}")
 _TOTAL_TEXT_RE = re.compile(r"共\s*(\d+)\s*页")
 _JS_CALL_HREF = re.compile(
     r"""^\s*(?:javascript\s*:\s*)?([A-Za-z_$][\w$]*)\s*\(\s*['"]?(\d+)['"]?\s*\)""")
@@ -95,11 +93,6 @@ def find_next_pages(doc, scripts: list[str], absolute: Resolve, page_url: str) -
     rest = _unique(rest, page_url)
     # The script pagers list every page from the next one on; the next-link comes first.
     return _unique([*first, *rest], page_url)
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only (str.isdigit also takes ² and ١, which int() refuses)."""
-    return bool(_DIGITS.fullmatch(text))
 
 
 def _unique(urls: Iterable[str], page_url: str) -> list[str]:
@@ -162,7 +155,7 @@ def _trs_script_pages(scripts: list[str], absolute: Resolve, page_url: str) -> l
                 quoted = _QUOTED_RE.match(arg)
                 if quoted:
                     strings.append(quoted.group(1))
-                elif _is_number(arg):
+                elif is_number(arg):
                     numbers.append(int(arg))
                 elif re.fullmatch(r"[A-Za-z_$][\w$]*", arg):
                     value = _number("\n".join(scripts), [arg])
@@ -316,7 +309,7 @@ def _js_call_pages(doc, functions: dict[str, tuple[str, str]], absolute: Resolve
         if call and call.group(1) in functions:
             for option in select.iter("option"):
                 value = (option.get("value") or "").strip()
-                if _is_number(value):
+                if is_number(value):
                     numbers.setdefault(call.group(1), set()).add(int(value))
     pages: list[str] = []
     for name, found in numbers.items():
@@ -334,118 +327,3 @@ def _current_in_query(page_url: str, prefix: str, suffix: str) -> int:
         if match:
             return int(match.group(1))
     return _number_in_url(page_url, prefix, suffix) or 1
-
-
-def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[str]) -> list[str]:
-    """Numbered pages of the same list (pager links, a hidden page list, a select of page
-    addresses): files beside the page (``index_2.html``, ``news-list-x-2.html``,
-    ``index_9_198.html``) or the page's own address with another page number in its query
-    (``list.jsp?cid=3&page=2``), in reading order after the current page."""
-    here = urlsplit(page_url)
-    candidates = [(a.get("href"), a.text_content()) for a in doc.iter("a")]
-    candidates += [(o.get("value"), o.text_content()) for o in doc.iter("option")]
-    resolved = []
-    for href, text in candidates:
-        target = absolute(href or "")
-        if target:
-            label = " ".join((text or "").split())
-            resolved.append((target, int(label) if _is_number(label) else None))
-    if here.query:
-        return _query_siblings(here, resolved)
-    folder, _, name = here.path.rpartition("/")
-    current = _PAGE_FILE_RE.match(name or "index.html")
-    if current is None:
-        return []
-    ext = current.group("ext")
-    readings = [(current.group("stem").lower(),
-                 int(current.group("n")) if current.group("n") else None)]
-    if current.group("n"):  # list-12.html: 12 may be the column, list-12-2.html its page 2
-        readings.insert(0, (name.rsplit(".", 1)[0].lower(), None))
-    for stem, current_n in readings:
-        found: list[tuple[int, int | None, str]] = []  # (number, label, url), document order
-        for target, label in resolved:
-            there = urlsplit(target)
-            if there.netloc != here.netloc or there.query:
-                continue
-            t_folder, _, t_name = there.path.rpartition("/")
-            match = _PAGE_FILE_RE.match(t_name)
-            if t_folder != folder or not match or not match.group("n"):
-                continue
-            t_stem = match.group("stem").lower()
-            # index_7_198.html is a page of index.html (a column number between).
-            if t_stem == stem or re.fullmatch(re.escape(stem) + r"[_-]\d+", t_stem):
-                found.append((int(match.group("n")), label, target))
-        if found:
-            return _in_reading_order(doc, found, current_n,
-                                     any(url.endswith(f"2.{ext}") for url in next_links))
-    return []
-
-
-def _query_siblings(here, resolved) -> list[str]:
-    """Links to the page's own path whose query differs from the page's in one number: a page
-    parameter the first page lacks (``?p5=28`` → ``&p7=2``), or one it has, when the pager shows
-    page numbers (other values of a column id are sub-columns, named in words)."""
-    mine = dict(parse_qsl(here.query, keep_blank_values=True))
-    by_key: dict[str, list[tuple[int, int | None, str]]] = {}
-    for target, label in resolved:
-        there = urlsplit(target)
-        if there.netloc != here.netloc or there.path != here.path or not there.query:
-            continue
-        theirs = dict(parse_qsl(there.query, keep_blank_values=True))
-        changed = [k for k, v in theirs.items() if mine.get(k) != v]
-        if len(changed) != 1 or any(k not in theirs for k in mine):
-            continue
-        key = changed[0]
-        if not _is_number(theirs[key]) or (key in mine and label is None):
-            continue
-        by_key.setdefault(key, []).append((int(theirs[key]), label, target))
-    if not by_key:
-        return []
-    key = max(by_key, key=lambda k: len(by_key[k]))
-    current = mine.get(key, "")
-    return _in_reading_order(None, by_key[key], int(current) if _is_number(current) else None,
-                             False)
-
-
-def _in_reading_order(doc, found, current_n: int | None, next_is_two: bool) -> list[str]:
-    labelled = [item for item in found if item[1] is not None]
-    if len(labelled) >= 2:
-        current_label = _current_label(doc, current_n)
-        if current_n is not None:
-            # Labels and file numbers run together (label - n constant) or against each other
-            # (label + n constant: reverse numbering): the current page's label follows.
-            differences = {label - n for n, label, _url in labelled}
-            sums = {label + n for n, label, _url in labelled}
-            if len(differences) == 1:
-                current_label = current_n + differences.pop()
-            elif len(sums) == 1:
-                current_label = sums.pop() - current_n
-        ordered = sorted({label: url for _n, label, url in labelled}.items())
-        later = [url for label, url in ordered if label > current_label]
-        # An unlabelled link beyond the numbered window (尾页) is a later page too.
-        top = max(n for n, _label, _url in labelled)
-        beyond = [url for n, label, url in found if label is None and n > top
-                  and (current_n is None or n > current_n)]
-        return [*later, *beyond]
-    numbers = [n for n, _label, _url in found]
-    descending = len(numbers) >= 2 and numbers[0] > numbers[-1]
-    if current_n is None:
-        # Page 1 under a second name (news-list-x-1.html next to news-list-x.html).
-        chosen = [(n, url) for n, _label, url in found if not (next_is_two and n == 1)]
-    elif descending:
-        chosen = [(n, url) for n, _label, url in found if n < current_n]
-    else:
-        chosen = [(n, url) for n, _label, url in found if n > current_n]
-    chosen = sorted(set(chosen), key=lambda item: -item[0] if descending else item[0])
-    return [url for _n, url in chosen]
-
-
-def _current_label(doc, current_n: int | None) -> int:
-    """The page number the pager marks as the current one (1 on an unnumbered first page)."""
-    for element in [] if doc is None else doc.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' current ')"
-                             " or contains(concat(' ', normalize-space(@class), ' '), ' active ')"
-                             " or contains(concat(' ', normalize-space(@class), ' '), ' cur ')]"):
-        label = " ".join(element.text_content().split())
-        if _is_number(label):
-            return int(label)
-    return 1 if current_n is None else current_n
