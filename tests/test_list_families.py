@@ -440,3 +440,31 @@ def test_real_gov_list_pages(shared_dir):
         if labels.get("total_pages") and nxt and not isinstance(nxt, dict):
             # Every further page, not one more than the section has.
             assert len(result.next_pages) == labels["total_pages"] - 1, entry["id"]
+
+
+# -- the families site, walked in process ----------------------------------------------------
+
+
+def test_families_site_walks_to_every_list_page_and_article(families_site):
+    """A walk as the spider makes it (next pages, hub sub-columns, redirect targets), over HTTP
+    from the served pages: every list page reached once, every article listed, no decoy."""
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    base = families_site.url("")
+    expected = families_site.expected
+    queue = [families_site.url(start) for start in expected["starts"]]
+    walked, articles = set(queue), {}
+    while queue:
+        url = queue.pop(0)
+        with opener.open(url, timeout=10) as response:
+            result = parse_list_page(response.read().decode("utf-8"), url)
+        for link, _text in result.article_links:
+            articles.setdefault(link[len(base) - 1:], url[len(base) - 1:])
+        for nxt in [*result.next_pages, *result.section_links]:
+            if nxt not in walked:
+                walked.add(nxt)
+                queue.append(nxt)
+    assert {url[len(base) - 1:] for url in walked} == {*expected["list_pages"], "/yaowen/"}
+    assert set(articles) == set(expected["articles"])
+    assert not set(expected["decoys"]) & {url[len(base) - 1:] for url in walked}
