@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 
 _LITERAL = r""""([^"\\\n]*)"|'([^'\\\n]*)'"""
-# A location set at the script's top level: not inside a function (a pager's jump) or a handler.
+# A location set when the page loads: not inside a named function (a pager's jump, a handler).
 _SCRIPT_REDIRECT = re.compile(
-    r"^\s*(?:(?:window|self|top|document|parent)\.)?location(?:\.href)?\s*=\s*(?:" + _LITERAL + r")"
-    r"|^\s*(?:(?:window|self|top|document|parent)\.)?location\.(?:replace|assign)\s*\(\s*(?:"
-    + _LITERAL + r")\s*\)",
-    re.MULTILINE,
+    r"(?<![\w$.])(?:(?:window|self|top|document|parent)\.)?location(?:\.href)?\s*=\s*(?:"
+    + _LITERAL + r")"
+    r"|(?<![\w$.])(?:(?:window|self|top|document|parent)\.)?location\.(?:replace|assign)\s*\("
+    r"\s*(?:" + _LITERAL + r")\s*\)",
 )
+_NAMED_FUNCTION = re.compile(r"function\s+[A-Za-z_$][\w$]*\s*\([^)]*\)\s*\{")
+_MOBILE = re.compile(r"(?:^|[/.])(?:m|wap|mobile|phone|sj)(?:[/.]|$)", re.IGNORECASE)
 _REFRESH = re.compile(r"^\s*\d*\s*[;,]?\s*url\s*=\s*['\"]?([^'\"\s>]+)", re.IGNORECASE)
 # A stub shows (almost) nothing; a real list page shows its list.
 MAX_STUB_TEXT = 200
@@ -40,23 +42,35 @@ def redirect_target(doc, scripts: list[str], absolute) -> str | None:
             match = _REFRESH.match(meta.get("content") or "")
             if match and (target := absolute(match.group(1))):
                 return target
-    for script in scripts:
-        for match in _SCRIPT_REDIRECT.finditer(_top_level(script)):
-            href = next(group for group in match.groups() if group is not None) \
-                if any(g is not None for g in match.groups()) else ""
-            if href and (target := absolute(href)):
-                return target
+    onload = body.get("onload") if body is not None else None
+    found = [href for script in [*scripts, onload or ""]
+             for href in _script_targets(_without_named_functions(script))]
+    # A stub that tells phones from computers: the page for computers.
+    found.sort(key=lambda href: bool(_MOBILE.search(href)))
+    for href in found:
+        if target := absolute(href):
+            return target
     return None
 
 
-def _top_level(script: str) -> str:
-    """The script without its brace-enclosed blocks (function bodies, if branches)."""
-    out, depth = [], 0
-    for char in script:
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth = max(0, depth - 1)
-        elif depth == 0:
-            out.append(char)
+def _script_targets(script: str) -> list[str]:
+    return [next(group for group in match.groups() if group is not None)
+            for match in _SCRIPT_REDIRECT.finditer(script)
+            if any(group for group in match.groups())]
+
+
+def _without_named_functions(script: str) -> str:
+    """The script without the bodies of its named functions (a pager's jump, a click handler:
+    they run when asked, not when the page loads)."""
+    out, position = [], 0
+    for match in _NAMED_FUNCTION.finditer(script):
+        if match.start() < position:
+            continue
+        out.append(script[position:match.start()])
+        depth, index = 1, match.end()
+        while index < len(script) and depth:
+            depth += {"{": 1, "}": -1}.get(script[index], 0)
+            index += 1
+        position = index
+    out.append(script[position:])
     return "".join(out)

@@ -284,6 +284,21 @@ def test_a_meta_refresh_stub_leads_to_its_list():
     assert parse_list_page(html, HOST + "/tzgg/").next_pages == [HOST + "/tzgg/list/index.html"]
 
 
+@pytest.mark.parametrize("script", [
+    "setTimeout(function () { window.location.replace('/tzgg/list/'); }, 10);",
+    ("if (/iPhone|Android/i.test(navigator.userAgent)) { location.href = '/m/tzgg/'; }"
+    " else { top.location = '/tzgg/list/'; }"),
+])
+def test_a_stub_redirecting_later_or_by_device(script):
+    html = page("<p>页面跳转中……</p>", head=f"<script>{script}</script>")
+    assert parse_list_page(html, HOST + "/tzgg/").redirect_to == HOST + "/tzgg/list/"
+
+
+def test_a_body_onload_stub():
+    html = page("").replace("<body>", "<body onload=\"location.href='list/'\">")
+    assert parse_list_page(html, HOST + "/tzgg/").next_pages == [HOST + "/tzgg/list/"]
+
+
 def test_a_list_page_with_a_jump_function_is_not_a_stub():
     html = page(f"<ul class='news'>{trs_items('', 5)}</ul>"
                 "<script>function go(){ window.location.href='/search/'; }</script>")
