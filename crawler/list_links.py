@@ -214,7 +214,10 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
         if dated:
             return dated
     visible = [c for c in order if not _hidden(c)]
-    if visible:  # hidden boxes (hover menus, 解读 pop-ups) only when nothing else lists
+    hidden_best = max((len(groups[c]) for c in order if c not in visible), default=0)
+    # Hidden boxes (hover menus, 解读 pop-ups) are not the list, unless the list itself waits
+    # hidden for a script to show it (nothing visible comes near it).
+    if visible and 2 * max(len(groups[c]) for c in visible) >= hidden_best:
         order = visible
     if not order:
         return []

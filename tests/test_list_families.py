@@ -369,6 +369,15 @@ def test_decoys_of_the_list_shape_are_left_out():
     assert not any("/jd/" in url for url in links(result))
 
 
+def test_a_list_shown_by_its_script_is_still_the_list():
+    side = ('<div class="box"><ul>' + "".join(
+        f'<li><a href="/zt/202401/t20240101_{i}.html">专题{i}</a></li>' for i in range(3))
+        + "</ul></div>")
+    html = page(f'<div id="list" style="display:none"><ul>{trs_items("", 12)}</ul></div>'
+                f'{side}<script>$("#list").show();</script>')
+    assert len(links(parse_list_page(html, HOST + "/tzgg/"))) == 12
+
+
 def test_navigation_links_are_not_articles():
     nav = "".join(f'<li><a href="/col/col{i}/index.html">栏目名称{i}</a></li>' for i in range(12))
     html = page(f'<ul class="menu-list">{nav}</ul><ul class="list">{trs_items("", 3)}</ul>')
