@@ -21,8 +21,7 @@ from govarchive.crawler.list_links import (
 
 MIN_BLOCKS = 3
 MAX_BLOCKS = 200  # more than any channel shows; a link farm is not a hub
-_MORE_TEXT = re.compile(
-    r"^(?:更多|more|查看更多|更多信息|更多内容|进入栏目)?\s*(?:[>»›+＋]+|\.\.\.|…)?$", re.IGNORECASE)
+_MORE_WORDS = {"更多", "more", "查看更多", "更多信息", "更多内容", "更多新闻", "进入栏目", "查看全部"}
 _MORE_CLASS = re.compile(r"(?:^|[-_\s])more(?:$|[-_\s\d])", re.IGNORECASE)
 
 
@@ -85,11 +84,16 @@ def find_hub_blocks(doc, absolute, page_url: str) -> tuple[list[str], list]:
 
 
 def _is_more(anchor) -> bool:
+    """更多 / more / 查看更多 (with any arrows or brackets), or an empty or arrow-only link
+    marked "more" by its class or its parent's, or a "more" image."""
     text = " ".join(anchor.text_content().split())
-    if text and _MORE_TEXT.fullmatch(text) and re.search(r"[更多moreMORE>»›+＋…]", text):
+    core = re.sub(r"[\W_]+", "", text).lower()
+    if core in _MORE_WORDS:
         return True
-    marker = f"{anchor.get('class') or ''} {anchor.get('id') or ''}"
-    if not text and _MORE_CLASS.search(marker):
+    parent = anchor.getparent()
+    marked = any(_MORE_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}")
+                 for el in (anchor, parent) if el is not None)
+    if marked and not core:
         return True
     img = anchor.find(".//img")
-    return not text and img is not None and "more" in (img.get("src") or "").lower()
+    return not core and img is not None and "more" in (img.get("src") or "").lower()

@@ -136,6 +136,8 @@ def parse_list_page(
         page.next_pages = _rule_pages(doc, absolute, url, next_page_rule)
     else:
         page.next_pages = find_next_pages(doc, scripts, absolute, url)
+        if page.section_links:  # a hub's "»" leads to a sub-column, not to a page of its own
+            page.next_pages = [p for p in page.next_pages if p not in page.section_links]
         if not page.article_links and not page.section_links:
             page.redirect_to = redirect_target(doc, scripts, absolute)
             if page.redirect_to and page.redirect_to != url:

@@ -322,13 +322,16 @@ def hub_block(slug: str, title: str, first: int, more: str) -> str:
 def test_a_channel_hub_exposes_its_sub_columns():
     blocks = [hub_block("qyly", "全域旅游", 100, '<a class="more" href="./qyly/"></a>'),
               hub_block("ws", "文明旅游", 200, '<a href="./ws/">更多&gt;&gt;</a>'),
-              hub_block("lyrc", "旅游人才", 300, '<a href="./lyrc/"><img src="/img/more.gif"></a>')]
+              hub_block("lyrc", "旅游人才", 300, '<a href="./lyrc/"><img src="/img/more.gif"></a>'),
+              hub_block("tz", "通知公告", 400, '<span class="more"><a href="./tz/">»</a></span>'),
+              hub_block("gg", "公示公告", 500, '<a href="./gg/">【查看更多】</a>')]
     sidebar = ('<div class="sidebar"><h3>专题</h3><a href="/zt/">更多</a><ul>'
                '<li><a href="/zt/202401/t20240101_9.shtml">专题一</a></li></ul></div>')
     html = page('<div class="crumb"><a href="../">首页</a>&gt;<a href="./">重点工作</a></div>'
                 + "".join(blocks) + sidebar)
     result = parse_list_page(html, HOST + "/zdgz/")
-    assert result.section_links == [f"{HOST}/zdgz/{s}/" for s in ("qyly", "ws", "lyrc")]
+    assert result.section_links == [f"{HOST}/zdgz/{s}/"
+                                    for s in ("qyly", "ws", "lyrc", "tz", "gg")]
     assert result.article_links == []  # the previews belong to the sub-columns' own lists
     assert result.next_pages == []
 
