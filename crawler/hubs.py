@@ -22,6 +22,11 @@ from govarchive.crawler.list_links import (
 MIN_BLOCKS = 3
 MAX_BLOCKS = 200  # more than any channel shows; a link farm is not a hub
 _MORE_WORDS = {"更多", "more", "查看更多", "更多信息", "更多内容", "更多新闻", "进入栏目", "查看全部"}
+_MORE_CANDIDATES = (
+    "//a[contains(., '更多') or contains(translate(., 'MORE', 'more'), 'more')"
+    " or contains(., '进入栏目') or contains(., '查看全部') or normalize-space(.) = ''"
+    " or contains(translate(concat(@class, ' ', @id, ' ', ../@class, ' ', ../@id), 'MORE', 'more'),"
+    " 'more')]")
 _MORE_CLASS = re.compile(r"(?:^|[-_\s])more(?:$|[-_\s\d])", re.IGNORECASE)
 
 
@@ -30,7 +35,8 @@ def find_hub_blocks(doc, absolute, page_url: str) -> tuple[list[str], list]:
     page is not a hub."""
     page_site = site_key(urlsplit(page_url).hostname or "")
     mores = []
-    for anchor in doc.iter("a"):
+    # XPath picks the few candidates cheaply (a list page may hold 100,000 links).
+    for anchor in doc.xpath(_MORE_CANDIDATES):
         if not _is_more(anchor):
             continue
         target = absolute(anchor.get("href"))

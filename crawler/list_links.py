@@ -194,13 +194,14 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
     page_site = site_key(urlsplit(page_url).hostname or "")
     groups: dict[object, list] = {}  # container -> [(item, anchor, url)]
     order: list[object] = []
+    chrome: dict = {}
     for anchor in doc.iter("a"):
         target = absolute(anchor.get("href"))
         if not target or target == page_url or not looks_like_article_url(target):
             continue
         if site_key(urlsplit(target).hostname or "") != page_site:
             continue
-        placed = _list_container(anchor, excluded)
+        placed = _list_container(anchor, excluded, chrome)
         if placed is None:
             continue
         container, item = placed
@@ -273,6 +274,7 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
     """The container whose items each hold one title-like link and a date."""
     groups: dict[object, list] = {}
     order: list[object] = []
+    chrome: dict = {}
     for anchor in doc.iter("a"):
         target = absolute(anchor.get("href"))
         text = anchor_text(anchor)
@@ -280,7 +282,7 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
                 or target.lower().endswith(NON_PAGE_EXTENSIONS)
                 or urlsplit(target).path in ("", "/")):
             continue
-        placed = _list_container(anchor, excluded)
+        placed = _list_container(anchor, excluded, chrome)
         if placed is None:
             continue
         container, item = placed
@@ -304,12 +306,17 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
     return unique_links(found)
 
 
-def _list_container(anchor, excluded):
-    """(the element whose children repeat the list items, the item), or None in page chrome."""
+def _list_container(anchor, excluded, chrome: dict | None = None):
+    """(the element whose children repeat the list items, the item), or None in page chrome;
+    ``chrome`` remembers which elements are chrome across the anchors of one page."""
     item = None
     node = anchor
     while node is not None:
-        if node in excluded or is_chrome(node):
+        if chrome is None:
+            outside = node in excluded or is_chrome(node)
+        elif (outside := chrome.get(node)) is None:
+            outside = chrome[node] = node in excluded or is_chrome(node)
+        if outside:
             return None
         tag = node.tag if isinstance(node.tag, str) else ""
         if item is None and tag in _LIST_ITEM_TAGS:

@@ -32,13 +32,13 @@ def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[st
     ``index_9_198.html``) or the page's own address with another page number in its query
     (``list.jsp?cid=3&page=2``), in reading order after the current page."""
     here = urlsplit(page_url)
-    candidates = [(a.get("href"), a.text_content()) for a in doc.iter("a")]
-    candidates += [(o.get("value"), o.text_content()) for o in doc.iter("option")]
+    folder = here.path.rpartition("/")[0] + "/"
     resolved = []
-    for href, text in candidates:
-        target = absolute(href or "")
-        if target:
-            label = " ".join((text or "").split())
+    for element in [*doc.iter("a"), *doc.iter("option")]:
+        target = absolute(element.get("href" if element.tag == "a" else "value") or "")
+        # Only addresses in the page's folder can be its pages: labels read for those alone.
+        if target and urlsplit(target).path.startswith(folder):
+            label = " ".join(element.text_content().split())
             resolved.append((target, int(label) if is_number(label) else None))
     if here.query:
         return _query_siblings(here, resolved)
