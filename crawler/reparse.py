@@ -93,6 +93,7 @@ class CrawlGraph:
         self.articles: dict[str, list[str]] = {}  # url -> sources, in the order they linked it
         self.redirected: dict[str, _Role] = {}  # redirect target -> role it inherits
         self.file_source: dict[str, str] = {}  # a crawler writes one source's files only
+        self.hubs: set[str] = set()  # channel hubs: their walks are never complete
         for source in self.sources.values():
             for url in source.start_urls:
                 self.lists.setdefault(url, {})[source.name] = url
@@ -144,7 +145,10 @@ class CrawlGraph:
         for url in next_pages:
             self.lists.setdefault(url, {}).setdefault(role.source, role.start)
             self.sections.setdefault(role.source, set()).add(url)
-        # A hub's sub-columns are sections of their own (as the spider walks them).
+        # A hub's sub-columns are sections of their own (as the spider walks them); the hub's
+        # own listing proves nothing, as in the crawl.
+        if page.section_links:
+            self.hubs.add(capture.url)
         for url in page.section_links:
             if same_site(url, role.start):
                 self.lists.setdefault(url, {}).setdefault(role.source, url)
@@ -279,6 +283,8 @@ class Reparser:
         walk.record_ids.append(capture.record_id)
         walk.read.update([capture.url, *role.chain])
         walk.wanted.update(next_pages)
+        if capture.url in self.graph.hubs:
+            walk.failed = True  # not a failure: a hub's listing is never complete (see spider)
 
     def _end_of_run(self, file: str) -> None:
         """What each section's list pages showed in the run that wrote ``file``."""

@@ -206,6 +206,10 @@ class SectionSpider(scrapy.Spider):
             self._section_pages.add(url)
             page_no += 1
             yield self._list_request(url, start=start, page_no=page_no, form=page.forms.get(url))
+        if page.section_links:
+            # A hub lists nothing itself: absence from it proves nothing (articles stored under
+            # the hub before it was read as one are listed by their sub-columns now).
+            self._listing_incomplete(start)
         yield from self._sub_sections(page.section_links, start)
 
     def _sub_sections(self, urls: list[str], start: str):
