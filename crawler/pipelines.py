@@ -83,7 +83,7 @@ class StorePipeline:
                     source=spider.name, start_url=listing.start_url,
                     fetched_at=listing.fetched_at, urls=listing.urls,
                     complete=listing.complete, capture_record_ids=listing.record_ids,
-                    full=listing.full,
+                    full=listing.full, first_page_links=listing.first_page_links,
                 ))
             self.commit()
             # Every response has been through the spider: the archive can close now, while

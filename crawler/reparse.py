@@ -99,6 +99,7 @@ class CrawlGraph:
         self.file_source: dict[str, str] = {}  # a crawler writes one source's files only
         self.list_apis = {s.name: s.list_api.model_dump() for s in self.sources.values()
                           if getattr(s, "list_api", None) is not None}
+        self.hubs: set[str] = set()  # channel hubs: their walks are never complete
         for source in self.sources.values():
             spec = self.list_apis.get(source.name)
             if spec is not None:  # the API's pages instead of the start URL (crawler.spider)
@@ -169,6 +170,14 @@ class CrawlGraph:
         for next_request in further:
             self.lists.setdefault(next_request.key, {}).setdefault(role.source, role.start)
             self.sections.setdefault(role.source, set()).add(next_request.url)
+        # A hub's sub-columns are sections of their own (as the spider walks them); the hub's
+        # own listing proves nothing, as in the crawl.
+        if page.section_links:
+            self.hubs.add(capture.url)
+        for url in page.section_links:
+            if same_site(url, role.start):
+                self.lists.setdefault(ListRequest(url).key, {}).setdefault(role.source, url)
+                self.sections.setdefault(role.source, set()).add(url)
         return [url for url, _text in page.article_links], [r.key for r in further]
 
     def refetch(self, capture: CapturedRecord, role: _Role) -> None:
@@ -221,6 +230,7 @@ class _Walk:
     read: set[tuple] = field(default_factory=set)  # ListRequest.key of each page read
     wanted: set[tuple] = field(default_factory=set)
     failed: bool = False
+    first_page_links: int | None = None  # article links the start page itself showed
 
 
 class Reparser:
@@ -308,9 +318,14 @@ class Reparser:
         walk.fetched_at = min(walk.fetched_at, capture.fetched_at)
         walk.urls.extend(links)
         walk.record_ids.append(capture.record_id)
+        if capture_request(capture).key == ListRequest(role.start).key or \
+                capture.url == role.start:
+            walk.first_page_links = len(links)
         walk.read.update([capture_request(capture).key,
                           *(ListRequest(url).key for url in role.chain)])
         walk.wanted.update(next_pages)
+        if capture.url in self.graph.hubs:
+            walk.failed = True  # not a failure: a hub's listing is never complete (see spider)
 
     def _end_of_run(self, file: str) -> None:
         """What each section's list pages showed in the run that wrote ``file``."""
@@ -327,6 +342,7 @@ class Reparser:
             listings.append(ListingIn(
                 source=source, start_url=start, fetched_at=walk.fetched_at, urls=walk.urls,
                 complete=complete, capture_record_ids=walk.record_ids,
+                first_page_links=walk.first_page_links,
                 full=walked_in_full(complete=complete, failed=walk.failed,
                                     pages_read=len(walk.record_ids),
                                     page_cap=self.graph.sources[source].max_list_pages,

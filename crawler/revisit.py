@@ -33,6 +33,10 @@ class Listing:
     pages: int = 0  # list pages read
     failed: bool = False  # a list page could not be read
     full: bool = True  # it read what a full walk reads (crawler.walk.walked_in_full)
+    # Article links the section's first page itself showed: none (a shell whose list comes
+    # from an API, a redirect stub, a hub, a broken page) means its next walk must not be
+    # ended by a 304 of that page (crawler.walk).
+    first_page_links: int | None = None
 
 
 def payload_digest(body: bytes) -> str:

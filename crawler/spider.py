@@ -58,6 +58,8 @@ LIST, ARTICLE, ATTACHMENT = "list", "article", "attachment"
 # A real list page shows tens of articles, a site map a few thousand; beyond this a page is a
 # trap, and following all of its links would be the crawl's whole run.
 MAX_LIST_LINKS = 1000
+# A channel hub's sub-columns may be hubs too; deeper than this is a site map, not a section.
+MAX_HUB_DEPTH = 2
 
 
 class SectionSpider(scrapy.Spider):
@@ -82,6 +84,8 @@ class SectionSpider(scrapy.Spider):
         # at one URL, with the page number in the body.
         self._list_pages_by_start: dict[str, set[tuple]] = {}
         self._section_pages: set[str] = set()  # every list page requested, of every section
+        self._hub_depth: dict[str, int] = {}  # a hub's sub-column -> how many hubs above it
+        self._hubs: set[str] = set()  # sections that are channel hubs (they list no article)
         self._seen_articles: set[str] = set()
         self._seen_attachments: set[str] = set()
         # Images and stylesheets of articles (crawler.requisites), capped like attachments.
@@ -158,7 +162,7 @@ class SectionSpider(scrapy.Spider):
     def sections_without_links(self) -> list[str]:
         """Start URLs whose list pages were read and gave no article link at all."""
         return [listing.start_url for listing in self._listings.values()
-                if listing.pages and not listing.urls]
+                if listing.pages and not listing.urls and listing.start_url not in self._hubs]
 
     # -- requests -------------------------------------------------------------------------
 
@@ -205,7 +209,9 @@ class SectionSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("govarchive/list_pages")
         self._record_listing(response, start, [url for url, _text in page.article_links])
-        if not page.article_links:
+        if response.meta.get("page_no") == 1:
+            self._listings[start].first_page_links = len(page.article_links)
+        if not page.article_links and not page.section_links and not page.redirect_to:
             logger.warning("%s: no article links found on list page %s", self.name, response.url)
             self.crawler.stats.inc_value("govarchive/empty_list_pages")
         links = page.article_links
@@ -228,7 +234,13 @@ class SectionSpider(scrapy.Spider):
             )
         walked = self._list_pages_by_start.setdefault(start, {ListRequest(start).key})
         further = [request for request in page.list_requests() if same_site(request.url, start)]
-        if not self.walks.goes_on(start, unseen):
+        if page.section_links:
+            # A hub lists nothing itself: absence from it proves nothing (articles stored under
+            # the hub before it was read as one are listed by their sub-columns now).
+            self._listing_incomplete(start)
+            self._hubs.add(start)
+            yield from self._sub_sections(page.section_links, start)
+        if page.article_links and not self.walks.goes_on(start, unseen):
             # Everything this page lists is known: so is what follows (an until-known walk).
             if self.walks.unread(start, further, walked):
                 self._listings[start].complete = False
@@ -277,6 +289,22 @@ class SectionSpider(scrapy.Spider):
         if following is not None:
             page.api_requests.append(ListRequest(*following))
         return page
+
+    def _sub_sections(self, urls: list[str], start: str):
+        """A channel hub's sub-columns: each walked as a section of its own, with its own
+        max_list_pages, its own listing; hubs inside hubs only to MAX_HUB_DEPTH."""
+        depth = self._hub_depth.get(start, 0)
+        if depth >= MAX_HUB_DEPTH:
+            return
+        for url in urls:
+            if url in self._list_pages_by_start or not same_site(url, start):
+                continue
+            self._list_pages_by_start[url] = {ListRequest(url).key}
+            self._section_pages.add(url)
+            self._listings[url] = Listing(url)
+            self._hub_depth[url] = depth + 1
+            yield self.walks.first_request(self._list_request(ListRequest(url), start=url,
+                                                              page_no=1))
 
     async def parse_article(self, response):
         redirected = response.meta.get("redirect_urls") or []

@@ -69,8 +69,10 @@ def plan_walk(state: SectionWalk, *, walk: str, full_walk_every: timedelta | Non
         reason = DUE
     if reason is not None:
         return WalkPlan(state.start_url, True, reason)
-    # A section whose last walk listed no article link is read again, unconditionally: its
-    # unchanged page must fail again (crawler.run), not pass as a quiet 304.
+    # A section whose first page showed no article link last time is read again,
+    # unconditionally: an unchanged broken page must fail again (crawler.run), not pass as a
+    # quiet 304, and a shell (its list from an API), a redirect stub or a hub must be read
+    # through to the pages that list, which its own 304 says nothing about.
     validators = state.validators if state.last_links != 0 else None
     return WalkPlan(state.start_url, False, None, validators)
 

@@ -266,7 +266,8 @@ class ListWalk(Base):
     start_url: Mapped[str] = mapped_column(sa.Text)
     last_walk_at: Mapped[datetime]
     last_full_walk_at: Mapped[datetime | None]
-    last_links: Mapped[int] = mapped_column(default=0)  # article links the last walk listed
+    # Article links the first page showed in the last walk (storage.walks.SectionWalk)
+    last_links: Mapped[int] = mapped_column(default=0)
 
 
 class UrlAlias(Base):

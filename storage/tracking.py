@@ -81,6 +81,9 @@ class ListingIn:
     complete: bool
     capture_record_ids: list[str] = field(default_factory=list)
     full: bool = True
+    # Article links the start page itself showed (None: all of ``urls``); a section whose
+    # first page showed none is never asked for conditionally (storage.walks).
+    first_page_links: int | None = None
 
 
 @dataclass
@@ -229,7 +232,8 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int,
                          .values(delisted_at=None))
             events += [_event(b.id, "relisted", listing, b.url) for b in back]
     record_walk(conn, source_id, listing.start_url, listing.fetched_at, listing.full,
-                len(listing.urls))
+                len(listing.urls) if listing.first_page_links is None
+                else listing.first_page_links)
     if not listing.full:
         # Part of the section was read: what it did not list may simply be further back.
         return _write_events(conn, events)

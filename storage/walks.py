@@ -27,7 +27,10 @@ class SectionWalk:
     last_walk_at: datetime | None = None  # None: never walked (or its listing never stored)
     last_full_walk_at: datetime | None = None
     validators: RevisitTarget | None = None  # of the start URL's last 200 capture
-    last_links: int | None = None  # article links the last walk listed
+    # Article links the section's first page itself showed in the last walk (its whole
+    # listing for walks recorded without that count): 0 for a shell, a stub, a hub or a
+    # broken page, which are then never asked for conditionally.
+    last_links: int | None = None
 
 
 def section_walks(conn: sa.Connection, source: str,

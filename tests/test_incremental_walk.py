@@ -224,6 +224,11 @@ def _records(paths) -> list:
     return found
 
 
+# These tests count list and article requests; page requisites (stylesheets, body images) are
+# counted by tests/test_requisites.py.
+NO_REQUISITES = {"requisites": "none"}
+
+
 def _crawl(project, *args) -> dict:
     result = project.crawl("govcn", *args)
     run = project.runs()[0]
@@ -242,7 +247,7 @@ def _delisted(project) -> list[str]:
 def test_an_unchanged_source_costs_one_conditional_request(tmp_path, govcn_site, validator):
     # Without ETags the walk asks with the Last-Modified date of its last capture.
     govcn_site.etags = validator == "If-None-Match"
-    project = make_project(tmp_path, [site_source("govcn", govcn_site)])
+    project = make_project(tmp_path, [site_source("govcn", govcn_site)], crawl=NO_REQUISITES)
     assert _crawl(project)["status"] == "ok"
     first = len(_sent(govcn_site))
     assert first == len(_listed(govcn_site)) + len(govcn_site.expected["articles"])
@@ -265,7 +270,8 @@ def test_an_unchanged_source_costs_one_conditional_request(tmp_path, govcn_site,
 @pytest.mark.slow
 def test_walk_all_reads_every_list_page_every_run(tmp_path, govcn_site):
     """The old behaviour, kept as `walk = "all"`: the figure the until-known walk saves."""
-    project = make_project(tmp_path, [site_source("govcn", govcn_site, walk="all")])
+    project = make_project(tmp_path, [site_source("govcn", govcn_site, walk="all")],
+                           crawl=NO_REQUISITES)
     _crawl(project)
     govcn_site.clear_requests()
     assert _crawl(project)["status"] == "ok"
@@ -318,7 +324,7 @@ def _with_new_article(server, drop: str | None = None) -> None:
 
 @pytest.mark.slow
 def test_a_changed_first_page_is_walked_until_a_page_of_known_links(tmp_path, govcn_site):
-    project = make_project(tmp_path, [site_source("govcn", govcn_site)])
+    project = make_project(tmp_path, [site_source("govcn", govcn_site)], crawl=NO_REQUISITES)
     _crawl(project)
     _with_new_article(govcn_site)
     govcn_site.clear_requests()
@@ -333,7 +339,7 @@ def test_a_changed_first_page_is_walked_until_a_page_of_known_links(tmp_path, go
 
 @pytest.mark.slow
 def test_only_full_walks_delist_and_a_rebuild_agrees(tmp_path, govcn_site):
-    project = make_project(tmp_path, [site_source("govcn", govcn_site)])
+    project = make_project(tmp_path, [site_source("govcn", govcn_site)], crawl=NO_REQUISITES)
     _crawl(project)
     pages = _listed(govcn_site)
     second_page = govcn_site.page(pages[1]).decode("utf-8")
@@ -373,7 +379,7 @@ def test_only_full_walks_delist_and_a_rebuild_agrees(tmp_path, govcn_site):
 @pytest.mark.slow
 def test_a_quiet_section_never_alerts_and_one_that_lost_its_links_fails_and_alerts(
         tmp_path, govcn_site):
-    project = make_project(tmp_path, [site_source("govcn", govcn_site)])
+    project = make_project(tmp_path, [site_source("govcn", govcn_site)], crawl=NO_REQUISITES)
     for _ in range(3):
         assert _crawl(project)["status"] == "ok"
     store = Store(f"sqlite:///{project.root / 'data' / 'govarchive.db'}")

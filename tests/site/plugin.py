@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.site.bulk import BulkSite
+from tests.site.families import FamiliesSite
 from tests.site.hanweb import HanwebSite
 from tests.site.json_lists import JsonListsSite
 from tests.site.server import SiteServer
@@ -60,6 +61,13 @@ def json_lists_site():
     """Lists delivered as JSON: a gov.cn JSON file, a JPaaS unit API, a ucms POST API and an
     API only a ``[sources.list_api]`` config names (``.expected["sections"]``)."""
     yield from _serve(JsonListsSite())
+
+
+@pytest.fixture
+def families_site():
+    """One section per list family: script pagers, gotoCurrentPage, reverse numbering, ASP.NET,
+    pseudo-static PHP, a redirect stub and a channel hub (``.expected["starts"]``)."""
+    yield from _serve(FamiliesSite())
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ Create Date: 2026-12-07
   listing was stored, and of the last full walk (``crawler.walk``: a section is walked in full
   every ``full_walk_every``, and only full walks can tell that an article left it). Written
   with each listing, so ``govarchive replay reparse`` rebuilds it; existing archives walk each
-  section in full once after the upgrade. ``last_links``: the article links the last walk
-  listed (none: its first page is asked for unconditionally, so a page that lost its links
-  keeps failing instead of answering 304).
+  section in full once after the upgrade. ``last_links``: the article links the section's
+  first page itself showed in the last walk (none: that page is asked for unconditionally,
+  so a page that lost its links keeps failing instead of answering 304, and a shell whose
+  list comes from an API, a redirect stub or a hub is always read through).
 """
 
 import sqlalchemy as sa
