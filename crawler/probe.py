@@ -35,16 +35,9 @@ _META_CHARSET = re.compile(r"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-
                            re.IGNORECASE)
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
-_SCRIPT_REDIRECT_RE = re.compile(
-    r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']|"""
-    r"""location\.replace\(\s*["']([^"']+)["']\s*\)|"""
-    r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content=["'][^"']*url=([^"'>\s]+)""",
-    re.IGNORECASE,
-)
 # Scripts that anti-bot walls answer with instead of the page (Jiasule, Ruishu, wzws).
 _CHALLENGE_SCRIPT_RE = re.compile(r"__jsl_clearance|__jsluid|\$_ts\s*=|wzws_cid|_WZWS", re.IGNORECASE)
 _CHALLENGE_MAX_TEXT = 2000  # a challenge page is a script and a line or two, never a list
-_REDIRECT_PAGE_MAX_TEXT = 300  # characters of visible text on a redirect stub
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
@@ -74,6 +67,8 @@ class ProbeReport:
     list_requests: list[ListRequest] = field(default_factory=list)
     redirect_to: str | None = None
     section_links: list[str] = field(default_factory=list)
+    # A shell page's list comes from these requests (the API its script names).
+    shell_requests: list[ListRequest] = field(default_factory=list)
     not_html: str | None = None
     json_feed: bool = False  # the answer is JSON (a list API), read as a feed
     blocked: str | None = None
@@ -86,6 +81,13 @@ class ProbeReport:
     @property
     def found(self) -> bool:
         return bool(self.links)
+
+    @property
+    def walkable(self) -> bool:
+        """Whether the crawl can walk the section from here: links, or a page that leads to
+        them (a redirect stub, a channel hub's sub-columns, a shell's list API)."""
+        return bool(self.links or self.redirect_to or self.section_links
+                    or self.shell_requests)
 
     def hint(self) -> str | None:
         """What to try when no article link was found."""
@@ -103,10 +105,17 @@ class ProbeReport:
             return (f"the page is not HTML ({self.not_html}): give the address of the "
                     "section's list page")
         if self.redirect_to:
-            return f"the page is a script redirect: probe {self.redirect_to} instead"
+            return (f"the page only redirects to {self.redirect_to}: the crawl follows it; "
+                    "probe that address to see its list")
         if self.section_links:
-            return ("the page is a channel hub: probe one of its sections ("
-                    f"{self.section_links[0]}, ...) and add each as a start URL")
+            return (f"the page is a channel hub: the crawl walks its {len(self.section_links)} "
+                    f"sub-columns as sections of their own; probe one ({self.section_links[0]},"
+                    " ...) to see its list")
+        if self.shell_requests:
+            first = self.shell_requests[0]
+            return (f"the page's list is loaded by its script from {first.method} {first.url}:"
+                    " the crawl asks it; save that answer and probe it with --url to see "
+                    "the links")
         tried = (f" (rules.article_links {self.rules['article_links']!r} matched no link)"
                  if self.rules.get("article_links") else "")
         return ("no article link found" + tried + ": if the list is in the HTML, name its "
@@ -172,13 +181,14 @@ def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
         if not report.json_feed:
             return report
     page = parse_list_page(text, url, article_links_rule=rules.get("article_links"),
-                           next_page_rule=rules.get("next_page"))
+                           next_page_rule=rules.get("next_page"), content_type=content_type)
     dates = _link_dates(text, url)
     report.links = [ListLink(link, " ".join(title.split()), dates.get(link))
                     for link, title in page.article_links]
     report.list_requests = page.list_requests()
-    report.redirect_to = getattr(page, "redirect_to", None) or script_redirect(text, url)
-    report.section_links = list(getattr(page, "section_links", None) or [])
+    report.redirect_to = page.redirect_to
+    report.section_links = list(page.section_links)
+    report.shell_requests = list(page.api_requests) if not page.article_links else []
     if not report.not_html:
         try:
             article = extract_article(body, url, content_type=content_type)
@@ -229,27 +239,6 @@ def challenge_reason(text: str, title: str | None, body_text: str) -> str | None
         return verdict[1]
     if len(body_text) < _CHALLENGE_MAX_TEXT and _CHALLENGE_SCRIPT_RE.search(text):
         return "challenge script (cookie-setting JavaScript instead of the page)"
-    return None
-
-
-def script_redirect(text: str, url: str) -> str | None:
-    """Where a page that is only a script (or meta refresh) redirect sends the browser: a
-    page with little to read whose script sets ``location`` to a whole quoted address."""
-    try:
-        doc = lxml_html.document_fromstring(text or "<html></html>")
-    except (etree.ParserError, ValueError):
-        return None
-    for junk in doc.xpath("//script|//style|//noscript"):
-        junk.drop_tree()
-    if len("".join(doc.text_content().split())) > _REDIRECT_PAGE_MAX_TEXT:
-        return None  # a real page whose buttons happen to set location
-    for match in _SCRIPT_REDIRECT_RE.finditer(text):
-        if text[match.end():match.end() + 3].lstrip().startswith("+"):
-            continue  # an address built by the script ("index_" + n): not a redirect
-        target = next(g for g in match.groups() if g)
-        joined = join_url(url, target.strip())
-        if joined and urlsplit(joined).scheme in ("http", "https") and joined != url:
-            return joined
     return None
 
 
@@ -332,8 +321,7 @@ def _toml_string(value: str) -> str:
 
 def source_block(report: ProbeReport) -> str:
     """A ``[[sources]]`` table for this section, ready to paste into govarchive.toml."""
-    start = report.redirect_to if (not report.links and report.redirect_to) else (
-        report.requested_url or report.url)
+    start = report.requested_url or report.url
     title = (report.title or "").strip() or source_name(start)
     lines = [
         f"# {report.family}; sources probe found {len(report.links)} article links"
@@ -349,7 +337,7 @@ def source_block(report: ProbeReport) -> str:
     if report.rules:
         lines.append("[sources.rules]")
         lines += [f"{k} = {_toml_string(v)}" for k, v in sorted(report.rules.items())]
-    elif not report.links and not report.blocked and not report.redirect_to:
+    elif not report.walkable and not report.blocked:
         lines += ["# no article link was found: name them, e.g.",
                   "# [sources.rules]", '# article_links = "ul.list li a"',
                   "# or, for a list the browser loads by script, the request it makes (list_api)"]

@@ -19,7 +19,8 @@ from govarchive.crawler.families import (
     UNKNOWN,
     recognise_family,
 )
-from govarchive.crawler.probe import probe_list_page, script_redirect, source_name
+from govarchive.crawler.links import parse_list_page
+from govarchive.crawler.probe import probe_list_page, source_name
 from tests.crawling import invoke, make_project
 
 SECTION = "https://www.mee-like.gov.cn/xxgk/tzgg/"
@@ -173,16 +174,17 @@ def test_script_redirect_stub_is_named(tmp_path):
             "</script></head><body></body></html>")
     path = _write(tmp_path, "stub.html", stub)
     result, report = _probe_json(tmp_path, path, "https://www.example.gov.cn/yaowen/")
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # the crawl follows it: the section can be walked
     assert report["redirect_to"] == "https://www.example.gov.cn/yaowen/liebiao/"
-    assert "probe https://www.example.gov.cn/yaowen/liebiao/ instead" in result.stderr
-    assert 'start_urls = ["https://www.example.gov.cn/yaowen/liebiao/"]' in report["source"]
+    assert report["list_requests"][0]["url"] == "https://www.example.gov.cn/yaowen/liebiao/"
+    assert "the crawl follows it" in result.stderr
+    assert 'start_urls = ["https://www.example.gov.cn/yaowen/"]' in report["source"]
 
 
 def test_a_built_address_in_a_pager_script_is_no_redirect():
     page = ("<html><body><script>function go(i){location.href='index_'+i+'.html';}</script>"
             "</body></html>")
-    assert script_redirect(page, "https://www.example.gov.cn/a/") is None
+    assert parse_list_page(page, "https://www.example.gov.cn/a/").redirect_to is None
 
 
 def test_a_challenge_page_is_blocked_without_headers():

@@ -112,7 +112,7 @@ def probe(app: App, target: str, page_url: str | None, article_count: int,
     hint = report.hint()
     if hint:
         click.echo(f"hint: {hint}", err=True)
-    if not report.links:
+    if not report.walkable:
         click.get_current_context().exit(1)
 
 
