@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 
 import click
 
@@ -47,7 +49,8 @@ def serve(app) -> None:
         store = storage.Store(settings.storage.url)
         try:
             code = run_service(settings, store, reload_settings=load_settings,
-                               deliver=lambda current: deliver_due(current, store))
+                               deliver=lambda current: deliver_due(current, store),
+                               worker_command=crawl_worker_command)
         finally:
             store.close()
     except storage.StorageError as exc:
@@ -55,3 +58,8 @@ def serve(app) -> None:
     except OSError as exc:  # the lock file or the run log folder
         raise Failure(f"error: {exc}", 1) from None
     click.get_current_context().exit(code)
+
+
+def crawl_worker_command(config_path: Path) -> list[str]:
+    """How the service starts a warm crawl worker (``govarchive.crawl_worker``)."""
+    return [sys.executable, "-m", "govarchive.crawl_worker", "--config", str(config_path)]

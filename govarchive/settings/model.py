@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -376,6 +376,18 @@ class ServiceSettings(_Section):
         ge=1,
         description="runs at once; the rest wait in due order (default: 2 per core, at most one "
         "per 512 MB of memory, at least 1)",
+    )
+    workers: Literal["warm", "process"] = Field(
+        "warm",
+        description='"warm": long-lived crawl workers (one per run slot) crawl run after run; '
+        '"process": a new `govarchive crawl` process per run',
+    )
+    worker_max_runs: int = Field(
+        100, ge=1, description="a warm worker is replaced after this many runs"
+    )
+    worker_max_rss: Size = Field(
+        512 << 20, gt=0,
+        description="a warm worker is replaced after a run that leaves it this large (resident)",
     )
     standby_poll: Seconds = Field(
         5.0, gt=0, description="how often a standby scheduler tries to take over"

@@ -1,0 +1,62 @@
+"""Politeness across runs: sources on one host never crawl at the same time.
+
+Each run keeps ``[crawl] delay`` and ``concurrency_per_host`` toward a host, but two runs of
+two sources on that host would each keep them, doubling the load. So sources are grouped by
+the hosts of their start URLs (host names, as Scrapy's per-host slots count them: ports do not
+make another host; two sources sharing any host are one group, and so on transitively), and the
+service runs one source of a group at a time. The others wait for their group's turn, in the
+order they fell due, before they take one of the run slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+
+def host_groups(sources: Iterable) -> dict[str, str]:
+    """Each source's politeness group: the smallest host name of its group (a source without
+    a host, which cannot be crawled anyway, is a group of its own)."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    hosts_of: dict[str, list[str]] = {}
+    for source in sources:
+        hosts = sorted({h for url in source.start_urls if (h := urlsplit(url).hostname)})
+        hosts_of[source.name] = hosts or [f"source:{source.name}"]
+        first = find(hosts_of[source.name][0])
+        for host in hosts_of[source.name][1:]:
+            other = find(host)
+            if other != first:
+                parent[max(first, other)] = min(first, other)
+                first = min(first, other)
+    return {name: find(hosts[0]) for name, hosts in hosts_of.items()}
+
+
+class PolitenessGroups:
+    """One lock per group; ``turn(source)`` is the source's group's lock."""
+
+    def __init__(self, sources: Iterable):
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.update(sources)
+
+    def update(self, sources: Iterable) -> None:
+        """Regroup after a reload. Locks are kept by group name; right after a reload that
+        merges two groups, a run in progress under the old grouping may overlap one started
+        under the new."""
+        self.group_of = host_groups(sources)
+
+    def group(self, source: str) -> str:
+        return self.group_of.get(source, f"source:{source}")
+
+    def turn(self, source: str) -> asyncio.Lock:
+        return self._locks.setdefault(self.group(source), asyncio.Lock())
+
+    def waiting(self, source: str) -> bool:
+        return self.turn(source).locked()
