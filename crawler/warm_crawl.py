@@ -15,6 +15,8 @@ import logging
 
 from scrapy.crawler import CrawlerRunner
 from scrapy.settings import Settings
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import defer
 
@@ -56,6 +58,25 @@ class WarmCrawls:
         self._extraction.acquire()
         self.crawler = None  # the run in progress
         self.runs = 0
+
+    def warm_up(self) -> None:
+        """Import now what a first crawl would import on its way (Scrapy loads its
+        components by name when a crawler starts), and let the store check its schema, so
+        that the first run is as quick as the others."""
+        settings = Settings(scrapy_settings(self.settings, verbose=self.verbose))
+        for name in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS",
+                     "ITEM_PIPELINES", "ADDONS"):
+            for path in build_component_list(settings.getwithbase(name)):
+                if isinstance(path, str):
+                    load_object(path)
+        load_object(settings.getwithbase("DOWNLOAD_HANDLERS")["http"])
+        for name in ("SCHEDULER", "DUPEFILTER_CLASS", "STATS_CLASS", "LOG_FORMATTER",
+                     "REQUEST_FINGERPRINTER_CLASS", "SCHEDULER_PRIORITY_QUEUE",
+                     "SCHEDULER_MEMORY_QUEUE", "SCHEDULER_DISK_QUEUE", "ROBOTSTXT_PARSER",
+                     "SPIDER_LOADER_CLASS"):
+            if isinstance(settings.get(name), str):
+                load_object(settings[name])
+        self.store.running_runs()
 
     def scrapy_settings(self, source_name: str) -> dict:
         base = scrapy_settings(self.settings, verbose=self.verbose)
@@ -115,15 +136,44 @@ class WarmCrawls:
             resources.warc.close()
             lock.release()
 
-    def cancel(self) -> bool:
+    def cancel(self, abort_after: float | None = None) -> bool:
         """Stop the run in progress gracefully (its spider closes, its batches are stored,
-        its WARC file closed); False when there is none."""
+        its WARC file closed); False when there is none. A spider closes only once its
+        downloads in flight have ended; ``abort_after`` seconds later, those still waiting
+        on a server are cut (their connections aborted), so a hung server cannot keep the
+        run, and the worker, past its timeout."""
         crawler = self.crawler
         if crawler is None:
             return False
         logger.warning("stopping the crawl of %s (asked by the service)", crawler.spidercls.name)
-        crawler.stop()
+        engine = crawler.engine
+        if engine is not None and engine.spider is not None:
+            # As a spider closing itself (CloseSpider) does: the engine stops once it has.
+            closing = deferred_from_coro(engine.close_spider_async(reason="shutdown"))
+            closing.addErrback(lambda failure: logger.error("closing the spider failed: %s",
+                                                            failure.value))
+        if abort_after is not None:
+            from twisted.internet import reactor
+
+            reactor.callLater(abort_after, self._abort_downloads, crawler)
         return True
+
+    def _abort_downloads(self, crawler) -> None:
+        if self.crawler is not crawler:
+            return  # that run has ended
+        from twisted.internet import reactor, tcp
+
+        # One run at a time: every HTTP connection of this process is the run's.
+        connections = {c for c in reactor.getReaders() + reactor.getWriters()
+                       if isinstance(c, tcp.Client)}
+        if connections:
+            logger.warning("stopping the crawl of %s: cutting %d connection(s) still waiting "
+                           "on a server", crawler.spidercls.name, len(connections))
+        for connection in connections:
+            connection.abortConnection()
+        # Twisted's connection pool tries a GET cut on a reused connection once more, on a
+        # new one: cut again until the spider has closed.
+        reactor.callLater(1.0, self._abort_downloads, crawler)
 
     def close(self) -> None:
         """Stop the parsing and storing workers (the end of the worker)."""

@@ -7,7 +7,9 @@ running reactor (``crawler.warm_crawl``).
 Protocol: JSON lines. The service writes to the worker's stdin::
 
     {"run": 12, "source": "govcn", "log": "data/logs/2026-12/govcn-12.log"}
-    {"cancel": 12}     stop run 12 gracefully (its spider closes, the run is recorded)
+    {"cancel": 12, "abort_after": 30}
+                       stop run 12 gracefully (its spider closes, the run is recorded);
+                       downloads still in flight after abort_after seconds are cut
     {"exit": true}     finish, close the parsing and storing workers, exit (so does EOF)
 
 and reads the worker's stdout::
@@ -23,6 +25,7 @@ the worker.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -30,6 +33,8 @@ import threading
 from pathlib import Path
 
 import click
+
+ABORT_AFTER = 10.0  # seconds a stopping run's downloads get when the worker is told to end
 
 
 def _rss() -> int:
@@ -52,8 +57,11 @@ class Worker:
         self._stderr = os.dup(2)  # the service's, between runs
 
     def reply(self, message: dict) -> None:
-        self.replies.write(json.dumps(message) + "\n")
-        self.replies.flush()
+        try:
+            self.replies.write(json.dumps(message) + "\n")
+            self.replies.flush()
+        except OSError:  # the service is gone (its end of the pipe closed): finish and exit
+            self.exiting = True
 
     def handle(self, message: dict | None) -> None:
         """One message from the service (None: stdin closed); in the reactor's thread."""
@@ -61,7 +69,7 @@ class Worker:
             self.exit()
         elif "cancel" in message:
             if message["cancel"] == self.run_id:
-                self.crawls.cancel()
+                self.crawls.cancel(message.get("abort_after"))
         elif "run" in message:
             self.start(message)
         else:
@@ -93,11 +101,13 @@ class Worker:
 
     def _finished(self, outcome, run_id: int) -> None:
         status, error = outcome
-        self._to_service()
-        self.run_id = None
-        self.reply({"done": run_id, "status": status, "error": error, "rss": _rss()})
-        if self.exiting:
-            self._stop_reactor()
+        try:
+            self._to_service()
+        finally:
+            self.run_id = None
+            self.reply({"done": run_id, "status": status, "error": error, "rss": _rss()})
+            if self.exiting:
+                self._stop_reactor()
 
     def _to_log(self, path: str) -> None:
         sys.stderr.flush()
@@ -115,7 +125,8 @@ class Worker:
             return
         self.exiting = True
         if self.run_id is not None:
-            self.crawls.cancel()  # _finished stops the reactor once the run is recorded
+            # _finished stops the reactor once the run is recorded.
+            self.crawls.cancel(abort_after=ABORT_AFTER)
         else:
             self._stop_reactor()
 
@@ -165,9 +176,10 @@ def main(config_path: Path) -> None:
     install_reactor(reactor_name(settings))
     from twisted.internet import reactor
 
-    configure_logging(Settings(scrapy_settings(settings, verbose=True)),
-                      install_root_handler=True)
+    configure_logging(Settings(scrapy_settings(settings, verbose=True)))
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its schema check, every start
     worker = Worker(settings, replies)
+    worker.crawls.warm_up()
 
     def on_signal(signum, _frame):
         reactor.callFromThread(worker.exit)

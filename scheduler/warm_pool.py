@@ -201,7 +201,9 @@ class WarmPool:
         grace = self.settings.service.stop_grace
         log.warning("run %s of %s: stopping the crawl (%s); the worker is killed in %.0f s if "
                     "it lingers", active.run_id, active.source, why, grace)
-        worker.send({"cancel": active.run_id})
+        # Downloads still waiting on a server after half the grace are cut, so that the run
+        # ends, recorded, before the worker would have to be killed.
+        worker.send({"cancel": active.run_id, "abort_after": grace / 2})
         await asyncio.wait({done}, timeout=grace)
         if not done.done():
             log.error("run %s of %s: the crawl did not stop within %.0f s: SIGKILL to its "
@@ -243,8 +245,11 @@ class WarmPool:
         try:
             message = await asyncio.wait_for(worker.next_message(), READY_TIMEOUT)
         except (WorkerGone, TimeoutError):
-            worker.kill()
-            code = await worker.exit_code()
+            try:  # it may be on its way out, saying why on its stderr
+                code = await asyncio.wait_for(worker.exit_code(), 5)
+            except TimeoutError:
+                worker.kill()
+                code = await worker.exit_code()
             raise WorkerGone(_exit_words(code)) from None
         if "ready" not in message:
             worker.kill()

@@ -124,3 +124,78 @@ def _run_pids(store: Store, run_ids: list[int]):
     with store._engine.connect() as conn:
         return conn.execute(sa.text(
             f"SELECT pid FROM runs WHERE id IN ({','.join(map(str, run_ids))})")).all()
+
+
+async def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+    return value
+
+
+@pytest.mark.slow
+def test_a_hanging_run_is_cancelled_at_its_timeout_and_the_next_run_starts(tmp_path, govcn_site):
+    start_path = govcn_site.expected["start"]
+    govcn_site.override(start_path, delay=60)  # the section page never comes in time
+    pool, store = pool_for(tmp_path, [{"name": "govcn", "start_urls": [govcn_site.url(start_path)],
+                                       "schedule": "every 1h"}],
+                           run_timeout="6s", stop_grace="6s")
+    timings = []
+
+    async def two_runs():
+        stopping = asyncio.Event()
+        pool._idle.append(await pool._start())  # the timing below is the run's, not a start's
+        began = time.monotonic()
+        hung = await pool.run("govcn", stopping)
+        timings.append(time.monotonic() - began)
+        govcn_site.reset(start_path)
+        nxt = await pool.run("govcn", stopping)
+        await pool.aclose()
+        return hung, nxt
+
+    hung, nxt = asyncio.run(two_runs())
+    assert hung.stopped == "timeout"
+    run = store.get_run(hung.run_id)
+    assert run["status"] == "timeout" and "service.run_timeout" in run["error"], run
+    assert 6 <= timings[0] < 6 + 6 + 5  # the timeout, at most stop_grace to stop, a margin
+    assert store.get_run(nxt.run_id)["status"] == "ok"
+    assert store.get_run(nxt.run_id)["new_articles"] == 12
+    assert "stopping the crawl of govcn" in Path(run["log_path"]).read_text()
+    # The worker cut the hung download and recorded the run itself: it took the next one.
+    assert pool.started_workers == 1
+    store.close()
+
+
+@pytest.mark.slow
+def test_a_sigkilled_worker_is_replaced_and_its_run_closed_as_failed(tmp_path, govcn_site):
+    slow = sorted(govcn_site.expected["articles"])[3]
+    govcn_site.override(slow, delay=60)
+    start = govcn_site.url(govcn_site.expected["start"])
+    pool, store = pool_for(tmp_path, [{"name": "govcn", "start_urls": [start],
+                                       "schedule": "every 1h"}])
+    helpers: set[int] = set()
+
+    async def killed_then_next():
+        stopping = asyncio.Event()
+        run = asyncio.ensure_future(pool.run("govcn", stopping))
+        await wait_for(lambda: govcn_site.requested(slow), 60, "the crawl to reach the slow page")
+        (active,) = pool.active.values()
+        helpers.update(children_of(active.pid))  # its parsing and storing workers
+        os.kill(active.pid, signal.SIGKILL)
+        killed = await run
+        govcn_site.reset(slow)
+        nxt = await pool.run("govcn", stopping)
+        await pool.aclose()
+        return active.pid, killed, nxt
+
+    pid, killed, nxt = asyncio.run(killed_then_next())
+    run = store.get_run(killed.run_id)
+    assert run["status"] == "failed", run
+    assert "killed by SIGKILL" in run["error"], run
+    assert pool.started_workers == 2
+    assert store.get_run(nxt.run_id)["status"] in ("ok", "empty")
+    wait_until(lambda: not any(alive(p) for p in helpers), 30, "the killed worker's helpers")
+    assert not alive(pid)
+    store.close()
