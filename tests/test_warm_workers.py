@@ -8,9 +8,8 @@ import asyncio
 import itertools
 import os
 import signal
-import subprocess
-import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from govarchive.settings import load_settings
 from govarchive.storage import Store
 from tests.test_scheduler_service import (
     GrowingSite,
+    Serve,
     finished,
     growing_source,
     migrated,
@@ -29,8 +29,6 @@ from tests.test_scheduler_service import (
     wait_until,
     write_config,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def pool_for(tmp_path: Path, sources: list[dict], **service) -> tuple[WarmPool, Store]:
@@ -198,4 +196,102 @@ def test_a_sigkilled_worker_is_replaced_and_its_run_closed_as_failed(tmp_path, g
     assert store.get_run(nxt.run_id)["status"] in ("ok", "empty")
     wait_until(lambda: not any(alive(p) for p in helpers), 30, "the killed worker's helpers")
     assert not alive(pid)
+    store.close()
+
+
+# ---- govarchive serve -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def services():
+    started: list[Serve] = []
+
+    def start(config: Path, name: str = "serve") -> Serve:
+        started.append(Serve(config, name))
+        return started[-1]
+
+    yield start
+    for serve in started:
+        serve.kill()
+
+
+def overlapping(runs: list[dict]) -> int:
+    """The most runs that were going at once (from their start and finish times)."""
+    events = sorted(itertools.chain.from_iterable(
+        ((datetime.fromisoformat(r["started_at"]), 1), (datetime.fromisoformat(r["finished_at"]), -1))
+        for r in runs), key=lambda e: (e[0], e[1]))
+    going = most = 0
+    for _, step in events:
+        going += step
+        most = max(most, going)
+    return most
+
+
+@pytest.mark.slow
+def test_two_sources_on_one_host_never_crawl_at_once(tmp_path, site_server, services):
+    site = site_server(GrowingSite())
+    url = f"sqlite:///{tmp_path / 'data/govarchive.db'}"
+    store = migrated(url)
+    names = ["alpha", "beta"]
+    config = write_config(tmp_path, url, [growing_source(site, n, "every 2s") for n in names],
+                          max_concurrent_runs=4)
+    serve = services(config)
+    wait_until(lambda: min(len(finished(runs_of(store, n))) for n in names) >= 4, 120,
+               "four runs of each source")
+    assert serve.stop() == 0
+    runs = finished(runs_of(store))
+    assert all(r["status"] == "ok" for r in runs), runs
+    assert overlapping(runs) == 1, runs
+    # The site saw one source's requests, then the other's, never the two mixed: each run
+    # is one unbroken stretch of its section's requests.
+    sections = [r.path.split("/")[1] for r in sorted(site.requests, key=lambda r: r.time)
+                if r.path != "/robots.txt"]
+    stretches = [name for name, _ in itertools.groupby(sections)]
+    assert set(stretches) == set(names)
+    assert len(stretches) <= len(runs), stretches
+    assert "waiting for the run of another source on its host (127.0.0.1)" in serve.log()
+    assert "Traceback" not in serve.log()
+    store.close()
+
+
+def spread_sources(sites, count: int, schedule: str) -> list[dict]:
+    """``count`` sources, dealt over ``sites`` (one host each)."""
+    return [growing_source(site, f"s{n:03d}", schedule)
+            for n, site in zip(range(count), itertools.cycle(sites))]
+
+
+@pytest.mark.slow
+def test_many_sources_due_at_once_keep_to_max_concurrent_runs_and_all_finish(
+    tmp_path, site_server, services
+):
+    count, hosts, slots = 300, 6, 4
+    sites = [site_server(GrowingSite(), host=f"127.0.0.{n + 1}") for n in range(hosts)]
+    url = f"sqlite:///{tmp_path / 'data/govarchive.db'}"
+    store = migrated(url)
+    # Interval jobs added together fall due together, one interval after the start.
+    config = write_config(tmp_path, url, spread_sources(sites, count, "every 15s"),
+                          max_concurrent_runs=slots, stop_grace="20s")
+    serve = services(config)
+    names = {f"s{n:03d}" for n in range(count)}
+
+    def all_ran():
+        return {r["source"] for r in finished(store.list_runs(limit=100000))} >= names
+
+    wait_until(all_ran, 600, f"a run of each of the {count} sources", interval=0.5)
+    running = wait_until(lambda: serve.healthz()["running"], 60, "runs in progress")
+    workers = {r["pid"] for r in running}
+    below = children_of(serve.process.pid)
+    assert workers <= below and len(below) > len(workers)  # workers and their helpers
+    serve.process.kill()  # SIGKILL: nothing of the service may stay behind
+    serve.process.wait(10)
+    wait_until(lambda: not any(alive(p) for p in below), 60, "every process of the service to end")
+    runs = finished(store.list_runs(limit=100000))
+    assert overlapping(runs) <= slots
+    first = {}
+    for r in sorted(runs, key=lambda r: r["id"]):
+        first.setdefault(r["source"], r)
+    assert {r["status"] for r in first.values()} == {"ok"}, [
+        r for r in first.values() if r["status"] != "ok"]
+    log = serve.log()
+    assert "Traceback" not in log, log[-5000:]
     store.close()
