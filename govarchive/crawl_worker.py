@@ -92,9 +92,16 @@ class Worker:
             return status, error
 
         def failed(failure):
+            error = failure.getErrorMessage()
             if not failure.check(SourceBusy):
                 failure.printTraceback(file=sys.stderr)
-            return "failed", failure.getErrorMessage()
+                error = f"the crawl worker could not crawl the run: {error}"
+                try:  # the run is closed here, where the error is known
+                    self.crawls.store.close_run(run_id, status="failed", error=error,
+                                                only_running=True)
+                except Exception as exc:  # noqa: BLE001 - the service closes it then
+                    print(f"crawl worker: cannot close run {run_id}: {exc}", file=sys.stderr)
+            return "failed", error
 
         crawl.addCallbacks(done, failed)
         crawl.addCallback(self._finished, run_id)
