@@ -86,6 +86,51 @@ def test_politeness_groups_join_sources_sharing_any_host():
     assert groups["e"] == "e.example"
 
 
+def test_the_service_runs_one_source_of_a_host_at_a_time(tmp_path):
+    from types import SimpleNamespace
+
+    from govarchive.scheduler import Service
+
+    hosts = {"a1": "a.example", "a2": "a.example", "a3": "www.a.example", "b1": "b.example"}
+    body = "[service]\nmax_concurrent_runs = 4\n" + "".join(
+        f'[[sources]]\nname = "{name}"\nstart_urls = ["https://{host}/x/"]\n'
+        'schedule = "every 1d"\n' for name, host in hosts.items())
+    # a3 shares no host with a1 and a2 until it lists a.example too: then all three are one.
+    body = body.replace('"https://www.a.example/x/"', '"https://www.a.example/x/", "http://a.example:8080/y/"')
+    (tmp_path / "govarchive.toml").write_text(body, encoding="utf-8")
+    settings = load_settings(tmp_path / "govarchive.toml", env={})
+
+    class Runner:
+        def __init__(self):
+            self.active, self.settings = {}, settings
+            self.going: list[str] = []
+            self.together: list[set[str]] = []
+
+        async def run(self, source, stopping, scheduled_for=None):
+            self.going.append(source)
+            self.together.append(set(self.going))
+            await asyncio.sleep(0.05)
+            self.going.remove(source)
+            run = {"status": "ok", "requests": 1, "new_articles": 0, "new_versions": 0}
+            return SimpleNamespace(run_id=1, stopped=None, run=run)
+
+    async def scenario():
+        url = f"sqlite:///{tmp_path / 'govarchive.db'}"
+        store = migrated(url)
+        service = Service(settings, store, reload_settings=load_settings)
+        service.runner = runner = Runner()
+        service._crawled_elsewhere = lambda source: None
+        await asyncio.gather(*(service._run_source(name) for name in hosts))
+        store.close()
+        return runner
+
+    runner = asyncio.run(scenario())
+    for together in runner.together:
+        assert len(together & {"a1", "a2", "a3"}) <= 1, runner.together
+    assert any(len(t) == 2 for t in runner.together)  # b1 beside one of the a's
+    assert set().union(*runner.together) == set(hosts)  # every one ran
+
+
 @pytest.mark.slow
 def test_fifty_runs_in_one_worker_all_ok_and_memory_stable(tmp_path, govcn_site):
     start = govcn_site.url(govcn_site.expected["start"])
