@@ -208,7 +208,9 @@ class Service:
             log.info("waiting for %d running crawl(s) to stop", len(self._runs))
             # Each run stops its child within stop_grace (SIGINT, then SIGKILL) and records it.
             await asyncio.wait(set(self._runs), timeout=self.settings.service.stop_grace + 30)
-        await self.runner.aclose()
+        closing = getattr(self.runner, "aclose", None)  # a runner that keeps workers
+        if closing is not None:
+            await closing()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
