@@ -339,3 +339,46 @@ def test_many_sources_due_at_once_keep_to_max_concurrent_runs_and_all_finish(
     log = serve.log()
     assert "Traceback" not in log, log[-5000:]
     store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("limits", "runs", "workers", "why"), [
+    ({"worker_max_runs": 2}, 3, 2, "2 runs (service.worker_max_runs)"),
+    ({"worker_max_rss": "1MB"}, 2, 2, "past 1 MB (service.worker_max_rss)"),
+])
+def test_a_worker_is_replaced_after_its_runs_or_past_its_memory(
+    tmp_path, govcn_site, caplog, limits, runs, workers, why
+):
+    start = govcn_site.url(govcn_site.expected["start"])
+    pool, store = pool_for(tmp_path, [{"name": "govcn", "start_urls": [start],
+                                       "schedule": "every 1h"}], **limits)
+
+    async def several():
+        outcomes = [await pool.run("govcn", asyncio.Event()) for _ in range(runs)]
+        await pool.aclose()
+        return outcomes
+
+    with caplog.at_level("INFO", logger="govarchive.scheduler.warm_pool"):
+        outcomes = asyncio.run(several())
+    assert [o.status for o in outcomes] == ["ok"] + ["empty"] * (runs - 1)
+    assert pool.started_workers == workers
+    assert why in caplog.text
+    store.close()
+
+
+@pytest.mark.slow
+def test_workers_process_keeps_a_child_process_per_run(tmp_path, site_server, services):
+    site = site_server(GrowingSite())
+    url = f"sqlite:///{tmp_path / 'data/govarchive.db'}"
+    store = migrated(url)
+    config = write_config(tmp_path, url, [growing_source(site, "solo", "every 1s")],
+                          workers="process")
+    serve = services(config)
+    wait_until(lambda: len(finished(runs_of(store))) >= 2, 90, "two runs")
+    assert serve.stop() == 0
+    runs = finished(runs_of(store))
+    assert all(r["status"] == "ok" for r in runs), runs
+    pids = {row.pid for row in _run_pids(store, [r["id"] for r in runs])}
+    assert len(pids) == len(runs)  # a process of its own for each run
+    assert "crawl worker" not in serve.log()
+    store.close()
