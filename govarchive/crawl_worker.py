@@ -51,6 +51,7 @@ class Worker:
         from govarchive.crawler.warm_crawl import WarmCrawls
 
         self.crawls = WarmCrawls(settings)
+        self._config_stamp = _stamp(settings.config_path)
         self.replies = replies
         self.run_id: int | None = None
         self.exiting = False
@@ -85,6 +86,7 @@ class Worker:
             return
         self.run_id = run_id
         self._to_log(message["log"])
+        self._follow_config()
         crawl = self.crawls.crawl(message["source"], run_id)
 
         def done(result):
@@ -105,6 +107,30 @@ class Worker:
 
         crawl.addCallbacks(done, failed)
         crawl.addCallback(self._finished, run_id)
+
+    def _follow_config(self) -> None:
+        """Read the config file again when it changed since the last run, as a crawl process
+        of its own would read it: edits to rules and ``[crawl]`` apply from the next run. A
+        file with an error keeps the last good one (the service refuses it too); the database
+        stays the one the worker started with (the service's needs a restart to change)."""
+        from govarchive.settings import load_settings
+
+        settings = self.crawls.settings
+        stamp = _stamp(settings.config_path)
+        if stamp == self._config_stamp:
+            return
+        self._config_stamp = stamp
+        try:
+            fresh = load_settings(settings.config_path)
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong, say it and keep going
+            print(f"crawl worker: keeping the configuration read earlier: {exc}",
+                  file=sys.stderr, flush=True)
+            return
+        if fresh.storage.url != settings.storage.url:
+            print("crawl worker: a new storage url applies after a restart of the service",
+                  file=sys.stderr, flush=True)
+            fresh = fresh.model_copy(update={"storage": settings.storage})
+        self.crawls.settings = fresh
 
     def _finished(self, outcome, run_id: int) -> None:
         status, error = outcome
@@ -143,6 +169,14 @@ class Worker:
 
         if reactor.running:
             reactor.stop()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _read_requests(worker: Worker) -> None:

@@ -10,7 +10,9 @@ bounded memory (a worker is replaced after ``worker_max_runs`` runs or past ``wo
 bytes), and a run whose worker died (EOF on its pipe) is closed as failed, saying how it died.
 Workers die with the service (``die_with_parent``) and end at EOF on their stdin.
 
-What a worker runs comes from the wiring (``command(config_path)``): this package imports
+A worker reads the config file again before a run when it has changed (as a crawl process
+started for the run would), so a reload needs no new workers. What a worker runs comes from the
+wiring (``command(config_path)``): this package imports
 nothing of ours. The protocol is in ``govarchive.crawl_worker``.
 """
 
@@ -41,9 +43,8 @@ class WorkerGone(Exception):
 class WarmWorker:
     """One worker process and the messages it sends."""
 
-    def __init__(self, process: asyncio.subprocess.Process, settings):
+    def __init__(self, process: asyncio.subprocess.Process):
         self.process = process
-        self.settings = settings  # the configuration it was started with
         self.runs = 0
         self.rss = 0
         self.messages: asyncio.Queue[dict | None] = asyncio.Queue()
@@ -224,10 +225,9 @@ class WarmPool:
     async def _take(self) -> WarmWorker:
         while self._idle:
             worker = self._idle.pop()
-            if worker.alive and worker.settings is self.settings:
+            if worker.alive:
                 return worker
-            self._retire(worker, "the configuration was reloaded"
-                         if worker.alive else "it ended while idle")
+            self._retire(worker, "it ended while idle")
         return await self._start()
 
     async def _start(self) -> WarmWorker:
@@ -241,7 +241,7 @@ class WarmPool:
             start_new_session=True,
             preexec_fn=lambda: die_with_parent(signal.SIGTERM),
         )
-        worker = WarmWorker(process, self.settings)
+        worker = WarmWorker(process)
         try:
             message = await asyncio.wait_for(worker.next_message(), READY_TIMEOUT)
         except (WorkerGone, TimeoutError):
@@ -266,8 +266,6 @@ class WarmPool:
         elif worker.rss > service.worker_max_rss:
             self._retire(worker, f"{worker.rss >> 20} MB resident, past "
                                  f"{service.worker_max_rss >> 20} MB (service.worker_max_rss)")
-        elif worker.settings is not self.settings:
-            self._retire(worker, "the configuration was reloaded")
         else:
             self._idle.append(worker)
 

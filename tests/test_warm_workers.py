@@ -382,3 +382,28 @@ def test_workers_process_keeps_a_child_process_per_run(tmp_path, site_server, se
     assert len(pids) == len(runs)  # a process of its own for each run
     assert "crawl worker" not in serve.log()
     store.close()
+
+
+@pytest.mark.slow
+def test_a_worker_follows_edits_of_the_config_file_from_its_next_run(tmp_path, govcn_site):
+    start = govcn_site.url(govcn_site.expected["start"])
+    source = {"name": "govcn", "start_urls": [start], "schedule": "every 1h"}
+    pool, store = pool_for(tmp_path, [source])
+    config = pool.settings.config_path
+
+    async def two_runs():
+        first = await pool.run("govcn", asyncio.Event())
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("[crawl]\n", '[crawl]\nuser_agent = "edited-agent/1"\n'),
+                          encoding="utf-8")
+        second = await pool.run("govcn", asyncio.Event())
+        await pool.aclose()
+        return first, second
+
+    first, second = asyncio.run(two_runs())
+    assert pool.started_workers == 1
+    assert store.get_run(first.run_id)["status"] == "ok"
+    agents = [dict(r.headers).get("User-Agent") for r in govcn_site.requests]
+    assert "edited-agent/1" not in agents[0] and agents[-1] == "edited-agent/1", agents
+    assert store.get_run(second.run_id)["status"] == "empty"
+    store.close()
