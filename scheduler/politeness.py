@@ -11,6 +11,7 @@ order they fell due, before they take one of the run slots.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -55,8 +56,20 @@ class PolitenessGroups:
     def group(self, source: str) -> str:
         return self.group_of.get(source, f"source:{source}")
 
-    def turn(self, source: str) -> asyncio.Lock:
+    def _lock(self, source: str) -> asyncio.Lock:
         return self._locks.setdefault(self.group(source), asyncio.Lock())
 
+    @contextlib.asynccontextmanager
+    async def turn(self, source: str, rest: float = 0.0):
+        """The group's turn for ``source``'s run; held ``rest`` seconds (``[crawl] delay``)
+        after the run, so the next source on the host waits the delay after the last request
+        of this one, as the next request of one crawl would."""
+        async with self._lock(source):
+            try:
+                yield
+            finally:
+                if rest > 0:
+                    await asyncio.sleep(rest)
+
     def waiting(self, source: str) -> bool:
-        return self.turn(source).locked()
+        return self._lock(source).locked()

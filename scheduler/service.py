@@ -241,6 +241,8 @@ class Service:
             old.health_host, old.health_port
         ):
             log.warning("SIGHUP: a new health address applies after a restart")
+        if settings.service.workers != old.workers:
+            log.warning("SIGHUP: a new service.workers applies after a restart")
         if settings.storage.url != self.settings.storage.url:
             log.warning("SIGHUP: a new storage url applies after a restart")
             settings = settings.model_copy(update={"storage": self.settings.storage})
@@ -271,7 +273,7 @@ class Service:
         if self.politeness.waiting(source):
             log.info("%s is due; waiting for the run of another source on its host (%s)",
                      source, self.politeness.group(source))
-        async with self.politeness.turn(source):
+        async with self.politeness.turn(source, rest=self.settings.crawl.delay):
             if self._run_slots.locked():
                 log.info("%s is due; waiting for one of the %d run slots", source,
                          self.max_concurrent_runs)

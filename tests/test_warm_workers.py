@@ -93,7 +93,7 @@ def test_the_service_runs_one_source_of_a_host_at_a_time(tmp_path):
     from govarchive.scheduler import Service
 
     hosts = {"a1": "a.example", "a2": "a.example", "a3": "www.a.example", "b1": "b.example"}
-    body = "[service]\nmax_concurrent_runs = 4\n" + "".join(
+    body = "[crawl]\ndelay = 0.3\n[service]\nmax_concurrent_runs = 4\n" + "".join(
         f'[[sources]]\nname = "{name}"\nstart_urls = ["https://{host}/x/"]\n'
         'schedule = "every 1d"\n' for name, host in hosts.items())
     # a3 shares no host with a1 and a2 until it lists a.example too: then all three are one.
@@ -106,12 +106,15 @@ def test_the_service_runs_one_source_of_a_host_at_a_time(tmp_path):
             self.active, self.settings = {}, settings
             self.going: list[str] = []
             self.together: list[set[str]] = []
+            self.spans: dict[str, tuple[float, float]] = {}
 
         async def run(self, source, stopping, scheduled_for=None):
+            began = time.monotonic()
             self.going.append(source)
             self.together.append(set(self.going))
             await asyncio.sleep(0.05)
             self.going.remove(source)
+            self.spans[source] = (began, time.monotonic())
             run = {"status": "ok", "requests": 1, "new_articles": 0, "new_versions": 0}
             return SimpleNamespace(run_id=1, stopped=None, run=run)
 
@@ -130,6 +133,9 @@ def test_the_service_runs_one_source_of_a_host_at_a_time(tmp_path):
         assert len(together & {"a1", "a2", "a3"}) <= 1, runner.together
     assert any(len(t) == 2 for t in runner.together)  # b1 beside one of the a's
     assert set().union(*runner.together) == set(hosts)  # every one ran
+    # The next source of a host starts [crawl] delay after the last one ended.
+    spans = sorted(runner.spans[name] for name in ("a1", "a2", "a3"))
+    assert all(after[0] - before[1] >= 0.3 for before, after in itertools.pairwise(spans))
 
 
 @pytest.mark.slow
