@@ -44,8 +44,10 @@ class SourceBusy(Exception):
 
 class WarmCrawls:
     """Crawls one run at a time in the running reactor, with the parsing and storing workers
-    kept between runs. ``settings`` are govarchive's; a worker serves one configuration (the
-    service starts new workers after a reload)."""
+    kept between runs. ``settings`` are govarchive's; the worker may replace them between
+    runs. ``sound`` turns False after a run that could not store or archive: the parts kept
+    between runs may be what broke (a storing process that died stays broken), so the worker
+    should be replaced."""
 
     def __init__(self, settings, *, verbose: bool = True):
         self.settings = settings
@@ -54,10 +56,11 @@ class WarmCrawls:
         shared = crawl_resources(scrapy_settings(settings, verbose=verbose))
         self._ingest, self._extraction = shared.ingest, shared.extraction
         # The worker's own use: the last crawler of a run letting go does not close them.
-        self._ingest.acquire()
+        self._storing = self._ingest.acquire()
         self._extraction.acquire()
         self.crawler = None  # the run in progress
         self.runs = 0
+        self.sound = True
 
     def warm_up(self) -> None:
         """Import now what a first crawl would import on its way (Scrapy loads its
@@ -128,6 +131,17 @@ class WarmCrawls:
             resources.warc.close()
             result: SourceResult = record_result(store, crawler, {source_name: run_id})
             self.runs += 1
+            if result.stats.get("govarchive/store_errors") or result.stats.get(
+                    "govarchive/archive_error"):
+                self.sound = False
+            if not self._storing.usable():
+                self.sound = False
+                result.status = "failed"
+                result.error = (
+                    "storing failed: the storing process died during the run, so what it "
+                    "archived may be missing from the database; `govarchive replay reparse "
+                    f"--source {source_name}` stores it from the WARC files")
+                store.close_run(run_id, status="failed", error=result.error)
             return result
         finally:
             self.crawler = None

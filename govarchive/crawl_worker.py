@@ -15,7 +15,10 @@ Protocol: JSON lines. The service writes to the worker's stdin::
 and reads the worker's stdout::
 
     {"ready": PID}
-    {"done": 12, "status": "ok", "error": null, "rss": BYTES}
+    {"done": 12, "status": "ok", "error": null, "rss": BYTES, "sound": true}
+
+``sound`` is false after a run that could not store or archive what it fetched: the worker's
+storing or parsing process may be what broke, and the service replaces the worker.
 
 While a run crawls, the worker's stderr (and so every log record) goes to the run's log file;
 between runs it is the service's. SIGTERM or SIGINT stop the run in progress gracefully and end
@@ -138,7 +141,8 @@ class Worker:
             self._to_service()
         finally:
             self.run_id = None
-            self.reply({"done": run_id, "status": status, "error": error, "rss": _rss()})
+            self.reply({"done": run_id, "status": status, "error": error, "rss": _rss(),
+                        "sound": self.crawls.sound})
             if self.exiting:
                 self._stop_reactor()
 

@@ -47,6 +47,7 @@ class WarmWorker:
         self.process = process
         self.runs = 0
         self.rss = 0
+        self.sound = True
         self.messages: asyncio.Queue[dict | None] = asyncio.Queue()
         self._reader = asyncio.ensure_future(self._read())
 
@@ -188,6 +189,7 @@ class WarmPool:
             return await self._lost(worker), stopped, None
         worker.runs += 1
         worker.rss = done.result().get("rss") or worker.process_rss()
+        worker.sound = done.result().get("sound", True)
         self._give_back(worker)
         return None, stopped, None
 
@@ -261,7 +263,10 @@ class WarmPool:
 
     def _give_back(self, worker: WarmWorker) -> None:
         service = self.settings.service
-        if worker.runs >= service.worker_max_runs:
+        if not worker.sound:
+            self._retire(worker, "its last run could not store or archive what it fetched "
+                                 "(its storing or parsing process may be broken)")
+        elif worker.runs >= service.worker_max_runs:
             self._retire(worker, f"{worker.runs} runs (service.worker_max_runs)")
         elif worker.rss > service.worker_max_rss:
             self._retire(worker, f"{worker.rss >> 20} MB resident, past "

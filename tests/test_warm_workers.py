@@ -413,3 +413,33 @@ def test_a_worker_follows_edits_of_the_config_file_from_its_next_run(tmp_path, g
     assert "edited-agent/1" not in agents[0] and agents[-1] == "edited-agent/1", agents
     assert store.get_run(second.run_id)["status"] == "empty"
     store.close()
+
+
+@pytest.mark.slow
+def test_a_worker_whose_storing_process_died_is_replaced_after_the_run_it_failed(
+    tmp_path, govcn_site, caplog
+):
+    start = govcn_site.url(govcn_site.expected["start"])
+    pool, store = pool_for(tmp_path, [{"name": "govcn", "start_urls": [start],
+                                       "schedule": "every 1h"}])
+
+    async def three_runs():
+        stopping = asyncio.Event()
+        first = await pool.run("govcn", stopping)
+        (worker,) = pool._idle
+        for helper in children_of(worker.pid):  # its parsing and storing processes
+            os.kill(helper, signal.SIGKILL)
+        second = await pool.run("govcn", stopping)
+        third = await pool.run("govcn", stopping)
+        await pool.aclose()
+        return first, second, third
+
+    with caplog.at_level("INFO", logger="govarchive.scheduler.warm_pool"):
+        first, second, third = asyncio.run(three_runs())
+    assert store.get_run(first.run_id)["status"] == "ok"
+    broken = store.get_run(second.run_id)
+    assert broken["status"] == "failed" and "storing failed" in broken["error"], broken
+    assert "could not store or archive" in caplog.text
+    assert pool.started_workers == 2
+    assert store.get_run(third.run_id)["status"] == "empty"
+    store.close()
