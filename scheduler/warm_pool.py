@@ -140,11 +140,10 @@ class WarmPool:
         )
         run = await asyncio.to_thread(self.store.get_run, run_id)
         active = ActiveRun(run_id, source, None, run["log_path"], started)
-        self.active[run_id] = active
         try:
             returncode, stopped, exit_text = await self._supervise(active, stopping)
         finally:
-            del self.active[run_id]
+            self.active.pop(run_id, None)
         run = await asyncio.to_thread(record_outcome, self.store, self.settings, run_id,
                                       returncode, stopped, active.log_path, exit_text=exit_text)
         return RunOutcome(run_id, source, run, stopped, returncode)
@@ -166,6 +165,8 @@ class WarmPool:
             log.error("run %s of %s: %s", active.run_id, active.source, why)
             return None, None, why
         active.pid = worker.pid
+        # Shown (/healthz) from here on: with the process that crawls it.
+        self.active[active.run_id] = active
         if not worker.send({"run": active.run_id, "source": active.source,
                             "log": active.log_path}):
             return await self._lost(worker), None, None
@@ -216,8 +217,14 @@ class WarmPool:
             await asyncio.wait({done})
 
     async def _lost(self, worker: WarmWorker) -> int | None:
-        worker.kill()  # a worker that closed its pipe but lingers is no use
-        code = await worker.exit_code()
+        # Its pipe closed: it is exiting or gone. Killing it at once would reap a process that
+        # has just died before asyncio does (Popen.send_signal polls first), and its exit
+        # status, which the run's error reports, would be lost.
+        try:
+            code = await asyncio.wait_for(worker.exit_code(), 5)
+        except TimeoutError:
+            worker.kill()  # a worker that closed its pipe but lingers is no use
+            code = await worker.exit_code()
         log.warning("crawl worker %s ended (%s); a new one takes the next run", worker.pid,
                     _exit_words(code))
         return code

@@ -67,6 +67,14 @@ def alive(pid: int) -> bool:
     return text[text.rfind(")") + 2:].split()[0] not in ("Z", "X")
 
 
+def command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 # ---- the pool, in this process ------------------------------------------------------------
 
 
@@ -244,7 +252,10 @@ def test_a_sigkilled_worker_is_replaced_and_its_run_closed_as_failed(tmp_path, g
     assert "killed by SIGKILL" in run["error"], run
     assert pool.started_workers == 2
     assert store.get_run(nxt.run_id)["status"] in ("ok", "empty")
-    wait_until(lambda: not any(alive(p) for p in helpers), 30, "the killed worker's helpers")
+    deadline = time.monotonic() + 30
+    while left := [command_line(p) for p in helpers if alive(p)]:
+        assert time.monotonic() < deadline, f"the killed worker's helpers still run: {left}"
+        time.sleep(0.1)
     assert not alive(pid)
     store.close()
 
