@@ -85,14 +85,14 @@ class Service:
         self._runs: set[asyncio.Task] = set()
         self._last_prune = 0.0
 
-    # -- signals ------------------------------------------------------------------------
-
     def _make_runner(self, python: str | None, worker_command):
         """What runs a run: warm workers (``worker_command(config_path)`` starts one), or a
         child process per run (``[service] workers = "process"``, or no worker command)."""
         if self.settings.service.workers == "warm" and worker_command is not None:
             return WarmPool(self.settings, self.store, command=worker_command)
         return ChildRunner(self.settings, self.store, **({"python": python} if python else {}))
+
+    # -- signals ------------------------------------------------------------------------
 
     def request_stop(self, why: str = "asked to stop") -> None:
         if not self._stop.is_set():
