@@ -95,6 +95,18 @@ def test_politeness_groups_join_sources_sharing_any_host():
     assert groups["e"] == "e.example"
 
 
+def test_a_helper_whose_parent_died_while_it_started_ends_itself():
+    import subprocess
+    import sys
+
+    # The parent it was started by (here, one that cannot be its parent now) is gone: the
+    # helper was adopted before it could ask to die with it, so it ends at once.
+    code = ("import signal, time; from govarchive.processes import die_with_parent; "
+            "die_with_parent(signal.SIGTERM, parent=1); time.sleep(30)")
+    child = subprocess.run([sys.executable, "-c", code], timeout=20, check=False)
+    assert child.returncode == -signal.SIGTERM
+
+
 def test_the_service_runs_one_source_of_a_host_at_a_time(tmp_path):
     from types import SimpleNamespace
 
