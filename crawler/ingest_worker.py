@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing.util
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from govarchive.crawler.worker_processes import spawn_context, start_worker
 from govarchive.storage import Store
@@ -70,6 +71,15 @@ class IngestWorker:
                                         observations=list(observations), listings=list(listings))
         return self.executor.submit(_ingest_in_worker, captures, articles, run_id,
                                     list(observations), list(listings))
+
+    def usable(self) -> bool:
+        """False once the storing process has died: the pool then refuses every batch (a
+        warm crawl worker, which keeps this between runs, is replaced then)."""
+        try:
+            self.executor.submit(int)
+        except (BrokenProcessPool, RuntimeError):
+            return False
+        return True
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

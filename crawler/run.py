@@ -257,6 +257,72 @@ def section_walks(store: Store, source, *, command_line_pages: bool) -> SectionW
     return SectionWalks(plans)
 
 
+def spider_class(source, run_id: int) -> type[SectionSpider]:
+    """The spider of one source's run. Per-source settings ride on a subclass: Scrapy builds
+    each crawler's settings from the process settings plus the spider class's
+    custom_settings."""
+    return type(
+        f"SectionSpider_{source.name.replace('-', '_')}",
+        (SectionSpider,),
+        {"name": source.name, "custom_settings": {"GOVARCHIVE_RUN_ID": run_id}},
+    )
+
+
+def spider_arguments(settings, store: Store, source, *, max_list_pages: int | None = None,
+                     revisit: str = "due", revisit_budget: int | None = None,
+                     requisite_targets: dict | None = None) -> dict:
+    """What a source's spider is made with: its rules, the known articles due again, how far
+    each section is walked, and the page requisites archived before (``requisite_targets``:
+    one map for every source of a crawl, read here when not given)."""
+    if requisite_targets is None:
+        requisite_targets = (store.requisite_targets()
+                             if settings.crawl.requisites != "none" else {})
+    return {
+        "source": source,
+        "max_list_pages": max_list_pages,
+        "max_attachment_size": settings.crawl.max_attachment_size,
+        "attachments": settings.crawl.attachments,
+        "revisit_targets": store.revisit_targets(
+            source.name, steps=source.tracking.revisit_steps, mode=revisit,
+            budget=source.tracking.max_revisits if revisit_budget is None else revisit_budget,
+        ),
+        "known_urls": store.known_article_urls(source.name),
+        "requisites": settings.crawl.requisites,
+        "requisite_targets": requisite_targets,
+        "walks": section_walks(store, source, command_line_pages=max_list_pages is not None),
+    }
+
+
+def record_result(store: Store, crawler, run_ids: dict[str, int]) -> SourceResult:
+    """Record how a finished crawler's run went (``store.finish_run``)."""
+    spider = getattr(crawler, "spider", None)
+    source_name = spider.name if spider is not None else crawler.spidercls.name
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    if spider is None or "finish_reason" not in stats:
+        status, error = "failed", "the crawl did not start (see the log above)"
+    else:
+        status, error = run_status(stats, spider)
+    counts = {
+        "requests": int(stats.get("downloader/request_count", 0)),
+        "new_articles": int(stats.get("govarchive/new_articles", 0)),
+        "new_versions": int(stats.get("govarchive/new_versions", 0)),
+        "removed": int(stats.get("govarchive/removed", 0)),
+        "bytes_archived": int(stats.get("warc/bytes", 0)),
+    }
+    run_id = run_ids[source_name]
+    store.finish_run(run_id, status=status, counts=counts, error=error)
+    return SourceResult(source_name, run_id, status, stats, error)
+
+
+def quiet_loggers() -> None:
+    """A robots.txt that cannot be fetched is logged with a full traceback; the same failure
+    reaches the spider's errback, which reports it in one line. Scrapy's cookie middleware
+    asks tldextract for the public suffix list, which tries the network and logs a traceback
+    when offline before using its own copy."""
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
+
+
 def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None = None,
               verbose: bool = False, run_id: int | None = None, revisit: str = "due",
               revisit_budget: int | None = None) -> CrawlSummary:
@@ -286,12 +352,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         base["GOVARCHIVE_CRAWL_RESOURCES"] = resources
         process = CrawlerProcess(base)
         if not verbose:
-            # A robots.txt that cannot be fetched is logged with a full traceback; the same
-            # failure reaches the spider's errback, which reports it in one line.
-            logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-            # Scrapy's cookie middleware asks tldextract for the public suffix list, which
-            # tries the network and logs a traceback when offline before using its own copy.
-            logging.getLogger("tldextract").setLevel(logging.CRITICAL)
+            quiet_loggers()
         run_ids: dict[str, int] = {}
         # Requisites archived before, to be fetched conditionally; one map for every source.
         requisite_targets = (store.requisite_targets()
@@ -303,29 +364,9 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
             else:
                 this_run = store.start_run([source.name], owner)
             run_ids[source.name] = this_run
-            # Per-source settings ride on a subclass: Scrapy builds each crawler's settings
-            # from the process settings plus the spider class's custom_settings.
-            spidercls = type(
-                f"SectionSpider_{source.name.replace('-', '_')}",
-                (SectionSpider,),
-                {"name": source.name, "custom_settings": {"GOVARCHIVE_RUN_ID": this_run}},
-            )
-            process.crawl(
-                spidercls,
-                source=source,
-                max_list_pages=max_list_pages,
-                max_attachment_size=settings.crawl.max_attachment_size,
-                attachments=settings.crawl.attachments,
-                revisit_targets=store.revisit_targets(
-                    source.name, steps=source.tracking.revisit_steps, mode=revisit,
-                    budget=source.tracking.max_revisits if revisit_budget is None
-                    else revisit_budget,
-                ),
-                known_urls=store.known_article_urls(source.name),
-                requisites=settings.crawl.requisites,
-                requisite_targets=requisite_targets,
-                walks=section_walks(store, source, command_line_pages=max_list_pages is not None),
-            )
+            process.crawl(spider_class(source, this_run), **spider_arguments(
+                settings, store, source, max_list_pages=max_list_pages, revisit=revisit,
+                revisit_budget=revisit_budget, requisite_targets=requisite_targets))
         crawlers = list(process.crawlers)
         heartbeat = Heartbeat(store, list(run_ids.values()))
         heartbeat.start()
@@ -335,23 +376,8 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         resources.close()
         summary = CrawlSummary(seconds=time.monotonic() - started)
         for crawler in crawlers:
-            spider = getattr(crawler, "spider", None)
-            source_name = spider.name if spider is not None else crawler.spidercls.name
-            stats = crawler.stats.get_stats() if crawler.stats else {}
-            if spider is None or "finish_reason" not in stats:
-                status, error = "failed", "the crawl did not start (see the log above)"
-            else:
-                status, error = run_status(stats, spider)
-            counts = {
-                "requests": int(stats.get("downloader/request_count", 0)),
-                "new_articles": int(stats.get("govarchive/new_articles", 0)),
-                "new_versions": int(stats.get("govarchive/new_versions", 0)),
-                "removed": int(stats.get("govarchive/removed", 0)),
-                "bytes_archived": int(stats.get("warc/bytes", 0)),
-            }
-            run_id = run_ids[source_name]
-            store.finish_run(run_id, status=status, counts=counts, error=error)
-            summary.results.append(SourceResult(source_name, run_id, status, stats, error))
+            result = record_result(store, crawler, run_ids)
+            summary.results.append(result)
         return summary
     finally:
         if heartbeat is not None:

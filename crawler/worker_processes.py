@@ -21,7 +21,9 @@ def start_worker(initializer, initargs) -> None:
     # gracefully and then shuts its workers down; a worker killed by the same key press would
     # lose the batch it was writing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A crawl killed outright (SIGKILL, out of memory) takes its workers with it.
-    die_with_parent(signal.SIGTERM)
+    # A crawl killed outright (SIGKILL, out of memory) takes its workers with it; also one
+    # killed while this process was still starting (importing what it runs takes seconds).
+    parent = multiprocessing.parent_process()
+    die_with_parent(signal.SIGTERM, parent.pid if parent is not None else None)
     if initializer is not None:
         initializer(*initargs)

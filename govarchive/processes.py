@@ -30,13 +30,15 @@ except OSError:  # pragma: no cover - a libc without symbols exported to ctypes
     _libc = None
 
 
-def die_with_parent(signum: int = signal.SIGKILL) -> None:
+def die_with_parent(signum: int = signal.SIGKILL, parent: int | None = None) -> None:
     """Ask the kernel to send this process ``signum`` when its parent dies (Linux), so no
     worker outlives the process that started it, whatever killed that one. Called first in
-    a child; a parent that dies while it is being set is caught by the ``getppid`` check."""
+    a child; a parent that died before (``parent``, its pid, when the child knows it: a
+    child that ran some code first may already have been adopted) or while it is being set is
+    caught by the ``getppid`` check."""
     if _libc is None:
         return
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
     _libc.prctl(PR_SET_PDEATHSIG, signum)
     if os.getppid() != parent:
         os.kill(os.getpid(), signum)

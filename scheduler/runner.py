@@ -200,22 +200,34 @@ class ChildRunner:
 
     def _record(self, run_id: int, returncode: int | None, stopped: str | None,
                 log_path: str) -> dict:
-        run = self.store.get_run(run_id)
-        if stopped == "timeout":
-            limit = self.settings.service.run_timeout
-            error = f"stopped after {limit:g} s (service.run_timeout)"
-            if run["status"] == "running":
-                error += f"; {describe_exit(returncode)}"
-            self.store.close_run(run_id, status="timeout", error=error)
-        elif run["status"] == "running":
-            error = describe_exit(returncode)
-            if stopped == "shutdown":
-                error = f"stopped by the service shutting down; {error}"
-            tail = log_tail(log_path)
-            if tail:
-                error += f": {tail}"
-            self.store.close_run(run_id, status="failed", error=error, only_running=True)
-        return self.store.get_run(run_id)
+        return record_outcome(self.store, self.settings, run_id, returncode, stopped, log_path)
+
+    async def aclose(self) -> None:
+        """Nothing outlives a run here (each run's process ends with it)."""
+
+
+def record_outcome(store, settings, run_id: int, returncode: int | None, stopped: str | None,
+                   log_path: str, *, exit_text: str | None = None) -> dict:
+    """Overrule what a run's crawl recorded: ``timeout`` when the service had to stop it,
+    ``failed`` when its process ended (``returncode``, or ``exit_text`` saying so) before
+    recording it. Returns the run row."""
+    run = store.get_run(run_id)
+    exit_text = exit_text or describe_exit(returncode)
+    if stopped == "timeout":
+        limit = settings.service.run_timeout
+        error = f"stopped after {limit:g} s (service.run_timeout)"
+        if run["status"] == "running":
+            error += f"; {exit_text}"
+        store.close_run(run_id, status="timeout", error=error)
+    elif run["status"] == "running":
+        error = exit_text
+        if stopped == "shutdown":
+            error = f"stopped by the service shutting down; {error}"
+        tail = log_tail(log_path)
+        if tail:
+            error += f": {tail}"
+        store.close_run(run_id, status="failed", error=error, only_running=True)
+    return store.get_run(run_id)
 
 
 def prune_logs(log_dir: Path, older_than: float, now: float | None = None) -> int:

@@ -1,4 +1,5 @@
-"""``govarchive serve``: one APScheduler job per scheduled source, each run a child process.
+"""``govarchive serve``: one APScheduler job per scheduled source, each run crawled by a warm
+crawl worker (``warm_pool``) or a child process (``runner``).
 
 Lifecycle: listen for ``/healthz``; take the scheduler lock or wait as a standby; close the
 runs a crashed scheduler left ``running``; start the scheduler paused, reconcile its stored
@@ -27,7 +28,9 @@ from govarchive.scheduler import jobs
 from govarchive.scheduler.alerts import Alerter
 from govarchive.scheduler.health import HealthServer, ServiceState
 from govarchive.scheduler.lock import scheduler_lock
+from govarchive.scheduler.politeness import PolitenessGroups
 from govarchive.scheduler.runner import ChildRunner, prune_logs
+from govarchive.scheduler.warm_pool import WarmPool
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,8 @@ ABANDONED = (
 class Service:
     def __init__(self, settings, store, *, reload_settings: Callable[[Path], Any],
                  python: str | None = None, deliver: Callable[[Any], Any] | None = None,
-                 deliver_every: float = DELIVER_EVERY, dispatch=None):
+                 deliver_every: float = DELIVER_EVERY, dispatch=None,
+                 worker_command: Callable[[Path], list[str]] | None = None):
         self.settings = settings
         # With workers = "procrastinate": a scheduler.queue.Dispatcher; due runs are queued
         # for `govarchive worker` processes instead of run here.
@@ -71,7 +75,8 @@ class Service:
         self.max_concurrent_runs = limit or default_max_concurrent_runs()
         self._run_slots = asyncio.Semaphore(self.max_concurrent_runs)
         self.state = ServiceState()
-        self.runner = ChildRunner(settings, store, **({"python": python} if python else {}))
+        self.runner = self._make_runner(python, worker_command)
+        self.politeness = PolitenessGroups(settings.sources)
         self.alerter = Alerter(settings.service, store, user_agent=settings.crawl.user_agent)
         self.health = HealthServer(self.state, store, settings.archive.archive_path)
         self.health_port: int | None = None
@@ -82,6 +87,13 @@ class Service:
         self._reload = asyncio.Event()
         self._runs: set[asyncio.Task] = set()
         self._last_prune = 0.0
+
+    def _make_runner(self, python: str | None, worker_command):
+        """What runs a run: warm workers (``worker_command(config_path)`` starts one), or a
+        child process per run (``[service] workers = "process"``, or no worker command)."""
+        if self.settings.service.workers == "warm" and worker_command is not None:
+            return WarmPool(self.settings, self.store, command=worker_command)
+        return ChildRunner(self.settings, self.store, **({"python": python} if python else {}))
 
     # -- signals ------------------------------------------------------------------------
 
@@ -201,6 +213,9 @@ class Service:
             log.info("waiting for %d running crawl(s) to stop", len(self._runs))
             # Each run stops its child within stop_grace (SIGINT, then SIGKILL) and records it.
             await asyncio.wait(set(self._runs), timeout=self.settings.service.stop_grace + 30)
+        closing = getattr(self.runner, "aclose", None)  # a runner that keeps workers
+        if closing is not None:
+            await closing()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
@@ -233,11 +248,14 @@ class Service:
             old.health_host, old.health_port
         ):
             log.warning("SIGHUP: a new health address applies after a restart")
+        if settings.service.workers != old.workers:
+            log.warning("SIGHUP: a new service.workers applies after a restart")
         if settings.storage.url != self.settings.storage.url:
             log.warning("SIGHUP: a new storage url applies after a restart")
             settings = settings.model_copy(update={"storage": self.settings.storage})
         self.settings = settings
         self.runner.settings = settings
+        self.politeness.update(settings.sources)
         self.alerter.reconfigure(settings.service)
         log.info("SIGHUP: reloaded %s", path)
         return True
@@ -259,11 +277,19 @@ class Service:
         semaphore wakes waiters first come, first served). While it waits, APScheduler's
         ``max_instances=1`` coalesces further firings of the same source."""
         due = datetime.now(UTC)
-        if self._run_slots.locked():
-            log.info("%s is due; waiting for one of the %d run slots", source,
-                     self.max_concurrent_runs)
-        async with self._run_slots:
+        if self.dispatch is not None:
+            # Queued for `govarchive worker`s: the queue keeps the groups' turns cluster-wide.
             await self._run_now(source, due)
+            return
+        if self.politeness.waiting(source):
+            log.info("%s is due; waiting for the run of another source on its host (%s)",
+                     source, self.politeness.group(source))
+        async with self.politeness.turn(source, rest=self.settings.crawl.delay):
+            if self._run_slots.locked():
+                log.info("%s is due; waiting for one of the %d run slots", source,
+                         self.max_concurrent_runs)
+            async with self._run_slots:
+                await self._run_now(source, due)
 
     async def _run_now(self, source: str, due: datetime) -> None:
         if self._stopping.is_set():
@@ -390,14 +416,16 @@ class Service:
 
 
 def serve(settings, store, *, reload_settings: Callable[[Path], Any],
-          deliver: Callable[[Any], Any] | None = None, dispatch=None) -> int:
+          deliver: Callable[[Any], Any] | None = None, dispatch=None,
+          worker_command: Callable[[Path], list[str]] | None = None) -> int:
     """Run the service on ``store`` until stopped; the exit code (0 after a graceful stop).
 
     ``reload_settings(path)`` reads the configuration again on SIGHUP (raising on a bad file
     keeps the running one). ``deliver(settings)``, when given, sends the notifications due
     (every ``DELIVER_EVERY`` seconds and after each run, in a thread). ``dispatch`` (a
-    ``scheduler.queue.Dispatcher``) queues due runs for workers instead of running them."""
+    ``scheduler.queue.Dispatcher``) queues due runs for workers instead of running them;
+    ``worker_command(path)`` starts a warm crawl worker (``[service] workers = "warm"``)."""
     store.jobstore_engine()  # fails early, saying to run `govarchive init`, if needed
     service = Service(settings, store, reload_settings=reload_settings, deliver=deliver,
-                      dispatch=dispatch)
+                      dispatch=dispatch, worker_command=worker_command)
     return asyncio.run(service.run())

@@ -29,6 +29,7 @@ MAY_IMPORT = {
 PUBLIC = {
     "crawler": {
         "govarchive.crawler.run",
+        "govarchive.crawler.warm_crawl",
         "govarchive.crawler.reparse",
         "govarchive.crawler.extract",
         "govarchive.crawler.selectors",

@@ -52,7 +52,7 @@ def test_sqlite_is_refused_with_a_hint():
 
     settings = SimpleNamespace(storage=SimpleNamespace(url="sqlite:///x.db"),
                                config_path="govarchive.toml")
-    with pytest.raises(Failure, match='needs PostgreSQL.*workers = "local"'):
+    with pytest.raises(Failure, match='needs PostgreSQL.*workers = "warm"'):
         queue_conninfo(settings)
 
 
@@ -185,7 +185,7 @@ def test_init_makes_the_queue_tables_once_and_worker_refuses_local_workers(
     assert "run queue: made Procrastinate's tables" in first.output
     again = CliRunner().invoke(cli, ["--config", config, "init"], env=env)
     assert again.exit_code == 0 and "run queue" not in again.output
-    local = CliRunner().invoke(cli, ["--config", _config(tmp_path, database_url, "local"),
+    local = CliRunner().invoke(cli, ["--config", _config(tmp_path, database_url, "warm"),
                                      "worker"], env=env)
     assert local.exit_code == 2
     assert 'set workers = "procrastinate"' in local.output

@@ -435,7 +435,8 @@ def test_the_service_runs_at_most_max_concurrent_runs_in_due_order(store, tmp_pa
     from govarchive.scheduler.service import default_max_concurrent_runs
 
     names = [f"s{n}" for n in range(6)]
-    sources = "".join(f'[[sources]]\nname = "{name}"\nstart_urls = ["https://example.org/"]\n'
+    # Each on a host of its own: sources sharing a host would take turns (politeness).
+    sources = "".join(f'[[sources]]\nname = "{name}"\nstart_urls = ["https://{name}.example.org/"]\n'
                       f'schedule = "every 1d"\n' for name in names)
     settings = load_settings(_config(tmp_path, f'[service]\nmax_concurrent_runs = 2\n{sources}'),
                              env={})

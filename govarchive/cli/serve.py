@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+from pathlib import Path
+
 import click
 
 from govarchive.cli.output import Failure
@@ -42,7 +46,7 @@ def serve(app) -> None:
         try:
             code = run_service(settings, store, reload_settings=load_settings,
                                deliver=lambda current: deliver_due(current, store),
-                               dispatch=dispatch)
+                               dispatch=dispatch, worker_command=crawl_worker_command)
         finally:
             store.close()
     except storage.StorageError as exc:
@@ -50,3 +54,8 @@ def serve(app) -> None:
     except OSError as exc:  # the lock file or the run log folder
         raise Failure(f"error: {exc}", 1) from None
     click.get_current_context().exit(code)
+
+
+def crawl_worker_command(config_path: Path) -> list[str]:
+    """How the service starts a warm crawl worker (``govarchive.crawl_worker``)."""
+    return [sys.executable, "-m", "govarchive.crawl_worker", "--config", str(config_path)]

@@ -21,7 +21,7 @@ def queue_conninfo(settings) -> str:
         raise Failure(
             f'error: [service] workers = "procrastinate" needs PostgreSQL, but [storage] url in '
             f"{settings.config_path} is {url.get_backend_name()}; set url = "
-            '"postgresql+psycopg://user@host/db", or workers = "local"', 2)
+            '"postgresql+psycopg://user@host/db", or workers = "warm"', 2)
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 

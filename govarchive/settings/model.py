@@ -500,6 +500,20 @@ class ServiceSettings(_Section):
         description="runs at once; the rest wait in due order (default: 2 per core, at most one "
         "per 512 MB of memory, at least 1)",
     )
+    workers: Literal["warm", "process", "procrastinate"] = Field(
+        "warm",
+        description='where runs execute: "warm" (long-lived crawl workers of serve, one per run '
+        'slot, crawl run after run), "process" (a new `govarchive crawl` process per run) or '
+        '"procrastinate" (serve queues them in PostgreSQL; `govarchive worker` processes on any '
+        "machine run them)",
+    )
+    worker_max_runs: int = Field(
+        100, ge=1, description="a warm worker is replaced after this many runs"
+    )
+    worker_max_rss: Size = Field(
+        512 << 20, gt=0,
+        description="a warm worker is replaced after a run that leaves it this large (resident)",
+    )
     standby_poll: Seconds = Field(
         5.0, gt=0, description="how often a standby scheduler tries to take over"
     )
@@ -515,11 +529,6 @@ class ServiceSettings(_Section):
     log_dir: Path = Field(Path("data/logs"), description="one log file per run, by month")
     log_retention: Seconds = Field(
         90 * 86400.0, gt=0, description="run logs older than this are deleted"
-    )
-    workers: Literal["local", "procrastinate"] = Field(
-        "local",
-        description='where runs execute: "local" (child processes of serve) or "procrastinate" '
-        "(serve queues them in PostgreSQL; `govarchive worker` processes on any machine run them)",
     )
     stall_timeout: Seconds = Field(
         60.0, ge=3, description="a worker not heard from for this long is taken for dead: its "

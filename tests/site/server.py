@@ -183,7 +183,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class SiteServer:
-    """One site on its own 127.0.0.1 port, served from a thread of this process."""
+    """One site on its own loopback port (127.0.0.1 unless ``host`` says another), served from
+    a thread of this process."""
 
     def __init__(self, site, *, host: str = "127.0.0.1", port: int = 0, gzip_all: bool = False,
                  log_file=None):
@@ -235,7 +236,7 @@ class SiteServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self._httpd.server_address[0]}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
