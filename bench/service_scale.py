@@ -218,7 +218,7 @@ def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Stor
     site.mark()
     cpu_before = children_cpu_seconds()
     began = time.time()
-    log = open(folder / f"serve-{label}.log", "ab")  # noqa: SIM115 - closed below
+    log = open(folder / f"serve-{label}.log", "ab")
     serve = subprocess.Popen(govarchive(config, "serve"), cwd=folder, stdout=log,
                              stderr=subprocess.STDOUT, env=clean_env())
     workers = [

@@ -16,8 +16,8 @@ from govarchive.storage.walks import SectionWalk
 
 __all__ = [
     "CHANGE_KINDS",
-    "FIELD_LABELS",
     "DIED",
+    "FIELD_LABELS",
     "HEARTBEAT_INTERVAL",
     "SEARCH_PAGE_LIMIT",
     "ArticleIn",
@@ -36,7 +36,7 @@ __all__ = [
     "canonical_url",
     "csv_lines",
     "prepare_signatures",
-    "validate_query",
     "token_diff",
+    "validate_query",
     "write_parquet",
 ]

@@ -14,8 +14,8 @@ import pytest
 from scrapy import Request
 from warcio.archiveiterator import ArchiveIterator
 
-from govarchive.crawler.revisit import REVISIT_META
 from govarchive.crawler.links import ListRequest
+from govarchive.crawler.revisit import REVISIT_META
 from govarchive.crawler.walk import (
     COMMAND_LINE,
     CONFIGURED,

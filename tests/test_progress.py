@@ -12,8 +12,6 @@ import subprocess
 import sys
 import threading
 
-import pytest
-
 from govarchive.crawler.progress import CrawlCounts, TerminalLines, crawl_counts, plural
 from tests.crawling import REPO, make_project, site_source
 

@@ -11,7 +11,6 @@ import random
 import re
 import subprocess
 import sys
-import time
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
