@@ -224,7 +224,8 @@ class SectionSpider(scrapy.Spider):
             key = canonical_url(url)
             if key in self._seen_articles or key in self.known_urls or self._host_blocked(url):
                 continue
-            unseen += 1
+            if not self.walks.listed_before(start, key):
+                unseen += 1
             self._seen_articles.add(key)
             yield scrapy.Request(
                 url,

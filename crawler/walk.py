@@ -45,6 +45,8 @@ class WalkPlan:
     full: bool
     reason: str | None = None  # why full (FIRST_CRAWL, CONFIGURED, COMMAND_LINE, DUE)
     validators: object | None = None  # sent with the first list page (until-known walks)
+    # What the last walk listed (canonical URLs): seen, even where no article was stored
+    listed: frozenset[str] = frozenset()
 
     @property
     def mode(self) -> str:
@@ -74,7 +76,7 @@ def plan_walk(state: SectionWalk, *, walk: str, full_walk_every: timedelta | Non
     # quiet 304, and a shell (its list from an API), a redirect stub or a hub must be read
     # through to the pages that list, which its own 304 says nothing about.
     validators = state.validators if state.last_links != 0 else None
-    return WalkPlan(state.start_url, False, None, validators)
+    return WalkPlan(state.start_url, False, None, validators, state.listed)
 
 
 class SectionWalks:
@@ -133,6 +135,11 @@ class SectionWalks:
         for key, request in self._waiting.get(start_url, {}).items():
             found.setdefault(key, request)
         return [request for key, request in found.items() if key not in walked]
+
+    def listed_before(self, start_url: str, key: str) -> bool:
+        """Whether the section's last walk listed ``key`` (a canonical URL): a link robots.txt
+        refuses, or one that answers 404, is never stored but is no news either."""
+        return key in self.plan(start_url).listed
 
     def goes_on(self, start_url: str, unseen_links: int) -> bool:
         """Whether the walk follows the next list pages after a page that showed

@@ -268,6 +268,8 @@ class ListWalk(Base):
     last_full_walk_at: Mapped[datetime | None]
     # Article links the first page showed in the last walk (storage.walks.SectionWalk)
     last_links: Mapped[int] = mapped_column(default=0)
+    # The canonical URLs the last walk listed, as a JSON array (storage.walks)
+    last_listed: Mapped[str | None] = mapped_column(sa.Text, default=None)
 
 
 class UrlAlias(Base):

@@ -233,7 +233,8 @@ def apply_listing(conn: sa.Connection, listing: ListingIn, source_id: int,
             events += [_event(b.id, "relisted", listing, b.url) for b in back]
     record_walk(conn, source_id, listing.start_url, listing.fetched_at, listing.full,
                 len(listing.urls) if listing.first_page_links is None
-                else listing.first_page_links)
+                else listing.first_page_links,
+                urls)
     if not listing.full:
         # Part of the section was read: what it did not list may simply be further back.
         return _write_events(conn, events)

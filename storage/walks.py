@@ -9,6 +9,7 @@ derived state a rebuild from the archive restores; the validators are read from 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,8 @@ class SectionWalk:
     # listing for walks recorded without that count): 0 for a shell, a stub, a hub or a
     # broken page, which are then never asked for conditionally.
     last_links: int | None = None
+    # The canonical URLs the last walk listed: seen, whether or not an article was stored
+    listed: frozenset[str] = frozenset()
 
 
 def section_walks(conn: sa.Connection, source: str,
@@ -41,7 +44,7 @@ def section_walks(conn: sa.Connection, source: str,
         row.start_url: row
         for row in conn.execute(
             sa.select(ListWalk.start_url, ListWalk.last_walk_at, ListWalk.last_full_walk_at,
-                      ListWalk.last_links)
+                      ListWalk.last_links, ListWalk.last_listed)
             .join(Source, Source.id == ListWalk.source_id)
             .where(Source.name == source, ListWalk.start_url.in_(urls))
         )
@@ -68,14 +71,17 @@ def section_walks(conn: sa.Connection, source: str,
             walks.append(SectionWalk(url, validators=validators))
         else:
             walks.append(SectionWalk(url, row.last_walk_at, row.last_full_walk_at, validators,
-                                     row.last_links))
+                                     row.last_links,
+                                     frozenset(json.loads(row.last_listed or "[]"))))
     return walks
 
 
 def record_walk(conn: sa.Connection, source_id: int, start_url: str, at: datetime,
-                full: bool, links: int) -> None:
-    """A walk of the section's list pages at ``at`` that listed ``links`` article links
-    (``full``: it read what a full walk reads) was stored. Times only move forward."""
+                full: bool, links: int, listed: Iterable[str] = ()) -> None:
+    """A walk of the section's list pages at ``at`` whose first page listed ``links`` article
+    links and which listed ``listed`` (canonical URLs) in all was stored (``full``: it read
+    what a full walk reads). Times only move forward."""
+    listed_json = json.dumps(list(dict.fromkeys(listed)), ensure_ascii=False)
     table = ListWalk.__table__
     row = conn.execute(sa.select(table.c.id, table.c.last_walk_at, table.c.last_full_walk_at)
                        .where(table.c.source_id == source_id,
@@ -84,11 +90,11 @@ def record_walk(conn: sa.Connection, source_id: int, start_url: str, at: datetim
     if row is None:
         conn.execute(sa.insert(table).values(source_id=source_id, start_url=start_url,
                                              last_walk_at=at, last_full_walk_at=full_at,
-                                             last_links=links))
+                                             last_links=links, last_listed=listed_json))
         return
     values = {}
     if at >= row.last_walk_at:
-        values.update(last_walk_at=at, last_links=links)
+        values.update(last_walk_at=at, last_links=links, last_listed=listed_json)
     if full_at is not None and (row.last_full_walk_at is None or at > row.last_full_walk_at):
         values["last_full_walk_at"] = at
     if values:

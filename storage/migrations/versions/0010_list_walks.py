@@ -11,7 +11,9 @@ Create Date: 2026-12-07
   section in full once after the upgrade. ``last_links``: the article links the section's
   first page itself showed in the last walk (none: that page is asked for unconditionally,
   so a page that lost its links keeps failing instead of answering 304, and a shell whose
-  list comes from an API, a redirect stub or a hub is always read through).
+  list comes from an API, a redirect stub or a hub is always read through). ``last_listed``: the (canonical) URLs
+  the last walk listed, as JSON: a link listed before counts as seen by the next until-known
+  walk even when no article was stored for it (robots.txt refused it, it answers 404).
 """
 
 import sqlalchemy as sa
@@ -32,6 +34,7 @@ def upgrade() -> None:
         sa.Column("last_walk_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_full_walk_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_links", sa.Integer(), nullable=False),
+        sa.Column("last_listed", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["source_id"], ["sources.id"], ondelete="CASCADE",
             name=op.f("fk_list_walks_source_id_sources"),
