@@ -4,7 +4,7 @@ Usage: python bench/warm_workers.py [--pairs 10] [--keep DIR]
 
 Serves the ``govcn`` test site from this process and configures one source whose three start
 URLs are the section's three list pages (SQLite, a fresh folder). A first run stores the
-section; every later run finds nothing new (status ``empty``): the scheduled check of an
+section; every later run finds nothing new (status ``ok``, no new article): the scheduled check of an
 unchanged source. Then ``--pairs`` pairs of runs, alternating which goes first:
 
 - **process**: ``scheduler.runner.ChildRunner.run``, as ``[service] workers = "process"`` runs
@@ -131,7 +131,7 @@ async def measure(pairs: int, folder: Path, site: SiteServer) -> None:
         line = []
         for name, run in order:
             outcome, wall, cpu = await run()
-            if outcome.status != "empty":
+            if outcome.status != "ok" or outcome.run["new_articles"]:
                 raise SystemExit(f"{name} run {outcome.run_id}: {outcome.status} "
                                  f"({outcome.run['error']}); expected an unchanged check")
             figures[name].append((wall, cpu))

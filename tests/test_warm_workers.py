@@ -160,7 +160,7 @@ def test_fifty_runs_in_one_worker_all_ok_and_memory_stable(tmp_path, govcn_site,
     assert pool.started_workers == 1
     runs = [store.get_run(o.run_id) for o in outcomes]
     assert runs[0]["status"] == "ok" and runs[0]["new_articles"] == 12
-    assert [r["status"] for r in runs[1:]] == ["empty"] * 49, [r["error"] for r in runs]
+    assert [r["status"] for r in runs[1:]] == ["ok"] * 49, [r["error"] for r in runs]
     assert len({row.pid for row in _run_pids(store, [o.run_id for o in outcomes])}) == 1
     assert all(Path(r["log_path"]).read_text().count("Spider closed") == 1 for r in runs)
     # Memory settles after the first runs: the last 30 grow it by less than 30 MB.
@@ -245,7 +245,7 @@ def test_a_sigkilled_worker_is_replaced_and_its_run_closed_as_failed(tmp_path, g
     assert run["status"] == "failed", run
     assert "killed by SIGKILL" in run["error"], run
     assert pool.started_workers == 2
-    assert store.get_run(nxt.run_id)["status"] in ("ok", "empty")
+    assert store.get_run(nxt.run_id)["status"] == "ok"
     deadline = time.monotonic() + 30
     while left := [command_line(p) for p in helpers if alive(p)]:
         assert time.monotonic() < deadline, f"the killed worker's helpers still run: {left}"
@@ -371,7 +371,7 @@ def test_a_worker_is_replaced_after_its_runs_or_past_its_memory(
 
     with caplog.at_level("INFO", logger="govarchive.scheduler.warm_pool"):
         outcomes = asyncio.run(several())
-    assert [o.status for o in outcomes] == ["ok"] + ["empty"] * (runs - 1)
+    assert [o.status for o in outcomes] == ["ok"] * runs
     assert pool.started_workers == workers
     assert why in caplog.text
     store.close()
@@ -416,7 +416,7 @@ def test_a_worker_follows_edits_of_the_config_file_from_its_next_run(tmp_path, g
     assert store.get_run(first.run_id)["status"] == "ok"
     agents = [dict(r.headers).get("User-Agent") for r in govcn_site.requests]
     assert "edited-agent/1" not in agents[0] and agents[-1] == "edited-agent/1", agents
-    assert store.get_run(second.run_id)["status"] == "empty"
+    assert store.get_run(second.run_id)["status"] == "ok"
     store.close()
 
 
@@ -446,5 +446,5 @@ def test_a_worker_whose_storing_process_died_is_replaced_after_the_run_it_failed
     assert broken["status"] == "failed" and "storing failed" in broken["error"], broken
     assert "could not store or archive" in caplog.text
     assert pool.started_workers == 2
-    assert store.get_run(third.run_id)["status"] == "empty"
+    assert store.get_run(third.run_id)["status"] == "ok"
     store.close()
