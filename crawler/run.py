@@ -248,8 +248,10 @@ def run_status(stats: dict, spider: SectionSpider) -> tuple[str, str | None]:
 def section_walks(store: Store, source, *, command_line_pages: bool) -> SectionWalks:
     """How this run walks each of the source's sections (crawler.walk)."""
     now = datetime.now(UTC)
+    last = store.recent_runs(source.name, 1)
+    last_run_ok = not last or last[0][0] in ("ok", "empty")  # "empty": runs before 0010
     plans = [plan_walk(state, walk=source.walk, full_walk_every=source.full_walk_every,
-                       now=now, command_line_pages=command_line_pages)
+                       now=now, command_line_pages=command_line_pages, last_run_ok=last_run_ok)
              for state in store.section_walks(source.name, source.start_urls)]
     for plan in plans:
         logger.info("%s: %s walked %s", source.name, plan.start_url,

@@ -35,6 +35,9 @@ FIRST_CRAWL = "first crawl"
 CONFIGURED = 'walk = "all"'
 COMMAND_LINE = "--max-list-pages given"
 DUE = "full walk due"
+# The source's last run failed, timed out or was blocked: the articles its walk listed may not
+# have been fetched, so knowing their links proves nothing about the pages after them.
+AFTER_FAILURE = "the last run did not end ok"
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ class WalkPlan:
 
 
 def plan_walk(state: SectionWalk, *, walk: str, full_walk_every: timedelta | None,
-              now: datetime, command_line_pages: bool = False) -> WalkPlan:
+              now: datetime, command_line_pages: bool = False,
+              last_run_ok: bool = True) -> WalkPlan:
     """The plan for one section, from what its earlier walks left (``state``).
     ``full_walk_every`` None: never a periodic full walk."""
     if walk not in WALK_MODES:
@@ -64,6 +68,8 @@ def plan_walk(state: SectionWalk, *, walk: str, full_walk_every: timedelta | Non
         reason = FIRST_CRAWL
     elif command_line_pages:
         reason = COMMAND_LINE
+    elif not last_run_ok:
+        reason = AFTER_FAILURE
     elif walk == ALL:
         reason = CONFIGURED
     elif full_walk_every is not None and (

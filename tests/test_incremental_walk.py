@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from govarchive.crawler.links import ListRequest
 from govarchive.crawler.revisit import REVISIT_META
 from govarchive.crawler.walk import (
+    AFTER_FAILURE,
     COMMAND_LINE,
     CONFIGURED,
     DUE,
@@ -61,6 +62,8 @@ def test_a_walked_section_is_walked_until_known_with_its_validators():
     ({}, {"walk": "all"}, CONFIGURED),
     ({"last_full": NOW - WEEK}, {}, DUE),
     ({"last_full": None}, {}, DUE),  # walked, never in full (an until-known walk went first)
+    # The last run failed (a full disk, a timeout): what it listed may never have been fetched.
+    ({}, {"last_run_ok": False}, AFTER_FAILURE),
 ])
 def test_full_walks(state, options, reason):
     plan = _plan(**state, **options)
