@@ -165,9 +165,11 @@ class ScaleSite:
 
 
 def write_config(folder: Path, *, port: int, hosts: int, sources: int, interval: float,
-                 workers: str | None, database_url: str | None) -> Path:
+                 workers: str | None, database_url: str | None, spread: bool = False) -> Path:
     storage = database_url or "sqlite:///data/govarchive.db"
     service = ['health_port = 0\nrun_timeout = "300s"\nstop_grace = "60s"']
+    if spread:
+        service.append("spread_schedules = true")
     if workers not in (None, "default"):
         service.append(f'workers = "{workers}"')
     lines = [
@@ -319,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL URL: also measure procrastinate")
     parser.add_argument("--queue-workers", default="1,3",
                         help="counts of `govarchive worker` processes to measure")
+    parser.add_argument("--spread", action="store_true",
+                        help="[service] spread_schedules = true (sources fall due across the "
+                             "interval, not all at once)")
     parser.add_argument("--keep", type=Path, help="work in DIR and keep it")
     args = parser.parse_args(argv)
 
@@ -326,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     site = ScaleSite(args.hosts, folder / "requests.jsonl")
     common = {"port": site.port, "hosts": args.hosts, "sources": args.sources,
-              "interval": args.interval}
+              "interval": args.interval, "spread": args.spread}
     results = []
     print(f"{args.sources} sources on {args.hosts} hosts, every {args.interval:.0f} s, "
           f"windows of {args.window:.0f} s, {os.cpu_count()} cores")

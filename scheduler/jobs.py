@@ -9,9 +9,10 @@ coroutine that does the work with :func:`set_run_handler`.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.triggers.base import BaseTrigger
@@ -21,6 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "source:"
+# Spread "every N" schedules ([service] spread_schedules) are counted from this moment plus a
+# per-source offset, so their times survive restarts.
+SPREAD_ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 
 _run_handler: Callable[[str], Awaitable[None]] | None = None
 
@@ -42,15 +46,30 @@ def job_id(source_name: str) -> str:
     return JOB_PREFIX + source_name
 
 
-def job_label(source) -> str:
+def job_label(source, spread: bool = False) -> str:
     """The job's name; it also tells reconciliation whether the schedule changed."""
-    return f"{source.name}: {source.schedule} ({source.timezone})"
+    label = f"{source.name}: {source.schedule} ({source.timezone})"
+    if spread and source.schedule_interval is not None:
+        offset = spread_offset(source.name, source.schedule_interval)
+        label += f" +{int(offset.total_seconds())}s"
+    return label
 
 
-def build_trigger(source) -> BaseTrigger:
+def spread_offset(name: str, interval: timedelta) -> timedelta:
+    """A source's fixed offset within its interval, drawn from its name: sources sharing an
+    "every N" schedule fall due one after another across the interval, not all at once."""
+    seconds = int(interval.total_seconds())
+    return timedelta(seconds=zlib.crc32(name.encode("utf-8")) % seconds if seconds > 1 else 0)
+
+
+def build_trigger(source, spread: bool = False) -> BaseTrigger:
+    """The source's trigger: "every N" from now (or, ``spread``, at its fixed offset within
+    the interval), or its cron line; cron schedules always fire as written."""
     interval = source.schedule_interval
     if interval is not None:
-        return IntervalTrigger(seconds=interval.total_seconds(), timezone=source.timezone)
+        start = SPREAD_ANCHOR + spread_offset(source.name, interval) if spread else None
+        return IntervalTrigger(seconds=interval.total_seconds(), start_date=start,
+                               timezone=source.timezone)
     return CronTrigger.from_crontab(source.schedule, timezone=source.timezone)
 
 
@@ -59,6 +78,8 @@ class JobOptions:
     misfire_grace_time: float
     coalesce: bool = True
     max_instances: int = 1
+    spread: bool = False  # [service] spread_schedules: not an APScheduler job option
+
 
     def as_kwargs(self) -> dict:
         return {
@@ -113,9 +134,9 @@ def reconcile(
         if job is None:
             scheduler.add_job(
                 run_scheduled,
-                trigger=build_trigger(source),
+                trigger=build_trigger(source, options.spread),
                 id=jid,
-                name=job_label(source),
+                name=job_label(source, options.spread),
                 args=[source.name],
                 replace_existing=True,
                 **options.as_kwargs(),
@@ -127,11 +148,11 @@ def reconcile(
             for key, value in options.as_kwargs().items()
             if getattr(job, key) != value
         }
-        if job.name != job_label(source):
-            trigger = build_trigger(source)
+        if job.name != job_label(source, options.spread):
+            trigger = build_trigger(source, options.spread)
             owed = job.next_run_time is not None and job.next_run_time <= now
             changes.update(
-                name=job_label(source),
+                name=job_label(source, options.spread),
                 trigger=trigger,
                 next_run_time=job.next_run_time if owed else trigger.get_next_fire_time(None, now),
             )

@@ -261,7 +261,8 @@ class Service:
         return True
 
     def _reconcile(self) -> None:
-        options = jobs.JobOptions(misfire_grace_time=self.settings.service.misfire_grace_time)
+        options = jobs.JobOptions(misfire_grace_time=self.settings.service.misfire_grace_time,
+                                  spread=self.settings.service.spread_schedules)
         result = jobs.reconcile(self.scheduler, self.settings.sources, options)
         log.info("jobs: %s", result.summary())
         self._snapshot_jobs()

@@ -68,6 +68,32 @@ def test_triggers_for_intervals_and_cron_in_the_sources_timezone():
     assert cron.get_next_fire_time(None, after) == datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
 
 
+def test_spread_interval_schedules_fall_due_at_fixed_offsets_across_the_interval():
+    names = [f"s{n}" for n in range(200)]
+    after = datetime(2026, 6, 1, 12, 0, 3, tzinfo=UTC)
+    due = [jobs.build_trigger(source(n, "every 10m"), spread=True).get_next_fire_time(None, after)
+           for n in names]
+    # Each within the next interval, at its own offset: not all in the same second.
+    assert all(after < t <= after + timedelta(minutes=10) for t in due)
+    assert len({t.replace(microsecond=0) for t in due}) > 150
+    busiest_minute = max(sum(1 for t in due if t.minute == m) for m in range(60))
+    assert busiest_minute < 40
+    # The same offset after a restart (counted from a fixed moment, not from "now").
+    again = jobs.build_trigger(source("s7", "every 10m"), spread=True)
+    assert again.get_next_fire_time(None, after) == due[7]
+    assert (due[7] - jobs.SPREAD_ANCHOR) % timedelta(minutes=10) == \
+        jobs.spread_offset("s7", timedelta(minutes=10))
+    # Without spreading, or for cron lines, times are as written.
+    plain = jobs.build_trigger(source("s7", "every 10m"))
+    assert plain.start_date > after
+    cron = jobs.build_trigger(source("b", "30 8 * * *", "Asia/Shanghai"), spread=True)
+    assert cron.get_next_fire_time(None, after).minute == 30
+    assert jobs.job_label(source("s7", "every 10m"), spread=True) != \
+        jobs.job_label(source("s7", "every 10m"))
+    assert jobs.job_label(source("b", "0 3 * * *"), spread=True) == \
+        jobs.job_label(source("b", "0 3 * * *"))
+
+
 def test_reconcile_adds_changes_removes_and_keeps_an_owed_run(store):
     options = jobs.JobOptions(misfire_grace_time=3600)
     now = datetime.now(UTC)

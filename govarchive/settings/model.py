@@ -507,6 +507,11 @@ class ServiceSettings(_Section):
         '"procrastinate" (serve queues them in PostgreSQL; `govarchive worker` processes on any '
         "machine run them)",
     )
+    spread_schedules: bool = Field(
+        False, description='"every N" schedules fire at a fixed per-source offset within their '
+        "interval, so sources sharing one do not all fall due at once (cron lines fire as "
+        "written)",
+    )
     worker_max_runs: int = Field(
         100, ge=1, description="a warm worker is replaced after this many runs"
     )
