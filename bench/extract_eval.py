@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             for page in pages:
                 try:
                     runs = [fn(page) for _ in range(args.repeat)]
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - a competitor's crash is a miss, not the end
                     results.append(Result(error=f"{type(exc).__name__}: {exc}"))
                     continue
                 # the fastest of N runs: the page's cost without the shared machine's noise

@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     lock = threading.Lock()
-    log_file = open(args.log, "a", encoding="utf-8")
+    log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 - open for the process
 
     def log(entry: dict) -> None:
         with lock:

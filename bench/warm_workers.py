@@ -35,13 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from govarchive.cli.serve import crawl_worker_command
-from govarchive.scheduler.runner import ChildRunner
-from govarchive.scheduler.warm_pool import WarmPool
-from govarchive.settings import load_settings
-from govarchive.storage import Store
-from tests.site.server import SiteServer
-from tests.test_scheduler_service import write_config
+from govarchive.cli.serve import crawl_worker_command  # noqa: E402
+from govarchive.scheduler.runner import ChildRunner  # noqa: E402
+from govarchive.scheduler.warm_pool import WarmPool  # noqa: E402
+from govarchive.settings import load_settings  # noqa: E402
+from govarchive.storage import Store  # noqa: E402
+from tests.site.server import SiteServer  # noqa: E402
+from tests.test_scheduler_service import write_config  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

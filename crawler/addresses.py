@@ -60,7 +60,7 @@ class PrivateAddressResolver(CachingThreadedResolver):
         resolver.allow_private = crawler.settings.getbool(ALLOW_SETTING)
         return resolver
 
-    def getHostByName(self, name: str, timeout=()):
+    def getHostByName(self, name: str, timeout=()):  # noqa: N802 - Twisted's interface
         answer = super().getHostByName(name, timeout)
         if self.allow_private:
             return answer

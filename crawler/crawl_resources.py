@@ -74,7 +74,7 @@ class CrawlResources:
         for part in (self.extraction, self.ingest, self.warc):
             try:
                 part.close()
-            except Exception:
+            except Exception:  # noqa: BLE001 - the other parts must still be closed
                 logger.exception("closing the shared %s failed", part.what)
 
 

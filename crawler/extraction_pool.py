@@ -265,7 +265,7 @@ def _portable(exc: Exception) -> Exception:
     exception the crawl process cannot unpickle would leave its page waiting for ever."""
     try:
         pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to round-trip
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
 
@@ -283,7 +283,7 @@ def _serve_extraction(conn) -> None:
         job, body, url, options = pickle.loads(message)
         try:
             reply = (job, True, extract_with_signature(body, url, **options))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to whoever awaits the page
             reply = (job, False, _portable(exc))
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         conn.send_bytes(data)

@@ -23,7 +23,7 @@ class _InlineExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits the future
             future.set_exception(exc)
         return future
 

@@ -162,7 +162,7 @@ class Heartbeat:
         while not self._stopped.wait(self._interval):
             try:
                 self._store.beat(self._run_ids)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a database away for a moment; try again
                 logger.warning("cannot record the run heartbeat: %s", exc)
 
 

@@ -104,7 +104,7 @@ class Worker:
                 try:  # the run is closed here, where the error is known
                     self.crawls.store.close_run(run_id, status="failed", error=error,
                                                 only_running=True)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - the service closes it then
                     print(f"crawl worker: cannot close run {run_id}: {exc}", file=sys.stderr)
             return "failed", error
 
@@ -125,7 +125,7 @@ class Worker:
         self._config_stamp = stamp
         try:
             fresh = load_settings(settings.config_path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong, say it and keep going
             print(f"crawl worker: keeping the configuration read earlier: {exc}",
                   file=sys.stderr, flush=True)
             return

@@ -108,7 +108,7 @@ class ServiceCollector(Collector):
     def _database_families(self):
         try:
             figures = self._figures()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a scrape answers while the database is away
             log.warning("metrics: cannot read the database: %s", exc)
             yield GaugeMetricFamily("govarchive_database_up", "the database answered", value=0)
             return

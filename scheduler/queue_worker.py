@@ -62,7 +62,7 @@ class QueueWorker:
     def _reload(self) -> None:
         try:
             settings = self.reload_settings(self.settings.config_path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the new file's fault, it goes on
             log.error("SIGHUP: keeping the running configuration: %s", exc)
             return
         if settings.storage.url != self.settings.storage.url:
@@ -157,7 +157,7 @@ class QueueWorker:
                 if closed:
                     log.warning("closed %d run(s) whose process died as failed: %s",
                                 len(closed), ", ".join(map(str, closed)))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
                 log.warning("cannot look for stalled jobs: %s", exc)
             await _wait(self._stop, max(1.0, self.stall_timeout / 4))
 

@@ -137,7 +137,7 @@ class ChildRunner:
         Path(active.log_path).parent.mkdir(parents=True, exist_ok=True)
         command = self.command(active.source, active.run_id)
         # Opening a local file is instant; the child then writes to it directly.
-        with open(active.log_path, "ab") as log_file:
+        with open(active.log_path, "ab") as log_file:  # noqa: ASYNC230
             log_file.write(
                 f"# govarchive serve: run {active.run_id} of {active.source}, "
                 f"started {active.started_at.isoformat()}: {' '.join(command)}\n".encode()

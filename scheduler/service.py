@@ -302,7 +302,7 @@ class Service:
         if self.dispatch is not None:
             try:
                 await self.dispatch.defer(source, due, self.settings.sources)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the next firing queues it again
                 log.error("%s is due but cannot be queued: %s", source, exc)
             return
         holder = await asyncio.to_thread(self._crawled_elsewhere, source)
@@ -338,7 +338,7 @@ class Service:
             self._deliver_now.clear()
             try:
                 await asyncio.to_thread(self.deliver, self.settings)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
                 log.error("delivering notifications failed: %s", exc)
             await self._wait_any_for(self.deliver_every, self._stop, self._deliver_now)
     def _crawled_elsewhere(self, source: str) -> str | None:
@@ -385,12 +385,12 @@ class Service:
             if beats % SNAPSHOT_EVERY == 0:
                 try:
                     self._snapshot_jobs()
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
                     log.warning("cannot read the jobs' next run times: %s", exc)
             if beats and beats % DEAD_RUNS_EVERY == 0 and self.state.role == "leader":
                 try:
                     await asyncio.to_thread(self._close_dead_runs)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
                     log.warning("cannot close runs whose process died: %s", exc)
             beats += 1
             await asyncio.sleep(HEARTBEAT)

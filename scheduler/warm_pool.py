@@ -152,7 +152,7 @@ class WarmPool:
         """(returncode of a worker that died, how the service stopped the run, what to say
         of a worker that never took it)."""
         Path(active.log_path).parent.mkdir(parents=True, exist_ok=True)
-        with open(active.log_path, "ab") as log_file:
+        with open(active.log_path, "ab") as log_file:  # noqa: ASYNC230 - a local file
             log_file.write(f"# govarchive serve: run {active.run_id} of {active.source}, "
                            f"started {active.started_at.isoformat()} in a warm crawl "
                            "worker\n".encode())

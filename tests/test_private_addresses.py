@@ -62,7 +62,7 @@ class Site:
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
+            def do_GET(self):  # noqa: N802 - http.server's name
                 site.requests.append(self.path)
                 if self.path == "/robots.txt":
                     self.send_response(404)

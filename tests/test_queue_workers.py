@@ -81,7 +81,7 @@ class Worker(Serve):
         self.log_path = config.parent / f"{node}.log"
         env = {k: v for k, v in os.environ.items()
                if k not in PROXY_VARS and not k.startswith("GOVARCHIVE_")}
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()/kill()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "govarchive", "--config", str(config), "worker",
              "--concurrency", "1", "--node", node],

@@ -130,7 +130,7 @@ class Serve:
         self.log_path = config.parent / f"{name}.log"
         env = {k: v for k, v in os.environ.items()
                if k not in PROXY_VARS and not k.startswith("GOVARCHIVE_")}
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in wait()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "govarchive", "--config", str(config), "serve"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log, env=env,

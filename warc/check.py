@@ -243,7 +243,7 @@ def body_faults(http_headers, raw: bytes) -> list[str]:
     if body and encoding and encoding != "identity":
         try:
             decode_content(body, encoding)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - zlib, brotli and unknown codings differ
             faults.append(
                 f"Content-Encoding {encoding!r}, but the body does not decode as that ({exc})"
             )

@@ -101,7 +101,7 @@ class WarcWriter:
             try:
                 # "xb": two writers in one process (same prefix, same microsecond) must never
                 # share a file; the loser takes the next serial number.
-                self._file = open(self._open_path(), "xb", buffering=self.buffer_size)
+                self._file = open(self._open_path(), "xb", buffering=self.buffer_size)  # noqa: SIM115
             except FileExistsError:
                 continue
             break

@@ -368,5 +368,5 @@ def readability_body(text: str):
     try:
         html = Document(text).summary(html_partial=True)
         return lxml.html.fragment_fromstring(html, create_parent="div")
-    except Exception:
+    except Exception:  # noqa: BLE001 - a second opinion that fails is simply not taken
         return None

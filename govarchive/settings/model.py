@@ -409,7 +409,7 @@ class SourceSettings(_Section):
         for url in urls:
             parts = urlsplit(url)
             try:
-                parts.port
+                parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
             except ValueError:
                 raise _invalid(f"invalid port in start URL {url!r}",
                                "a port is a number from 1 to 65535") from None

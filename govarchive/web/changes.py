@@ -116,7 +116,7 @@ class Captures:
 
 @changes_pages.get("/changes", response_class=HTMLResponse)
 def changes_page(
-    request: Request, source: str = "", kind: Annotated[list[str], Query()] = [],
+    request: Request, source: str = "", kind: Annotated[list[str], Query()] = [],  # noqa: B006
     q: str = "", since: str = "", until: str = "",
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:

@@ -71,7 +71,7 @@ def atom(config: WebConfig, *, feed_id: str, title: str, self_path: str, page_pa
 
 @feeds.get("/changes.atom")
 def changes_feed(request: Request, source: str = "",
-                 kind: Annotated[list[str], Query()] = [],
+                 kind: Annotated[list[str], Query()] = [],  # noqa: B006
                  q: str = "") -> Response:
     """The newest changes matching the filters (``kind`` repeated or comma-separated)."""
     from govarchive.storage import SearchQueryError

@@ -93,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 30                        # idle keep-alive connections are closed after this
 
-    def log_message(self, format, *args):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         pass  # the request log replaces stderr lines
 
     def do_GET(self):
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         from tests.site.hanweb import HanwebSite
 
         site = HanwebSite()
-    log_file = open(args.log, "a", encoding="utf-8") if args.log else None
+    log_file = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
