@@ -285,12 +285,19 @@ class Service:
         if self.politeness.waiting(source):
             log.info("%s is due; waiting for the run of another source on its host (%s)",
                      source, self.politeness.group(source))
-        async with self.politeness.turn(source, rest=self.settings.crawl.delay):
-            if self._run_slots.locked():
-                log.info("%s is due; waiting for one of the %d run slots", source,
-                         self.max_concurrent_runs)
-            async with self._run_slots:
-                await self._run_now(source, due)
+        try:
+            async with self.politeness.turn(source, rest=self.settings.crawl.delay):
+                if self._run_slots.locked():
+                    log.info("%s is due; waiting for one of the %d run slots", source,
+                             self.max_concurrent_runs)
+                async with self._run_slots:
+                    await self._run_now(source, due)
+        except asyncio.CancelledError:
+            if not self._stopping.is_set():
+                raise
+            # The service stopped while this run waited for its turn or a slot: it was never
+            # started, and APScheduler would log the cancellation as the job's traceback.
+            log.info("%s: not started, the service is stopping", source)
 
     async def _run_now(self, source: str, due: datetime) -> None:
         if self._stopping.is_set():
