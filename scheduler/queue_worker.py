@@ -28,20 +28,27 @@ from govarchive.processes import process_alive, this_node
 from govarchive.scheduler.alerts import Alerter
 from govarchive.scheduler.queue import QUEUE, ensure_schema, make_app, retry_stalled
 from govarchive.scheduler.runner import ChildRunner
+from govarchive.scheduler.warm_pool import WarmPool
 
 log = logging.getLogger(__name__)
 
 
 class QueueWorker:
     def __init__(self, settings, store, *, conninfo: str, concurrency: int,
-                 reload_settings: Callable[[Path], Any], python: str | None = None):
+                 reload_settings: Callable[[Path], Any], python: str | None = None,
+                 worker_command: Callable[[Path], list[str]] | None = None):
         self.settings = settings
         self.store = store
         self.conninfo = conninfo
         self.concurrency = concurrency
         self.reload_settings = reload_settings
         self.node = this_node()
-        self.runner = ChildRunner(settings, store, **({"python": python} if python else {}))
+        # Each job is crawled by a warm crawl worker (one per unit of concurrency), as `serve`
+        # crawls its runs; without a worker command, by a child process per job.
+        self.runner = (WarmPool(settings, store, command=worker_command,
+                                parent_death_signal=signal.SIGKILL)
+                       if worker_command is not None else
+                       ChildRunner(settings, store, **({"python": python} if python else {})))
         self.alerter = Alerter(settings.service, store, user_agent=settings.crawl.user_agent)
         self.exit_code = 0
         self._stop = asyncio.Event()
@@ -124,6 +131,9 @@ class QueueWorker:
         await asyncio.wait({worker}, timeout=grace + (5 if self.fenced else 30))
         for task in keepers:
             task.cancel()
+        closing = getattr(self.runner, "aclose", None)  # warm workers: let them go
+        if closing is not None:
+            await closing()
         await self.alerter.aclose(min(5.0, self.settings.service.webhook_timeout))
 
     # -- a job --------------------------------------------------------------------------
@@ -209,6 +219,9 @@ class QueueWorker:
             "service": service.model_copy(update={"stop_grace": min(service.stop_grace,
                                                                     kill_after)})})
         self.exit_code = 1
+        kill_busy = getattr(self.runner, "kill_busy", None)  # warm workers: no grace at all
+        if kill_busy is not None:
+            kill_busy()
         self.request_stop("fencing")
 
 
@@ -220,9 +233,11 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
 
 
 def work(settings, store, *, conninfo: str, concurrency: int,
-         reload_settings: Callable[[Path], Any]) -> int:
+         reload_settings: Callable[[Path], Any],
+         worker_command: Callable[[Path], list[str]] | None = None) -> int:
     """Run a queue worker until stopped; its exit code (0 after a graceful stop, 1 when it
-    fenced itself)."""
+    fenced itself). ``worker_command(path)`` starts a warm crawl worker; without it each job
+    is a child process."""
     worker = QueueWorker(settings, store, conninfo=conninfo, concurrency=concurrency,
-                         reload_settings=reload_settings)
+                         reload_settings=reload_settings, worker_command=worker_command)
     return asyncio.run(worker.run())

@@ -119,10 +119,15 @@ class WarmPool:
     """Hands runs to warm workers (one run per worker at a time); as many workers as runs at
     once, which the service bounds with ``max_concurrent_runs``."""
 
-    def __init__(self, settings, store, *, command: Callable[[Path], list[str]]):
+    def __init__(self, settings, store, *, command: Callable[[Path], list[str]],
+                 parent_death_signal: int = signal.SIGTERM):
         self.settings = settings
         self.store = store
         self.command = command
+        # What a worker gets when this process dies: SIGTERM stops its run gracefully (the
+        # service's workers); a queue worker's are SIGKILLed, for another machine is about to
+        # make their run again and must not find it still crawling the host.
+        self.parent_death_signal = parent_death_signal
         self.active: dict[int, ActiveRun] = {}
         self._idle: list[WarmWorker] = []
         self._retiring: set[asyncio.Task] = set()
@@ -248,7 +253,7 @@ class WarmPool:
             # Its own session: a Ctrl-C at the terminal reaches the service only. SIGTERM (a
             # graceful stop) if the service dies, so no worker outlives it.
             start_new_session=True,
-            preexec_fn=lambda: die_with_parent(signal.SIGTERM),
+            preexec_fn=lambda: die_with_parent(self.parent_death_signal),
         )
         worker = WarmWorker(process)
         try:
@@ -286,6 +291,15 @@ class WarmPool:
         task = asyncio.ensure_future(worker.stop(self.settings.service.stop_grace))
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
+
+    def kill_busy(self) -> None:
+        """SIGKILL the workers crawling a run now: a fenced queue worker's runs must stop at
+        once, before another machine makes them again (a graceful stop would still send
+        requests). Their runs are closed as the workers' deaths are noticed."""
+        for active in list(self.active.values()):
+            if active.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(active.pid, signal.SIGKILL)
 
     async def aclose(self) -> None:
         """Stop the idle workers (the service is stopping; every run has ended)."""

@@ -132,13 +132,19 @@ def assert_group_served_one_run_at_a_time(server, runs: list[dict], names: list[
     for (_, end, before), (start, _, after) in itertools.pairwise(rows):
         assert start >= end, f"runs of {before} and {after} overlapped: {rows}"
     requests = [(r.time, r.path.split("/")[1]) for r in server.requests if r.path != "/robots.txt"]
-    seen = []
-    for run in group:
-        begin, end = spans[run["id"]]
-        times = [t for t, section in requests
-                 if section == run["source"] and begin - 0.5 <= t <= end + 0.5]
-        if times:
-            seen.append((min(times), max(times), run["source"]))
+    # Each request belongs to one run of its section: the one whose span holds it, else the
+    # nearest within half a second (the rows' times and the site's clock differ a little).
+    # Warm runs of one source can follow each other within that half second.
+    by_run: dict[int, list[float]] = defaultdict(list)
+    for when, section in requests:
+        near = [(0 if begin <= when <= end else min(abs(when - begin), abs(when - end)),
+                 run["id"])
+                for run in group if run["source"] == section
+                for begin, end in [spans[run["id"]]] if begin - 0.5 <= when <= end + 0.5]
+        if near:
+            by_run[min(near)[1]].append(when)
+    seen = [(min(times), max(times), run["source"])
+            for run in group if (times := by_run.get(run["id"]))]
     for (_, end, before), (start, _, after) in itertools.pairwise(sorted(seen)):
         assert start >= end, f"the host saw {before} and {after} at once: {sorted(seen)}"
     for when, section in requests:  # none outside a run of its section
@@ -316,7 +322,8 @@ def test_a_worker_that_loses_the_database_stops_its_crawl_and_another_makes_the_
     wait_until(lambda: site.requests_for("/slow/1.htm"), 90, "the crawl at its slow page")
     (run,) = runs_of(store)
     assert run["node"] == "node-cut"
-    crawl_pid = int(re.search(rf"run {run['id']} of slow started \(pid (\d+)",
+    # The process crawling it: a warm crawl worker of node-cut's.
+    crawl_pid = int(re.search(rf"run {run['id']} of slow started \((?:worker )?pid (\d+)",
                               fenced.log()).group(1))
     job = int(re.findall(r"job (\d+): a run of slow", fenced.log())[-1])
     # A second worker, idle: the group's one job runs on node-cut.

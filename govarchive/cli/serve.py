@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
 from govarchive.cli.output import Failure
-from govarchive.cli.worker import queue_conninfo, service_logging
+from govarchive.cli.worker import crawl_worker_command, queue_conninfo, service_logging
 
 
 @click.command()
@@ -53,8 +50,3 @@ def serve(app) -> None:
     except OSError as exc:  # the lock file or the run log folder
         raise Failure(f"error: {exc}", 1) from None
     click.get_current_context().exit(code)
-
-
-def crawl_worker_command(config_path: Path) -> list[str]:
-    """How the service starts a warm crawl worker (``govarchive.crawl_worker``)."""
-    return [sys.executable, "-m", "govarchive.crawl_worker", "--config", str(config_path)]

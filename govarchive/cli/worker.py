@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from pathlib import Path
 
 import click
 
@@ -86,9 +88,14 @@ def worker(app, concurrency: int | None, node: str | None) -> None:
         try:
             store.jobstore_engine()  # fails early, saying to run `govarchive init`, if needed
             code = work(settings, store, conninfo=conninfo, concurrency=concurrency,
-                        reload_settings=load_settings)
+                        reload_settings=load_settings, worker_command=crawl_worker_command)
         finally:
             store.close()
     except storage.StorageError as exc:
         raise Failure(f"error: {exc}", 1) from None
     click.get_current_context().exit(code)
+
+
+def crawl_worker_command(config_path: Path) -> list[str]:
+    """How the service starts a warm crawl worker (``govarchive.crawl_worker``)."""
+    return [sys.executable, "-m", "govarchive.crawl_worker", "--config", str(config_path)]
