@@ -98,6 +98,19 @@ def log_tail(path: str) -> str | None:
 _ERROR_LINE = re.compile(r"^(?:[\w.]+(?:Error|Exception|Interrupt)\b|error:|ERROR\b)")
 
 
+async def open_scheduled_run(store, settings, source: str,
+                             scheduled_for: datetime | None) -> ActiveRun:
+    """Record a scheduled run of ``source`` as started by this process, with its log path;
+    the crawl that makes it (a child process or a warm worker) is not known yet."""
+    started = datetime.now(UTC)
+    run_id = await asyncio.to_thread(
+        store.start_scheduled_run, source,
+        log_path_for(settings.service.log_dir, source, started), scheduled_for, os.getpid(),
+    )
+    run = await asyncio.to_thread(store.get_run, run_id)
+    return ActiveRun(run_id, source, None, run["log_path"], started)
+
+
 class ChildRunner:
     """Starts runs, awaits them, and tells the service what became of each."""
 
@@ -115,15 +128,8 @@ class ChildRunner:
 
     async def run(self, source: str, stopping: asyncio.Event, *,
                   scheduled_for: datetime | None = None) -> RunOutcome:
-        service = self.settings.service
-        started = datetime.now(UTC)
-        run_id = await asyncio.to_thread(
-            self.store.start_scheduled_run, source, log_path_for(service.log_dir, source, started),
-            scheduled_for, os.getpid(),
-        )
-        run = await asyncio.to_thread(self.store.get_run, run_id)
-        log_path = run["log_path"]
-        active = ActiveRun(run_id, source, None, log_path, started)
+        active = await open_scheduled_run(self.store, self.settings, source, scheduled_for)
+        run_id, log_path = active.run_id, active.log_path
         self.active[run_id] = active
         try:
             returncode, stopped = await self._supervise(active, stopping)

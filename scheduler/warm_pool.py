@@ -25,11 +25,16 @@ import logging
 import os
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from govarchive.processes import die_with_parent
-from govarchive.scheduler.runner import ActiveRun, RunOutcome, log_path_for, record_outcome
+from govarchive.scheduler.runner import (
+    ActiveRun,
+    RunOutcome,
+    open_scheduled_run,
+    record_outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,14 +142,8 @@ class WarmPool:
 
     async def run(self, source: str, stopping: asyncio.Event, *,
                   scheduled_for: datetime | None = None) -> RunOutcome:
-        service = self.settings.service
-        started = datetime.now(UTC)
-        run_id = await asyncio.to_thread(
-            self.store.start_scheduled_run, source, log_path_for(service.log_dir, source, started),
-            scheduled_for, os.getpid(),
-        )
-        run = await asyncio.to_thread(self.store.get_run, run_id)
-        active = ActiveRun(run_id, source, None, run["log_path"], started)
+        active = await open_scheduled_run(self.store, self.settings, source, scheduled_for)
+        run_id = active.run_id
         try:
             returncode, stopped, exit_text = await self._supervise(active, stopping)
         finally:
