@@ -21,13 +21,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 import procrastinate
 import psycopg
 from procrastinate import exceptions as queue_errors
-from procrastinate.jobs import Status
+from procrastinate.jobs import Job, Status
+from procrastinate.manager import JobManager
 from procrastinate.schema import SchemaManager
 
 from govarchive.scheduler.groups import politeness_groups
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 QUEUE = "govarchive-runs"
 TASK = "govarchive.run_source"
 MAX_ATTEMPTS = 3  # a job whose worker stalls this many times is not retried again
+FETCH_TRIES = 3  # fetches that lose a race for a group's lock before waiting for the next poll
 
 # (source, when it fell due, the queue's job id) -> the run is over (whatever its status).
 RunJob = Callable[[str, datetime, int], Awaitable[None]]
@@ -65,6 +68,7 @@ def make_app(conninfo: str, run: RunJob | None = None) -> procrastinate.App:
     """The Procrastinate app on the database at ``conninfo`` (a libpq connection string)
     with the one task, which calls ``run`` (a process that only defers jobs passes none)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    app.job_manager = GroupLockJobManager(connector=app.connector)
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True)
     async def run_source(context, source: str, scheduled_for: str) -> None:
@@ -73,6 +77,25 @@ def make_app(conninfo: str, run: RunJob | None = None) -> procrastinate.App:
         await run(source, datetime.fromisoformat(scheduled_for), context.job.id)
 
     return app
+
+
+class GroupLockJobManager(JobManager):
+    """Procrastinate's job manager, but a fetch that loses a race for a group's lock is no
+    error. Two workers can pick two jobs of one group at once when their ids were committed
+    out of order (``serve`` defers on several connections): the lock's unique index lets one
+    run and the other's fetch raises ``UniqueViolation``, which would end that worker. It
+    tries again a moment later, then waits for the next job notice or poll as when the queue
+    is empty (procrastinate-org/procrastinate#1242)."""
+
+    async def fetch_job(self, queues, worker_id) -> Job | None:
+        for attempt in range(1, FETCH_TRIES + 1):
+            try:
+                return await super().fetch_job(queues=queues, worker_id=worker_id)
+            except queue_errors.UniqueViolation as exc:
+                log.debug("fetching a job lost a race for %s (try %d of %d)",
+                          exc.constraint_name or "a unique index", attempt, FETCH_TRIES)
+                await asyncio.sleep(random.uniform(0.02, 0.1) * attempt)
+        return None
 
 
 def group_lock(group: str) -> str:

@@ -117,6 +117,41 @@ async def _stall(app, worker_id: int) -> None:
         "WHERE id = %(id)s", id=worker_id)
 
 
+def test_a_fetch_that_loses_the_race_for_a_groups_lock_is_no_job_not_an_error(conninfo):
+    """Two jobs of one group whose ids were committed out of order: one worker takes the
+    later, another the earlier at once; the lock's index lets only one run. The loser's
+    fetch finds no job (it used to raise UniqueViolation and end the whole worker)."""
+    insert = ("INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args) "
+              "VALUES (%s, 'govarchive.run_source', 'group:h', '{}') RETURNING id")
+
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        try:
+            await dispatcher.defer("b-one", DUE, SOURCES)  # opens the app, makes the schema
+            app = dispatcher.app
+            worker = await app.job_manager.register_worker()
+            assert (await _fetch(app, worker)).task_kwargs["source"] == "b-one"
+            with psycopg.connect(conninfo) as late, psycopg.connect(conninfo) as winner:
+                earlier = late.execute(insert, [QUEUE]).fetchone()[0]  # not committed yet
+                later = winner.execute(insert, [QUEUE]).fetchone()[0]
+                winner.commit()
+                taken = winner.execute("SELECT id FROM procrastinate_fetch_job_v2(%s, %s)",
+                                       [[QUEUE], worker]).fetchone()[0]
+                assert taken == later > earlier
+                late.commit()  # `earlier` now looks free to a fresh snapshot
+                losing = asyncio.create_task(_fetch(app, worker))
+                await asyncio.sleep(0.5)  # it waits on the winner's entry in the lock index
+                assert not losing.done()
+                winner.commit()
+                assert await losing is None
+            (job,) = await app.job_manager.list_jobs_async(id=earlier)
+            assert job.status == "todo"  # still waiting for its group, not lost
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_a_job_whose_worker_stalls_three_times_is_given_up(conninfo):
     async def scenario():
         dispatcher = Dispatcher(conninfo)
