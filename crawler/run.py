@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
 from govarchive.crawler.archiving import ArchiveFiles, open_archive_files
 from govarchive.crawler.crawl_resources import CrawlResources, SharedPart
 from govarchive.crawler.extraction_pool import ExtractionWorkers
+from govarchive.crawler.groups import GroupTurns
 from govarchive.crawler.ingest_worker import IngestWorker
 from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
 from govarchive.crawler.spider import MAX_LIST_LINKS, SectionSpider
@@ -153,6 +155,12 @@ class Heartbeat:
     def start(self) -> None:
         self._thread.start()
 
+    def watch(self, run_id: int) -> None:
+        self._run_ids.append(run_id)
+
+    def unwatch(self, run_id: int) -> None:
+        self._run_ids.remove(run_id)
+
     def stop(self) -> None:
         self._stopped.set()
         if self._thread.is_alive():
@@ -161,7 +169,7 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stopped.wait(self._interval):
             try:
-                self._store.beat(self._run_ids)
+                self._store.beat(list(self._run_ids))
             except Exception as exc:  # noqa: BLE001 - a database away for a moment; try again
                 logger.warning("cannot record the run heartbeat: %s", exc)
 
@@ -325,18 +333,31 @@ def quiet_loggers() -> None:
     logging.getLogger("tldextract").setLevel(logging.CRITICAL)
 
 
+class CrawlProcess(CrawlerProcess):
+    """Scrapy's process, remembering that it was asked to stop (Ctrl-C, SIGTERM): no source
+    waiting for its turn starts after that."""
+
+    stopping = False
+
+    def stop(self):
+        self.stopping = True
+        return super().stop()
+
+
 def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None = None,
               verbose: bool = False, run_id: int | None = None, revisit: str = "due",
               revisit_budget: int | None = None) -> CrawlSummary:
-    """Crawl the named sources once, together, and record a run for each.
+    """Crawl the named sources once and record a run for each.
 
-    ``run_id`` names a run row made beforehand (by the scheduler, which starts one child
-    process per source and run); without it each source gets a new run. ``revisit`` says
-    which known articles are fetched again: ``due`` (by age, per the source's
-    ``[sources.tracking] revisit`` schedule, at most ``revisit_budget`` or else the source's
-    ``max_revisits``), ``all`` or ``none``.
+    Sources of one politeness group (``crawler.groups``: sharing a start host) are crawled
+    one after another, and at most ``[crawl] concurrency`` sources at once; each source's run
+    is made when its crawl starts and closed when it ends. ``run_id`` names a run row made
+    beforehand (by the scheduler, which starts one child process per source and run);
+    without it each source gets a new run. ``revisit`` says which known articles are fetched
+    again: ``due`` (by age, per the source's ``[sources.tracking] revisit`` schedule, at most
+    ``revisit_budget`` or else the source's ``max_revisits``), ``all`` or ``none``.
     """
-    sources = [settings.source(name) for name in source_names]
+    sources = {name: settings.source(name) for name in source_names}
     if run_id is not None and len(sources) != 1:
         raise ValueError("a run id can be given for one source only")
     store = Store(settings.storage.url)
@@ -349,37 +370,68 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         # One file series for the crawl; records carry their URLs, so a file per source is
         # not needed. A crawl of one source keeps the source's name in its files' names.
         base["GOVARCHIVE_WARC_PREFIX"] = settings.archive.collection + (
-            f"-{sources[0].name}" if len(sources) == 1 else "")
+            f"-{source_names[0]}" if len(sources) == 1 else "")
         resources = crawl_resources(base)
         base["GOVARCHIVE_CRAWL_RESOURCES"] = resources
-        process = CrawlerProcess(base)
+        # The crawl's own use of the shared parts: between one group's source and the next,
+        # no crawler may hold them, and they must not close.
+        for part in (resources.warc, resources.ingest, resources.extraction):
+            part.acquire()
+        process = CrawlProcess(base)
         if not verbose:
             quiet_loggers()
+        turns = GroupTurns(list(sources.values()), at_once=settings.crawl.concurrency)
         run_ids: dict[str, int] = {}
+        crawlers: dict[str, object] = {}
+        results: dict[str, SourceResult] = {}
         # Requisites archived before, to be fetched conditionally; one map for every source.
         requisite_targets = (store.requisite_targets()
                              if settings.crawl.requisites != "none" else {})
-        for source in sources:
-            if run_id is not None:
-                store.claim_run(run_id, owner)
-                this_run = run_id
-            else:
-                this_run = store.start_run([source.name], owner)
-            run_ids[source.name] = this_run
-            process.crawl(spider_class(source, this_run), **spider_arguments(
-                settings, store, source, max_list_pages=max_list_pages, revisit=revisit,
-                revisit_budget=revisit_budget, requisite_targets=requisite_targets))
-        crawlers = list(process.crawlers)
-        heartbeat = Heartbeat(store, list(run_ids.values()))
+        heartbeat = Heartbeat(store, [])
+
+        def start_ready() -> None:
+            if process.stopping:
+                return
+            for name in turns.ready():
+                source = sources[name]
+                if run_id is not None:
+                    store.claim_run(run_id, owner)
+                    run_ids[name] = run_id
+                else:
+                    run_ids[name] = store.start_run([name], owner)
+                heartbeat.watch(run_ids[name])
+                crawler = process.create_crawler(spider_class(source, run_ids[name]))
+                crawlers[name] = crawler
+                crawl = process.crawl(crawler, **spider_arguments(
+                    settings, store, source, max_list_pages=max_list_pages, revisit=revisit,
+                    revisit_budget=revisit_budget, requisite_targets=requisite_targets))
+                crawl.addBoth(crawled, name)
+
+        def crawled(outcome, name: str) -> None:
+            if isinstance(outcome, Failure):
+                logger.error("the crawl of %s failed: %s", name, outcome.getErrorMessage())
+            try:
+                results[name] = record_result(store, crawlers[name], run_ids)
+                heartbeat.unwatch(run_ids[name])
+            finally:
+                turns.done(name)
+                start_ready()
+
+        start_ready()
         heartbeat.start()
         process.start()
         heartbeat.stop()
         # What a crawler that never started (or never closed) left open.
         resources.close()
+        for name, crawler in crawlers.items():
+            if name not in results:  # the reactor stopped before its crawl ended
+                results[name] = record_result(store, crawler, run_ids)
+        not_started = turns.waiting()
+        if not_started:
+            logger.warning("the crawl was stopped before %s could start: %s",
+                           plural(len(not_started), "source"), ", ".join(not_started))
         summary = CrawlSummary(seconds=time.monotonic() - started)
-        for crawler in crawlers:
-            result = record_result(store, crawler, run_ids)
-            summary.results.append(result)
+        summary.results = [results[name] for name in sources if name in results]
         return summary
     finally:
         if heartbeat is not None:
@@ -387,4 +439,3 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         if resources is not None:
             resources.close()
         store.close()
-

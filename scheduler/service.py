@@ -240,7 +240,7 @@ class Service:
         path = self.settings.config_path
         try:
             settings = self.reload_settings(path)
-        except Exception as exc:  # whatever the new file's fault, the running service goes on
+        except Exception as exc:  # noqa: BLE001 - whatever the new file's fault, the service goes on
             log.error("SIGHUP: keeping the running configuration: %s", exc)
             return False
         old = self.settings.service

@@ -1,10 +1,10 @@
-"""Politeness groups (scheduler.groups): sources sharing a start host are one group."""
+"""Politeness groups (crawler.groups): sources sharing a start host are one group."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from govarchive.scheduler.groups import politeness_groups, start_hosts
+from govarchive.crawler.groups import politeness_groups, start_hosts
 
 
 def src(name: str, *urls: str):
@@ -38,3 +38,22 @@ def test_a_source_on_two_hosts_joins_their_groups_whatever_the_order():
 
 def test_no_sources_no_groups():
     assert politeness_groups([]) == {}
+
+
+def test_turns_start_one_source_per_group_and_at_most_at_once():
+    from govarchive.crawler.groups import GroupTurns
+
+    turns = GroupTurns([src("a1", "http://h1/"), src("a2", "http://h1/x"), src("b", "http://h2/"),
+                        src("c", "http://h3/"), src("d", "http://h4/")], at_once=2)
+    assert turns.ready() == ["a1", "b"]
+    assert turns.ready() == []  # two crawling: no more
+    turns.done("a1")
+    assert turns.ready() == ["a2"]  # h1's next source, before the groups still waiting
+    turns.done("b")
+    assert turns.ready() == ["c"]
+    assert turns.waiting() == ["d"]
+    turns.done("a2")
+    turns.done("c")
+    assert turns.ready() == ["d"]
+    turns.done("d")
+    assert turns.ready() == [] and turns.waiting() == []

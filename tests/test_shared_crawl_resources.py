@@ -171,3 +171,39 @@ def test_thirty_sources_crawl_in_bounded_memory(tmp_path, site_server):
     assert len(_spawned_workers(watch)) == 1 + spare_cores()
     assert watch.peak_rss < 1.5 * 2**30
     assert len(project.export()) == 300
+
+
+def test_sources_of_one_host_take_turns_and_at_most_concurrency_crawl_at_once(
+        tmp_path, site_server):
+    """Scrapy's per-host delay is per crawler: two sources on one host crawled together would
+    double the load on it. ``crawl --all`` crawls them one after another, and at most
+    ``[crawl] concurrency`` sources at once; each run starts when its crawl does."""
+    servers, sources = {}, []
+    for n in range(6):
+        host = HOSTS[n % len(HOSTS)]
+        server = site_server(BulkSite(25, seed=300 + n), host=host)
+        start = f"http://{host}:{server.port}{server.expected['start']}"
+        sources.append(site_source(f"turn-{n}", server, start_urls=[start]))
+        servers[f"turn-{n}"] = (host, server)
+    project = make_project(tmp_path, sources, crawl={"concurrency": 2,
+                                                      "concurrency_per_host": 2})
+    result = project.crawl("--all")
+    assert result.returncode == 0, result.stderr
+    assert len(project.export()) == 6 * 25
+
+    spans = {}
+    for name, (_host, server) in servers.items():
+        times = [r.time for r in server.requests if r.path != "/robots.txt"]
+        spans[name] = (min(times), max(times))
+    for one in spans:
+        for other in spans:
+            if one < other and servers[one][0] == servers[other][0]:
+                first, second = sorted((spans[one], spans[other]))
+                assert first[1] < second[0], (one, other, spans)
+    for moment in (start for start, _end in spans.values()):
+        crawling = [name for name, (start, end) in spans.items() if start <= moment <= end]
+        assert len(crawling) <= 2, (moment, crawling)
+
+    runs = {r["source"]: r for r in project.runs()}
+    for n in range(3, 6):  # the second source of each host ran after the first had ended
+        assert runs[f"turn-{n}"]["started_at"] >= runs[f"turn-{n - 3}"]["finished_at"], runs
