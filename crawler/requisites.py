@@ -57,7 +57,7 @@ class Requisites:
         self.mode = mode
         self.max_size = max_size
         # {URL: storage.revisits.RevisitTarget} of requisites archived by earlier runs.
-        self.targets = targets or {}
+        self.targets = targets if targets is not None else {}
         self.seen: set[str] = set()
 
     def requests(self, article, page_url: str, *, callback, errback,

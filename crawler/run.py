@@ -22,6 +22,7 @@ from govarchive.crawler.crawl_resources import CrawlResources, SharedPart
 from govarchive.crawler.extraction_pool import ExtractionWorkers
 from govarchive.crawler.groups import GroupTurns
 from govarchive.crawler.ingest_worker import IngestWorker
+from govarchive.crawler.lazy import LazyMapping, LazySet
 from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
 from govarchive.crawler.spider import MAX_LIST_LINKS, SectionSpider
 from govarchive.crawler.walk import SectionWalks, plan_walk
@@ -285,7 +286,7 @@ def spider_arguments(settings, store: Store, source, *, max_list_pages: int | No
     each section is walked, and the page requisites archived before (``requisite_targets``:
     one map for every source of a crawl, read here when not given)."""
     if requisite_targets is None:
-        requisite_targets = (store.requisite_targets()
+        requisite_targets = (LazyMapping(store.requisite_targets)
                              if settings.crawl.requisites != "none" else {})
     return {
         "source": source,
@@ -296,7 +297,7 @@ def spider_arguments(settings, store: Store, source, *, max_list_pages: int | No
             source.name, steps=source.tracking.revisit_steps, mode=revisit,
             budget=source.tracking.max_revisits if revisit_budget is None else revisit_budget,
         ),
-        "known_urls": store.known_article_urls(source.name),
+        "known_urls": LazySet(lambda: store.known_article_urls(source.name)),
         "requisites": settings.crawl.requisites,
         "requisite_targets": requisite_targets,
         "walks": section_walks(store, source, command_line_pages=max_list_pages is not None),
@@ -385,7 +386,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         crawlers: dict[str, object] = {}
         results: dict[str, SourceResult] = {}
         # Requisites archived before, to be fetched conditionally; one map for every source.
-        requisite_targets = (store.requisite_targets()
+        requisite_targets = (LazyMapping(store.requisite_targets)
                              if settings.crawl.requisites != "none" else {})
         heartbeat = Heartbeat(store, [])
 

@@ -13,6 +13,7 @@ What an article response means (an article, gone, blocked, not modified) is deci
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from urllib.parse import urlsplit
 
 import scrapy
@@ -96,7 +97,8 @@ class SectionSpider(scrapy.Spider):
         # canonical URLs of every stored article (listed ones are not fetched again unless
         # due), and what each section's list pages showed.
         self.revisit_targets = list(revisit_targets)
-        self.known_urls = set(known_urls)
+        # A set read on first use (crawler.lazy) stays one: a 304 never reads it.
+        self.known_urls = known_urls if isinstance(known_urls, AbstractSet) else set(known_urls)
         self._listings: dict[str, Listing] = {}
         self.walks = walks or SectionWalks()  # how far each section is walked (crawler.walk)
 

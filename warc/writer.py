@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import socket
 import uuid
@@ -61,6 +62,7 @@ def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
+@functools.cache  # reading the installed package's metadata costs a directory scan
 def default_software() -> str:
     try:
         version = metadata.version("govarchive")

@@ -513,7 +513,7 @@ class ServiceSettings(_Section):
         "written)",
     )
     worker_max_runs: int = Field(
-        100, ge=1, description="a warm worker is replaced after this many runs"
+        1000, ge=1, description="a warm worker is replaced after this many runs"
     )
     worker_max_rss: Size = Field(
         512 << 20, gt=0,
