@@ -1,7 +1,7 @@
 """The service at scale (issue 14): bounded work, the cost of an unchanged check, schedule lag.
 
 Usage:
-  python bench/service_scale.py [--hosts 30] [--sources 300] [--interval 60] [--window 150]
+  python bench/service_scale.py [--hosts 30] [--sources 300] [--interval 60] [--window 200]
                                 [--modes warm,process] [--pairs 1]
                                 [--database-url postgresql+psycopg://…] [--queue-workers 1,3]
                                 [--keep DIR]
@@ -17,8 +17,9 @@ over them. The benchmark then
    seconds, then stops it with SIGTERM and prints: runs due and done, schedule lag p50/p95
    (``started_at − scheduled_for``), requests per unchanged check (the site's log, robots.txt
    excluded), CPU-ms per check (user + system time of the service's whole process tree, start
-   and stop included, from ``getrusage(RUSAGE_CHILDREN)``), peak RSS of the tree, and whether
-   any process was left behind;
+   and stop included, from ``getrusage(RUSAGE_CHILDREN)``; and in the steady state, from the
+   end of the first lap of runs, when the warm workers have started, to the stop, per kind of
+   process, from /proc), peak RSS of the tree, and whether any process was left behind;
 3. with ``--database-url`` (PostgreSQL), runs the same with ``[service] workers =
    "procrastinate"`` and each count of ``govarchive worker`` processes in ``--queue-workers``.
 
@@ -101,6 +102,8 @@ class TreeSampler:
         self.peak = 0.0
         self.seen: set[int] = set()
         self.cpu: list[tuple[float, float]] = []  # (time, CPU seconds of the live tree)
+        # pid -> (its kind, [(time, its own CPU seconds)]): where the steady state's CPU goes
+        self.by_pid: dict[int, tuple[str, list[tuple[float, float]]]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -117,7 +120,12 @@ class TreeSampler:
             pids = [pid for root in self.roots for pid in descendants(root)]
             self.seen.update(pids)
             self.peak = max(self.peak, rss_mib(pids))
-            self.cpu.append((time.time(), tree_cpu_seconds(pids)))
+            now = time.time()
+            self.cpu.append((now, tree_cpu_seconds(pids)))
+            for pid in pids:
+                own = own_cpu_seconds(pid)
+                if own is not None:
+                    self.by_pid.setdefault(pid, (process_kind(pid), []))[1].append((now, own))
             self._stop.wait(0.2)
 
     def left_behind(self) -> list[int]:
@@ -146,6 +154,46 @@ def tree_cpu_seconds(pids: list[int]) -> float:
             continue
         total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
     return total / CLOCK_TICKS
+
+
+def own_cpu_seconds(pid: int) -> float | None:
+    """User + system time of ``pid`` itself (not its reaped children)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_kind(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().decode(errors="replace").split("\0")
+    except OSError:
+        return "?"
+    text = " ".join(words)
+    for kind, marker in (("serve", " serve"), ("worker", " worker "),
+                         ("crawl worker", "govarchive.crawl_worker"),
+                         ("parsing/storing", "multiprocessing.spawn"),
+                         ("resource tracker", "resource_tracker")):
+        if marker in text or text.endswith(marker.strip()):
+            return kind
+    return "other"
+
+
+def steady_cpu_by_kind(sampler, start: float, end: float) -> dict[str, float]:
+    """CPU seconds each kind of process used between ``start`` and ``end`` (processes alive
+    at some point in between; one that ended counts up to its last sample)."""
+    used: dict[str, float] = {}
+    for kind, samples in sampler.by_pid.values():
+        inside = [c for t, c in samples if start <= t <= end]
+        before = [c for t, c in samples if t < start]
+        if not inside:
+            continue
+        first = before[-1] if before else 0.0
+        used[kind] = used.get(kind, 0.0) + inside[-1] - first
+    return used
 
 
 def children_cpu_seconds() -> float:
@@ -281,14 +329,27 @@ def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Stor
     with open(folder / f"serve-{label}.log", "rb") as log_file:
         tracebacks = log_file.read().count(b"Traceback (most recent call last)")
     due = sources * int(window // interval)
-    # Steady state: from the end of the first interval (workers started, first round made) to
-    # just before the stop, the CPU the tree used over the runs that finished meanwhile.
-    steady_from, steady_to = began + interval, stop_at - 1
+    # Steady state: from the end of the first lap (every source's first firing made, which is
+    # also when the warm workers start: an "every N" schedule first fires N seconds after the
+    # service starts) to just before the stop, the CPU the tree used over the runs that
+    # finished meanwhile.
+    def stamp(value: str) -> float:
+        return datetime.fromisoformat(value).timestamp()
+
+    fired = [stamp(run["scheduled_for"]) for run in runs if run.get("scheduled_for")]
+    first_lap = [run for run in done if run.get("scheduled_for") and run.get("finished_at")
+                 and stamp(run["scheduled_for"]) < min(fired) + interval - 0.5]
+    steady_from = (max(stamp(run["finished_at"]) for run in first_lap) if first_lap
+                   else float("inf"))
+    steady_to = stop_at - 1
     samples = [(t, c) for t, c in sampler.cpu if steady_from <= t <= steady_to]
-    steady_runs = [run for run in done if run.get("finished_at") and steady_from
-                   <= datetime.fromisoformat(run["finished_at"]).timestamp() <= steady_to]
+    steady_runs = [run for run in done if run.get("finished_at")
+                   and steady_from < stamp(run["finished_at"]) <= steady_to]
     steady = ((samples[-1][1] - samples[0][1]) * 1000 / len(steady_runs)
               if len(samples) > 1 and steady_runs else float("nan"))
+    by_kind = ({kind: seconds * 1000 / len(steady_runs) for kind, seconds in
+                steady_cpu_by_kind(sampler, samples[0][0], samples[-1][0]).items()}
+               if len(samples) > 1 and steady_runs else {})
     return {
         "label": label, "due": due, "done": len(done), "statuses": statuses,
         "lag_p50": _percentile(lags, 50), "lag_p95": _percentile(lags, 95),
@@ -296,8 +357,9 @@ def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Stor
         "conditional": sum(1 for r in requests if r["conditional"]),
         "not_modified": sum(1 for r in requests if r["status"] == 304),
         "cpu_ms_per_check": cpu * 1000 / len(done) if done else float("nan"),
-        "cpu_s": cpu, "steady_cpu_ms_per_check": steady, "peak_rss": sampler.peak, "left_behind": len(left),
+        "cpu_s": cpu, "steady_cpu_ms_per_check": steady, "steady_by_kind": by_kind, "peak_rss": sampler.peak, "left_behind": len(left),
         "tracebacks": tracebacks, "seconds": ended - began,
+        "steady_seconds": max(0.0, steady_to - steady_from), "steady_runs": len(steady_runs),
         "exit": serve.returncode,
     }
 
@@ -320,6 +382,11 @@ def report(result: dict) -> None:
           f"{TARGET_CPU_MS:.0f}); "
           f"peak RSS {result['peak_rss']:.0f} MiB; processes left {result['left_behind']}; "
           f"tracebacks {result['tracebacks']}; serve exit {result['exit']}")
+    if result["steady_by_kind"]:
+        print(f"  steady state: the last {result['steady_seconds']:.0f} s, "
+              f"{result['steady_runs']} runs; CPU-ms per check by process: " + ", ".join(
+            f"{kind} {ms:.1f}" for kind, ms in sorted(result["steady_by_kind"].items(),
+                                                      key=lambda item: -item[1])))
 
 
 def summarise(results: list[dict]) -> None:
@@ -344,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=30, help="loopback hosts (127.0.0.2…)")
     parser.add_argument("--sources", type=int, default=300, help="sources, one section each")
     parser.add_argument("--interval", type=float, default=60, help="seconds between runs")
-    parser.add_argument("--window", type=float, default=150, help="seconds of serve measured")
+    parser.add_argument("--window", type=float, default=200,
+                        help="seconds of serve measured (the steady state begins after the "
+                             "first lap, a little after --interval)")
     parser.add_argument("--modes", default="warm,process",
                         help="[service] workers modes to compare, alternating "
                              "(default: the service's own default)")
