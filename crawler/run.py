@@ -20,12 +20,12 @@ from twisted.python.failure import Failure
 from govarchive.crawler.archiving import ArchiveFiles, open_archive_files
 from govarchive.crawler.crawl_resources import CrawlResources, SharedPart
 from govarchive.crawler.extraction_pool import ExtractionWorkers
-from govarchive.crawler.groups import GroupTurns
 from govarchive.crawler.ingest_worker import IngestWorker
 from govarchive.crawler.lazy import LazyMapping, LazySet
 from govarchive.crawler.progress import CrawlCounts, crawl_counts, plural
 from govarchive.crawler.spider import MAX_LIST_LINKS, SectionSpider
 from govarchive.crawler.walk import SectionWalks, plan_walk
+from govarchive.politeness_groups import GroupTurns
 from govarchive.processes import process_started_at, this_node
 from govarchive.storage import HEARTBEAT_INTERVAL, RunOwner, Store
 
@@ -350,9 +350,9 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
               revisit_budget: int | None = None) -> CrawlSummary:
     """Crawl the named sources once and record a run for each.
 
-    Sources of one politeness group (``crawler.groups``: sharing a start host) are crawled
-    one after another, and at most ``[crawl] concurrency`` sources at once; each source's run
-    is made when its crawl starts and closed when it ends. ``run_id`` names a run row made
+    Sources of one politeness group (``govarchive.politeness_groups``: sharing a start host)
+    are crawled one after another, and at most ``[crawl] concurrency`` sources at once; each
+    source's run is made when its crawl starts and closed when it ends. ``run_id`` names a run row made
     beforehand (by the scheduler, which starts one child process per source and run);
     without it each source gets a new run. ``revisit`` says which known articles are fetched
     again: ``due`` (by age, per the source's ``[sources.tracking] revisit`` schedule, at most

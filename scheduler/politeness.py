@@ -2,7 +2,8 @@
 
 Each run keeps ``[crawl] delay`` and ``concurrency_per_host`` toward a host, but two runs of
 two sources on that host would each keep them, doubling the load. So sources are grouped by
-the hosts of their start URLs (``crawler.groups``: host names, as Scrapy's per-host slots
+the hosts of their start URLs (``govarchive.politeness_groups``: host names, as Scrapy's
+per-host slots
 count them; sources sharing any host are one group, transitively), and the service runs one
 source of a group at a time. The others wait for their group's turn, in the
 order they fell due, before they take one of the run slots.
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterable
 
-from govarchive.crawler.groups import politeness_groups
+from govarchive.politeness_groups import politeness_groups
 
 
 class PolitenessGroups:

@@ -4,7 +4,8 @@
 worker`` processes fetch and run them (``scheduler.queue_worker``). What the queue promises:
 
 - a job is fetched by exactly one worker (``SELECT ... FOR UPDATE SKIP LOCKED``);
-- ``lock`` = the source's politeness group (``crawler.groups``): no two jobs of one group
+- ``lock`` = the source's politeness group (``govarchive.politeness_groups``): no two jobs of
+  one group
   run at once, anywhere, and a group's jobs run in the order they were queued;
 - ``queueing_lock`` = the source: a source already waiting is not queued a second time;
 - each worker beats its heartbeat into ``procrastinate_workers``; the jobs of a worker not
@@ -32,7 +33,7 @@ from procrastinate.jobs import Job, Status
 from procrastinate.manager import JobManager
 from procrastinate.schema import SchemaManager
 
-from govarchive.crawler.groups import politeness_groups
+from govarchive.politeness_groups import politeness_groups
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from tests.import_graph import FOLDERS, ROOT, Import, find_cycles, find_imports,
 
 PACKAGES = ("crawler", "warc", "storage", "scheduler")
 WIRING = "wiring"  # govarchive's own modules: CLI, settings, web
-# leaf modules every package may use (they import nothing of ours): dates, and the liveness
-# probe of a process (govarchive.processes)
-BASE = ("govarchive.times", "govarchive.processes")
+# leaf modules every package may use (they import nothing of ours): dates, the liveness
+# probe of a process (govarchive.processes) and the politeness groups of sources
+BASE = ("govarchive.times", "govarchive.processes", "govarchive.politeness_groups")
 
 # Data flows one way: fetch, archive, parse, store. Who may import whom.
 MAY_IMPORT = {

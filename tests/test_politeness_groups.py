@@ -1,10 +1,11 @@
-"""Politeness groups (crawler.groups): sources sharing a start host are one group."""
+"""Politeness groups (govarchive.politeness_groups): sources sharing a start host are one
+group, crawled one at a time."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from govarchive.crawler.groups import politeness_groups, start_hosts
+from govarchive.politeness_groups import politeness_groups, start_hosts
 
 
 def src(name: str, *urls: str):
@@ -41,7 +42,7 @@ def test_no_sources_no_groups():
 
 
 def test_turns_start_one_source_per_group_and_at_most_at_once():
-    from govarchive.crawler.groups import GroupTurns
+    from govarchive.politeness_groups import GroupTurns
 
     turns = GroupTurns([src("a1", "http://h1/"), src("a2", "http://h1/x"), src("b", "http://h2/"),
                         src("c", "http://h3/"), src("d", "http://h4/")], at_once=2)
