@@ -415,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of serve measured (the steady state begins after the "
                              "first lap, a little after --interval)")
     parser.add_argument("--modes", default="warm,process",
-                        help="[service] workers modes to compare, alternating "
-                             "(default: the service's own default)")
+                        help="[service] workers modes to compare on SQLite, alternating; \"\" "
+                             "for none (only the run queue, with --database-url)")
     parser.add_argument("--pairs", type=int, default=1, help="rounds of the modes")
     parser.add_argument("--database-url", help="PostgreSQL URL: also measure procrastinate")
     parser.add_argument("--queue-workers", default="1,3",
@@ -436,21 +436,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.sources} sources on {args.hosts} hosts, every {args.interval:.0f} s, "
           f"windows of {args.window:.0f} s, {os.cpu_count()} cores")
     try:
-        config = write_config(folder, workers=None, database_url=None, **common)
-        subprocess.run(govarchive(config, "init"), cwd=folder, check=True,
-                       stdout=subprocess.DEVNULL, env=clean_env())
-        first_crawl(config, folder)
-        store = Store(f"sqlite:///{folder / 'data' / 'govarchive.db'}")
-        for round_no in range(args.pairs):
-            modes = args.modes.split(",")
-            for mode in modes if round_no % 2 == 0 else list(reversed(modes)):
-                config = write_config(folder, workers=mode, database_url=None, **common)
-                result = measure(f"{mode}#{round_no}", config, folder, site, store,
-                                 sources=args.sources, interval=args.interval,
-                                 window=args.window)
-                report(result)
-                results.append(result)
-        store.close()
+        modes = [mode for mode in args.modes.split(",") if mode]
+        if modes:  # --modes "": only the run queue on PostgreSQL
+            config = write_config(folder, workers=None, database_url=None, **common)
+            subprocess.run(govarchive(config, "init"), cwd=folder, check=True,
+                           stdout=subprocess.DEVNULL, env=clean_env())
+            first_crawl(config, folder)
+            store = Store(f"sqlite:///{folder / 'data' / 'govarchive.db'}")
+            for round_no in range(args.pairs):
+                for mode in modes if round_no % 2 == 0 else list(reversed(modes)):
+                    config = write_config(folder, workers=mode, database_url=None, **common)
+                    result = measure(f"{mode}#{round_no}", config, folder, site, store,
+                                     sources=args.sources, interval=args.interval,
+                                     window=args.window)
+                    report(result)
+                    results.append(result)
+            store.close()
         if args.database_url:
             pg = folder / "pg"
             pg.mkdir(exist_ok=True)
