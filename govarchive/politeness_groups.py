@@ -58,10 +58,11 @@ class GroupTurns:
         self._busy: set[str] = set()  # groups with a source crawling
 
     def ready(self) -> list[str]:
-        """The sources to start now (each counted as crawling until :meth:`done`), groups
-        taken in the order their first source was given."""
+        """The sources to start now (each counted as crawling until :meth:`done`): from the
+        groups with the most sources still waiting first (ties in the order given), so that
+        no big group is left to crawl alone, one source after another, at the end."""
         started = []
-        for group, waiting in self._waiting.items():
+        for group, waiting in sorted(self._waiting.items(), key=lambda item: -len(item[1])):
             if len(self._busy) >= self.at_once:
                 break
             if waiting and group not in self._busy:

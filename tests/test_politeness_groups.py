@@ -58,3 +58,16 @@ def test_turns_start_one_source_per_group_and_at_most_at_once():
     assert turns.ready() == ["d"]
     turns.done("d")
     assert turns.ready() == [] and turns.waiting() == []
+
+
+def test_turns_start_the_groups_with_most_waiting_first():
+    from govarchive.politeness_groups import GroupTurns
+
+    # One host with three sources, two with one each: the big group is not left for last.
+    turns = GroupTurns([src("b", "http://h2/"), src("c", "http://h3/"), src("a1", "http://h1/"),
+                        src("a2", "http://h1/x"), src("a3", "http://h1/y")], at_once=1)
+    order = []
+    while name := (turns.ready() or [None])[0]:
+        order.append(name)
+        turns.done(name)
+    assert order == ["a1", "a2", "b", "c", "a3"]
