@@ -352,11 +352,12 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
 
     Sources of one politeness group (``govarchive.politeness_groups``: sharing a start host)
     are crawled one after another, and at most ``[crawl] concurrency`` sources at once; each
-    source's run is made when its crawl starts and closed when it ends. ``run_id`` names a run row made
-    beforehand (by the scheduler, which starts one child process per source and run);
-    without it each source gets a new run. ``revisit`` says which known articles are fetched
-    again: ``due`` (by age, per the source's ``[sources.tracking] revisit`` schedule, at most
-    ``revisit_budget`` or else the source's ``max_revisits``), ``all`` or ``none``.
+    source's run is made when its crawl starts and closed when it ends. ``run_id`` names a
+    run row made beforehand (by the scheduler, which starts one child process per source and
+    run); without it each source gets a new run. ``revisit`` says which known articles are
+    fetched again: ``due`` (by age, per the source's ``[sources.tracking] revisit``
+    schedule, at most ``revisit_budget`` or else the source's ``max_revisits``), ``all`` or
+    ``none``.
     """
     sources = {name: settings.source(name) for name in source_names}
     if run_id is not None and len(sources) != 1:
@@ -412,7 +413,9 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
             if isinstance(outcome, Failure):
                 logger.error("the crawl of %s failed: %s", name, outcome.getErrorMessage())
             try:
-                results[name] = record_result(store, crawlers[name], run_ids)
+                # Let go of the finished crawler (its spider, engine, stats): a crawl of
+                # thousands of sources must not keep them all.
+                results[name] = record_result(store, crawlers.pop(name), run_ids)
                 heartbeat.unwatch(run_ids[name])
             finally:
                 turns.done(name)
@@ -424,9 +427,8 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         heartbeat.stop()
         # What a crawler that never started (or never closed) left open.
         resources.close()
-        for name, crawler in crawlers.items():
-            if name not in results:  # the reactor stopped before its crawl ended
-                results[name] = record_result(store, crawler, run_ids)
+        for name, crawler in crawlers.items():  # the reactor stopped before their crawl ended
+            results[name] = record_result(store, crawler, run_ids)
         not_started = turns.waiting()
         if not_started:
             logger.warning("the crawl was stopped before %s could start: %s",
