@@ -12,51 +12,42 @@ from collections.abc import Callable, Iterator, Mapping, Set
 from typing import Any
 
 
-class LazySet(Set):
-    def __init__(self, load: Callable[[], Set]):
-        self._load: Callable[[], Set] | None = load
-        self._items: frozenset = frozenset()
+class _ReadOnFirstUse:
+    """Holds ``load`` until the contents are first asked for, then its result, kept as
+    ``keep`` makes it (a frozenset, a dict)."""
+
+    keep: Callable[[Any], Any]
+
+    def __init__(self, load: Callable[[], Any]):
+        self._load: Callable[[], Any] | None = load
+        self._contents: Any = None
 
     @property
-    def items(self) -> frozenset:
+    def contents(self) -> Any:
         if self._load is not None:
-            self._items, self._load = frozenset(self._load()), None
-        return self._items
+            self._contents, self._load = self.keep(self._load()), None
+        return self._contents
 
     @property
     def loaded(self) -> bool:
         return self._load is None
+
+    def __iter__(self) -> Iterator:
+        return iter(self.contents)
+
+    def __len__(self) -> int:
+        return len(self.contents)
+
+
+class LazySet(_ReadOnFirstUse, Set):
+    keep = frozenset
 
     def __contains__(self, item: object) -> bool:
-        return item in self.items
-
-    def __iter__(self) -> Iterator:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
+        return item in self.contents
 
 
-class LazyMapping(Mapping):
-    def __init__(self, load: Callable[[], Mapping]):
-        self._load: Callable[[], Mapping] | None = load
-        self._data: Mapping = {}
-
-    @property
-    def data(self) -> Mapping:
-        if self._load is not None:
-            self._data, self._load = dict(self._load()), None
-        return self._data
-
-    @property
-    def loaded(self) -> bool:
-        return self._load is None
+class LazyMapping(_ReadOnFirstUse, Mapping):
+    keep = dict
 
     def __getitem__(self, key: Any) -> Any:
-        return self.data[key]
-
-    def __iter__(self) -> Iterator:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
+        return self.contents[key]
