@@ -412,11 +412,11 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         def crawled(outcome, name: str) -> None:
             if isinstance(outcome, Failure):
                 logger.error("the crawl of %s failed: %s", name, outcome.getErrorMessage())
+            heartbeat.unwatch(run_ids[name])
             try:
                 # Let go of the finished crawler (its spider, engine, stats): a crawl of
                 # thousands of sources must not keep them all.
                 results[name] = record_result(store, crawlers.pop(name), run_ids)
-                heartbeat.unwatch(run_ids[name])
             finally:
                 turns.done(name)
                 start_ready()
