@@ -4,7 +4,7 @@ Usage:
   python bench/service_scale.py [--hosts 30] [--sources 300] [--interval 60] [--window 200]
                                 [--modes warm,process] [--pairs 1]
                                 [--database-url postgresql+psycopg://…] [--queue-workers 1,3]
-                                [--keep DIR]
+                                [--archive-files N] [--keep DIR]
 
 bench/scale_site.py serves one small section (one list page, ten articles, ``ETag`` and
 ``Last-Modified`` on every page) per source on H loopback hosts (127.0.0.2 …), S sources spread
@@ -22,6 +22,10 @@ over them. The benchmark then
    process, from /proc), peak RSS of the tree, and whether any process was left behind;
 3. with ``--database-url`` (PostgreSQL), runs the same with ``[service] workers =
    "procrastinate"`` and each count of ``govarchive worker`` processes in ``--queue-workers``.
+
+``--archive-files N`` first puts N more closed WARC files in the archive folder (symbolic
+links to the first crawl's), as a service that has run for a while has: at 2,000 sources every 10
+minutes a file per run is 288,000 files a day.
 
 Each figure is printed against its target. Medians and spread over pairs when ``--pairs`` > 1.
 """
@@ -278,6 +282,19 @@ def first_crawl(config: Path, folder: Path) -> float:
     return sampler.peak
 
 
+def age_archive(folder: Path, count: int) -> None:
+    """``count`` more closed files in the archive folder: symbolic links (a file takes at
+    most 65,000 hard links) to a file of the first crawl, under names of an earlier day, so
+    whatever lists or reads the folder meets them."""
+    if not count:
+        return
+    archive = folder / "data/archive/collections/govarchive/archive"
+    model = min(archive.glob("*.warc.gz"), key=lambda path: path.stat().st_size)
+    for n in range(count):
+        os.symlink(model.name, archive / f"old-20250101000000000000-{n:05d}-bench-1.warc.gz")
+    print(f"archive folder: {count} more closed files (links to {model.name})")
+
+
 # -- one measurement --------------------------------------------------------------------------
 
 def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Store, *,
@@ -424,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spread", action="store_true",
                         help="[service] spread_schedules = true (sources fall due across the "
                              "interval, not all at once)")
+    parser.add_argument("--archive-files", type=int, default=0, metavar="N",
+                        help="N more closed WARC files in the archive folder before serving "
+                             "(an archive some months old)")
     parser.add_argument("--keep", type=Path, help="work in DIR and keep it")
     args = parser.parse_args(argv)
 
@@ -442,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(govarchive(config, "init"), cwd=folder, check=True,
                            stdout=subprocess.DEVNULL, env=clean_env())
             first_crawl(config, folder)
+            age_archive(folder, args.archive_files)
             store = Store(f"sqlite:///{folder / 'data' / 'govarchive.db'}")
             for round_no in range(args.pairs):
                 for mode in modes if round_no % 2 == 0 else list(reversed(modes)):
@@ -459,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(govarchive(config, "init"), cwd=pg, check=True,
                            stdout=subprocess.DEVNULL, env=clean_env())
             first_crawl(config, pg)
+            age_archive(pg, args.archive_files)
             store = Store(args.database_url)
             queue = {}
             for count in (int(n) for n in args.queue_workers.split(",")):

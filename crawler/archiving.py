@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 from http import HTTPStatus
 from urllib.parse import urlsplit, urlunsplit
@@ -171,13 +172,21 @@ def open_archive_files(settings) -> ArchiveFiles:
         # index it would hold up the end of every crawl.
         index=True,
     )
-    try:
-        # Files a killed crawl left .open: cut back to whole records, closed and indexed
-        # (what was cut is logged), before this crawl writes anything.
-        recover_open_files(archive_dir, node=node)
-    except OSError as exc:
-        logger.error("could not recover left-over WARC files in %s: %s", archive_dir, exc)
+    # Files a killed crawl left .open: cut back to whole records, closed and indexed (what
+    # was cut is logged), before this process writes anything. Once per process and folder:
+    # finding them lists the whole folder, and a warm worker opens a writer for every run;
+    # what a killed worker leaves is recovered by the process that replaces it.
+    done = (os.getpid(), str(archive_dir), node)
+    if done not in _recovered:
+        try:
+            recover_open_files(archive_dir, node=node)
+            _recovered.add(done)
+        except OSError as exc:
+            logger.error("could not recover left-over WARC files in %s: %s", archive_dir, exc)
     return ArchiveFiles(writer)
+
+
+_recovered: set[tuple[int, str, str | None]] = set()  # (pid, folder, node) recovered
 
 
 class WarcArchiver:

@@ -153,6 +153,10 @@ class Heartbeat:
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="run-heartbeat", daemon=True)
 
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
     def start(self) -> None:
         self._thread.start()
 
@@ -169,8 +173,11 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stopped.wait(self._interval):
+            run_ids = list(self._run_ids)
+            if not run_ids:
+                continue
             try:
-                self._store.beat(list(self._run_ids))
+                self._store.beat(run_ids)
             except Exception as exc:  # noqa: BLE001 - a database away for a moment; try again
                 logger.warning("cannot record the run heartbeat: %s", exc)
 

@@ -64,6 +64,8 @@ class WarmCrawls:
         self._runner: CrawlerRunner | None = None
         self.runs = 0
         self.sound = True
+        # One heartbeat thread for the worker's life, beating for the run in progress.
+        self._heartbeat = Heartbeat(self.store, [])
 
     def warm_up(self) -> None:
         """Import now what a first crawl would import on its way (Scrapy loads its
@@ -118,7 +120,8 @@ class WarmCrawls:
             error = "another process crawls this source (its crawl lock is held)"
             store.finish_run(run_id, status="failed", counts={}, error=error)
             raise SourceBusy(error)
-        heartbeat = None
+        heartbeat = self._heartbeat
+        watched = False
         runner = self.runner()
         own = self.run_settings(source_name)
         resources = own["GOVARCHIVE_CRAWL_RESOURCES"]
@@ -136,13 +139,16 @@ class WarmCrawls:
             crawler = runner.create_crawler(spidercls)
             arguments = spider_arguments(self.settings, store, source)
             self.crawler = crawler
-            heartbeat = Heartbeat(store, [run_id])
-            heartbeat.start()
+            heartbeat.watch(run_id)
+            watched = True
+            if not heartbeat.started:
+                heartbeat.start()
             try:
                 yield runner.crawl(crawler, **arguments)
             except Exception:  # the run records its own failure below
                 logger.exception("the crawl of %s failed", source_name)
-            heartbeat.stop()
+            heartbeat.unwatch(run_id)
+            watched = False
             # What a crawler that never started (or never closed) left open.
             resources.warc.close()
             result: SourceResult = record_result(store, crawler, {source_name: run_id})
@@ -161,8 +167,8 @@ class WarmCrawls:
             return result
         finally:
             self.crawler = None
-            if heartbeat is not None:
-                heartbeat.stop()
+            if watched:
+                heartbeat.unwatch(run_id)
             resources.warc.close()
             lock.release()
 
@@ -207,6 +213,7 @@ class WarmCrawls:
 
     def close(self) -> None:
         """Stop the parsing and storing workers (the end of the worker)."""
+        self._heartbeat.stop()
         for part in (self._extraction, self._ingest):
             try:
                 part.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class ServiceCollector(Collector):
 
     def __init__(self, state: ServiceState, store, archive_dir: Path):
         self.state, self.store, self.archive_dir = state, store, archive_dir
+        self.archive_bytes = FolderBytes(archive_dir)
         self._cached: tuple[float, dict] | None = None
         self._lock = threading.Lock()
 
@@ -100,8 +102,9 @@ class ServiceCollector(Collector):
         yield webhook
         yield GaugeMetricFamily(
             "govarchive_archive_bytes",
-            "bytes of WARC files in the collection's archive folder",
-            value=_folder_bytes(self.archive_dir),
+            "bytes of WARC files in the collection's archive folder (counted at most every "
+            "5 minutes)",
+            value=self.archive_bytes.value(),
         )
         yield from self._database_families()
 
@@ -147,14 +150,53 @@ class ServiceCollector(Collector):
         yield versions
 
 
+class FolderBytes:
+    """The bytes of the files in a folder, as last counted. Counting looks at every file, and
+    an archive folder gains a file per run: a scrape gets the last count, and a count older
+    than ``max_age`` seconds is made again in a thread of its own (only the first scrape waits
+    for one)."""
+
+    def __init__(self, folder: Path, max_age: float = 300.0, clock=time.monotonic):
+        self.folder, self.max_age, self._clock = folder, max_age, clock
+        self._lock = threading.Lock()
+        self._bytes: int | None = None
+        self._counted_at: float | None = None
+        self._counting = False
+
+    def value(self) -> int:
+        with self._lock:
+            stale = self._counted_at is None or self._clock() - self._counted_at > self.max_age
+            start = stale and not self._counting
+            if start:
+                self._counting = True
+            first = self._bytes is None
+        if start and first:
+            self._count()
+        elif start:
+            threading.Thread(target=self._count, name="archive-bytes", daemon=True).start()
+        return self._bytes or 0
+
+    def _count(self) -> None:
+        started = self._clock()
+        total = self._bytes or 0  # kept when the folder cannot be read
+        try:
+            total = _folder_bytes(self.folder)
+        except OSError as exc:
+            log.warning("cannot count the bytes in %s: %s", self.folder, exc)
+        finally:
+            with self._lock:
+                self._bytes, self._counted_at, self._counting = total, started, False
+
+
 def _folder_bytes(folder: Path) -> int:
     total = 0
     try:
-        for path in folder.iterdir():
-            try:
-                total += path.stat().st_size
-            except FileNotFoundError:
-                continue  # renamed from .open meanwhile
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    total += entry.stat().st_size
+                except FileNotFoundError:
+                    continue  # renamed from .open meanwhile
     except FileNotFoundError:
         return 0
     return total

@@ -504,3 +504,25 @@ def test_a_scheduled_run_records_when_it_was_due(store):
     run_id = store.start_scheduled_run("s", lambda n: f"/tmp/{n}.log", due)
     assert store.get_run(run_id)["scheduled_for"] == due.isoformat()
     assert store.list_runs()[0]["scheduled_for"] == due.isoformat()
+
+
+def test_the_archive_folder_is_counted_at_most_every_max_age_and_never_on_a_scrapes_time(
+        tmp_path):
+    """An archive folder gains a file per run: /metrics reports the last count, and a count
+    older than max_age is made again beside the scrape."""
+    from govarchive.scheduler.health import FolderBytes
+
+    now = [0.0]
+    (tmp_path / "a.warc.gz").write_bytes(b"x" * 100)
+    size = FolderBytes(tmp_path, max_age=300, clock=lambda: now[0])
+    assert size.value() == 100  # the first scrape waits for the first count
+    (tmp_path / "b.warc.gz").write_bytes(b"x" * 20)
+    now[0] = 299
+    assert size.value() == 100  # not counted again yet
+    now[0] = 301
+    size.value()  # starts a count in a thread; answers with the last one meanwhile
+    deadline = time.monotonic() + 10
+    while size.value() != 120:
+        assert time.monotonic() < deadline, "the count in the background never finished"
+        time.sleep(0.01)
+    assert FolderBytes(tmp_path / "missing").value() == 0

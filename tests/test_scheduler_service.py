@@ -109,7 +109,11 @@ def write_config(folder: Path, database_url: str, sources: list[dict], **service
             lines.append("[sources.rules]")
             lines += [f"{k} = {json.dumps(v)}" for k, v in source["rules"].items()]
     path = folder / "govarchive.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Written beside and renamed over, as editors save: a run starting while a running service's
+    # config is rewritten reads the old file or the new one, never half of one.
+    partial = path.with_suffix(".toml.partial")
+    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial.replace(path)
     return path
 
 
@@ -267,7 +271,9 @@ def test_three_sources_every_5s_run_often_never_overlap_all_ok(tmp_path, site_se
     for name in names:
         runs = runs_of(store, name)
         assert len(runs) >= 3, runs
-        assert [r["status"] for r in runs] == ["ok"] * len(runs), runs
+        assert [r["status"] for r in runs] == ["ok"] * len(runs), [
+            (r["id"], r["status"], r["scheduled_for"], store.get_run(r["id"])["error"])
+            for r in runs]
         assert_no_overlap(runs)
         assert all(Path(store.get_run(r["id"])["log_path"]).is_file() for r in runs)
     store.close()

@@ -246,6 +246,9 @@ def test_a_sigkilled_worker_is_replaced_and_its_run_closed_as_failed(tmp_path, g
     assert "killed by SIGKILL" in run["error"], run
     assert pool.started_workers == 2
     assert store.get_run(nxt.run_id)["status"] == "ok"
+    # The worker that replaced it recovered the file it left .open, before its first run.
+    archive = tmp_path / "data/archive/collections/govarchive/archive"
+    assert not list(archive.glob("*.open")) and list(archive.glob("*.warc.gz"))
     deadline = time.monotonic() + 30
     while left := [command_line(p) for p in helpers if alive(p)]:
         assert time.monotonic() < deadline, f"the killed worker's helpers still run: {left}"
