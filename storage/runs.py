@@ -266,6 +266,11 @@ def _as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def lock_key(text: str) -> int:
+    """The advisory lock key (a signed 64-bit integer) of ``text``."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+
+
 class AdvisoryLock:
     """A PostgreSQL session-level advisory lock on a connection of its own.
 
@@ -285,8 +290,7 @@ class AdvisoryLock:
             self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         conn = self._conn
         where = conn.execute(sa.text("select current_database() || '/' || current_schema()"))
-        digest = hashlib.sha256(f"{self._name}/{where.scalar_one()}".encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
+        key = lock_key(f"{self._name}/{where.scalar_one()}")
         got = conn.execute(sa.text("select pg_try_advisory_lock(:key)"), {"key": key})
         if got.scalar_one():
             return True

@@ -4,6 +4,7 @@ tests/test_run_liveness_e2e.py)."""
 
 from __future__ import annotations
 
+import collections
 import os
 import subprocess
 import sys
@@ -118,6 +119,50 @@ def test_the_crawl_lock_admits_one_holder_per_source(store):
     finally:
         for lock in (first, second, other):
             lock.release()
+
+
+def test_a_process_holds_all_its_crawl_locks_on_one_connection(store, database_url):
+    """`crawl --all` holds every source's lock for the whole crawl: with a connection per lock,
+    300 sources needed 300 connections (PostgreSQL allows 100 by default)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the crawl locks are PostgreSQL advisory locks only there")
+    import sqlalchemy as sa
+
+    locks = [store.crawl_lock(f"source-{n}") for n in range(150)]
+    other = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    held = sa.text("SELECT pid, objid FROM pg_locks WHERE locktype = 'advisory' AND granted")
+
+    def advisory_locks() -> dict[int, int]:
+        """{holder pid: advisory locks it holds}"""
+        with other.connect() as conn:
+            return dict(collections.Counter(pid for pid, _ in conn.execute(held)))
+
+    try:
+        before = advisory_locks()
+        assert all(lock.try_acquire() for lock in locks)
+        grown = {pid: n - before.get(pid, 0) for pid, n in advisory_locks().items()
+                 if n != before.get(pid, 0)}
+        [(session, count)] = grown.items()
+        assert count == 150
+        # Another session (another process) is refused each of them.
+        key = locks[0]._session._held[locks[0]._name]
+        with other.connect() as conn:
+            assert not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
+                                    {"k": key}).scalar_one()
+        for lock in locks[:149]:
+            lock.release()
+        assert advisory_locks().get(session) == 1
+        locks[149].release()
+        # The last lock let go closes the session's connection (no idle connection kept).
+        assert session not in advisory_locks()
+        with other.connect() as conn:
+            assert session not in conn.execute(
+                sa.text("SELECT pid FROM pg_stat_activity")).scalars().all()
+        assert locks[0].try_acquire()
+    finally:
+        for lock in locks:
+            lock.release()
+        other.dispose()
 
 
 def test_a_scheduled_run_is_owned_by_the_service_until_its_crawl_claims_it(store):
