@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -51,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from typing import Self
+
+from sqlalchemy.engine import make_url
 
 from bench.scale_site import host_address
 from govarchive.storage import Store
@@ -186,6 +189,22 @@ def process_kind(pid: int) -> str:
     return "other"
 
 
+def database_connections(port: int) -> dict[str, int]:
+    """Open TCP connections to the database server on ``port`` (loopback), by the kind of
+    local process holding them (``ss``)."""
+    try:
+        out = subprocess.run(["ss", "-tnpH", "dst", f"127.0.0.1:{port}"], capture_output=True,
+                             text=True, check=False).stdout
+    except OSError:  # no ss on this machine
+        return {}
+    held: dict[str, int] = {}
+    for line in out.splitlines():
+        for pid in re.findall(r"pid=(\d+)", line)[:1]:
+            kind = process_kind(int(pid))
+            held[kind] = held.get(kind, 0) + 1
+    return held
+
+
 def steady_cpu_by_kind(sampler, start: float, end: float) -> dict[str, float]:
     """CPU seconds each kind of process used between ``start`` and ``end`` (processes alive
     at some point in between; one that ended counts up to its last sample)."""
@@ -298,7 +317,8 @@ def age_archive(folder: Path, count: int) -> None:
 # -- one measurement --------------------------------------------------------------------------
 
 def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Store, *,
-            sources: int, interval: float, window: float, queue_workers: int = 0) -> dict:
+            sources: int, interval: float, window: float, queue_workers: int = 0,
+            database_port: int | None = None) -> dict:
     known = {run["id"] for run in store.list_runs(limit=10_000_000)}
     site.mark()
     cpu_before = children_cpu_seconds()
@@ -314,9 +334,14 @@ def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Stor
     with TreeSampler([serve.pid, *(w.pid for w in workers)]) as sampler:
         deadline = time.monotonic() + window
         stop_at = time.time() + window
+        connections: dict[str, int] = {}  # at the moment the most were open
         while time.monotonic() < deadline:
             if serve.poll() is not None:
                 raise SystemExit(f"serve exited {serve.returncode}; see serve-{label}.log")
+            if database_port is not None:
+                now = database_connections(database_port)
+                if sum(now.values()) > sum(connections.values()):
+                    connections = now
             time.sleep(0.5)  # the measurement window, not a readiness wait
         for process in [serve, *workers]:
             process.send_signal(signal.SIGTERM)
@@ -377,7 +402,7 @@ def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Stor
         "cpu_s": cpu, "steady_cpu_ms_per_check": steady, "steady_by_kind": by_kind, "peak_rss": sampler.peak, "left_behind": len(left),
         "tracebacks": tracebacks, "seconds": ended - began,
         "steady_seconds": max(0.0, steady_to - steady_from), "steady_runs": len(steady_runs),
-        "exit": serve.returncode,
+        "exit": serve.returncode, "connections": connections,
     }
 
 
@@ -399,6 +424,10 @@ def report(result: dict) -> None:
           f"{TARGET_CPU_MS:.0f}); "
           f"peak RSS {result['peak_rss']:.0f} MiB; processes left {result['left_behind']}; "
           f"tracebacks {result['tracebacks']}; serve exit {result['exit']}")
+    if result["connections"]:
+        print(f"  database connections at most {sum(result['connections'].values())}: "
+              + ", ".join(f"{kind} {n}" for kind, n in sorted(result["connections"].items(),
+                                                               key=lambda item: -item[1])))
     if result["steady_by_kind"]:
         print(f"  steady state: the last {result['steady_seconds']:.0f} s, "
               f"{result['steady_runs']} runs; CPU-ms per check by process: " + ", ".join(
@@ -488,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
                                       database_url=args.database_url, **common)
                 result = measure(f"procrastinate x{count}", config, pg, site, store,
                                  sources=args.sources, interval=args.interval,
-                                 window=args.window, queue_workers=count)
+                                 window=args.window, queue_workers=count,
+                                 database_port=make_url(args.database_url).port or 5432)
                 report(result)
                 queue[count] = result["done"]
             store.close()

@@ -199,10 +199,12 @@ class SourceResult:
 class CrawlSummary:
     results: list[SourceResult] = field(default_factory=list)
     seconds: float = 0.0
+    not_started: list[str] = field(default_factory=list)  # waiting when the crawl was stopped
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(r.status == "failed" for r in self.results) else 0
+        failed = any(r.status == "failed" for r in self.results)
+        return 1 if failed or self.not_started else 0
 
     def summary_text(self) -> str:
         lines = []
@@ -216,6 +218,8 @@ class CrawlSummary:
             if r.error:
                 line += f"\n  {r.error}"
             lines.append(line)
+        if self.not_started:
+            lines.append(f"not started (the crawl was stopped): {', '.join(self.not_started)}")
         lines.append(f"done in {self.seconds:.1f} s")
         return "\n".join(lines)
 
@@ -440,7 +444,7 @@ def run_crawl(settings, source_names: list[str], *, max_list_pages: int | None =
         if not_started:
             logger.warning("the crawl was stopped before %s could start: %s",
                            plural(len(not_started), "source"), ", ".join(not_started))
-        summary = CrawlSummary(seconds=time.monotonic() - started)
+        summary = CrawlSummary(seconds=time.monotonic() - started, not_started=not_started)
         summary.results = [results[name] for name in sources if name in results]
         return summary
     finally:

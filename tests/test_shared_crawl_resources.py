@@ -5,6 +5,7 @@ sources, and every source's articles are stored with pointers that resolve."""
 from __future__ import annotations
 
 import gzip
+import signal
 import threading
 import time
 from collections import Counter
@@ -207,3 +208,33 @@ def test_sources_of_one_host_take_turns_and_at_most_concurrency_crawl_at_once(
     runs = {r["source"]: r for r in project.runs()}
     for n in range(3, 6):  # the second source of each host ran after the first had ended
         assert runs[f"turn-{n}"]["started_at"] >= runs[f"turn-{n - 3}"]["finished_at"], runs
+
+
+@pytest.mark.slow
+def test_a_stopped_crawl_starts_no_waiting_source_and_names_them(tmp_path, site_server):
+    """Three sources of one host take turns; Ctrl-C during the first: the other two never
+    start (no run, no request), the summary names them, and nothing is left running or
+    ``.open``."""
+    host = HOSTS[0]
+    servers = [site_server(BulkSite(5, seed=400 + n), host=host) for n in range(3)]
+    sources = [site_source(f"wait-{n}", server,
+                           start_urls=[f"http://{host}:{server.port}{server.expected['start']}"])
+               for n, server in enumerate(servers)]
+    slow = sorted(servers[0].expected["articles"])[0]
+    servers[0].override(slow, delay=30)
+    project = make_project(tmp_path, sources)
+    crawl = project.start("crawl", "--all")
+    deadline = time.monotonic() + 120
+    while not servers[0].requested(slow):
+        assert crawl.poll() is None, crawl.communicate()
+        assert time.monotonic() < deadline, "the first source never reached its slow page"
+        time.sleep(0.05)
+    crawl.send_signal(signal.SIGINT)
+    _stdout, stderr = crawl.communicate(timeout=120)
+    assert crawl.returncode == 1, stderr
+    assert "not started (the crawl was stopped): wait-1, wait-2" in stderr
+    assert not servers[1].requests and not servers[2].requests
+    runs = project.runs()
+    assert [r["source"] for r in runs] == ["wait-0"], runs
+    assert runs[0]["status"] != "running", runs
+    assert not list(project.archive_dir.glob("*.open"))
