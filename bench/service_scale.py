@@ -318,17 +318,19 @@ def age_archive(folder: Path, count: int) -> None:
 
 def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Store, *,
             sources: int, interval: float, window: float, queue_workers: int = 0,
-            database_port: int | None = None) -> dict:
+            worker_concurrency: int | None = None, database_port: int | None = None) -> dict:
     known = {run["id"] for run in store.list_runs(limit=10_000_000)}
     site.mark()
     cpu_before = children_cpu_seconds()
     began = time.time()
     log = open(folder / f"serve-{label}.log", "ab")  # noqa: SIM115 - closed below
+    log_start = log.tell()  # a label measured again appends to its log
     serve = subprocess.Popen(govarchive(config, "serve"), cwd=folder, stdout=log,
                              stderr=subprocess.STDOUT, env=clean_env())
     workers = [
-        subprocess.Popen(govarchive(config, "worker", "--node", f"bench-{k}"), cwd=folder,
-                         stdout=log, stderr=subprocess.STDOUT, env=clean_env())
+        subprocess.Popen(govarchive(config, "worker", "--node", f"bench-{k}", *(
+            ("--concurrency", str(worker_concurrency)) if worker_concurrency else ())),
+            cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=clean_env())
         for k in range(queue_workers)
     ]
     with TreeSampler([serve.pid, *(w.pid for w in workers)]) as sampler:
@@ -369,6 +371,7 @@ def measure(label: str, config: Path, folder: Path, site: ScaleSite, store: Stor
     for run in runs:
         statuses[run["status"]] = statuses.get(run["status"], 0) + 1
     with open(folder / f"serve-{label}.log", "rb") as log_file:
+        log_file.seek(log_start)
         tracebacks = log_file.read().count(b"Traceback (most recent call last)")
     due = sources * int(window // interval)
     # Steady state: from the end of the first lap (every source's first firing made, which is
@@ -470,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spread", action="store_true",
                         help="[service] spread_schedules = true (sources fall due across the "
                              "interval, not all at once)")
+    parser.add_argument("--worker-concurrency", type=int, metavar="K",
+                        help="`govarchive worker --concurrency K` (default: the worker's own, "
+                             "two per core: give 1 to compare worker counts on one machine)")
     parser.add_argument("--archive-files", type=int, default=0, metavar="N",
                         help="N more closed WARC files in the archive folder before serving "
                              "(an archive some months old)")
@@ -518,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = measure(f"procrastinate x{count}", config, pg, site, store,
                                  sources=args.sources, interval=args.interval,
                                  window=args.window, queue_workers=count,
+                                 worker_concurrency=args.worker_concurrency,
                                  database_port=make_url(args.database_url).port or 5432)
                 report(result)
                 queue[count] = result["done"]

@@ -280,7 +280,13 @@ class Service:
         due = datetime.now(UTC)
         if self.dispatch is not None:
             # Queued for `govarchive worker`s: the queue keeps the groups' turns cluster-wide.
-            await self._run_now(source, due)
+            try:
+                await self._run_now(source, due)
+            except asyncio.CancelledError:
+                if not self._stopping.is_set():
+                    raise
+                # Cut by the stop while it waited for a database connection to queue it.
+                log.info("%s: not queued, the service is stopping", source)
             return
         if self.politeness.waiting(source):
             log.info("%s is due; waiting for the run of another source on its host (%s)",
@@ -310,7 +316,7 @@ class Service:
             try:
                 await self.dispatch.defer(source, due, self.settings.sources)
             except Exception as exc:  # noqa: BLE001 - the next firing queues it again
-                log.error("%s is due but cannot be queued: %s", source, exc)
+                log.error("%s is due but cannot be queued: %s", source, error_text(exc))
             return
         holder = await asyncio.to_thread(self._crawled_elsewhere, source)
         if holder is not None:
@@ -437,3 +443,15 @@ def serve(settings, store, *, reload_settings: Callable[[Path], Any],
     service = Service(settings, store, reload_settings=reload_settings, deliver=deliver,
                       dispatch=dispatch, worker_command=worker_command)
     return asyncio.run(service.run())
+
+
+def error_text(exc: BaseException) -> str:
+    """``exc`` with the errors that caused it: Procrastinate says only "Database error." and
+    keeps what went wrong (a pool timeout, a lost connection) as the cause."""
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = " ".join(str(exc).split())
+        parts.append(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+        exc = exc.__cause__ or exc.__context__
+    return "; caused by ".join(parts)

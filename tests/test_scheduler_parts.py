@@ -526,3 +526,59 @@ def test_the_archive_folder_is_counted_at_most_every_max_age_and_never_on_a_scra
         assert time.monotonic() < deadline, "the count in the background never finished"
         time.sleep(0.01)
     assert FolderBytes(tmp_path / "missing").value() == 0
+
+
+def test_a_run_that_cannot_be_queued_says_why():
+    """Procrastinate's error says only "Database error."; the service's log line gives the
+    error that caused it."""
+    from procrastinate.exceptions import ConnectorException
+
+    from govarchive.scheduler.service import error_text
+
+    try:
+        try:
+            raise TimeoutError("couldn't get a connection after 30.00 sec")
+        except TimeoutError as cause:
+            raise ConnectorException() from cause
+    except ConnectorException as exc:
+        text = error_text(exc)
+    assert text == ("ConnectorException: Database error.; caused by TimeoutError: couldn't get "
+                    "a connection after 30.00 sec")
+
+
+def test_a_run_waiting_to_be_queued_when_the_service_stops_ends_quietly(store, tmp_path, caplog):
+    """With the run queue, a due run waits for a database connection to be queued; the stop
+    cuts that wait. It ends with one INFO line, not a traceback APScheduler would log."""
+    from govarchive.scheduler import Service
+
+    settings = load_settings(_config(tmp_path, '[[sources]]\nname = "s"\n'
+                                     'start_urls = ["https://s.example.org/"]\n'
+                                     'schedule = "every 1d"\n'), env={})
+
+    class StuckDispatch:
+        async def defer(self, source, due, sources):
+            await asyncio.Event().wait()  # the pool never hands out a connection
+
+    async def scenario():
+        service = Service(settings, store, reload_settings=load_settings,
+                          dispatch=StuckDispatch())
+        queued = asyncio.ensure_future(service._run_source("s"))
+        await asyncio.sleep(0.05)
+        service._stopping.set()
+        queued.cancel()
+        return await queued
+
+    with caplog.at_level("INFO", logger="govarchive.scheduler.service"):
+        assert asyncio.run(scenario()) is None
+    assert "s: not queued, the service is stopping" in caplog.text
+
+    async def cancelled_while_running():  # not stopping: a cancellation is not swallowed
+        service = Service(settings, store, reload_settings=load_settings,
+                          dispatch=StuckDispatch())
+        queued = asyncio.ensure_future(service._run_source("s"))
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        await queued
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(cancelled_while_running())
