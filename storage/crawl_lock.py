@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from govarchive.processes import FileLock
-from govarchive.storage.runs import lock_key
+from govarchive.storage.runs import close_session, lock_key
 
 LOCK_PREFIX = "govarchive-crawl"
 
@@ -130,11 +130,7 @@ class _LockSession:
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except sa.exc.DBAPIError:
-                pass
+        close_session(conn)
 
 
 class InProcessCrawlLock:

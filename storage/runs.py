@@ -266,6 +266,16 @@ def _as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def close_session(conn: sa.Connection | None) -> None:
+    """Close a session that holds advisory locks (which releases them); a lost connection has
+    released them already."""
+    if conn is not None:
+        try:
+            conn.close()
+        except sa.exc.DBAPIError:
+            pass
+
+
 def lock_key(text: str) -> int:
     """The advisory lock key (a signed 64-bit integer) of ``text``."""
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
@@ -309,11 +319,7 @@ class AdvisoryLock:
     def release(self) -> None:
         """Closing the session releases the lock (and nothing else is done on it)."""
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except sa.exc.DBAPIError:
-                pass  # a lost connection has released the lock already
+        close_session(conn)
 
     def dispose(self) -> None:
         self.release()
