@@ -233,6 +233,8 @@ def record_outcome(store, settings, run_id: int, returncode: int | None, stopped
         if tail:
             error += f": {tail}"
         store.close_run(run_id, status="failed", error=error, only_running=True)
+    else:
+        return run  # recorded by its crawl, nothing to overrule
     return store.get_run(run_id)
 
 
