@@ -48,6 +48,7 @@ import errno
 import logging
 import os
 import threading
+import time
 from http import HTTPStatus
 from urllib.parse import urlsplit, urlunsplit
 
@@ -173,20 +174,23 @@ def open_archive_files(settings) -> ArchiveFiles:
         index=True,
     )
     # Files a killed crawl left .open: cut back to whole records, closed and indexed (what
-    # was cut is logged), before this process writes anything. Once per process and folder:
-    # finding them lists the whole folder, and a warm worker opens a writer for every run;
-    # what a killed worker leaves is recovered by the process that replaces it.
-    done = (os.getpid(), str(archive_dir), node)
-    if done not in _recovered:
+    # was cut is logged), before this crawl writes anything. Finding them lists the whole
+    # folder, which gains a file per run, and a warm worker opens a writer for every run: a
+    # process looks at most every RECOVER_EVERY seconds (a killed worker's files are found at
+    # once by the process that replaces it, a killed `crawl`'s within that time).
+    key = (os.getpid(), str(archive_dir), node)
+    last = _recovered_at.get(key)
+    if last is None or time.monotonic() - last >= RECOVER_EVERY:
         try:
             recover_open_files(archive_dir, node=node)
-            _recovered.add(done)
+            _recovered_at[key] = time.monotonic()
         except OSError as exc:
             logger.error("could not recover left-over WARC files in %s: %s", archive_dir, exc)
     return ArchiveFiles(writer)
 
 
-_recovered: set[tuple[int, str, str | None]] = set()  # (pid, folder, node) recovered
+RECOVER_EVERY = 600.0  # seconds between a process's looks for left-over .open files
+_recovered_at: dict[tuple[int, str, str | None], float] = {}  # (pid, folder, node) -> when
 
 
 class WarcArchiver:

@@ -278,20 +278,15 @@ class Service:
         semaphore wakes waiters first come, first served). While it waits, APScheduler's
         ``max_instances=1`` coalesces further firings of the same source."""
         due = datetime.now(UTC)
-        if self.dispatch is not None:
-            # Queued for `govarchive worker`s: the queue keeps the groups' turns cluster-wide.
-            try:
-                await self._run_now(source, due)
-            except asyncio.CancelledError:
-                if not self._stopping.is_set():
-                    raise
-                # Cut by the stop while it waited for a database connection to queue it.
-                log.info("%s: not queued, the service is stopping", source)
-            return
-        if self.politeness.waiting(source):
-            log.info("%s is due; waiting for the run of another source on its host (%s)",
-                     source, self.politeness.group(source))
         try:
+            if self.dispatch is not None:
+                # Queued for `govarchive worker`s: the queue keeps the groups' turns
+                # cluster-wide (a defer may wait for a database connection).
+                await self._run_now(source, due)
+                return
+            if self.politeness.waiting(source):
+                log.info("%s is due; waiting for the run of another source on its host (%s)",
+                         source, self.politeness.group(source))
             async with self.politeness.turn(source, rest=self.settings.crawl.delay):
                 if self._run_slots.locked():
                     log.info("%s is due; waiting for one of the %d run slots", source,
@@ -301,9 +296,11 @@ class Service:
         except asyncio.CancelledError:
             if not self._stopping.is_set():
                 raise
-            # The service stopped while this run waited for its turn or a slot: it was never
-            # started, and APScheduler would log the cancellation as the job's traceback.
-            log.info("%s: not started, the service is stopping", source)
+            # The service stopped while this run waited for its turn, a slot or the queue: it
+            # was never started, and APScheduler would log the cancellation as the job's
+            # traceback.
+            log.info("%s: not %s, the service is stopping", source,
+                     "queued" if self.dispatch is not None else "started")
 
     async def _run_now(self, source: str, due: datetime) -> None:
         if self._stopping.is_set():

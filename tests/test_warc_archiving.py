@@ -324,16 +324,16 @@ def test_full_disk_stops_the_crawl_and_leaves_a_valid_file(site, tmp_path):
     assert len(kept) >= 1 and kept == captured_ids
 
 
-def test_a_process_looks_for_left_over_files_once_per_folder(tmp_path, monkeypatch):
+def test_a_process_looks_for_left_over_files_at_most_every_recover_every(tmp_path, monkeypatch):
     """A warm worker opens a writer for every run; finding ``.open`` left-overs lists the whole
-    folder, so a process does it once (a killed worker's files are recovered by the process
-    that replaces it: test_warm_workers)."""
+    folder, so a process does it at most every RECOVER_EVERY seconds per folder (a killed
+    worker's files are recovered by the process that replaces it: test_warm_workers)."""
     from govarchive.crawler import archiving
 
     listed = []
     monkeypatch.setattr(archiving, "recover_open_files",
                         lambda folder, node=None: listed.append((Path(folder), node)) or [])
-    monkeypatch.setattr(archiving, "_recovered", set())
+    monkeypatch.setattr(archiving, "_recovered_at", {})
 
     def writer_for(folder: Path, node: str | None = None):
         crawler = get_crawler(settings_dict={"GOVARCHIVE_ARCHIVE_DIR": str(folder),
@@ -345,3 +345,6 @@ def test_a_process_looks_for_left_over_files_once_per_folder(tmp_path, monkeypat
     writer_for(tmp_path / "b").close_writer()
     writer_for(tmp_path / "a", node="n2").close_writer()
     assert listed == [(tmp_path / "a", None), (tmp_path / "b", None), (tmp_path / "a", "n2")]
+    monkeypatch.setattr(archiving, "RECOVER_EVERY", 0.0)  # the interval has passed
+    writer_for(tmp_path / "a").close_writer()
+    assert listed[-1] == (tmp_path / "a", None) and len(listed) == 4
