@@ -80,6 +80,30 @@ class Project:
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
+    def rebuild_from_archive(self) -> subprocess.CompletedProcess:
+        """Delete the SQLite database, ``init`` a new one and ``replay reparse`` the archive
+        into it; the reparse's result (its summary is on stderr)."""
+        for leftover in (self.root / "data").glob("govarchive.db*"):
+            leftover.unlink()
+        result = self.run("init")
+        assert result.returncode == 0, result.stderr
+        result = self.run("replay", "reparse")
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def sections(self) -> dict[str, str | None]:
+        """Each listed article's section (the list that listed it), as the database holds it."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(f"sqlite:///{self.root / 'data' / 'govarchive.db'}")
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(sa.text(
+                    "SELECT url, section_url FROM articles WHERE delisted_at IS NULL")).all()
+        finally:
+            engine.dispose()
+        return dict(rows)
+
 
 def invoke(config: Path, *args: str, catch_exceptions: bool = True) -> Result:
     """``govarchive --config CONFIG ARGS`` in process (click's CliRunner), with the

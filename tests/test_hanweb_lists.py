@@ -169,26 +169,10 @@ def test_proxy_posts_are_archived_with_their_bodies(crawled):
 def test_reparse_rebuilds_the_same_articles_and_listings(crawled):
     project, server, _site = crawled
     before = project.export()
-    listed_before = _sections(project)
+    listed_before = project.sections()
     assert set(listed_before.values()) == {server.url(START)}  # every article listed
-    db = project.root / "data" / "govarchive.db"
-    for leftover in db.parent.glob("govarchive.db*"):
-        leftover.unlink()
-    assert project.run("init").returncode == 0
-    result = project.run("replay", "reparse")
-    assert result.returncode == 0, result.stderr
+    result = project.rebuild_from_archive()
     assert ": 3 list pages, 45 articles" in result.stderr  # the column page and both POSTs
     assert project.export() == before
-    assert _sections(project) == listed_before
+    assert project.sections() == listed_before
 
-
-def _sections(project) -> dict[str, str | None]:
-    """Each article's section (the list that listed it), as the database holds it."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(f"sqlite:///{project.root / 'data' / 'govarchive.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(sa.text(
-            "SELECT url, section_url FROM articles WHERE delisted_at IS NULL")).all()
-    engine.dispose()
-    return {url: section for url, section in rows}

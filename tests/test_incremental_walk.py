@@ -371,11 +371,7 @@ def test_only_full_walks_delist_and_a_rebuild_agrees(tmp_path, govcn_site):
     assert _delisted(project) == [dropped_url]
 
     # The archive alone gives the same delistings.
-    for leftover in (project.root / "data").glob("govarchive.db*"):
-        leftover.unlink()
-    assert project.run("init").returncode == 0
-    result = project.run("replay", "reparse")
-    assert result.returncode == 0, result.stderr
+    project.rebuild_from_archive()
     assert _delisted(project) == [dropped_url]
 
 

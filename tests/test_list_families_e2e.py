@@ -49,7 +49,7 @@ def test_every_article_of_every_family_is_stored_under_its_section(crawled):
         assert record["published_at"] == fields["published"], target
         assert record["origin"] == fields["origin"], target
         assert fields["body_contains"] in record["body_text"], target
-    sections = _sections(project)
+    sections = project.sections()
     assert {target_of(url): target_of(section) for url, section in sections.items()} == {
         target: fields["section"] for target, fields in expected.items()}
 
@@ -81,7 +81,7 @@ def test_a_second_run_delists_nothing(crawled):
     assert moved == 6
     result = project.crawl("families")
     assert result.returncode == 0, result.stderr
-    assert len(_sections(project)) == len(site.expected["articles"])
+    assert len(project.sections()) == len(site.expected["articles"])
     engine = sa.create_engine(f"sqlite:///{project.root / 'data' / 'govarchive.db'}")
     with engine.begin() as connection:  # as the archive has it, for the reparse below
         connection.execute(sa.text("UPDATE articles SET section_url = :sub WHERE url LIKE :like"),
@@ -92,26 +92,10 @@ def test_a_second_run_delists_nothing(crawled):
 def test_reparse_rebuilds_the_same_articles_and_listings(crawled):
     project, _server, site = crawled
     before = project.export()
-    listed_before = _sections(project)
-    db = project.root / "data" / "govarchive.db"
-    for leftover in db.parent.glob("govarchive.db*"):
-        leftover.unlink()
-    assert project.run("init").returncode == 0
-    result = project.run("replay", "reparse")
-    assert result.returncode == 0, result.stderr
+    listed_before = project.sections()
+    result = project.rebuild_from_archive()
     pages = 2 * (len(site.expected["list_pages"]) + 1)  # and the stub, in both runs
     assert f": {pages} list pages, {len(site.expected['articles'])} articles" in result.stderr
     assert project.export() == before
-    assert _sections(project) == listed_before
+    assert project.sections() == listed_before
 
-
-def _sections(project) -> dict[str, str | None]:
-    """Each article's section (the list that listed it), as the database holds it."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(f"sqlite:///{project.root / 'data' / 'govarchive.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(sa.text(
-            "SELECT url, section_url FROM articles WHERE delisted_at IS NULL")).all()
-    engine.dispose()
-    return {url: section for url, section in rows}

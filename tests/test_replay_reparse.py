@@ -56,12 +56,7 @@ def _revisit_records(path):
 
 
 def rebuild(project) -> None:
-    db = project.root / "data" / "govarchive.db"
-    for leftover in db.parent.glob("govarchive.db*"):
-        leftover.unlink()
-    ok(project.run("init"))
-    result = ok(project.run("replay", "reparse"))
-    assert "reparsed" in result.stderr
+    assert "reparsed" in project.rebuild_from_archive().stderr
 
 
 def test_rebuild_from_the_archive_gives_the_same_export(history):
