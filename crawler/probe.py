@@ -36,7 +36,8 @@ _META_CHARSET = re.compile(r"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 # Scripts that anti-bot walls answer with instead of the page (Jiasule, Ruishu, wzws).
-_CHALLENGE_SCRIPT_RE = re.compile(r"__jsl_clearance|__jsluid|\$_ts\s*=|wzws_cid|_WZWS", re.IGNORECASE)
+_CHALLENGE_SCRIPT_RE = re.compile(r"__jsl_clearance|__jsluid|\$_ts\s*=|wzws_cid|_WZWS",
+                                  re.IGNORECASE)
 _CHALLENGE_MAX_TEXT = 2000  # a challenge page is a script and a line or two, never a list
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
@@ -77,20 +78,43 @@ class ProbeReport:
                                                   "detail": "not checked: a saved page"})
     articles: list[dict] | None = None
     rules: dict[str, str] = field(default_factory=dict)
+    # Live: the page this one leads to (its redirect's target, its list API's answer), read
+    # as the crawl reads it next.
+    followed: ProbeReport | None = None
+    followed_by: ListRequest | None = None  # the request that fetched ``followed``
 
     @property
     def found(self) -> bool:
         return bool(self.links)
 
     @property
+    def listing(self) -> ProbeReport:
+        """The report whose links are the section's list: the last page followed."""
+        return self.followed.listing if self.followed is not None else self
+
+    def lead(self) -> ListRequest | None:
+        """The request the crawl makes next for a page that lists nothing itself: a redirect
+        stub's target, a shell's list API (a hub's sub-columns are sections of their own)."""
+        if self.links or self.blocked or self.error:
+            return None
+        if self.redirect_to:
+            return ListRequest(self.redirect_to)
+        return self.shell_requests[0] if self.shell_requests else None
+
+    @property
     def walkable(self) -> bool:
         """Whether the crawl can walk the section from here: links, or a page that leads to
-        them (a redirect stub, a channel hub's sub-columns, a shell's list API)."""
+        them (a redirect stub, a channel hub's sub-columns, a shell's list API); live, where
+        the lead was followed, what it led to."""
+        if self.followed is not None:
+            return self.followed.walkable
         return bool(self.links or self.redirect_to or self.section_links
                     or self.shell_requests)
 
     def hint(self) -> str | None:
         """What to try when no article link was found."""
+        if self.followed is not None:
+            return self.followed.hint()
         if self.links:
             return None
         if self.blocked:
@@ -124,9 +148,10 @@ class ProbeReport:
                 "(XHR/JSON), find that request in the browser's network tab and give it as "
                 "list_api")
 
-    def to_json(self) -> dict:
-        """The ``--json`` object."""
-        return {
+    def to_json(self, *, followed: bool = False) -> dict:
+        """The ``--json`` object (``followed``: of a page another one led to, without what
+        only the section's own page has: robots, articles, hint and source block)."""
+        page = {
             "url": self.url,
             "requested_url": self.requested_url or self.url,
             "status": self.status,
@@ -140,24 +165,28 @@ class ProbeReport:
             "list_requests": [request.to_json() for request in self.list_requests],
             "redirect_to": self.redirect_to,
             "section_links": self.section_links,
-            "robots": self.robots,
             "blocked": self.blocked,
             "not_html": self.not_html,
             "json_feed": self.json_feed,
             "error": self.error,
-            "articles": self.articles,
-            "hint": self.hint(),
-            "source": source_block(self),
+            "followed": (None if self.followed is None else
+                         {**self.followed_by.to_json(),
+                          "answer": self.followed.to_json(followed=True)}),
         }
+        if followed:
+            return page
+        return {**page, "robots": self.robots, "articles": self.articles, "hint": self.hint(),
+                "source": source_block(self)}
 
 
 def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
                     status: int | None = None, headers=None, rules: dict[str, str] | None = None,
-                    ) -> ProbeReport:
+                    request: ListRequest | None = None) -> ProbeReport:
     """Read a section page's response as the crawl would and report what it found.
 
     ``headers`` is a Scrapy ``Headers`` (live) or None (a saved page); ``rules`` the
-    ``article_links``/``next_page`` selectors to try.
+    ``article_links``/``next_page`` selectors to try; ``request`` the list request that
+    asked the page, when another page led to it (an API's next page moves its page number).
     """
     rules = {k: v for k, v in (rules or {}).items() if v}
     report = ProbeReport(url=url, status=status, rules=rules)
@@ -181,7 +210,8 @@ def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
         if not report.json_feed:
             return report
     page = parse_list_page(text, url, article_links_rule=rules.get("article_links"),
-                           next_page_rule=rules.get("next_page"), content_type=content_type)
+                           next_page_rule=rules.get("next_page"), content_type=content_type,
+                           request=request)
     dates = _link_dates(text, url)
     report.links = [ListLink(link, " ".join(title.split()), dates.get(link))
                     for link, title in page.article_links]
@@ -323,10 +353,12 @@ def source_block(report: ProbeReport) -> str:
     """A ``[[sources]]`` table for this section, ready to paste into govarchive.toml."""
     start = report.requested_url or report.url
     title = (report.title or "").strip() or source_name(start)
+    listing = report.listing
     lines = [
-        f"# {report.family}; sources probe found {len(report.links)} article links"
-        + (f" and {len(report.list_requests)} further list requests" if report.list_requests
-           else ""),
+        f"# {report.family}; sources probe found {len(listing.links)} article links"
+        + (f" and {len(listing.list_requests)} further list requests" if listing.list_requests
+           else "")
+        + ("" if listing is report else f" at {listing.url}"),
         "[[sources]]",
         f"name = {_toml_string(source_name(start))}",
         f"title = {_toml_string(title[:80])}",

@@ -25,6 +25,8 @@ from govarchive.crawler.verdict import ARTICLE, EXTRACT, response_verdict
 
 # Scrapy's RobotsTxtMiddleware refuses a request with exactly this message.
 _ROBOTS_REFUSAL = "Forbidden by robots.txt"
+# Pages followed from the section's page to its list: a redirect stub to a shell to its API.
+MAX_FOLLOWED = 2
 
 
 def probe_settings(base: dict) -> dict:
@@ -41,7 +43,9 @@ def probe_settings(base: dict) -> dict:
 
 
 class ProbeSpider(scrapy.Spider):
-    """Fetches one section page, then its first ``articles`` article links."""
+    """Fetches one section page, then its first ``articles`` article links. A page that
+    lists nothing itself but leads to its list (a redirect stub, a shell whose script asks a
+    list API) is followed as the crawl follows it, and the articles come from that list."""
 
     name = "probe"
 
@@ -60,22 +64,42 @@ class ProbeSpider(scrapy.Spider):
         content_type = _content_type(response)
         report = probe_list_page(response.body, response.url, content_type=content_type,
                                  status=response.status, headers=response.headers,
-                                 rules=self.rules)
-        report.requested_url = self.url
-        report.articles = []
-        self.report = report
-        if report.blocked:
+                                 rules=self.rules, request=response.meta.get("lead"))
+        self._add(report, response.request)
+        lead = report.lead()
+        if lead is not None and response.meta.get("followed", 0) < MAX_FOLLOWED:
+            yield scrapy.Request(lead.url, method=lead.method,
+                                 body=(lead.body or "").encode("utf-8") or None,
+                                 headers=({"Content-Type": lead.content_type
+                                           or "application/x-www-form-urlencoded"}
+                                          if lead.method == "POST" else None),
+                                 callback=self.parse_list, errback=self.list_failed,
+                                 meta={"kind": "list", "lead": lead,
+                                       "followed": response.meta.get("followed", 0) + 1})
             return
         for link in report.links[: self.article_count]:
             yield scrapy.Request(link.url, callback=self.parse_article, errback=self.article_failed,
                                  meta={"kind": "article", "list_url": response.url})
 
+    def _add(self, report: ProbeReport, request) -> None:
+        """The section page's report, or the report of a page it led to (``request``)."""
+        if self.report is None:
+            report.requested_url = self.url
+            report.articles = []
+            self.report = report
+            return
+        last = self.report
+        while last.followed is not None:
+            last = last.followed
+        last.followed, last.followed_by = report, request.meta["lead"]
+
     def list_failed(self, failure):
-        report = ProbeReport(url=self.url, requested_url=self.url, articles=[])
+        url = failure.request.url
+        report = ProbeReport(url=url, requested_url=url)
         report.robots = {"allowed": True, "detail": ""}  # filled in by run_probe
         if failure.check(IgnoreRequest) and str(failure.value) == _ROBOTS_REFUSAL:
             report.robots = {"allowed": False,
-                             "detail": f"robots.txt disallows {self.url} for this user agent"}
+                             "detail": f"robots.txt disallows {url} for this user agent"}
             report.error = "not fetched: robots.txt disallows it"
         elif failure.check(HttpError):
             response = failure.value.response
@@ -86,7 +110,7 @@ class ProbeSpider(scrapy.Spider):
         else:
             report.error = failure_status(failure)[1] if not failure.check(IgnoreRequest) \
                 else str(failure.value)
-        self.report = report
+        self._add(report, failure.request)
 
     def parse_article(self, response):
         facts = {"url": response.url, "status": response.status, "headers": response.headers,
@@ -127,7 +151,7 @@ class ProbeSpider(scrapy.Spider):
         report = self.report or ProbeReport(url=self.url, requested_url=self.url,
                                             error="the page was not fetched (see the log)")
         if report.articles is not None:
-            report.articles = [self._records[link.url] for link in report.links
+            report.articles = [self._records[link.url] for link in report.listing.links
                                if link.url in self._records]
         return report
 

@@ -373,3 +373,56 @@ def test_charset_reason_prefers_the_header():
     report = probe_list_page(body, SECTION, content_type="text/html; charset=UTF-8")
     assert report.charset_reason == ("declared by Content-Type charset=UTF-8; the bytes "
                                      "decode cleanly")
+
+
+@pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
+def test_live_probe_follows_a_shell_to_its_list_api_and_reads_its_articles(
+        project, json_lists_site):
+    from tests.site.json_lists import UCMS, UCMS_API
+
+    wanted = json_lists_site.expected["sections"][UCMS]
+    result, report = _live(project, json_lists_site.url(wanted["start"]), "--articles", "2")
+    assert result.returncode == 0, result.stderr
+    assert report["article_links"] == []  # the shell's own list is empty
+    followed = report["followed"]
+    method, target, body = wanted["list_requests"][0]
+    assert (followed["method"], followed["url"], followed["body"]) == (
+        method, json_lists_site.url(target), body)
+    listed = [u.removeprefix(json_lists_site.base_url) for u in
+              followed["answer"]["article_links"]]
+    assert listed == list(wanted["articles"])[:len(listed)] and len(listed) == 10
+    assert followed["answer"]["list_requests"][0]["body"] == wanted["list_requests"][1][2]
+    assert [a["url"] for a in report["articles"]] == followed["answer"]["article_links"][:2]
+    assert report["articles"][0]["title"] == wanted["articles"][listed[0]]["title"]
+    # The API asked once (its next page is named, not asked).
+    assert [r.method for r in json_lists_site.requests if r.path == UCMS_API] == ["POST"]
+    assert "sources probe found 10 article links" in report["source"]
+    assert report["hint"] is None
+
+
+@pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
+def test_live_probe_text_follows_a_redirect_stub(project, families_site):
+    stub, target = next(iter(families_site.expected["redirects"].items()))
+    result = project.run("sources", "probe", families_site.url(stub), "--articles", "1",
+                         timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"script redirect to: {families_site.url(target)}" in out
+    assert f"followed, as the crawl does: GET {families_site.url(target)}" in out
+    assert "  article links: " in out and "articles fetched: 1" in out
+    assert "hint" not in result.stderr
+
+
+@pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
+def test_a_lead_that_leads_nowhere_exits_1_with_its_hint(project, json_lists_site):
+    from tests.site.json_lists import UCMS, UCMS_API
+
+    wanted = json_lists_site.expected["sections"][UCMS]
+    json_lists_site.override(UCMS_API, body='{"data": {"total": 0, "list": []}}',
+                             content_type="application/json")
+    result, report = _live(project, json_lists_site.url(wanted["start"]))
+    assert result.returncode == 1
+    assert report["followed"]["url"] == json_lists_site.url(UCMS_API)
+    assert report["followed"]["answer"]["json_feed"] is True
+    assert report["articles"] == []
+    assert "no article link found in this JSON answer" in result.stderr

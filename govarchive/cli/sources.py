@@ -107,8 +107,9 @@ def probe(app: App, target: str, page_url: str | None, article_count: int,
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(report_text(report))
-    if report.error:
-        click.echo(f"error: {report.url}: {report.error}", err=True)
+    listing = report.listing  # the page that holds the list, when the section's page led on
+    if listing.error:
+        click.echo(f"error: {listing.url}: {listing.error}", err=True)
     hint = report.hint()
     if hint:
         click.echo(f"hint: {hint}", err=True)
@@ -130,6 +131,35 @@ def _probe_live(app: App, url: str, article_count: int, rules: dict):
 
 def report_text(report) -> str:
     """The probe's report as a person reads it."""
+    lines = _page_lines(report)
+    robots = report.robots
+    verdict = {True: "allowed", False: "DISALLOWED", None: "-"}[robots.get("allowed")]
+    lines.insert(_after_charset(lines), f"robots.txt: {verdict} ({robots.get('detail')})")
+    page = report
+    while page.followed is not None:
+        lead = page.followed_by
+        body = f"  body: {lead.body}" if lead.body else ""
+        lines += ["", f"followed, as the crawl does: {lead.method} {lead.url}{body}"]
+        page = page.followed
+        lines += ["  " + line for line in _page_lines(page)]
+    if report.articles is not None:
+        lines.append(f"articles fetched: {len(report.articles)}")
+        for record in report.articles:
+            lines.extend(_article_lines(record))
+    from govarchive.crawler.probe import source_block
+
+    lines.append("")
+    lines.append("# paste into govarchive.toml:")
+    lines.append(source_block(report))
+    return "\n".join(lines)
+
+
+def _after_charset(lines: list[str]) -> int:
+    return next(n for n, line in enumerate(lines) if line.startswith("anti-bot:"))
+
+
+def _page_lines(report) -> list[str]:
+    """What the probe found on one page: the section's own, or one it led to."""
     lines = []
     moved = report.requested_url and report.requested_url != report.url
     status = f" (HTTP {report.status})" if report.status else ""
@@ -141,12 +171,10 @@ def report_text(report) -> str:
     lines.append(f"family: {report.family} ({evidence})")
     if report.charset:
         lines.append(f"charset: {report.charset} ({report.charset_reason})")
-    robots = report.robots
-    verdict = {True: "allowed", False: "DISALLOWED", None: "-"}[robots.get("allowed")]
-    lines.append(f"robots.txt: {verdict} ({robots.get('detail')})")
     lines.append(f"anti-bot: {'BLOCKED: ' + report.blocked if report.blocked else 'no wall seen'}")
     if report.not_html:
-        lines.append(f"not HTML: {report.not_html}")
+        lines.append(f"not HTML: {report.not_html}" + (" (a JSON list answer, read as a feed)"
+                                                       if report.json_feed else ""))
     if report.redirect_to:
         lines.append(f"script redirect to: {report.redirect_to}")
     for link in report.section_links:
@@ -164,16 +192,7 @@ def report_text(report) -> str:
         lines.append(f"  {request.method} {request.url}{body}")
     if len(requests) > SHOWN_LIST_REQUESTS:
         lines.append(f"  ... and {len(requests) - SHOWN_LIST_REQUESTS} more (--json lists all)")
-    if report.articles is not None:
-        lines.append(f"articles fetched: {len(report.articles)}")
-        for record in report.articles:
-            lines.extend(_article_lines(record))
-    from govarchive.crawler.probe import source_block
-
-    lines.append("")
-    lines.append("# paste into govarchive.toml:")
-    lines.append(source_block(report))
-    return "\n".join(lines)
+    return lines
 
 
 def _article_lines(record: dict) -> list[str]:
