@@ -6,7 +6,9 @@ Many government sites no longer print their lists in the page: www.gov.cn column
 with the list's HTML inside ``{"data": {"html": "<li>…"}}``, 开普云/ucms and other 集约化
 endpoints answer ``{"data": {"list": [{"title", "url", …}], "total": …}}``. Without knowing
 the site, the list is the array whose objects carry a URL-like and a title-like field (the
-fullest such array), or else the HTML fragments held in string values.
+fullest such array), or else the HTML fragments held in string values. A field is known by
+its key (``url``, ``linkUrl``, ``DOCTITLE``, …) or, when no key says it (keys in pinyin such as
+``lianjie``/``biaoti``, or a TRS field id ``f_202121500898``), by the shape of its value.
 
 The request for the next page comes from :mod:`crawler.api_pages`.
 
@@ -42,6 +44,10 @@ _TITLE_KEY = re.compile(r"(?i)title|subject|headline|^name$|^doc_?name$")
 _DATE_KEY = re.compile(r"(?i)date|time|publish|pubtime|created|releas")
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".svg", ".css", ".js")
 _ITEM_TAGS = ("li", "tr", "dd", "dt")
+_PAGE_EXTENSION = re.compile(r"(?i)\.(?:s?html?|jspx?|aspx?|php)$")
+_DATE_VALUE = re.compile(r"^\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TITLE_MAX = 150  # longer strings are a summary or the text, not the title a list shows
 
 
 @dataclass
@@ -147,7 +153,7 @@ def _best_array(data: Any) -> list[dict] | None:
     """The array of objects with the most items carrying a URL-like and a title-like field."""
     best, best_score = None, 0
     for array in _arrays(data, 0):
-        score = sum(1 for item in array if _url_of(item) and _field(item, _TITLE_KEY))
+        score = sum(1 for item in array if all(item_fields(item)[:2]))
         if score > best_score:
             best, best_score = array, score
     return best
@@ -187,6 +193,60 @@ def _field(item: dict, key_re: re.Pattern) -> str:
     return ""
 
 
+def item_fields(item: dict) -> tuple[str, str, str]:
+    """(address, title, date) of one list item, each "" when absent: by the names of its keys,
+    else by the shape of its values."""
+    href = _url_of(item) or _address_by_shape(item)
+    title = _text(_field(item, _TITLE_KEY)) or _title_by_shape(item, href)
+    return href, title, _field(item, _DATE_KEY) or _date_by_shape(item)
+
+
+def _address_by_shape(item: dict) -> str:
+    """A value that is a page's address: absolute or rooted, or a file of a page's kind,
+    whose last segment names one page (a number, an extension), not a folder or a picture."""
+    for key, value in item.items():
+        if not isinstance(value, str) or _NOT_PAGE_KEY.search(key):
+            continue
+        value = value.strip()
+        if not value or len(value) > 1000 or any(c.isspace() for c in value):
+            continue
+        parts = urlsplit(value)
+        last = parts.path.rsplit("/", 1)[-1]
+        rooted = parts.scheme in ("http", "https") or value.startswith(("/", "./", "../"))
+        if not (rooted or _PAGE_EXTENSION.search(last)) or \
+                last.lower().endswith(_IMAGE_EXTENSIONS):
+            continue
+        if _PAGE_EXTENSION.search(last) or any(c.isdigit() for c in last):
+            return value
+    return ""
+
+
+def _title_by_shape(item: dict, href: str) -> str:
+    """The text most like a title: the most Chinese characters (else the longest), not an
+    address, a date or a number, and short enough not to be a summary."""
+    best, best_score = "", (0, 0)
+    for key, value in item.items():
+        if not isinstance(value, str) or _NOT_PAGE_KEY.search(key) or value.strip() == href:
+            continue
+        text = _text(value)
+        if not 2 <= len(text) <= _TITLE_MAX or _DATE_VALUE.match(text) or \
+                not any(c.isalpha() for c in text):
+            continue
+        if " " not in text and ("/" in text or text.lower().startswith("http")):
+            continue  # an address
+        score = (len(_CJK.findall(text)), len(text))
+        if score > best_score:
+            best, best_score = text, score
+    return best
+
+
+def _date_by_shape(item: dict) -> str:
+    for value in item.values():
+        if isinstance(value, str) and _DATE_VALUE.match(value):
+            return value.strip()
+    return ""
+
+
 def _url_of(item: dict) -> str:
     # "url"/"link"/"href" before "path"-like keys (a channel's path sits beside the link).
     keys = sorted(item, key=lambda k: 0 if re.search(r"(?i)url|link|href", k) else 1)
@@ -204,12 +264,12 @@ def _url_of(item: dict) -> str:
 def _items(array: list[dict], base: str) -> list[JsonItem]:
     items, seen = [], set()
     for item in array:
-        href = _url_of(item)
+        href, title, date = item_fields(item)
         url = absolute_url(base, href) if href else None
         if not url or url in seen:
             continue
         seen.add(url)
-        items.append(JsonItem(url, _text(_field(item, _TITLE_KEY)), _field(item, _DATE_KEY)))
+        items.append(JsonItem(url, title, date))
     return items
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
+from govarchive.crawler.json_lists import item_fields
 from govarchive.crawler.selectors import compile_rule
 
 # Path shapes of article pages on common Chinese government CMSes.
@@ -61,8 +62,6 @@ _WRITE_CALL = re.compile(r"document\.write(?:ln)?\s*\(")
 _OBJECT = re.compile(r"\{[^{}\[\]]{0,2000}\}")
 # A list printed by a script is a few KB; a bigger script is a library pasted into the page.
 MAX_LIST_SCRIPT = 200_000
-_TITLE_KEYS = ("title", "name", "text", "linktitle", "doctitle", "subject")
-_URL_KEYS = ("url", "href", "link", "linkurl", "docpuburl", "puburl", "path")
 
 
 def looks_like_article_url(url: str) -> bool:
@@ -161,9 +160,8 @@ def _data_array_markup(body: str) -> str | None:
         fields = {}
         for key, literal in re.findall(rf"""["']?([A-Za-z_]\w*)["']?\s*:\s*({_LITERAL})""",
                                        obj.group(0)):
-            fields.setdefault(key.lower(), _js_string(literal))
-        title = next((fields[k] for k in _TITLE_KEYS if fields.get(k)), None)
-        url = next((fields[k] for k in _URL_KEYS if fields.get(k)), None)
+            fields.setdefault(key, _js_string(literal))
+        url, title, _date = item_fields(fields)
         if title and url:
             items.append((url, title))
     if len(items) < 2:

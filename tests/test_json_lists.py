@@ -115,6 +115,19 @@ def test_the_fullest_array_of_linked_objects_is_the_list():
     assert found.next_call is None  # no page number in the request: one answer is the list
 
 
+def test_items_whose_keys_name_nothing_are_read_by_their_values():
+    # Field ids (TRS 海云) and pinyin keys: the address, the title and the date by their shape.
+    summary = "为进一步做好相关工作，" * 20
+    rows = [{"f_202121500898": f"关于做好第{i}项重点工作的通知", "f_202121607647": f"2024-03-0{i}",
+             "wzlj": f"/art/2024/3/{i}/art_1_{100 + i}.html", "tp": f"/images/{i}.jpg",
+             "lanmu": "/zwgk/tzgg/", "zhaiyao": summary, "xh": str(i)} for i in range(1, 4)]
+    found = read_json_list(json.dumps({"data": {"rows": rows}}, ensure_ascii=False),
+                           ApiCall(BASE + "/api/list"))
+    assert [(i.url, i.title, i.date) for i in found.items] == [
+        (f"{BASE}/art/2024/3/{i}/art_1_{100 + i}.html", f"关于做好第{i}项重点工作的通知",
+         f"2024-03-0{i}") for i in range(1, 4)]
+
+
 def test_jsonp_and_a_json_file_labelled_html_are_read():
     text = 'jsonp_cb({"list": [{"title": "甲", "url": "/a/1.html"}]});'
     assert [i.url for i in read_json_list(text, ApiCall(BASE + "/l.js")).items] == \

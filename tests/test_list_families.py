@@ -418,6 +418,16 @@ def test_a_list_from_an_inline_data_array():
     assert found == [f"{HOST}/zc/202405/content_{7000 + i}.htm" for i in range(6)]
 
 
+def test_an_inline_array_with_keys_in_pinyin():
+    rows = ",".join(f'{{bt: "关于第{i}项工作的公告", lj: "./202405/t20240501_{800 + i}.html", '
+                    f'sj: "2024-05-01", tp: "/img/{i}.png"}}' for i in range(4))
+    html = page(f"<ul id='gg'></ul><script>var arr = [{rows}]; var h = '';"
+                "arr.forEach(function (x) { h += '<li><a href=\"' + x.lj + '\">' + x.bt; });"
+                "document.getElementById('gg').innerHTML = h;</script>")
+    found = links(parse_list_page(html, HOST + "/gg/"))
+    assert found == [f"{HOST}/gg/202405/t20240501_{800 + i}.html" for i in range(4)]
+
+
 def test_a_header_that_closes_the_document_early_hides_nothing():
     html = ('<html><head><title>t</title></head><body><div class="header"><a href="/">首页</a>'
             "</div></body></html>\n<div class='list'><ul>" + trs_items("", 6) + "</ul></div>"

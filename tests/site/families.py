@@ -13,6 +13,10 @@ Every section is reachable from its start URL alone, with no rules:
   ``index_9_2.html``, the last ``index_9_1.html``), every page listed in a hidden div;
 * ``/News/Index.aspx``: an ASP.NET pager (``Index_2.aspx``) with a select jump;
 * ``/news-list-tongzhi.html``: pseudo-static PHP, page 1 also served as ``-1.html``;
+* ``/xxgk/gsgg/``: list items printed by ``document.write`` of string literals, pages by
+  ``createPageHTML`` (``index_1.htm``...);
+* ``/zwdt/sjdt/index.html``: a list held in an inline JavaScript array of objects and rendered
+  by a loop (keys ``biaoti``/``lianjie``/``fabushijian``), a ``下一页`` link to ``index_2.html``;
 * ``/yaowen/``: a JS redirect stub to ``/yaowen/liebiao/`` (a ``下一页`` list);
 * ``/lydt/``: a channel hub previewing three sub-columns, each with a "more" link and two
   pages of its own (``createPageHTML``).
@@ -91,6 +95,13 @@ class FamiliesSite:
                   ["/news-list-tongzhi.html", "/news-list-tongzhi-2.html",
                    "/news-list-tongzhi-3.html"],
                   lambda i: f"/news/{100200 + i}.html", _php_pager)
+        self._add("write", "/xxgk/gsgg/",
+                  ["/xxgk/gsgg/", "/xxgk/gsgg/index_1.htm", "/xxgk/gsgg/index_2.htm"],
+                  lambda i: f"/xxgk/gsgg/202403/t202403{i + 1:02d}_{910000 + i}.htm",
+                  _written_list)
+        self._add("array", "/zwdt/sjdt/index.html",
+                  ["/zwdt/sjdt/index.html", "/zwdt/sjdt/index_2.html", "/zwdt/sjdt/index_3.html"],
+                  lambda i: f"/zwdt/sjdt/content_{650000 - i}.html", _array_list)
         stub = "/yaowen/"
         self._add("redirect", stub,
                   ["/yaowen/liebiao/", "/yaowen/liebiao/index_1.htm",
@@ -227,6 +238,7 @@ DECOYS = ["/zdgz/sctg/202401/t20240105_800001.shtml", "/zhengce/content/202401/c
           "/news-list-tongzhi-1.html"]
 _TITLES = {"dw": "最新政策", "hand": "市场推广", "plugin": "疫情通报", "goto": "地市动态",
            "reverse": "通知公告", "aspnet": "新闻动态", "php": "工作通知", "redirect": "要闻",
+           "write": "公示公告", "array": "市级动态",
            "hub": "旅游动态"}
 _SLUG_NAMES = {"qyly": "全域旅游", "ws": "文明旅游", "lyrc": "旅游人才"}
 _SLUG_IDS = {"qyly": 842100, "ws": 842200, "lyrc": 842300}
@@ -320,6 +332,30 @@ def _aspnet_pager(site, section, number) -> str:
               + "</select>")
     return _page("新闻动态", f'<table class="news">{_list_items(site, section, number, tag="tr")}'
                  f'</table><div class="pager">{links} {nxt} {select}</div>')
+
+
+def _written_list(site, section, number) -> str:
+    rows = "".join(
+        "document.write('<li><a href=\"." + target.removeprefix("/xxgk/gsgg")
+        + f"\" target=\"_blank\">{escape(title)}</a><span>{when:%Y-%m-%d}</span></li>');\n"
+        for target, title, when in site.items(section, number))
+    pager = f'<script>createPageHTML({PAGES}, {number - 1}, "index", "htm");</script>'
+    return _page("公示公告", f'<div class="gl_list"><ul><script>\n{rows}</script></ul>'
+                 f'<div class="page">{pager}</div></div>{_HOT}')
+
+
+def _array_list(site, section, number) -> str:
+    data = ",\n".join(
+        f'  {{biaoti: "{title}", lianjie: "{target}", fabushijian: "{when:%Y-%m-%d}"}}'
+        for target, title, when in site.items(section, number))
+    script = ("<script>\nvar listData = [\n" + data + "\n];\nvar html = '';\n"
+              "for (var i = 0; i < listData.length; i++) {\n"
+              "  html += '<li><a href=\"' + listData[i].lianjie + '\">' + listData[i].biaoti"
+              " + '</a><span>' + listData[i].fabushijian + '</span></li>';\n}\n"
+              "document.getElementById('sjdt').innerHTML = html;\n</script>")
+    nxt = f'<a href="index_{number + 1}.html">下一页</a>' if number < PAGES else "下一页"
+    return _page("市级动态", f'<ul id="sjdt" class="news_list"></ul>{script}'
+                 f'<div class="fenye"><a href="index.html">首页</a> {nxt}</div>{_HOT}')
 
 
 def _php_pager(site, section, number) -> str:
