@@ -80,7 +80,7 @@ def looks_like_json(body: bytes, content_type: str | None = None) -> bool:
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if mime in JSON_TYPES or mime.endswith("+json"):
         return head[:1] in (b"{", b"[") or _jsonp_start(head)
-    return head[:1] in (b"{", b"[") and _parses(body)
+    return (head[:1] in (b"{", b"[") or _jsonp_start(head)) and _parses(body)
 
 
 def _jsonp_start(head: bytes) -> bool:
@@ -89,7 +89,7 @@ def _jsonp_start(head: bytes) -> bool:
 
 def _parses(body: bytes) -> bool:
     try:
-        json.loads(body.decode("utf-8-sig"))
+        load_json(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return False
     return True

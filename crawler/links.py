@@ -120,7 +120,8 @@ def parse_list_page(
     if form is None and request is not None and request.body and \
             (request.content_type or FORM_TYPE).startswith(FORM_TYPE):
         form = dict(parse_qsl(request.body, keep_blank_values=True))
-    json_hint = _json_type(content_type) or (text or "").lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+    head = (text or "")[:512].lstrip("\ufeff \t\r\n")
+    json_hint = _json_type(content_type) or head[:1] in ("{", "[") or _JSONP_START.match(head)
     if json_hint and looks_like_json((text or "").encode("utf-8"), content_type):
         return _json_list_page(text, url, request, article_links_rule)
     # lxml refuses a str that declares its encoding: XHTML list pages start with one.
@@ -178,7 +179,11 @@ def parse_list_page(
 
 
 def _json_type(content_type: str | None) -> bool:
-    return "json" in (content_type or "").lower()
+    return any(word in (content_type or "").lower() for word in ("json", "javascript"))
+
+
+# A JSONP answer: callback({...}) or jQuery123_456([...]).
+_JSONP_START = re.compile(r"[\w$.]+\s*\(\s*[\[{]")
 
 
 def _json_list_page(text: str, url: str, request: ListRequest | None,

@@ -26,6 +26,7 @@ from govarchive.crawler.extract import NotHTMLError, decode_html, extract_articl
 from govarchive.crawler.extract.encoding import check_html, codec_for
 from govarchive.crawler.extract.page import join_url
 from govarchive.crawler.families import recognise_family
+from govarchive.crawler.json_lists import looks_like_json
 from govarchive.crawler.links import ListRequest, parse_list_page
 from govarchive.crawler.verdict import error_page_reason
 
@@ -206,7 +207,7 @@ def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
         return report
     # A JSON list feed is not HTML; parse_list_page reads feeds too, so it is asked anyway.
     if report.not_html:
-        report.json_feed = _looks_like_json(body)
+        report.json_feed = looks_like_json(body, content_type)
         if not report.json_feed:
             return report
     page = parse_list_page(text, url, article_links_rule=rules.get("article_links"),
@@ -270,10 +271,6 @@ def challenge_reason(text: str, title: str | None, body_text: str) -> str | None
     if len(body_text) < _CHALLENGE_MAX_TEXT and _CHALLENGE_SCRIPT_RE.search(text):
         return "challenge script (cookie-setting JavaScript instead of the page)"
     return None
-
-
-def _looks_like_json(body: bytes) -> bool:
-    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
 def _header_map(headers) -> dict[str, str]:

@@ -156,17 +156,35 @@ def test_a_saved_page_needs_its_url(tmp_path):
     assert "a saved page needs --url" in result.stderr
 
 
-def test_a_json_feed_file_is_reported_not_crashed_on(tmp_path):
+def test_a_json_feed_file_is_read_as_a_feed(tmp_path):
     feed = {"result": "ok", "data": {"html": '<li><a href="/art/2024/5/1/art_1_2.html">x</a></li>'}}
     path = _write(tmp_path, "feed.json", json.dumps(feed))
     result, report = _probe_json(tmp_path, path, "https://www.zj-like.gov.cn/api/unit?pageNo=1")
-    assert result.exit_code in (0, 1), result.stderr
+    assert result.exit_code == 0, result.stderr
     assert report["charset"] == "utf-8"
     assert report["json_feed"] is True  # a .json file is read as application/json
-    assert all(u.startswith("https://www.zj-like.gov.cn/") for u in report["article_links"])
-    if not report["article_links"]:
-        assert "no article link found in this JSON answer" in result.stderr
+    assert report["article_links"] == ["https://www.zj-like.gov.cn/art/2024/5/1/art_1_2.html"]
     assert set(report) >= {"family", "article_links", "list_requests", "robots", "blocked"}
+
+
+def test_a_saved_jsonp_answer_is_read_as_a_feed(tmp_path):
+    rows = [{"title": f"通知{i}", "url": f"/zwgk/tzgg/202405/t20240501_{900 + i}.html"}
+            for i in range(3)]
+    path = _write(tmp_path, "list.js",
+                  "jQuery1830_17({\"total\": 3, \"rows\": " + json.dumps(rows) + "});")
+    result, report = _probe_json(tmp_path, path, "https://www.example.gov.cn/api/list?cb=x")
+    assert result.exit_code == 0, result.stderr
+    assert report["json_feed"] is True
+    assert report["article_links"] == [
+        f"https://www.example.gov.cn/zwgk/tzgg/202405/t20240501_{900 + i}.html" for i in range(3)]
+
+
+def test_an_empty_json_answer_exits_1_with_its_hint(tmp_path):
+    path = _write(tmp_path, "feed.json", json.dumps({"data": {"list": [], "total": 0}}))
+    result, report = _probe_json(tmp_path, path, "https://www.example.gov.cn/api/list")
+    assert result.exit_code == 1
+    assert report["json_feed"] is True and report["article_links"] == []
+    assert "no article link found in this JSON answer" in result.stderr
 
 
 def test_script_redirect_stub_is_named(tmp_path):

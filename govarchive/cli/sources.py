@@ -61,7 +61,8 @@ def sources(ctx: click.Context, check: bool) -> None:
               help="Try this rules.next_page selector.")
 @click.option("--content-type", metavar="TYPE",
               help="With FILE: the Content-Type it was served with (its charset counts; "
-              "default: none, application/json for a .json file).")
+              "default: application/json for a .json file, application/javascript for "
+              "a .js or .jsonp file (a JSONP answer), else none).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
 def probe(app: App, target: str, page_url: str | None, article_count: int,
@@ -100,8 +101,8 @@ def probe(app: App, target: str, page_url: str | None, article_count: int,
             raise Failure(f"error: cannot read {target}: {exc.strerror}", 2) from None
         from govarchive.crawler.probe import probe_list_page
 
-        if content_type is None and Path(target).suffix.lower() == ".json":
-            content_type = "application/json"  # a saved list feed
+        if content_type is None:  # a saved list feed, or a JSONP answer
+            content_type = SAVED_FEED_TYPES.get(Path(target).suffix.lower())
         report = probe_list_page(body, page_url, content_type=content_type, rules=rules)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -127,6 +128,11 @@ def _probe_live(app: App, url: str, article_count: int, rules: dict):
         logging.getLogger().removeHandler(app.log_handler)
     return run_probe(scrapy_settings(settings, verbose=app.verbose > 0), url,
                      articles=article_count, rules=rules, verbose=app.verbose > 0)
+
+
+# What a saved answer's file name says it was served as (--content-type says otherwise).
+SAVED_FEED_TYPES = {".json": "application/json", ".js": "application/javascript",
+                    ".jsonp": "application/javascript"}
 
 
 def report_text(report) -> str:
