@@ -171,6 +171,9 @@ def parse_list_page(
             if target not in page.next_pages and target != url:
                 page.next_pages.append(target)
                 page.forms[target] = fields
+        for target in datastore.pages:
+            if (target := absolute(target)) and target not in page.next_pages and target != url:
+                page.next_pages.append(target)
     if not page.article_links and not datastore.links and not page.section_links:
         # A shell: the browser asks the list from an API its script names.
         page.api_requests = [ListRequest(*call) for call in script_list_calls(text, url)]

@@ -245,6 +245,28 @@ def test_query_pager_pages_but_not_sub_columns():
     assert f"{HOST}/list.jsp?cid=3&page=2" not in later.next_pages[1:]
 
 
+def test_a_first_page_without_a_query_whose_pager_adds_one():
+    # Hanweb's pager as the browser shows it, and a PHP list paged by ?page=N; the article links
+    # (detail.php?id=N, another path) and a ?id=N link to the page itself are not pages.
+    items = "".join(f'<li><a href="/art/2024/6/{i + 1}/art_4321_{77000 + i}.html">公示{i}号内容</a>'
+                    "</li>" for i in range(5))
+    pager = ('<div class="default_pgPanel">'
+             + "".join(f'<a href="/col/col4321/index.html?uid=7788&pageNum={n}">{n}</a>'
+                       for n in (1, 2, 3))
+             + '<a href="/col/col4321/index.html?id=10086">站点地图</a></div>')
+    result = parse_list_page(page(f'<ul class="list">{items}</ul>{pager}'),
+                             HOST + "/col/col4321/index.html")
+    assert result.next_pages == [f"{HOST}/col/col4321/index.html?uid=7788&pageNum={n}"
+                                 for n in (2, 3)]
+    rows = "".join(f'<li><a href="detail.php?id={5500 + i}">第{i}期工作简报全文</a>'
+                   f"<span>2024-02-0{i + 1}</span></li>" for i in range(5))
+    pager = "".join(f'<a href="list.php?cat=3&amp;page={n}">{n}</a>' for n in (2, 3, 4))
+    result = parse_list_page(page(f'<ul class="news">{rows}</ul><div class="pg">{pager}</div>'),
+                             HOST + "/news/list.php")
+    assert result.next_pages == [f"{HOST}/news/list.php?cat=3&page={n}" for n in (2, 3, 4)]
+    assert len(links(result)) == 5
+
+
 def test_onclick_pager_and_a_column_number_in_the_file_name():
     items = "".join(f'<li><a href="/news/{100300 + i}.html">消息第{i}条标题</a></li>'
                     for i in range(5))
