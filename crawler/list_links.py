@@ -38,7 +38,10 @@ ARTICLE_URL_PATTERNS = [
     # News.shtml?p5=530558, ShowArticle.asp?ArticleID=...: a detail script and a long number.
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view|doc)[a-z_]*)"
      r"\.(?i:jsp|aspx?|php|do|action|s?html?)\?(?:[^#]*&)?\w+=\d{5,}(?:&|$)"),
-    r"/\d{5,}\.s?html?$",                           # numeric ids: /1234567.shtml
+    r"/\d{5,}\.(?:s?html?|aspx?|php|jsp)$",  # numeric ids: /1234567.shtml, /Item/21418.aspx
+    # info.gov.hk: /gia/general/202401/05/P2024010500123.htm (month folder, then day folder)
+    r"/(?:19|20)\d{2}(?:0[1-9]|1[0-2])/\d{1,2}/[^/?#]*\d{6,}[^/?#]*\.s?html?$",
+    r"/news/\d{5,}/?$",                              # gov.mo: /zh-hant/news/1131988/
 ]
 _ARTICLE_URL_RE = re.compile("|".join(f"(?:{p})" for p in ARTICLE_URL_PATTERNS))
 
@@ -297,13 +300,13 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
     if not candidates:
         return []
     main = max(candidates, key=lambda c: len(groups[c]))
-    found = []
-    seen_items = set()
+    # One link an item: its title, the longest text (not a "[科室]" tag link before it).
+    titles: dict[object, tuple[str, str]] = {}
     for item, anchor, target in groups[main]:
-        if item not in seen_items:  # one link an item: its title
-            seen_items.add(item)
-            found.append((target, anchor_text(anchor)))
-    return unique_links(found)
+        text = anchor_text(anchor)
+        if item not in titles or len(text) > len(titles[item][1]):
+            titles[item] = (target, text)
+    return unique_links(titles.values())
 
 
 def _list_container(anchor, excluded, chrome: dict | None = None):

@@ -267,6 +267,52 @@ def test_a_first_page_without_a_query_whose_pager_adds_one():
     assert len(links(result)) == 5
 
 
+def test_hong_kong_and_macao_press_lists():
+    # info.gov.hk's daily index: /gia/general/YYYYMM/DD/P<date><number>.htm, a time, no date.
+    rows = "".join(f'<li><a href="/gia/general/202405/07/P20240507{i:05d}.htm">'
+                   f"第{i}則新聞公報的標題</a> <span>({10 + i}:15)</span></li>" for i in range(6))
+    side = ('<div id="leftNav"><ul>' + "".join(
+        f'<li><a href="/gia/general/202405/0{d}c.htm">5月{d}日</a></li>' for d in (5, 6))
+        + "</ul></div>")
+    body = f'{side}<div id="contentBody"><ul class="list">{rows}</ul></div>'
+    result = parse_list_page(page(body), "https://www.info.gov.hk/gia/general/202405/07c.htm")
+    assert links(result) == [f"https://www.info.gov.hk/gia/general/202405/07/P20240507{i:05d}.htm"
+                             for i in range(6)]
+    # gov.mo: cards linking /zh-hant/news/<id>/, a 12-page pager /news/page/N/.
+    cards = "".join(f'<div class="card"><h3><a href="https://www.example.gov.mo/zh-hant/news/'
+                    f'{610000 + i}/">第{i}則澳門新聞稿標題</a></h3>'
+                    f'<p class="news--item-date">2024年5月{i + 1}日 10:30</p></div>'
+                    for i in range(5))
+    menu = ('<ul class="dropdown-menu"><li><a href="https://www.example.gov.mo/zh-hant/news/">'
+            "新聞</a></li></ul>")
+    pager = "".join(f'<a href="https://www.example.gov.mo/zh-hant/news/page/{n}/">{n}</a>'
+                    for n in (2, 3))
+    result = parse_list_page(page(f'{menu}<div class="news-list">{cards}</div>'
+                                  f'<div class="pagination">{pager}</div>'),
+                             "https://www.example.gov.mo/zh-hant/news/")
+    assert links(result) == [f"https://www.example.gov.mo/zh-hant/news/{610000 + i}/"
+                             for i in range(5)]
+
+
+def tagged_rows(href: str) -> str:
+    """PowerEasy-style items, each led by a "[科室]" link to its sub-column."""
+    return "".join(f'<li><span class="date">2024-04-0{i + 1}</span><a class="node" '
+                   f'href="/Category_{30 + i}/Index.aspx">[科室{i}]</a>'
+                   f'<a href="{href.format(18800 + i)}">第{i}条学校通知标题</a></li>'
+                   for i in range(6))
+
+
+def test_aspnet_items_by_number_and_a_tag_link_before_each_title():
+    top = '<div id="top"><a href="/Item/13310.aspx">作息时间</a></div>'
+    result = parse_list_page(page(f'{top}<ul class="infoList">{tagged_rows("/Item/{}.aspx")}</ul>'),
+                             HOST + "/Category_20/Index.aspx")
+    assert links(result) == [f"{HOST}/Item/{18800 + i}.aspx" for i in range(6)]
+    # Addresses of no known shape, found by their dates: the title, not the tag, is the item.
+    html = page(f'<ul class="infoList">{tagged_rows("/Item/view-{}")}</ul>')
+    result = parse_list_page(html, HOST + "/Category_20/")
+    assert links(result) == [f"{HOST}/Item/view-{18800 + i}" for i in range(6)]
+
+
 def test_onclick_pager_and_a_column_number_in_the_file_name():
     items = "".join(f'<li><a href="/news/{100300 + i}.html">消息第{i}条标题</a></li>'
                     for i in range(5))
