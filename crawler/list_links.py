@@ -42,6 +42,9 @@ ARTICLE_URL_PATTERNS = [
     # info.gov.hk: /gia/general/202401/05/P2024010500123.htm (month folder, then day folder)
     r"/(?:19|20)\d{2}(?:0[1-9]|1[0-2])/\d{1,2}/[^/?#]*\d{6,}[^/?#]*\.s?html?$",
     r"/news/\d{5,}/?$",                              # gov.mo: /zh-hant/news/1131988/
+    r"/post_\d{4,}\.s?html?$",                       # Guangdong 集约化: content/post_4123456.html
+    # gcs.gov.mo: /detail/zh-hant/N24ABcdE1f (a language, then an id of letters and digits)
+    r"/detail/(?:zh-han[st]|pt|en)/(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{8,}/?$",
 ]
 _ARTICLE_URL_RE = re.compile("|".join(f"(?:{p})" for p in ARTICLE_URL_PATTERNS))
 

@@ -294,6 +294,19 @@ def test_hong_kong_and_macao_press_lists():
                              for i in range(5)]
 
 
+@pytest.mark.parametrize("href", [
+    "/gdywdt/gdyw/content/post_{}.html",   # Guangdong 集约化 sites
+    "/detail/zh-hant/N24Ab{}",             # gcs.gov.mo press releases
+])
+def test_article_addresses_of_provincial_and_macao_platforms(href):
+    rows = "".join(f'<li><a href="{href.format(4400100 + i)}">第{i}条政务动态的标题</a></li>'
+                   for i in range(5))
+    menu = "".join(f'<a href="/detail/zh-hant/about{i}">關於我們</a>' for i in range(3))
+    body = f'<div class="top-menu">{menu}</div><ul class="news">{rows}</ul>'
+    result = parse_list_page(page(body), HOST + "/list/")
+    assert links(result) == [HOST + href.format(4400100 + i) for i in range(5)]
+
+
 def tagged_rows(href: str) -> str:
     """PowerEasy-style items, each led by a "[科室]" link to its sub-column."""
     return "".join(f'<li><span class="date">2024-04-0{i + 1}</span><a class="node" '
