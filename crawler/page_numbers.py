@@ -42,7 +42,8 @@ def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[st
             resolved.append((target, int(label) if is_number(label) else None))
     if here.query:
         return _query_siblings(here, resolved)
-    queried = _first_page_query_siblings(here, resolved)
+    queried = _first_page_query_siblings(here, resolved) or _path_page_siblings(doc, here,
+                                                                                 resolved)
     if queried:
         return queried
     folder, _, name = here.path.rpartition("/")
@@ -122,6 +123,29 @@ def _first_page_query_siblings(here, resolved) -> list[str]:
         return []
     found = max(by_key.values(), key=len)
     return _in_reading_order(None, found, None, any(n == 2 for n, _l, _u in found))
+
+
+_PATH_PAGE_RE = re.compile(r"^(?P<base>.*?/)(?:page/(?P<n>\d{1,6})/?)?$", re.IGNORECASE)
+
+
+def _path_page_siblings(doc, here, resolved) -> list[str]:
+    """Pages numbered as a path segment (WordPress and its kin): ``/zh-hant/news/`` →
+    ``/zh-hant/news/page/2/``, and from ``/news/page/3/`` the pages after 3."""
+    current = _PATH_PAGE_RE.match(here.path)
+    if current is None:
+        return []
+    base = current.group("base")
+    page_re = re.compile(re.escape(base) + r"page/(\d{1,6})/?$", re.IGNORECASE)
+    found = []
+    for target, label in resolved:
+        there = urlsplit(target)
+        match = page_re.match(there.path)
+        if match and there.netloc == here.netloc and not there.query:
+            found.append((int(match.group(1)), label, target))
+    if not found:
+        return []
+    current_n = int(current.group("n")) if current.group("n") else None
+    return _in_reading_order(doc, found, current_n, any(n == 2 for n, _l, _u in found))
 
 
 def _in_reading_order(doc, found, current_n: int | None, next_is_two: bool) -> list[str]:

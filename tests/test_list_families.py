@@ -307,6 +307,29 @@ def test_article_addresses_of_provincial_and_macao_platforms(href):
     assert links(result) == [HOST + href.format(4400100 + i) for i in range(5)]
 
 
+def test_pages_numbered_as_a_path_segment_and_next_links_of_other_spellings():
+    # WordPress-style /news/page/N/ (gov.mo and kin), a <link rel="next"> in the head, and
+    # next links spelt 下一頁 », Next › or named only by rel="next".
+    base = "https://www.example.gov.mo/zh-hant/news/"
+    cards = "".join(f'<div class="card"><h3><a href="{base}{610000 + i}/">第{i}則新聞稿標題'
+                    f"</a></h3><p>2024年5月{i + 1}日</p></div>" for i in range(5))
+    numbers = "".join(f'<a href="{base}page/{n}/">{n}</a>' for n in (3, 4))
+    for next_link in (f'<a href="{base}page/5/">下一頁 »</a>',
+                      f'<a href="{base}page/5/">Next ›</a>',
+                      f'<a rel="next" href="{base}page/5/"><i class="icon"></i></a>'):
+        html = page(f'<div class="news-list">{cards}</div><div class="nav-links">'
+                    f'<a href="{base}page/3/">上一頁</a>{numbers}{next_link}</div>')
+        result = parse_list_page(html, base + "page/4/")
+        assert result.next_pages == [f"{base}page/5/"]
+    head = f'<link rel="next" href="{base}page/2/">'
+    result = parse_list_page(page(f'<div class="news-list">{cards}</div>', head), base)
+    assert result.next_pages == [f"{base}page/2/"]
+    numbers = "".join(f'<a href="{base}page/{n}/">{n}</a>' for n in (1, 2, 3))
+    body = f'<div class="news-list">{cards}</div><div>{numbers}</div>'
+    result = parse_list_page(page(body), base)
+    assert result.next_pages == [f"{base}page/{n}/" for n in (2, 3)]
+
+
 def tagged_rows(href: str) -> str:
     """PowerEasy-style items, each led by a "[科室]" link to its sub-column."""
     return "".join(f'<li><span class="date">2024-04-0{i + 1}</span><a class="node" '
