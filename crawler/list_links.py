@@ -51,12 +51,14 @@ _ARTICLE_URL_RE = re.compile("|".join(f"(?:{p})" for p in ARTICLE_URL_PATTERNS))
 # Words of ids/classes that mark site chrome rather than the section's list.
 _CHROME_WORD = (r"(?:nav|navbar|menu|header|head|top|footer|foot|bottom|friend|links?|yqlj|xglj|"
                 r"related|sidebar|side|banner|breadcrumb|crumb|position|location|share|hot|rank|"
-                r"ticker|marquee|rmph|rdph|popbox)")
+                r"ticker|marquee|rmph|rdph|popbox|"
+                # pinyin names of 热门/热点/排行/推荐/滚动/相关 boxes
+                r"remen|redian|paihang|phb|tuijian|recommend|gundong|xgxw|xgwz|xgjd)")
 _CHROME_TOKEN = re.compile(rf"(?:^|[-_]){_CHROME_WORD}(?:$|[-_\d])", re.IGNORECASE)
 # Layout utilities (margin-top-15, pt-top) say where a box is, not what it is.
 _UTILITY_TOKEN = re.compile(r"^(?:margin|padding|border|text|align|float|pull|clear|pos|m[tblrxy]?|"
                             r"p[tblrxy]?)[-_]", re.IGNORECASE)
-_CHROME_TAGS = {"header", "nav", "footer", "aside"}
+_CHROME_TAGS = {"header", "nav", "footer", "aside", "marquee"}
 _LIST_ITEM_TAGS = {"li", "tr", "dd", "dt", "p"}
 NON_PAGE_EXTENSIONS = (
     ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".jpg", ".jpeg",
@@ -341,12 +343,21 @@ def _list_container(anchor, excluded, chrome: dict | None = None):
     return (grand, parent) if grand is not None else (parent, anchor)
 
 
+# A second link in an item tagging another page (its 解读, a 图解, the file) is not an item.
+_TAG_LINK_TEXT = re.compile(r"^\W*(?:政策)?(?:解读|解讀|图解|圖解|视频|視頻|音频|图片|附件|原文|下载|"
+                            r"pdf|wps|ofd|相关解读|相關解讀)\W*$", re.IGNORECASE)
+
+
 def _with_other_items(container, linked: list, absolute) -> list[tuple[str, str]]:
     """The container's article links, plus the items of the same make whose link has another
     shape (an off-site post, a pinned page), in page order."""
     by_item: dict[object, list[tuple[str, str]]] = {}
     for item, anchor, target in linked:
         by_item.setdefault(item, []).append((target, anchor_text(anchor)))
+    for item, item_links in by_item.items():
+        titles = [link for link in item_links if not _TAG_LINK_TEXT.match(link[1])]
+        if titles and len(titles) < len(item_links):
+            by_item[item] = titles
     if len(by_item) < 3:
         return [link for links in by_item.values() for link in links]
     make = Counter((item.tag, _anchor_path(item, anchor)) for item, anchor, _t in linked)

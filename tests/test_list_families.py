@@ -476,6 +476,23 @@ def test_decoys_of_the_list_shape_are_left_out():
     assert not any("/jd/" in url for url in links(result))
 
 
+def test_interpretation_tags_and_boxes_named_in_pinyin_are_left_out():
+    # Each item links its 解读 beside the title; a 热门 box (class "remen") and a bare
+    # <marquee> hold more links of the list's own shape than the list does.
+    items = "".join(
+        f'<li><a href="./202403/t20240305_{500 + i}.html">关于第{i}号文件的通知</a> '
+        f'<a class="jd" href="../jd/202403/t20240306_{800 + i}.html">[解读]</a>'
+        "<span>2024-03-05</span></li>" for i in range(6))
+    box = '<div class="remen"><ul>' + "".join(
+        f'<li><a href="./202402/t20240201_{600 + i}.html">热门文章标题{i}</a></li>'
+        for i in range(8)) + "</ul></div>"
+    ticker = "<marquee>" + "".join(
+        f'<a href="./202401/t20240101_{900 + i}.html">滚动消息{i}</a>' for i in range(9))
+    html = page(f'{ticker}</marquee><div class="main"><ul class="list">{items}</ul></div>{box}')
+    result = parse_list_page(html, HOST + "/zcwj/")
+    assert links(result) == [f"{HOST}/zcwj/202403/t20240305_{500 + i}.html" for i in range(6)]
+
+
 def test_a_list_shown_by_its_script_is_still_the_list():
     side = ('<div class="box"><ul>' + "".join(
         f'<li><a href="/zt/202401/t20240101_{i}.html">专题{i}</a></li>' for i in range(3))
