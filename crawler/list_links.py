@@ -344,8 +344,9 @@ def _list_container(anchor, excluded, chrome: dict | None = None):
 
 
 # A second link in an item tagging another page (its 解读, a 图解, the file) is not an item.
-_TAG_LINK_TEXT = re.compile(r"^\W*(?:政策)?(?:解读|解讀|图解|圖解|视频|視頻|音频|图片|附件|原文|下载|"
-                            r"pdf|wps|ofd|相关解读|相關解讀)\W*$", re.IGNORECASE)
+_TAG_LINK_TEXT = re.compile(r"^\W*(?:政策)?(?:解读|解讀|图解|圖解|视频|視頻|音频|图片|"
+                            r"附件|原文|下载|pdf|wps|ofd|相关解读|相關解讀)\W*$",
+                            re.IGNORECASE)
 
 
 def _with_other_items(container, linked: list, absolute) -> list[tuple[str, str]]:
