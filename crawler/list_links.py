@@ -209,6 +209,8 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
             continue
         if site_key(urlsplit(target).hostname or "") != page_site:
             continue
+        if _DAY_OR_PAGE.match(anchor.text_content()):
+            continue  # a calendar's day (info.gov.hk's daily indexes) or a page number
         placed = _list_container(anchor, excluded, chrome)
         if placed is None:
             continue
@@ -243,6 +245,7 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
     return unique_links(found)
 
 
+_DAY_OR_PAGE = re.compile(r"^\s*\d{1,2}\s*$")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 NEIGHBOUR_LEVELS = 4
 

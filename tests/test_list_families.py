@@ -276,8 +276,16 @@ def test_hong_kong_and_macao_press_lists():
         + "</ul></div>")
     body = f'{side}<div id="contentBody"><ul class="list">{rows}</ul></div>'
     result = parse_list_page(page(body), "https://www.info.gov.hk/gia/general/202405/07c.htm")
-    assert links(result) == [f"https://www.info.gov.hk/gia/general/202405/07/P20240507{i:05d}.htm"
-                             for i in range(6)]
+    wanted = [f"https://www.info.gov.hk/gia/general/202405/07/P20240507{i:05d}.htm"
+              for i in range(6)]
+    assert links(result) == wanted
+    # A quiet day beside a month's calendar of daily indexes (more links, each a day number).
+    weeks = "".join("<tr>" + "".join(
+        f'<td><a href="/gia/general/202405/{7 * w + d + 1:02d}c.htm">{7 * w + d + 1}</a></td>'
+        for d in range(7)) + "</tr>" for w in range(4))
+    body = f'<table class="calendar">{weeks}</table><ul class="list">{rows}</ul>'
+    result = parse_list_page(page(body), "https://www.info.gov.hk/gia/general/202405/07c.htm")
+    assert links(result) == wanted
     # gov.mo: cards linking /zh-hant/news/<id>/, a 12-page pager /news/page/N/.
     cards = "".join(f'<div class="card"><h3><a href="https://www.example.gov.mo/zh-hant/news/'
                     f'{610000 + i}/">第{i}則澳門新聞稿標題</a></h3>'
