@@ -29,6 +29,7 @@ from govarchive.crawler.api_pages import ApiCall, answer_totals, find_pager, nex
 from govarchive.crawler.extract import decode_html
 from govarchive.crawler.extract.encoding import check_html
 from govarchive.crawler.extract.page import join_url
+from govarchive.crawler.xml_lists import is_xml_type, looks_like_xml_feed
 
 # How deep into an answer the list is looked for.
 _MAX_DEPTH = 8
@@ -100,6 +101,10 @@ def decode_list_body(body: bytes, content_type: str | None) -> tuple[str, bool]:
         except UnicodeDecodeError:
             text, _codec = decode_html(body, "text/html")
             return text, True
+    if is_xml_type(content_type):  # an XML list feed (RSS, a list API's items) is read too
+        text, _codec = decode_html(body, content_type)
+        if looks_like_xml_feed(text, content_type):
+            return text, False
     check_html(body, content_type)
     text, _codec = decode_html(body, content_type)
     return text, False

@@ -7,7 +7,8 @@ www.gov.cn columns call ``$.ajax({url: "./ZUIXINZHENGCE.json"})``, 集约化 and
 apps ``$.post``/``fetch``/``axios`` a list endpoint with ``{pageNo: 1, pageSize: 20, …}``.
 Any of these shapes is recognised: an element naming a URL with its query data, or an
 XHR/ajax/fetch call naming a literal URL, with its method, data and content type. Only calls
-that look like a list are kept: a ``.json`` file, or parameters holding a page number;
+that look like a list are kept: a ``.json`` file, or parameters holding a page number or
+how many items to answer (``pageSize``, ``rows``, ``returnCnt``);
 visit counters and weather widgets are not asked.
 """
 
@@ -132,12 +133,17 @@ def _variable(text: str, name: str) -> str | None:
     return match.group(2) if match else None
 
 
+# How many items to answer, in list APIs with no page number (news.gov.hk: returnCnt=100).
+_COUNT_NAMES = ("pagesize", "page_size", "perpage", "per_page", "rows", "limit", "returncnt",
+                "returncount")
+
+
 def _looks_like_list(url: str, data: dict[str, str]) -> bool:
     path = urlsplit(url).path.lower()
     if path.endswith(".json"):
         return True
     names = {k.lower() for k in data} | {k.lower() for k, _ in parse_qsl(urlsplit(url).query)}
-    return bool(names & set(PAGE_NAMES + OFFSET_NAMES))
+    return bool(names & set(PAGE_NAMES + OFFSET_NAMES + _COUNT_NAMES))
 
 
 def _data(text: str) -> dict[str, str]:
