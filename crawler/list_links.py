@@ -52,8 +52,8 @@ _ARTICLE_URL_RE = re.compile("|".join(f"(?:{p})" for p in ARTICLE_URL_PATTERNS))
 _CHROME_WORD = (r"(?:nav|navbar|menu|header|head|top|footer|foot|bottom|friend|links?|yqlj|xglj|"
                 r"related|sidebar|side|banner|breadcrumb|crumb|position|location|share|hot|rank|"
                 r"ticker|marquee|rmph|rdph|popbox|"
-                # pinyin names of 热门/热点/排行/推荐/滚动/相关 boxes
-                r"remen|redian|paihang|phb|tuijian|recommend|gundong|xgxw|xgwz|xgjd)")
+                # pinyin names of 热门/热点/排行/推荐/相关 boxes
+                r"remen|redian|paihang|phb|tuijian|recommend|xgxw|xgwz|xgjd)")
 _CHROME_TOKEN = re.compile(rf"(?:^|[-_]){_CHROME_WORD}(?:$|[-_\d])", re.IGNORECASE)
 # Layout utilities (margin-top-15, pt-top) say where a box is, not what it is.
 _UTILITY_TOKEN = re.compile(r"^(?:margin|padding|border|text|align|float|pull|clear|pos|m[tblrxy]?|"

@@ -102,7 +102,8 @@ def _query_siblings(here, resolved) -> list[str]:
 
 
 # Query parameters that number a list's pages (pageNum, page, p, pageIndex, curPage, pn...).
-_PAGE_KEY = re.compile(r"(?i)^(?:p|pg|pn|cpage|\w*page\w*)$")
+_PAGE_KEY = re.compile(r"(?i)^(?:p|pg|pn|cpage|page|page_?no|page_?num(?:ber)?|page_?index|pageidx|"
+                       r"cur(?:r|rent)?_?page|nowpage)$")  # not pageSize, pageId, pageCount
 
 
 def _first_page_query_siblings(here, resolved) -> list[str]:

@@ -265,6 +265,11 @@ def test_a_first_page_without_a_query_whose_pager_adds_one():
                              HOST + "/news/list.php")
     assert result.next_pages == [f"{HOST}/news/list.php?cat=3&page={n}" for n in (2, 3, 4)]
     assert len(links(result)) == 5
+    # Sub-columns named by a pageId (JPaaS and kin) are not pages.
+    subs = "".join(f'<a href="index.html?pageId={1001 + n}">{n}</a>' for n in range(4))
+    result = parse_list_page(page(f'<ul class="news">{rows}</ul><div class="tabs">{subs}</div>'),
+                             HOST + "/news/index.html")
+    assert result.next_pages == []
 
 
 def test_hong_kong_and_macao_press_lists():
