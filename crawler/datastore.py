@@ -5,7 +5,9 @@ A Hanweb column page (``/col/colNNN/index.html``) carries its list as XML inside
 the browser's ``jquery.jpage.js`` paginates it and fetches further records by POST from
 ``/module/web/jpage/dataproxy.jsp?startrecord=…&endrecord=…&perpage=…`` with the form
 ``param_<unitid> = {col:1, webid:…, columnid:…, unitid:'…', …}`` the page's script declares.
-The proxy answers the same ``<datastore>`` XML, so one reader serves both.
+The proxy answers the same ``<datastore>`` XML, so one reader serves both. A column whose
+script names no proxy form is paged by the server as ``index.html?uid=<unit>&pageNum=2``
+(the links jpage's pager shows): those pages are asked by GET.
 
 The page's lxml tree drops CDATA, so the records are read from the raw text.
 """
@@ -44,6 +46,8 @@ class DatastoreList:
 
     links: list[tuple[str, str]] = field(default_factory=list)  # (href as written, text)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (url, form)
+    # Further pages asked by GET (``index.html?uid=<unit>&pageNum=N``), when no form is known.
+    pages: list[str] = field(default_factory=list)
 
 
 def read_datastore(text: str, url: str, form: dict[str, str] | None = None) -> DatastoreList:
@@ -63,7 +67,10 @@ def read_datastore(text: str, url: str, form: dict[str, str] | None = None) -> D
             continue  # the same list again (Hanweb prints a PC and a mobile copy)
         seen.update(href for href, _ in new)
         found.links.extend(new)
-        found.requests.extend(_further_requests(script_text, block, unit, url, len(records), form))
+        requests = _further_requests(script_text, block, unit, url, len(records), form)
+        found.requests.extend(requests)
+        if not requests and not found.pages and form is None and unit is not None:
+            found.pages.extend(_page_number_pages(script_text, block, unit, url, len(records)))
     return found
 
 
@@ -119,6 +126,35 @@ def _further_requests(script: str, block: str, unit: str | None, url: str, held:
         requests.append((_range_url(proxy, start, start + span - 1, per_page), form))
         start += span
     return requests
+
+
+_PAGE_NUM = "pageNum"
+
+
+def _page_number_pages(script: str, block: str, unit: str, url: str, held: int) -> list[str]:
+    """``index.html?uid=<unit>&pageNum=N`` after the current page, up to the last page when the
+    total is known (the next one only, when a full page gives no total)."""
+    here = urlsplit(url)
+    asked = dict(parse_qsl(here.query))
+    if "startrecord" in asked or held <= 0:
+        return []
+    options = _jpage_options(script, unit)
+    if _script_form(script, options.get("ajaxParam")) or _nextgroup_form(block):
+        return []  # the proxy serves the further records
+    current = _int(asked.get(_PAGE_NUM), 1) if asked.get("uid") in (None, unit) else 1
+    per_page = _int(options.get("perPage"), 0)
+    total = _int(options.get("totalRecord"), 0)
+    if not total and (found := _TOTAL_RE.search(block)):
+        total = int(found.group(1))
+    if total:
+        last = -(-total // (per_page or held))
+    elif per_page and held >= per_page:
+        last = current + 1
+    else:
+        return []
+    last = min(last, current + MAX_PROXY_REQUESTS)
+    return [urlunsplit(here._replace(query=urlencode({"uid": unit, _PAGE_NUM: n}), fragment=""))
+            for n in range(current + 1, last + 1)]
 
 
 def _next_range(url: str, asked: dict[str, str], held: int, form, block: str):

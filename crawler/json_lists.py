@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from html import unescape
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,24 +30,15 @@ from govarchive.crawler.api_pages import ApiCall, answer_totals, find_pager, nex
 from govarchive.crawler.extract import decode_html
 from govarchive.crawler.extract.encoding import check_html
 from govarchive.crawler.extract.page import join_url
+from govarchive.crawler.list_items import IMAGE_EXTENSIONS, item_fields
+from govarchive.crawler.xml_lists import is_xml_type, looks_like_xml_feed
 
 # How deep into an answer the list is looked for.
 _MAX_DEPTH = 8
 
 JSON_TYPES = ("application/json", "text/json", "application/javascript", "text/javascript",
               "application/x-javascript")
-_URL_KEY = re.compile(r"(?i)(?:url|link|href|path|uri)$|^(?:url|link|href)")
-_NOT_PAGE_KEY = re.compile(r"(?i)pic|img|image|thumb|icon|logo|cover|video|audio|file|attach|"
-                           r"photo|banner|avatar|source")
-_TITLE_KEY = re.compile(r"(?i)title|subject|headline|^name$|^doc_?name$")
-_DATE_KEY = re.compile(r"(?i)date|time|publish|pubtime|created|releas")
-_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".svg", ".css", ".js")
 _ITEM_TAGS = ("li", "tr", "dd", "dt")
-_PAGE_EXTENSION = re.compile(r"(?i)\.(?:s?html?|jspx?|aspx?|php)$")
-_DATE_VALUE = re.compile(r"^\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_TITLE_MAX = 150  # longer strings are a summary or the text, not the title a list shows
-
 
 @dataclass
 class JsonItem:
@@ -106,6 +96,10 @@ def decode_list_body(body: bytes, content_type: str | None) -> tuple[str, bool]:
         except UnicodeDecodeError:
             text, _codec = decode_html(body, "text/html")
             return text, True
+    if is_xml_type(content_type):  # an XML list feed (RSS, a list API's items) is read too
+        text, _codec = decode_html(body, content_type)
+        if looks_like_xml_feed(text, content_type):
+            return text, False
     check_html(body, content_type)
     text, _codec = decode_html(body, content_type)
     return text, False
@@ -186,81 +180,6 @@ def _strings(value: Any, depth: int):
             yield from _strings(v, depth + 1)
 
 
-def _field(item: dict, key_re: re.Pattern) -> str:
-    for key, value in item.items():
-        if key_re.search(key) and isinstance(value, (str, int, float)) and str(value).strip():
-            return str(value).strip()
-    return ""
-
-
-def item_fields(item: dict) -> tuple[str, str, str]:
-    """(address, title, date) of one list item, each "" when absent: by the names of its keys,
-    else by the shape of its values."""
-    href = _url_of(item) or _address_by_shape(item)
-    title = _text(_field(item, _TITLE_KEY)) or _title_by_shape(item, href)
-    return href, title, _field(item, _DATE_KEY) or _date_by_shape(item)
-
-
-def _address_by_shape(item: dict) -> str:
-    """A value that is a page's address: absolute or rooted, or a file of a page's kind,
-    whose last segment names one page (a number, an extension), not a folder or a picture."""
-    for key, value in item.items():
-        if not isinstance(value, str) or _NOT_PAGE_KEY.search(key):
-            continue
-        value = value.strip()
-        if not value or len(value) > 1000 or any(c.isspace() for c in value):
-            continue
-        parts = urlsplit(value)
-        last = parts.path.rsplit("/", 1)[-1]
-        rooted = parts.scheme in ("http", "https") or value.startswith(("/", "./", "../"))
-        if not (rooted or _PAGE_EXTENSION.search(last)) or \
-                last.lower().endswith(_IMAGE_EXTENSIONS):
-            continue
-        if _PAGE_EXTENSION.search(last) or any(c.isdigit() for c in last):
-            return value
-    return ""
-
-
-def _title_by_shape(item: dict, href: str) -> str:
-    """The text most like a title: the most Chinese characters (else the longest), not an
-    address, a date or a number, and short enough not to be a summary."""
-    best, best_score = "", (0, 0)
-    for key, value in item.items():
-        if not isinstance(value, str) or _NOT_PAGE_KEY.search(key) or value.strip() == href:
-            continue
-        text = _text(value)
-        if not 2 <= len(text) <= _TITLE_MAX or _DATE_VALUE.match(text) or \
-                not any(c.isalpha() for c in text):
-            continue
-        if " " not in text and ("/" in text or text.lower().startswith("http")):
-            continue  # an address
-        score = (len(_CJK.findall(text)), len(text))
-        if score > best_score:
-            best, best_score = text, score
-    return best
-
-
-def _date_by_shape(item: dict) -> str:
-    for value in item.values():
-        if isinstance(value, str) and _DATE_VALUE.match(value):
-            return value.strip()
-    return ""
-
-
-def _url_of(item: dict) -> str:
-    # "url"/"link"/"href" before "path"-like keys (a channel's path sits beside the link).
-    keys = sorted(item, key=lambda k: 0 if re.search(r"(?i)url|link|href", k) else 1)
-    for key in keys:
-        value = item[key]
-        if not isinstance(value, str) or not _URL_KEY.search(key) or _NOT_PAGE_KEY.search(key):
-            continue
-        value = value.strip()
-        if value and not value.startswith(("#", "javascript:", "mailto:")) and \
-                not urlsplit(value).path.lower().endswith(_IMAGE_EXTENSIONS):
-            return value
-    return ""
-
-
 def _items(array: list[dict], base: str) -> list[JsonItem]:
     items, seen = [], set()
     for item in array:
@@ -271,11 +190,6 @@ def _items(array: list[dict], base: str) -> list[JsonItem]:
         seen.add(url)
         items.append(JsonItem(url, title, date))
     return items
-
-
-def _text(value: str) -> str:
-    """A title as shown: markup (search highlights) and entities gone."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", "", value)).split())
 
 
 def absolute_url(base: str, href: str) -> str | None:
@@ -307,7 +221,7 @@ def fragment_links(fragment: str, base: str) -> list[tuple[str, str]]:
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
         url = absolute_url(base, href)
-        if not url or url == base or urlsplit(url).path.lower().endswith(_IMAGE_EXTENSIONS):
+        if not url or url == base or urlsplit(url).path.lower().endswith(IMAGE_EXTENSIONS):
             continue
         item = next((el for el in anchor.iterancestors() if el.tag in _ITEM_TAGS), None)
         if item is None:

@@ -6,7 +6,7 @@ so the archive rebuilds the same listings). The work is split by job:
 :mod:`crawler.pagers` every kind of pagination (:mod:`crawler.page_numbers` the numbered
 page links), :mod:`crawler.redirect_stubs` entries that only
 redirect, :mod:`crawler.hubs` channel pages previewing sub-columns, and
-:mod:`crawler.datastore` Hanweb JCMS datastores.
+:mod:`crawler.datastore` Hanweb JCMS datastores, :mod:`crawler.xml_lists` XML item feeds.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from govarchive.crawler.pagers import MAX_SCRIPT_PAGES, find_next_pages, script_
 from govarchive.crawler.redirect_stubs import redirect_target
 from govarchive.crawler.script_lists import script_list_calls
 from govarchive.crawler.selectors import compile_rule
+from govarchive.crawler.xml_lists import looks_like_xml_feed, read_xml_feed
 
 __all__ = ["ARTICLE_URL_PATTERNS", "MAX_SCRIPT_PAGES", "NON_PAGE_EXTENSIONS", "ListPage",
            "ListRequest", "looks_like_article_url", "parse_list_page", "site_key"]
@@ -115,7 +116,8 @@ def parse_list_page(
     the same request with the page number moved on).
 
     A JSON answer (by its content type or its first character) is read by
-    :mod:`crawler.json_lists`; a page that shows no article link but names its list API in
+    :mod:`crawler.json_lists`, an XML feed of items (RSS, Atom, a list API's XML) by
+    :mod:`crawler.xml_lists`; a page that shows no article link but names its list API in
     its script gives that request first in :meth:`ListPage.list_requests`."""
     if form is None and request is not None and request.body and \
             (request.content_type or FORM_TYPE).startswith(FORM_TYPE):
@@ -124,6 +126,10 @@ def parse_list_page(
     json_hint = _json_type(content_type) or head[:1] in ("{", "[") or _JSONP_START.match(head)
     if json_hint and looks_like_json((text or "").encode("utf-8"), content_type):
         return _json_list_page(text, url, request, article_links_rule)
+    if not article_links_rule and looks_like_xml_feed(text or "", content_type):
+        # An RSS/Atom feed or a list API's XML items (not Hanweb's datastore, read below).
+        return ListPage(article_links=unique_links(
+            link for link in read_xml_feed(text, url) if link[0] != url))
     # lxml refuses a str that declares its encoding: XHTML list pages start with one.
     text = _XML_DECLARATION.sub("", text or "", count=1)
     try:
@@ -172,6 +178,9 @@ def parse_list_page(
             if target not in page.next_pages and target != url:
                 page.next_pages.append(target)
                 page.forms[target] = fields
+        for target in datastore.pages:
+            if (target := absolute(target)) and target not in page.next_pages and target != url:
+                page.next_pages.append(target)
     if not page.article_links and not datastore.links and not page.section_links:
         # A shell: the browser asks the list from an API its script names.
         page.api_requests = [ListRequest(*call) for call in script_list_calls(text, url)]

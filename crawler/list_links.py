@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from govarchive.crawler.json_lists import item_fields
+from govarchive.crawler.list_items import item_fields
 from govarchive.crawler.selectors import compile_rule
 
 # Path shapes of article pages on common Chinese government CMSes.
@@ -31,27 +31,37 @@ ARTICLE_URL_PATTERNS = [
     r"/content_\d+\.s?html?$",                      # www.gov.cn: content_711039.htm
     r"/art_\d+_\d+\.s?html?$",                      # Hanweb: art_1621004_30332664.html
     r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html$",
-    r"/(?:19|20)\d{2}-?\d{2}(?:-?\d{2})?/[^/?#]+\.s?html?$",  # dated folder: /202403/xxx.htm, /2024-03/05/...
+    # dated folder: /202403/xxx.htm, /2024-03/05/...
+    r"/(?:19|20)\d{2}-?\d{2}(?:-?\d{2})?/[^/?#]+\.s?html?$",
     r"/(?:19|20)\d{2}/\d{1,2}(?:/\d{1,2})?/[^/?#]+\.s?html?$",  # /2024/03/05/xxx.html
-    r"/c\d+/(?:19|20)\d{2}-\d{2}-\d{2}/\d+\.s?html?$",        # people.cn style, also used by some gov sites
+    # people.cn style, also used by some gov sites
+    r"/c\d+/(?:19|20)\d{2}-\d{2}-\d{2}/\d+\.s?html?$",
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view)[a-z_]*\.(?:jsp|aspx?|php|do|action))"
      r"\?.*\b(?i:id|articleId|infoid|contentId)="),
     # News.shtml?p5=530558, ShowArticle.asp?ArticleID=...: a detail script and a long number.
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view|doc)[a-z_]*)"
      r"\.(?i:jsp|aspx?|php|do|action|s?html?)\?(?:[^#]*&)?\w+=\d{5,}(?:&|$)"),
-    r"/\d{5,}\.s?html?$",                           # numeric ids: /1234567.shtml
+    r"/\d{5,}\.(?:s?html?|aspx?|php|jsp)$",  # numeric ids: /1234567.shtml, /Item/21418.aspx
+    # info.gov.hk: /gia/general/202401/05/P2024010500123.htm (month folder, then day folder)
+    r"/(?:19|20)\d{2}(?:0[1-9]|1[0-2])/\d{1,2}/[^/?#]*\d{6,}[^/?#]*\.s?html?$",
+    r"/news/\d{5,}/?$",                              # gov.mo: /zh-hant/news/1131988/
+    r"/post_\d{4,}\.s?html?$",                       # Guangdong 集约化: content/post_4123456.html
+    # gcs.gov.mo: /detail/zh-hant/N24ABcdE1f (a language, then an id of letters and digits)
+    r"/detail/(?:zh-han[st]|pt|en)/(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{8,}/?$",
 ]
 _ARTICLE_URL_RE = re.compile("|".join(f"(?:{p})" for p in ARTICLE_URL_PATTERNS))
 
 # Words of ids/classes that mark site chrome rather than the section's list.
 _CHROME_WORD = (r"(?:nav|navbar|menu|header|head|top|footer|foot|bottom|friend|links?|yqlj|xglj|"
                 r"related|sidebar|side|banner|breadcrumb|crumb|position|location|share|hot|rank|"
-                r"ticker|marquee|rmph|rdph|popbox)")
+                r"ticker|marquee|rmph|rdph|popbox|"
+                # pinyin names of 热门/热点/排行/推荐/相关 boxes
+                r"remen|redian|paihang|phb|tuijian|recommend|xgxw|xgwz|xgjd)")
 _CHROME_TOKEN = re.compile(rf"(?:^|[-_]){_CHROME_WORD}(?:$|[-_\d])", re.IGNORECASE)
 # Layout utilities (margin-top-15, pt-top) say where a box is, not what it is.
 _UTILITY_TOKEN = re.compile(r"^(?:margin|padding|border|text|align|float|pull|clear|pos|m[tblrxy]?|"
                             r"p[tblrxy]?)[-_]", re.IGNORECASE)
-_CHROME_TAGS = {"header", "nav", "footer", "aside"}
+_CHROME_TAGS = {"header", "nav", "footer", "aside", "marquee"}
 _LIST_ITEM_TAGS = {"li", "tr", "dd", "dt", "p"}
 NON_PAGE_EXTENSIONS = (
     ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".jpg", ".jpeg",
@@ -199,6 +209,8 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
             continue
         if site_key(urlsplit(target).hostname or "") != page_site:
             continue
+        if _DAY_OR_PAGE.match(anchor.text_content()):
+            continue  # a calendar's day (info.gov.hk's daily indexes) or a page number
         placed = _list_container(anchor, excluded, chrome)
         if placed is None:
             continue
@@ -233,6 +245,7 @@ def find_article_links(doc, absolute, page_url: str, rule: str | None = None,
     return unique_links(found)
 
 
+_DAY_OR_PAGE = re.compile(r"^\s*\d{1,2}\s*$")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 NEIGHBOUR_LEVELS = 4
 
@@ -295,13 +308,13 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
     if not candidates:
         return []
     main = max(candidates, key=lambda c: len(groups[c]))
-    found = []
-    seen_items = set()
+    # One link an item: its title, the longest text (not a "[科室]" tag link before it).
+    titles: dict[object, tuple[str, str]] = {}
     for item, anchor, target in groups[main]:
-        if item not in seen_items:  # one link an item: its title
-            seen_items.add(item)
-            found.append((target, anchor_text(anchor)))
-    return unique_links(found)
+        text = anchor_text(anchor)
+        if item not in titles or len(text) > len(titles[item][1]):
+            titles[item] = (target, text)
+    return unique_links(titles.values())
 
 
 def _list_container(anchor, excluded, chrome: dict | None = None):
@@ -333,12 +346,22 @@ def _list_container(anchor, excluded, chrome: dict | None = None):
     return (grand, parent) if grand is not None else (parent, anchor)
 
 
+# A second link in an item tagging another page (its 解读, a 图解, the file) is not an item.
+_TAG_LINK_TEXT = re.compile(r"^\W*(?:政策)?(?:解读|解讀|图解|圖解|视频|視頻|音频|图片|"
+                            r"附件|原文|下载|pdf|wps|ofd|相关解读|相關解讀)\W*$",
+                            re.IGNORECASE)
+
+
 def _with_other_items(container, linked: list, absolute) -> list[tuple[str, str]]:
     """The container's article links, plus the items of the same make whose link has another
     shape (an off-site post, a pinned page), in page order."""
     by_item: dict[object, list[tuple[str, str]]] = {}
     for item, anchor, target in linked:
         by_item.setdefault(item, []).append((target, anchor_text(anchor)))
+    for item, item_links in by_item.items():
+        titles = [link for link in item_links if not _TAG_LINK_TEXT.match(link[1])]
+        if titles and len(titles) < len(item_links):
+            by_item[item] = titles
     if len(by_item) < 3:
         return [link for links in by_item.values() for link in links]
     make = Counter((item.tag, _anchor_path(item, anchor)) for item, anchor, _t in linked)
@@ -367,8 +390,8 @@ def _with_other_items(container, linked: list, absolute) -> list[tuple[str, str]
 
 
 # A pager or "more" link that sits in the list's last item is not an item.
-_PAGER_TEXT = re.compile(r"^\W*(?:[上下前后]一?[页頁]|首[页頁]|[尾末][页頁]|更多|查看更多|more|next|prev"
-                         r"|\d+)\W*$", re.IGNORECASE)
+_PAGER_TEXT = re.compile(r"^\W*(?:[上下前后]一?[页頁]|首[页頁]|[尾末][页頁]|更多|查看更多|"
+                         r"more|next|prev|\d+)\W*$", re.IGNORECASE)
 
 
 def _anchor_path(item, anchor) -> str:

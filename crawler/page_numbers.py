@@ -42,6 +42,10 @@ def numbered_siblings(doc, absolute: Resolve, page_url: str, next_links: list[st
             resolved.append((target, int(label) if is_number(label) else None))
     if here.query:
         return _query_siblings(here, resolved)
+    queried = _first_page_query_siblings(here, resolved) or _path_page_siblings(doc, here,
+                                                                                 resolved)
+    if queried:
+        return queried
     folder, _, name = here.path.rpartition("/")
     current = _PAGE_FILE_RE.match(name or "index.html")
     if current is None:
@@ -95,6 +99,54 @@ def _query_siblings(here, resolved) -> list[str]:
     current = mine.get(key, "")
     return _in_reading_order(None, by_key[key], int(current) if is_number(current) else None,
                              False)
+
+
+# Query parameters that number a list's pages (pageNum, page, p, pageIndex, curPage, pn...).
+_PAGE_KEY = re.compile(r"(?i)^(?:p|pg|pn|cpage|page|page_?no|page_?num(?:ber)?|page_?index|pageidx|"
+                       r"cur(?:r|rent)?_?page|nowpage)$")  # not pageSize, pageId, pageCount
+
+
+def _first_page_query_siblings(here, resolved) -> list[str]:
+    """A first page without a query whose pager asks its own path with one: ``index.html`` →
+    ``index.html?uid=5678&pageNum=2`` (Hanweb), ``list.php`` → ``list.php?page=2``. The page
+    parameter is named like one and is the only one that changes between the pager's links."""
+    by_key: dict[tuple[str, tuple], list[tuple[int, int | None, str]]] = {}
+    for target, label in resolved:
+        there = urlsplit(target)
+        if there.netloc != here.netloc or there.path != here.path or not there.query:
+            continue
+        theirs = parse_qsl(there.query, keep_blank_values=True)
+        for key, value in theirs:
+            if _PAGE_KEY.match(key) and is_number(value):
+                rest = tuple(sorted((k, v) for k, v in theirs if k != key))
+                by_key.setdefault((key, rest), []).append((int(value), label, target))
+    if not by_key:
+        return []
+    found = max(by_key.values(), key=len)
+    return _in_reading_order(None, found, None, any(n == 2 for n, _l, _u in found))
+
+
+_PATH_PAGE_RE = re.compile(r"^(?P<base>.*?/)(?:page/(?P<n>\d{1,6})/?)?$", re.IGNORECASE)
+
+
+def _path_page_siblings(doc, here, resolved) -> list[str]:
+    """Pages numbered as a path segment (WordPress and its kin): ``/zh-hant/news/`` →
+    ``/zh-hant/news/page/2/``, and from ``/news/page/3/`` the pages after 3."""
+    current = _PATH_PAGE_RE.match(here.path)
+    if current is None:
+        return []
+    base = current.group("base")
+    page_re = re.compile(re.escape(base) + r"page/(\d{1,6})/?$", re.IGNORECASE)
+    found = []
+    for target, label in resolved:
+        there = urlsplit(target)
+        match = page_re.match(there.path)
+        if match and there.netloc == here.netloc and not there.query:
+            found.append((int(match.group(1)), label, target))
+    if not found:
+        return []
+    current_n = int(current.group("n")) if current.group("n") else None
+    return _in_reading_order(doc, found, current_n, any(n == 2 for n, _l, _u in found))
 
 
 def _in_reading_order(doc, found, current_n: int | None, next_is_two: bool) -> list[str]:

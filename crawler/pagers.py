@@ -31,6 +31,18 @@ MAX_PAGER_SCRIPT = 64_000
 
 NEXT_TEXTS = {"下一页", "下页", "下一頁", "下頁", "next", "next page", "›", ">", "»", ">>", "后页",
               "後頁", "下一页>", "下一页>>", "下一页»", "[下一页]"}
+# A next link's words once arrows, brackets and spaces are dropped: 下一頁 », Next ›, [下一页].
+_NEXT_WORDS = {"下一页", "下页", "下一頁", "下頁", "后页", "後頁", "后一页", "後一頁", "next",
+               "nextpage"}
+_NEXT_DECORATION = re.compile(r"[\s\[\]()（）<>«»‹›＞＜→→>]+|&gt;|&raquo;")
+
+
+def is_next_label(text: str) -> bool:
+    """Whether a link's text or title names the next page (下一頁 », Next ›, >>, ...)."""
+    label = " ".join(text.split()).lower()
+    return label in NEXT_TEXTS or _NEXT_DECORATION.sub("", label) in _NEXT_WORDS
+
+
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _JS_NUMBER_VAR = r"\b(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)(?![\w.])"
 _JS_STRING_VAR = re.compile(
@@ -80,11 +92,15 @@ def find_next_pages(doc, scripts: list[str], absolute: Resolve, page_url: str) -
     functions = _page_functions(scripts)
     first: list[str] = []
     for anchor in doc.iter("a"):
-        label = " ".join(anchor.text_content().split()).lower()
-        if label in NEXT_TEXTS or (anchor.get("title") or "").strip() in NEXT_TEXTS:
+        if (is_next_label(anchor.text_content()) or is_next_label(anchor.get("title") or "")
+                or "next" in (anchor.get("rel") or "").lower().split()):
             target = _href_target(anchor, functions, absolute)
             if target:
                 first.append(target)
+    # <link rel="next" href="…/page/2/"> in the head (WordPress and other CMSes).
+    first.extend(target for link in doc.iter("link")
+                 if "next" in (link.get("rel") or "").lower().split()
+                 and (target := absolute(link.get("href"))))
     rest: list[str] = []
     rest.extend(_trs_script_pages(scripts, absolute, page_url))
     rest.extend(_template_pages(scripts, doc, absolute, page_url))

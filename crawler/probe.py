@@ -29,6 +29,7 @@ from govarchive.crawler.families import recognise_family
 from govarchive.crawler.json_lists import looks_like_json
 from govarchive.crawler.links import ListRequest, parse_list_page
 from govarchive.crawler.verdict import error_page_reason
+from govarchive.crawler.xml_lists import is_xml_type, looks_like_xml_feed
 
 _DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
@@ -208,7 +209,8 @@ def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
     # A JSON list feed is not HTML; parse_list_page reads feeds too, so it is asked anyway.
     if report.not_html:
         report.json_feed = looks_like_json(body, content_type)
-        if not report.json_feed:
+        if not report.json_feed and not (is_xml_type(content_type)
+                                         and looks_like_xml_feed(text, content_type)):
             return report
     page = parse_list_page(text, url, article_links_rule=rules.get("article_links"),
                            next_page_rule=rules.get("next_page"), content_type=content_type,

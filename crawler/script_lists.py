@@ -7,7 +7,8 @@ www.gov.cn columns call ``$.ajax({url: "./ZUIXINZHENGCE.json"})``, 集约化 and
 apps ``$.post``/``fetch``/``axios`` a list endpoint with ``{pageNo: 1, pageSize: 20, …}``.
 Any of these shapes is recognised: an element naming a URL with its query data, or an
 XHR/ajax/fetch call naming a literal URL, with its method, data and content type. Only calls
-that look like a list are kept: a ``.json`` file, or parameters holding a page number;
+that look like a list are kept: a ``.json`` file, or parameters holding a page number or
+how many items to answer (``pageSize``, ``rows``, ``returnCnt``);
 visit counters and weather widgets are not asked.
 """
 
@@ -116,6 +117,8 @@ def _script_call(text: str, match: re.Match, page_url: str) -> ApiCall | None:
                     or _string_member(options, "Content-Type") or "")
     as_json = "json" in content_type.lower() or data_text.startswith("JSON.stringify")
     data = _data(data_text)
+    if data_text.startswith("{"):
+        data = _with_variables(data_text, data, text)
     absolute = absolute_url(page_url, target) if target else None
     if not absolute or not _looks_like_list(absolute, data):
         return None
@@ -132,12 +135,37 @@ def _variable(text: str, name: str) -> str | None:
     return match.group(2) if match else None
 
 
+# How many items to answer, in list APIs with no page number (news.gov.hk: returnCnt=100).
+_COUNT_NAMES = ("pagesize", "page_size", "perpage", "per_page", "rows", "limit", "returncnt",
+                "returncount")
+
+
+_IDENT_MEMBER_RE = re.compile(r"""(?:^|[,{\s])["']?([A-Za-z_$][\w$]*)["']?\s*:\s*"""
+                              r"""([A-Za-z_$][\w$]*)\s*(?=[,}])""")
+
+
+_MEMBER_KEY_RE = re.compile(r"""(?:^|[,{\s])["']?([A-Za-z_$][\w$]*)["']?\s*:""")
+
+
+def _with_variables(data_text: str, data: dict[str, str], page: str) -> dict[str, str]:
+    """The members whose value is a variable the page assigns a string (``category: cat``
+    after ``var cat = "finance"``), in their place among the others."""
+    found = {key: value for key, name in _IDENT_MEMBER_RE.findall(data_text)
+             if key not in data and name not in ("true", "false", "null", "undefined")
+             and (value := _variable(page, name)) is not None}
+    if not found:
+        return data
+    order = {key: i for i, key in enumerate(reversed(_MEMBER_KEY_RE.findall(data_text)))}
+    merged = {**data, **found}
+    return dict(sorted(merged.items(), key=lambda item: -order.get(item[0], len(order))))
+
+
 def _looks_like_list(url: str, data: dict[str, str]) -> bool:
     path = urlsplit(url).path.lower()
     if path.endswith(".json"):
         return True
     names = {k.lower() for k in data} | {k.lower() for k, _ in parse_qsl(urlsplit(url).query)}
-    return bool(names & set(PAGE_NAMES + OFFSET_NAMES))
+    return bool(names & set(PAGE_NAMES + OFFSET_NAMES + _COUNT_NAMES))
 
 
 def _data(text: str) -> dict[str, str]:

@@ -176,3 +176,46 @@ def test_reparse_rebuilds_the_same_articles_and_listings(crawled):
     assert project.export() == before
     assert project.sections() == listed_before
 
+
+def server_paged_column(total: int | None, per_page: int = 15, held: int = 15,
+                        unit: str = "7788") -> str:
+    """A Hanweb column the server pages as ``index.html?uid=<unit>&pageNum=N``: a datastore
+    with no ``<nextgroup>`` and a jpage call naming no proxy form."""
+    records = "".join(
+        f"<record><![CDATA[<li><a href='/art/2024/5/{i % 28 + 1}/art_4321_{880000 + i}.html'>"
+        f"关于第{i}批项目的公示</a><span>2024-05-{i % 28 + 1:02d}</span></li>]]></record>"
+        for i in range(held))
+    options = f"perPage:{per_page},dataStore:$('#{unit}').children('script').html()"
+    if total is not None:
+        options = f"totalRecord:{total}," + options
+    return ('<html><body><ul class="nav"><li><a href="/col/col4320/index.html">概况</a></li></ul>'
+            f'<div id="{unit}"><script type="text/xml"><datastore><recordset>{records}'
+            "</recordset></datastore></script></div>"
+            f"<script>$('#{unit}').jpage({{{options}}});</script></body></html>")
+
+
+def test_a_column_paged_by_the_server_asks_its_page_numbers():
+    url = BASE + "/col/col4321/index.html"
+    page = parse_list_page(server_paged_column(total=40), url)
+    assert len(page.article_links) == 15
+    assert page.next_pages == [url + "?uid=7788&pageNum=2", url + "?uid=7788&pageNum=3"]
+    assert page.forms == {}  # asked by GET
+    assert [r.method for r in page.list_requests()] == ["GET", "GET"]
+    second = parse_list_page(server_paged_column(total=40), url + "?uid=7788&pageNum=2")
+    assert second.next_pages == [url + "?uid=7788&pageNum=3"]
+    last = parse_list_page(server_paged_column(total=40, held=10), url + "?uid=7788&pageNum=3")
+    assert last.next_pages == []
+
+
+def test_a_server_paged_column_without_a_total_asks_the_next_page_while_pages_are_full():
+    url = BASE + "/col/col4321/index.html"
+    assert parse_list_page(server_paged_column(total=None), url).next_pages == [
+        url + "?uid=7788&pageNum=2"]
+    short = parse_list_page(server_paged_column(total=None, held=6), url + "?uid=7788&pageNum=4")
+    assert short.next_pages == []
+
+
+def test_a_column_with_a_proxy_form_is_not_paged_by_page_number():
+    site = HanwebSite()
+    page = parse_list_page(site.column_html(), BASE + START)
+    assert not any("pageNum=" in url for url in page.next_pages)

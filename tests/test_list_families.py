@@ -245,6 +245,123 @@ def test_query_pager_pages_but_not_sub_columns():
     assert f"{HOST}/list.jsp?cid=3&page=2" not in later.next_pages[1:]
 
 
+def test_a_first_page_without_a_query_whose_pager_adds_one():
+    # Hanweb's pager as the browser shows it, and a PHP list paged by ?page=N; the article links
+    # (detail.php?id=N, another path) and a ?id=N link to the page itself are not pages.
+    items = "".join(f'<li><a href="/art/2024/6/{i + 1}/art_4321_{77000 + i}.html">公示{i}号内容</a>'
+                    "</li>" for i in range(5))
+    pager = ('<div class="default_pgPanel">'
+             + "".join(f'<a href="/col/col4321/index.html?uid=7788&pageNum={n}">{n}</a>'
+                       for n in (1, 2, 3))
+             + '<a href="/col/col4321/index.html?id=10086">站点地图</a></div>')
+    result = parse_list_page(page(f'<ul class="list">{items}</ul>{pager}'),
+                             HOST + "/col/col4321/index.html")
+    assert result.next_pages == [f"{HOST}/col/col4321/index.html?uid=7788&pageNum={n}"
+                                 for n in (2, 3)]
+    rows = "".join(f'<li><a href="detail.php?id={5500 + i}">第{i}期工作简报全文</a>'
+                   f"<span>2024-02-0{i + 1}</span></li>" for i in range(5))
+    pager = "".join(f'<a href="list.php?cat=3&amp;page={n}">{n}</a>' for n in (2, 3, 4))
+    result = parse_list_page(page(f'<ul class="news">{rows}</ul><div class="pg">{pager}</div>'),
+                             HOST + "/news/list.php")
+    assert result.next_pages == [f"{HOST}/news/list.php?cat=3&page={n}" for n in (2, 3, 4)]
+    assert len(links(result)) == 5
+    # Sub-columns named by a pageId (JPaaS and kin) are not pages.
+    subs = "".join(f'<a href="index.html?pageId={1001 + n}">{n}</a>' for n in range(4))
+    result = parse_list_page(page(f'<ul class="news">{rows}</ul><div class="tabs">{subs}</div>'),
+                             HOST + "/news/index.html")
+    assert result.next_pages == []
+
+
+def test_hong_kong_and_macao_press_lists():
+    # info.gov.hk's daily index: /gia/general/YYYYMM/DD/P<date><number>.htm, a time, no date.
+    rows = "".join(f'<li><a href="/gia/general/202405/07/P20240507{i:05d}.htm">'
+                   f"第{i}則新聞公報的標題</a> <span>({10 + i}:15)</span></li>" for i in range(6))
+    side = ('<div id="leftNav"><ul>' + "".join(
+        f'<li><a href="/gia/general/202405/0{d}c.htm">5月{d}日</a></li>' for d in (5, 6))
+        + "</ul></div>")
+    body = f'{side}<div id="contentBody"><ul class="list">{rows}</ul></div>'
+    result = parse_list_page(page(body), "https://www.info.gov.hk/gia/general/202405/07c.htm")
+    wanted = [f"https://www.info.gov.hk/gia/general/202405/07/P20240507{i:05d}.htm"
+              for i in range(6)]
+    assert links(result) == wanted
+    # A quiet day beside a month's calendar of daily indexes (more links, each a day number).
+    weeks = "".join("<tr>" + "".join(
+        f'<td><a href="/gia/general/202405/{7 * w + d + 1:02d}c.htm">{7 * w + d + 1}</a></td>'
+        for d in range(7)) + "</tr>" for w in range(4))
+    body = f'<table class="calendar">{weeks}</table><ul class="list">{rows}</ul>'
+    result = parse_list_page(page(body), "https://www.info.gov.hk/gia/general/202405/07c.htm")
+    assert links(result) == wanted
+    # gov.mo: cards linking /zh-hant/news/<id>/, a 12-page pager /news/page/N/.
+    cards = "".join(f'<div class="card"><h3><a href="https://www.example.gov.mo/zh-hant/news/'
+                    f'{610000 + i}/">第{i}則澳門新聞稿標題</a></h3>'
+                    f'<p class="news--item-date">2024年5月{i + 1}日 10:30</p></div>'
+                    for i in range(5))
+    menu = ('<ul class="dropdown-menu"><li><a href="https://www.example.gov.mo/zh-hant/news/">'
+            "新聞</a></li></ul>")
+    pager = "".join(f'<a href="https://www.example.gov.mo/zh-hant/news/page/{n}/">{n}</a>'
+                    for n in (2, 3))
+    result = parse_list_page(page(f'{menu}<div class="news-list">{cards}</div>'
+                                  f'<div class="pagination">{pager}</div>'),
+                             "https://www.example.gov.mo/zh-hant/news/")
+    assert links(result) == [f"https://www.example.gov.mo/zh-hant/news/{610000 + i}/"
+                             for i in range(5)]
+
+
+@pytest.mark.parametrize("href", [
+    "/gdywdt/gdyw/content/post_{}.html",   # Guangdong 集约化 sites
+    "/detail/zh-hant/N24Ab{}",             # gcs.gov.mo press releases
+])
+def test_article_addresses_of_provincial_and_macao_platforms(href):
+    rows = "".join(f'<li><a href="{href.format(4400100 + i)}">第{i}条政务动态的标题</a></li>'
+                   for i in range(5))
+    menu = "".join(f'<a href="/detail/zh-hant/about{i}">關於我們</a>' for i in range(3))
+    body = f'<div class="top-menu">{menu}</div><ul class="news">{rows}</ul>'
+    result = parse_list_page(page(body), HOST + "/list/")
+    assert links(result) == [HOST + href.format(4400100 + i) for i in range(5)]
+
+
+def test_pages_numbered_as_a_path_segment_and_next_links_of_other_spellings():
+    # WordPress-style /news/page/N/ (gov.mo and kin), a <link rel="next"> in the head, and
+    # next links spelt 下一頁 », Next › or named only by rel="next".
+    base = "https://www.example.gov.mo/zh-hant/news/"
+    cards = "".join(f'<div class="card"><h3><a href="{base}{610000 + i}/">第{i}則新聞稿標題'
+                    f"</a></h3><p>2024年5月{i + 1}日</p></div>" for i in range(5))
+    numbers = "".join(f'<a href="{base}page/{n}/">{n}</a>' for n in (3, 4))
+    for next_link in (f'<a href="{base}page/5/">下一頁 »</a>',
+                      f'<a href="{base}page/5/">Next ›</a>',
+                      f'<a rel="next" href="{base}page/5/"><i class="icon"></i></a>'):
+        html = page(f'<div class="news-list">{cards}</div><div class="nav-links">'
+                    f'<a href="{base}page/3/">上一頁</a>{numbers}{next_link}</div>')
+        result = parse_list_page(html, base + "page/4/")
+        assert result.next_pages == [f"{base}page/5/"]
+    head = f'<link rel="next" href="{base}page/2/">'
+    result = parse_list_page(page(f'<div class="news-list">{cards}</div>', head), base)
+    assert result.next_pages == [f"{base}page/2/"]
+    numbers = "".join(f'<a href="{base}page/{n}/">{n}</a>' for n in (1, 2, 3))
+    body = f'<div class="news-list">{cards}</div><div>{numbers}</div>'
+    result = parse_list_page(page(body), base)
+    assert result.next_pages == [f"{base}page/{n}/" for n in (2, 3)]
+
+
+def tagged_rows(href: str) -> str:
+    """PowerEasy-style items, each led by a "[科室]" link to its sub-column."""
+    return "".join(f'<li><span class="date">2024-04-0{i + 1}</span><a class="node" '
+                   f'href="/Category_{30 + i}/Index.aspx">[科室{i}]</a>'
+                   f'<a href="{href.format(18800 + i)}">第{i}条学校通知标题</a></li>'
+                   for i in range(6))
+
+
+def test_aspnet_items_by_number_and_a_tag_link_before_each_title():
+    top = '<div id="top"><a href="/Item/13310.aspx">作息时间</a></div>'
+    result = parse_list_page(page(f'{top}<ul class="infoList">{tagged_rows("/Item/{}.aspx")}</ul>'),
+                             HOST + "/Category_20/Index.aspx")
+    assert links(result) == [f"{HOST}/Item/{18800 + i}.aspx" for i in range(6)]
+    # Addresses of no known shape, found by their dates: the title, not the tag, is the item.
+    html = page(f'<ul class="infoList">{tagged_rows("/Item/view-{}")}</ul>')
+    result = parse_list_page(html, HOST + "/Category_20/")
+    assert links(result) == [f"{HOST}/Item/view-{18800 + i}" for i in range(6)]
+
+
 def test_onclick_pager_and_a_column_number_in_the_file_name():
     items = "".join(f'<li><a href="/news/{100300 + i}.html">消息第{i}条标题</a></li>'
                     for i in range(5))
@@ -370,6 +487,23 @@ def test_decoys_of_the_list_shape_are_left_out():
     assert links(result) == [f"{HOST}/xxgk/zcfb/tz/202403/t20240305_{500 + i}.html"
                              for i in range(10)]
     assert not any("/jd/" in url for url in links(result))
+
+
+def test_interpretation_tags_and_boxes_named_in_pinyin_are_left_out():
+    # Each item links its 解读 beside the title; a 热门 box (class "remen") and a bare
+    # <marquee> hold more links of the list's own shape than the list does.
+    items = "".join(
+        f'<li><a href="./202403/t20240305_{500 + i}.html">关于第{i}号文件的通知</a> '
+        f'<a class="jd" href="../jd/202403/t20240306_{800 + i}.html">[解读]</a>'
+        "<span>2024-03-05</span></li>" for i in range(6))
+    box = '<div class="remen"><ul>' + "".join(
+        f'<li><a href="./202402/t20240201_{600 + i}.html">热门文章标题{i}</a></li>'
+        for i in range(8)) + "</ul></div>"
+    ticker = "<marquee>" + "".join(
+        f'<a href="./202401/t20240101_{900 + i}.html">滚动消息{i}</a>' for i in range(9))
+    html = page(f'{ticker}</marquee><div class="main"><ul class="list">{items}</ul></div>{box}')
+    result = parse_list_page(html, HOST + "/zcwj/")
+    assert links(result) == [f"{HOST}/zcwj/202403/t20240305_{500 + i}.html" for i in range(6)]
 
 
 def test_a_list_shown_by_its_script_is_still_the_list():
