@@ -73,12 +73,12 @@ _TEXT = (
 )
 
 
-def _published(info: str, metas: str = "", header: str = ""):
+def _published(info: str, metas: str = "", header: str = "", url: str = URL):
     html = (
         f"<html><head><meta charset='utf-8'><title>部署春耕备耕工作_某某市</title>{metas}</head><body>"
         f"{header}<h1>部署春耕备耕工作</h1>{info}{_TEXT}</body></html>"
     )
-    art = extract_article(html.encode("utf-8"), URL)
+    art = extract_article(html.encode("utf-8"), url)
     return (art.published_at.isoformat() if art.published_at else None), art.published_precision
 
 
@@ -114,8 +114,70 @@ def test_shown_date_against_meta(info, metas, expected):
 
 def test_header_date_widget_is_never_the_articles_date():
     header = "<div class='top'><span>2023年10月11日 星期三</span> <a href='/'>首页</a></div>"
-    assert _published("", header=header) == (None, None)
+    # (an address without a day: the page's only date would otherwise be the URL's)
+    assert _published("", header=header, url="https://www.example.gov.cn/zwdt/1.html") == (
+        None, None
+    )
     widget = "<div class='top'>2023年10月11日</div><div class='top'>星期三</div>"
     assert _published("<p class='info'>( 2022-04-26)</p>", header=widget) == (
         "2022-04-26T00:00:00+08:00", "day"
     )
+
+
+@pytest.mark.parametrize(
+    "stamp, expected",
+    [
+        ("<div>Ends/Tuesday, January 2, 2024</div><div>Issued at HKT 17:30</div><div>NNNN</div>",
+         "2024-01-02T17:30:00+08:00"),
+        ("<p>完</p><p>2024年1月2日（星期二）</p><p>香港時間17時30分</p><p>NNNN</p>",
+         "2024-01-02T17:30:00+08:00"),
+    ],
+)
+def test_hong_kong_press_release_issuing_stamp(stamp, expected):
+    # the weekday after the day is the release's, not a header widget's
+    html = (
+        "<html><head><meta charset='utf-8'><title>Cleansing campaign starts</title></head><body>"
+        "<span id='PRHeadline'>Cleansing campaign starts</span><span id='pressrelease'>"
+        "<p>The Food and Environmental Hygiene Department today (January 2) launched a"
+        " territory-wide cleansing campaign to improve environmental hygiene in public places"
+        " across all districts.</p><p>Members of the public are urged to keep their homes"
+        " clean and dispose of refuse properly.</p>" + stamp + "</span>"
+        "<a href='/gia/general/today.htm'>Today's Press Releases</a> "
+        "<a href='/gia/general/ctoday.htm'>Archives</a></body></html>"
+    )
+    art = extract_article(html.encode("utf-8"), "https://www.example.gov.hk/gia/general/1.htm")
+    assert art.published_at.isoformat() == expected
+    assert art.published_precision == "minute"
+    assert "NNNN" not in art.body_text and "Archives" not in art.body_text
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://www.example.gov.cn/zwgk/202401/t20240102_123.html", "2024-01-02T00:00:00+08:00"),
+        ("https://www.example.gov.cn/xinwen/2024-01/02/content_5.htm", "2024-01-02T00:00:00+08:00"),
+        ("https://www.example.gov.cn/art/2024/1/2/art_12_345.html", "2024-01-02T00:00:00+08:00"),
+        ("https://www.example.gov.cn/zwdt/202401/abc123.html", None),  # a month is no date
+    ],
+)
+def test_day_in_the_address_when_the_page_shows_none(url, expected):
+    html = (
+        "<html><head><meta charset='utf-8'><title>部署春耕备耕工作_某某市</title></head><body>"
+        f"<h1>部署春耕备耕工作</h1>{_TEXT}</body></html>"
+    )
+    art = extract_article(html.encode("utf-8"), url)
+    assert (art.published_at.isoformat() if art.published_at else None) == expected
+    assert art.published_precision == ("day" if expected else None)
+
+
+def test_shown_date_and_firstpublishedtime_win_over_the_address():
+    shown = _published(
+        "<div class='info'>发布日期：2021/3/4 9:05</div>",
+        url="https://www.example.gov.cn/zwgk/202401/t20240102_123.html",
+    )
+    assert shown == ("2021-03-04T09:05:00+08:00", "minute")
+    meta = _published(
+        "", metas="<meta name='firstpublishedtime' content='2021-03-04-09:05:00'>",
+        url="https://www.example.gov.cn/zwgk/202401/t20240102_123.html",
+    )
+    assert meta == ("2021-03-04T09:05:00+08:00", "second")

@@ -328,6 +328,11 @@ def _is_info_line(text: str) -> bool:
     return False
 
 
+# The news-wire end mark under Hong Kong government press releases ("Ends/..." or "完", the
+# issuing time, then "NNNN"): nothing of the release follows it.
+_WIRE_END = "NNNN"
+
+
 def render_text(el) -> str:
     """Text with a newline at every block boundary, one paragraph a line."""
     parts: list[str] = []
@@ -354,6 +359,8 @@ def render_text(el) -> str:
         if not line or line.isspace():  # most: the gaps between two block boundaries
             continue
         line = squash(line)
+        if line == _WIRE_END and lines:
+            break  # the end of a wire release: archive and index links follow
         if not (len(line) < 40 and is_chrome(line)):
             lines.append(line)
     return "\n".join(lines)

@@ -49,6 +49,17 @@ _BRACKET_WIRE = re.compile(
     + _REPORTER
     + r"\s*(?P<who>[^\s：:，,（()）]{2,12}?)\s*(?:報道|报道|報導)\s*[：:])?"
 )
+# 聯合報 記者陳嘉寧／桃園機場報導 and 記者林悅／南市報導: no brackets, the line is the byline.
+_PLAIN_SLASHED = re.compile(
+    r"^(?:(?P<org>[^\s／/\d（(【〔]{2,10}?)\s*)?" + _REPORTER
+    + r"\s*(?P<who>[^／/\d（()）]{2,30}?)\s*[／/][^／/]{0,16}?(?:報導|报道|報道)$"
+)  # fmt: skip
+# A dateline the page put in the same line: "2019-03-18 23:59聯合報 記者…".
+_LEADING_STAMP = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*")
+# Words next to the names that are no names: "（记者陈智 整合）".
+_ROLES = frozenset(
+    "整合 综合 綜合 报道 報導 報道 摄影 攝影 摄 攝 实习生 實習生 通讯员 通訊員 编译 編譯".split()
+)
 # Places a 中央社 byline puts between the reporters and the day (邱俊欽桃園8日電).
 _PLACES = str.split(
     "台北 臺北 新北 桃園 台中 臺中 台南 臺南 高雄 基隆 新竹 苗栗 彰化 南投 雲林 嘉義 屏東 宜蘭 花蓮 "
@@ -69,8 +80,9 @@ def find_byline(body_text: str) -> Byline | None:
     """The byline that opens the text (its first lines), or a reporters' line at its head or
     foot; None when there is none."""
     head = body_text.lstrip()[:160]
-    for line in head.split("\n")[:3]:
-        line = line.strip()
+    # each of the first lines on its own: a long photo caption can come first
+    for line in body_text.lstrip().split("\n", 3)[:3]:
+        line = line.strip()[:200]
         m = _AGENCY_PAREN.match(line)
         if m:
             return _byline(m["org"], _strip_place(m["who"]) if m["who"] else None)
@@ -81,6 +93,9 @@ def find_byline(body_text: str) -> Byline | None:
                 if pattern is _SLASHED and not org:
                     org = m["pre"] or None  # 〔自由時報記者…／…報導〕
                 return _byline(org, _names(m["who"]) if m["who"] else None)
+        m = _PLAIN_SLASHED.match(_LEADING_STAMP.sub("", line)) if len(line) <= 60 else None
+        if m:
+            return _byline(m["org"], _names(m["who"]))
     lines = [line.strip() for line in head.split("\n")[:2]]
     lines += [line.strip() for line in body_text.rstrip()[-120:].split("\n")[-3:]]
     for line in lines:
@@ -90,7 +105,13 @@ def find_byline(body_text: str) -> Byline | None:
     return None
 
 
+# The day a paper's wire carries in its name: "长江网10月4日讯" is 长江网's.
+_WIRE_DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
 def _byline(org: str | None, who: str | None) -> Byline | None:
+    if org:
+        org = _WIRE_DAY.sub("", org).strip() or None
     if org in _NOT_ORIGIN:
         org = None
     if org is None and who is None:
@@ -99,7 +120,7 @@ def _byline(org: str | None, who: str | None) -> Byline | None:
 
 
 def _names(text: str) -> str | None:
-    names = [n for n in _NAME_SPLIT.split(text.strip()) if n]
+    names = [n for n in _NAME_SPLIT.split(text.strip()) if n and n not in _ROLES]
     if not names or any(len(n) > 12 or _NOT_NAME.search(n) for n in names):
         return None
     return "、".join(names)

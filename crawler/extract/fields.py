@@ -24,7 +24,7 @@ class _Label(NamedTuple):
 
 
 _LABEL_START = r"(?:^|[\s|丨【\[（(])\s*"
-_ORIGIN_WORD = r"(?:来源|來源|稿源|出处|出處)\s*[:：]"
+_ORIGIN_WORD = r"(?:来源|來源|稿源|出处|出處)\s*(?:于|於)?\s*[:：]"
 _ORIGIN = _Label(
     re.compile(_LABEL_START + r"(?:信息|文章|稿件|新闻|消息|内容)?" + _ORIGIN_WORD),
     re.compile(_ORIGIN_WORD),
@@ -42,8 +42,11 @@ _REPORTER_WORD = r"(?:记者|記者|通讯员|通訊員)\s*[:：]"
 _EDITOR_WORD = r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯|审核|發佈人|发布人|发布者)\s*[:：]"
 _AUTHOR_LABELS = (
     _Label(
-        re.compile(_LABEL_START + r"(?:(?:作\s*者|撰\s*[稿文])\s*[:：]|作者\s+|文\s*/\s*)"),
-        re.compile(r"作\s*者|撰\s*[稿文]|文\s*/"),
+        re.compile(
+            _LABEL_START
+            + r"(?:(?:作\s*者|撰\s*[稿文])\s*[:：]|作者\s+|文\s*[/／]\s*(?:[图圖](?=\s))?)"
+        ),
+        re.compile(r"作\s*者|撰\s*[稿文]|文\s*[/／]"),
         _AUTHOR_KEYS,
     ),
     _Label(re.compile(_LABEL_START + _REPORTER_WORD), re.compile(_REPORTER_WORD), _AUTHOR_KEYS),
@@ -76,7 +79,7 @@ _BODY_SUFFIX = re.compile(
 # An author is a name: never a number, a user id, or a note about the text.
 _NOT_AN_AUTHOR = re.compile(
     r"\d|_|@|本文|删减|刪減|删节|刪節|转载|轉載|原文|来源|來源|责任|責任|详见|詳見|字数|字數"
-    r"|administrator|admin|unknown|匿名|佚名",
+    r"|administrator|admin|unknown|匿名|佚名|(?:记者|記者|通讯员|通訊員|编辑|編輯)$",
     re.IGNORECASE,
 )
 # Words around a name in an author line: "信报记者 蔡雪婧", "姚峰 上海报道".
@@ -90,6 +93,11 @@ _TRAILING_NAME = re.compile(
 )
 _NOT_A_NAME = re.compile(
     r"^(?:完|未完|待续|待續|图|圖|全文完|本文完|附件|注|摄|攝|图片|圖片)$|[。！？]|供图|摄影"
+    r"|^(?:图|圖|摄|攝|照片|影像|视频|視頻|影片)\s*[/／]|翻攝|翻摄|截圖|截图|資料照|资料照"
+)
+# A credit before the names: "（文/图 张三 李四）", "（文／李四）".
+_CREDIT = re.compile(
+    r"^(?:文\s*[/／]\s*(?:图|圖)|(?:图|圖)\s*[/／]\s*文|文字?\s*[/／])\s*[:：]?\s*"
 )
 
 _CRUMB_LABEL = re.compile(
@@ -104,10 +112,16 @@ _CRUMB_TAIL = re.compile(r"[|丨【]|\s(?=字号|字號|字体|字體|打印|分
 _CRUMB_DROP = {"正文", "详情", "詳情", "内容", "內容", "正文内容", "文章", ""}
 
 
+# A label of its own ("访问量：", "发布日期："): the value before it was left empty.
+_NEXT_LABEL = re.compile(r"[^\s:：]{1,8}\s*[:：]")
+
+
 def _value_after(segments: list[Segment], i: int, start: int, one_word: bool) -> str | None:
     rest = segments[i].text[start:].lstrip(" :：")
     if not rest and i + 1 < len(segments) and segments[i + 1].element is not segments[i].element:
         rest = segments[i + 1].text.lstrip(" :：")
+        if _NEXT_LABEL.match(rest):
+            return None  # an empty "来源：" and the info line's next label ("访问量：")
     if not rest:
         return None
     m = _VALUE_END.search(rest)
@@ -160,18 +174,26 @@ def _in_disclaimer(segments: list[Segment], i: int) -> bool:
     return bool(_DISCLAIMER.search(before + segments[i].text))
 
 
-def find_origin(lines: SegmentSearch, byline: Byline | None = None) -> str | None:
-    """The 来源 the page shows, else its 发布机构, else a news byline's agency; None when the
-    page shows none (a meta ContentSource is not shown: CMSs fill it with the site's owner)."""
+def find_origin(
+    lines: SegmentSearch, byline: Byline | None = None, near: range = range(0)
+) -> str | None:
+    """The 来源 the page shows, else its 发布机构, else a news byline's agency, else a box
+    marked as the source next to the headline; None when the page shows none (a meta
+    ContentSource is not shown: CMSs fill it with the site's owner)."""
     return (
         labelled_value(lines, _ORIGIN, one_word=True)
         or labelled_value(lines, _PUBLISHER, one_word=True)
         or (byline.origin if byline else None)
+        or marked_value(lines.segments, near, _SOURCE_CLASS, _origin_like)
     )
 
 
 def find_author(
-    lines: SegmentSearch, metas: dict[str, str], body_text: str, byline: Byline | None = None
+    lines: SegmentSearch,
+    metas: dict[str, str],
+    body_text: str,
+    byline: Byline | None = None,
+    near: range = range(0),
 ) -> str | None:
     for label in _AUTHOR_LABELS[:2]:
         value = labelled_value(lines, label, check=clean_author)
@@ -182,15 +204,52 @@ def find_author(
     meta = metas.get("author") or metas.get("article:author")
     if meta and _person_like(meta):
         return meta
+    marked = marked_value(lines.segments, near, _AUTHOR_CLASS, clean_author)
+    if marked:
+        return marked
     trailing = trailing_name(body_text)
     if trailing:
         return trailing
     return labelled_value(lines, _AUTHOR_LABELS[2], check=clean_author)
 
 
+# Info-line boxes that say what they hold by their class: <div class="author"><a>谢明俊</a>,
+# <span class="source">中时</span> (no label in the text).
+_AUTHOR_CLASS = re.compile(r"^(?:author|author-?name|writer|reporter|byline)$", re.IGNORECASE)
+_SOURCE_CLASS = re.compile(r"^(?:source|source-?name|origin|article-?source)$", re.IGNORECASE)
+
+
+def marked_value(segments: list[Segment], near: range, marker: re.Pattern, check) -> str | None:
+    """The text of a box next to the headline whose class is ``marker`` (or whose parent's
+    is: the name is often a link inside it)."""
+    for i in near:
+        seg = segments[i]
+        el = seg.element
+        for box in (el, el.getparent()):
+            if box is None:
+                continue
+            classes = (box.get("class") or "").split()
+            if any(marker.match(c) for c in classes):
+                text = squash(text_of(box))
+                if 2 <= len(text) <= 20 and not _NEXT_LABEL.match(text):
+                    value = check(text)
+                    if value:
+                        return value
+                break
+    return None
+
+
+def _origin_like(value: str) -> str | None:
+    """A source's name: words, no date, no number, no widget."""
+    if _BAD_VALUE.search(value) or re.search(r"\d", value):
+        return None
+    return value
+
+
 def clean_author(value: str) -> str | None:
     """The name in an author line ("信报记者 蔡雪婧" -> 蔡雪婧), or None for what is no name."""
-    value = _AUTHOR_SUFFIX.sub("", _AUTHOR_PREFIX.sub("", value.strip())).strip()
+    value = _CREDIT.sub("", value.strip())
+    value = _AUTHOR_SUFFIX.sub("", _AUTHOR_PREFIX.sub("", value)).strip()
     if len(value) < 2 or _NOT_AN_AUTHOR.search(value):
         return None
     return value

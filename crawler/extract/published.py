@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .dates import date_end, find_dates, parse_date
+from .dates import date_end, find_dates, parse_date, zone
 from .page import SegmentSearch
 
 _DATE_METAS = (
@@ -45,6 +45,101 @@ _NOT_PUBLISHED = re.compile(
     r"页面生成|頁面生成|生成时间|生成時間|更新于|访问|訪問|当前时间|今天是|今日|登录|登錄"
     r"|版权|版權|Copyright|©|ICP|备案|備案|截止|截至|有效期|失效|最后修改"
 )
+
+
+# Hong Kong government press releases (info.gov.hk) end with their issuing stamp:
+# "Ends/Tuesday, January 2, 2024" + "Issued at HKT 17:30", or "2024年1月2日（星期二）" +
+# "香港時間17時30分". Macao's GCS writes "2024-01-02 17:30" and needs nothing of its own.
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
+         "jul july", "aug august", "sep sept september", "oct october", "nov november",
+         "dec december"),
+        start=1,
+    )
+    for name in names.split()
+}  # fmt: skip
+_ISSUED_EN = re.compile(
+    r"Ends\s*/\s*(?:[A-Za-z]+day\s*,\s*)?(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})\s*,\s*"
+    r"(?P<y>(?:19|20)\d{2})\s*Issued\s+at\s+HKT\s+(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})",
+    re.IGNORECASE,
+)
+_ISSUED_ZH = re.compile(
+    r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*"
+    r"(?:[（(]\s*(?:星期|週|周)[一二三四五六日天]\s*[)）])?\s*"
+    r"(?:香港|澳門|澳门)(?:時間|时间)\s*(?P<H>\d{1,2})\s*[時时:：]\s*(?P<M>\d{1,2})\s*分?"
+)
+_ISSUED_KEYS = re.compile(r"HKT|(?:香港|澳門|澳门)(?:時間|时间)")
+
+
+def _issued_stamp(segments, tz_name: str) -> tuple[datetime, str] | None:
+    """The issuing stamp at the end of a Hong Kong (or Macao) government press release."""
+    lines = SegmentSearch(segments, 120)
+    for i in lines.candidates(_ISSUED_KEYS):
+        around = " ".join(seg.text for seg in segments[max(0, i - 3) : i + 1])
+        m = _ISSUED_EN.search(around)
+        month = _MONTHS.get(m["mon"].lower()) if m else None
+        if m is None:
+            m = _ISSUED_ZH.search(around)
+            month = int(m["m"]) if m else None
+        if m is None or month is None:
+            continue
+        zone_name = "Asia/Macau" if "澳" in m.group(0) else "Asia/Hong_Kong"
+        try:
+            when = datetime(int(m["y"]), month, int(m["d"]), int(m["H"]), int(m["M"]),
+                            tzinfo=zone(zone_name))  # fmt: skip
+        except ValueError:
+            continue
+        return when, "minute"
+    return None
+
+
+# The day a CMS wrote into the article's address: TRS "/202401/t20240102_123.html", gov.cn
+# "/2024-01/02/content_…", Hanweb "/art/2024/1/2/art_…", "/20240102/…". A month alone
+# ("/202401/") is no date.
+_URL_DATES = (
+    re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"),
+    re.compile(r"/((?:19|20)\d{2})-(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/art_"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})/(\d{2})/"),
+)
+
+
+_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})(?!\d)")
+
+
+def published_from_url(
+    url: str, tz_name: str, segments=(), title_index: int | None = None
+) -> tuple[datetime, str] | None:
+    """The day in the article's URL, for a page that shows no date of its own: never when the
+    headline's lines show another month ("2015年3月" under it, the URL of another day)."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    for pattern in _URL_DATES:
+        m = pattern.search(path)
+        if m:
+            try:
+                value = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=zone(tz_name))
+            except ValueError:
+                continue
+            if not 1985 <= value.year <= datetime.now().year + 1:
+                continue
+            shown = _shown_months(segments, title_index)
+            if shown and (value.year, value.month) not in shown:
+                return None
+            return value, "day"
+    return None
+
+
+def _shown_months(segments, title_index: int | None) -> set[tuple[int, int]]:
+    months = set()
+    for i in _window(title_index, len(segments)):
+        if segments[i].in_link or _excluded(segments, i):
+            continue
+        for m in _YEAR_MONTH.finditer(segments[i].text):
+            months.add((int(m[1]), int(m[2])))
+    return months
 
 
 def published_from_metas(metas: dict[str, str], tz_name: str) -> tuple[datetime, str] | None:
@@ -171,6 +266,9 @@ def published_date(
        time of day (metas often hold only the day).
     Without a meta, the page's dates in the order of published_from_segments.
     """
+    issued = _issued_stamp(segments, tz_name)
+    if issued is not None:
+        return issued
     meta = published_from_metas(metas, tz_name)
     if meta is None:
         return published_from_segments(segments, title_index, tz_name, body_end)
