@@ -398,3 +398,47 @@ def test_head_title_joining_headline_and_section_with_a_bare_hyphen():
         title="某某单位廉政建设若干规定-纪检",
     )
     assert extract_article(html, URL).title == "某某单位廉政建设若干规定"
+
+
+@pytest.mark.parametrize(
+    "head, origin, author",
+    [
+        ("<p>某某新闻记者 段小超 廖小艳</p><p>", "某某新闻", "段小超、廖小艳"),
+        ("<p>某某商报记者马小峰/文 受访者供图</p><p>", "某某商报", "马小峰"),
+        ("<p>记者 彭小冲 某某县报道</p><p>", None, "彭小冲"),
+        ("<p>石小佳/中国某某报</p><p>", "中国某某报", "石小佳"),  # a portal reposting a paper
+    ],
+)
+def test_reporter_lines_heading_the_text(head, origin, author):
+    text = (
+        f"<div class='content'>{head}市农业农村局近日召开专题会议，部署春耕备耕各项任务，"
+        "要求各地抓好种子、化肥等农资供应。</p><p>会议强调，要加强农技服务，帮助农户解决实际困难。</p></div>"
+    )
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + text), URL)
+    assert (art.origin, art.author) == (origin, author)
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["（原题为《春耕备耕正当时》）", "（实习生王小茹对此文亦有贡献）", "（BBC）"],
+)
+def test_notes_closing_the_text_are_no_author(closing):
+    text = _TEXT.replace("实际困难。</p>", f"实际困难。</p><p>{closing}</p>")
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + text), URL)
+    assert art.author is None
+
+
+def test_editor_account_id_and_a_meta_author_naming_the_source():
+    info = "<div class='info'>2019-09-07 09:59:22 来源: <a href='/'>某某晚报</a></div>"
+    foot = "<p><span>本文来源：某某晚报</span><span>责任编辑：杜小硕_NB12556</span></p>"
+    html = _page(
+        "<h1>市农业农村局部署春耕备耕工作</h1>" + info + _TEXT + foot,
+        metas="<meta property='article:author' content='某某晚报'>",
+    )
+    art = extract_article(html, URL)
+    assert (art.origin, art.author) == ("某某晚报", "杜小硕")
+    no_editor = _page(
+        "<h1>市农业农村局部署春耕备耕工作</h1>" + info + _TEXT,
+        metas="<meta property='article:author' content='某某晚报'>",
+    )
+    assert extract_article(no_editor, URL).author is None

@@ -69,7 +69,13 @@ _PLACES = str.split(
 _PLACE_END = re.compile("(?:" + "|".join(sorted(_PLACES, key=len, reverse=True)) + ")$")
 # A line of its own naming the reporters, at the head or the foot of the text: "□ 本报记者 葛灵丹".
 _REPORTER_LINE = re.compile(
-    r"^[□■◎●\s]*(?:本报|本報|本台|本网|本網)?" + _REPORTER + r"\s*(?P<who>[^\s\d:：()（）].{1,30})$"
+    r"^[□■◎●\s]*(?:本报|本報|本台|本网|本網|(?P<org>[^\s\d:：，,。()（）]{2,8}?(?:报|報|网|網|社|台|新闻|新聞)))?"
+    + _REPORTER + r"\s*(?P<who>[^\s\d:：()（）].{1,30})$"
+)
+# 石佳/中国青年报: the writer, then the paper the article comes from (portals reposting it).
+_WRITER_PAPER = re.compile(
+    r"^(?P<who>[\u4e00-\u9fff·]{2,4}(?:[、，,\s][\u4e00-\u9fff·]{2,4}){0,3})\s*[/／]\s*"
+    r"(?P<org>[\u4e00-\u9fff]{2,10}(?:报|報|网|網|社|台|杂志|雜誌|周刊|週刊))$"
 )
 _NAME_SPLIT = re.compile(r"\s*[、，,及和與与]\s*|\s+")
 _NOT_NAME = re.compile(r"\d|[。！？；;，,：:“”\"]")
@@ -93,15 +99,17 @@ def find_byline(body_text: str) -> Byline | None:
                 if pattern is _SLASHED and not org:
                     org = m["pre"] or None  # 〔自由時報記者…／…報導〕
                 return _byline(org, _names(m["who"]) if m["who"] else None)
-        m = _PLAIN_SLASHED.match(_LEADING_STAMP.sub("", line)) if len(line) <= 60 else None
-        if m:
-            return _byline(m["org"], _names(m["who"]))
+        if len(line) <= 60:
+            line = _LEADING_STAMP.sub("", line)
+            m = _PLAIN_SLASHED.match(line) or _WRITER_PAPER.match(line)
+            if m:
+                return _byline(m["org"], _names(m["who"]))
     lines = [line.strip() for line in head.split("\n")[:2]]
     lines += [line.strip() for line in body_text.rstrip()[-120:].split("\n")[-3:]]
     for line in lines:
         m = _REPORTER_LINE.match(line)
         if m:
-            return _byline(None, _names(m["who"]))
+            return _byline(m["org"], _names(m["who"]))
     return None
 
 
@@ -119,8 +127,13 @@ def _byline(org: str | None, who: str | None) -> Byline | None:
     return Byline(org, who)
 
 
+# What follows the names: "马俊峰/文 受访者供图", "彭冲 山东冠县报道".
+_AFTER_NAMES = re.compile(r"\s*[/／]\s*(?:文|图|圖|摄|攝).*$|\s+\S{1,8}(?:报道|報導|報道)$")
+
+
 def _names(text: str) -> str | None:
-    names = [n for n in _NAME_SPLIT.split(text.strip()) if n and n not in _ROLES]
+    text = _AFTER_NAMES.sub("", text.strip())
+    names = [n for n in _NAME_SPLIT.split(text) if n and n not in _ROLES]
     if not names or any(len(n) > 12 or _NOT_NAME.search(n) for n in names):
         return None
     return "、".join(names)

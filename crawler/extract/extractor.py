@@ -129,7 +129,7 @@ def extract_article(
         lines, byline, near
     )
     author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(
-        lines, metas, body_text, byline, near
+        lines, metas, body_text, byline, near, origin
     )
 
     return Article(

@@ -94,7 +94,11 @@ _TRAILING_NAME = re.compile(
 _NOT_A_NAME = re.compile(
     r"^(?:完|未完|待续|待續|图|圖|全文完|本文完|附件|注|摄|攝|图片|圖片)$|[。！？]|供图|摄影"
     r"|^(?:图|圖|摄|攝|照片|影像|视频|視頻|影片)\s*[/／]|翻攝|翻摄|截圖|截图|資料照|资料照"
+    # a note on the text ("原题为《…》", "实习生某某对此文亦有贡献"), a wire's acronym ("BBC")
+    r"|[《》“”]|原题|原標題|原标题|贡献|貢獻|此文|^[A-Z]{2,6}$"
 )
+# A CMS account's id after the editor's name: "杜硕_NB12556".
+_USER_ID = re.compile(r"(?<=[\u4e00-\u9fff])_[A-Za-z]{0,6}\d{2,}$")
 # A credit before the names: "（文/图 张三 李四）", "（文／李四）".
 _CREDIT = re.compile(
     r"^(?:文\s*[/／]\s*(?:图|圖)|(?:图|圖)\s*[/／]\s*文|文字?\s*[/／])\s*[:：]?\s*"
@@ -194,6 +198,7 @@ def find_author(
     body_text: str,
     byline: Byline | None = None,
     near: range = range(0),
+    origin: str | None = None,
 ) -> str | None:
     for label in _AUTHOR_LABELS[:2]:
         value = labelled_value(lines, label, check=clean_author)
@@ -202,7 +207,7 @@ def find_author(
     if byline and byline.author and clean_author(byline.author):
         return clean_author(byline.author)
     meta = metas.get("author") or metas.get("article:author")
-    if meta and _person_like(meta):
+    if meta and _person_like(meta) and meta != origin:  # a portal's meta names the source
         return meta
     marked = marked_value(lines.segments, near, _AUTHOR_CLASS, clean_author)
     if marked:
@@ -248,7 +253,7 @@ def _origin_like(value: str) -> str | None:
 
 def clean_author(value: str) -> str | None:
     """The name in an author line ("信报记者 蔡雪婧" -> 蔡雪婧), or None for what is no name."""
-    value = _CREDIT.sub("", value.strip())
+    value = _USER_ID.sub("", _CREDIT.sub("", value.strip()))
     value = _AUTHOR_SUFFIX.sub("", _AUTHOR_PREFIX.sub("", value)).strip()
     if len(value) < 2 or _NOT_AN_AUTHOR.search(value):
         return None
