@@ -442,3 +442,30 @@ def test_editor_account_id_and_a_meta_author_naming_the_source():
         metas="<meta property='article:author' content='某某晚报'>",
     )
     assert extract_article(no_editor, URL).author is None
+
+
+def test_info_line_under_a_copyright_heading_is_the_articles_own():
+    box = (
+        "<ul class='spostinfo'><li><strong>版权声明</strong> 来源：某某商报"
+        " 时间：2019-09-23 14:34:05 作者：</li>"
+        "<li><strong>转载请注明：</strong><a href='/1.html'>本文链接</a></li></ul>"
+    )
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + _TEXT + box), URL)
+    assert (art.origin, art.author) == ("某某商报", None)
+    notice = (
+        "<div class='footer'><p>版权声明：</p>"
+        "<p>凡本网注明“来源：某某网”的作品，转载请注明出处。</p></div>"
+    )
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + _TEXT + notice), URL)
+    assert art.origin is None
+
+
+@pytest.mark.parametrize("head_title", ["正文", "某某市人民政府门户网站", "信息详细页面"])
+def test_head_title_naming_the_page_kind_or_the_site(head_title):
+    html = _page(
+        "<div class='logo'>某某市人民政府门户网站</div>"
+        "<div class='crumb'><a href='/'>首页</a> &gt; <span>正文</span></div>"
+        "<h2>市农业农村局部署春耕备耕工作</h2>" + _TEXT,
+        title=head_title,
+    )
+    assert extract_article(html, URL).title == "市农业农村局部署春耕备耕工作"

@@ -173,9 +173,18 @@ def labelled_value(
 _DISCLAIMER = re.compile(r"版权|版權|免责|免責|凡本|注明|註明|声明|聲明|Copyright|©", re.IGNORECASE)
 
 
+# The labels of an info line: "来源：某某 时间：… 作者：" under a "版权声明" heading is the
+# article's own info line, not a reprint notice.
+_INFO_LABELS = re.compile(r"(?:来源|來源|时间|時間|日期|作者|编辑|編輯)\s*[:：]")
+
+
 def _in_disclaimer(segments: list[Segment], i: int) -> bool:
-    before = segments[i - 1].text[-30:] if i > 0 else ""
-    return bool(_DISCLAIMER.search(before + segments[i].text))
+    text = segments[i].text
+    if _DISCLAIMER.search(text):
+        return True
+    if i == 0 or len(_INFO_LABELS.findall(text)) >= 2:
+        return False
+    return bool(_DISCLAIMER.search(segments[i - 1].text[-30:] + text))
 
 
 def find_origin(

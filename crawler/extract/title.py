@@ -122,7 +122,19 @@ def find_title(root, metas: dict[str, str], anchor=None, segments=()):
 _SECTION_NAME_MAX = 8
 
 
+# <title>s CMS templates fill with a page kind or the site's name: "正文", "详细页面",
+# "某某市人民政府门户网站".
+_GENERIC_TITLE = re.compile(
+    r"^(?:正文|详情|詳情|详细|詳細|内容|內容|正文内容|文章|新闻|新聞|信息|无标题文档|無標題文件|untitled"
+    r"|document)$|(?:详细页面?|詳細頁面?|详情页|詳情頁|内容页|內容頁|文章页|正文页)$"
+    r"|(?:人民政府|政府网|政府網|门户网站|門戶網站|官方网站|官方網站|官网|官網|信息网|資訊網|网站|網站)$",
+    re.IGNORECASE,
+)
+
+
 def _section_name(segments, lead: str) -> bool:
+    if _GENERIC_TITLE.search(lead):
+        return True
     return len(lead) <= _SECTION_NAME_MAX and not _stands_alone(segments, lead)
 
 
