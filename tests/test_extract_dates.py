@@ -100,6 +100,11 @@ def _published(info: str, metas: str = "", header: str = "", url: str = URL):
         # a date under the headline without a label or a source beside it defers to the meta
         ("<p class='info'>2020-01-02</p>",
          "<meta name='PubDate' content='2020-01-03 09:00'>", ("2020-01-03T09:00:00+08:00", "minute")),
+        # a 信息公开 table's 生成日期 (the catalogue entry's date) against a re-stamped meta
+        ("<table><tr><td>索 引 号：</td><td>014742224A/2023-0043406</td><td>生成日期：</td>"
+         "<td>2023-05-11</td></tr></table>",
+         "<meta name='PubDate' content='2023-08-16 10:33:59'>",
+         ("2023-05-11T00:00:00+08:00", "day")),
         # a meta of the same day lends its time of day to a shown day
         ("<div class='info'>发布时间：2026/08/27 来源：某某司</div>",
          "<meta name='PubDate' content='2026-08-27 14:28:41'>", ("2026-08-27T14:28:41+08:00", "second")),

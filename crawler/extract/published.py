@@ -27,8 +27,11 @@ _DATE_METAS = (
     "dc.date",
     "weibo:article:create_at",
 )
+# 生成日期: the date a 信息公开 catalogue entry was made (Jiangxi's tables), not a page's
+# generation time (页面生成时间, excluded below).
 _PRIMARY_LABEL = re.compile(
-    r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發|发文|發文)\s*(?:时间|時間|日期|于|於)\s*[:：]?"
+    r"(?:(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發|发文|發文)\s*(?:时间|時間|日期|于|於)"
+    r"|生成日期)\s*[:：]?"
 )
 _SECONDARY_WORD = r"(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
 _SECONDARY_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])" + _SECONDARY_WORD)
