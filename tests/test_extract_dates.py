@@ -136,6 +136,8 @@ def test_header_date_widget_is_never_the_articles_date():
          "2024-01-02T17:30:00+08:00"),
         ("<p>完</p><p>2024年1月2日（星期二）</p><p>香港時間17時30分</p><p>NNNN</p>",
          "2024-01-02T17:30:00+08:00"),
+        # a department's stamp without the year: the release's address has it
+        ("<p>完／星期二，1月2日</p><p>於HKT 17:30發出</p><p>NNNN</p>", "2024-01-02T17:30:00+08:00"),
     ],
 )
 def test_hong_kong_press_release_issuing_stamp(stamp, expected):
@@ -150,7 +152,8 @@ def test_hong_kong_press_release_issuing_stamp(stamp, expected):
         "<a href='/gia/general/today.htm'>Today's Press Releases</a> "
         "<a href='/gia/general/ctoday.htm'>Archives</a></body></html>"
     )
-    art = extract_article(html.encode("utf-8"), "https://www.example.gov.hk/gia/general/1.htm")
+    url = "https://www.example.gov.hk/gia/general/202401/02/P2024010200123.htm"
+    art = extract_article(html.encode("utf-8"), url)
     assert art.published_at.isoformat() == expected
     assert art.published_precision == "minute"
     assert "NNNN" not in art.body_text and "Archives" not in art.body_text

@@ -117,6 +117,7 @@ def extract_article(
             title_index,
             timezone,
             _end_index(segments, anchor),
+            url,
         )
     if published is None and body_text:
         published = published_from_url(url, timezone, segments, title_index)

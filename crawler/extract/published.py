@@ -73,10 +73,18 @@ _ISSUED_ZH = re.compile(
     r"(?:[（(]\s*(?:星期|週|周)[一二三四五六日天]\s*[)）])?\s*"
     r"(?:香港|澳門|澳门)(?:時間|时间)\s*(?P<H>\d{1,2})\s*[時时:：]\s*(?P<M>\d{1,2})\s*分?"
 )
+# Departments' releases: "完／星期二，1月2日" + "於HKT 17:30發出" (the year only in the address,
+# ".../P2024010200123.htm", when the stamp has none).
+_ISSUED_ZH_SHORT = re.compile(
+    r"完\s*[/／]\s*(?:(?P<y>(?:19|20)\d{2})\s*年\s*)?(?:(?:星期|週|周)[一二三四五六日天]\s*[，,]?\s*)?"
+    r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日.{0,16}?於\s*HKT\s*(?P<H>\d{1,2})\s*[:：]\s*"
+    r"(?P<M>\d{2})\s*發出"
+)
+_URL_YEAR = re.compile(r"/P((?:19|20)\d{2})\d{2}|/((?:19|20)\d{2})(?:\d{2})?/")
 _ISSUED_KEYS = re.compile(r"HKT|(?:香港|澳門|澳门)(?:時間|时间)")
 
 
-def _issued_stamp(segments, tz_name: str) -> tuple[datetime, str] | None:
+def _issued_stamp(segments, url: str = "") -> tuple[datetime, str] | None:
     """The issuing stamp at the end of a Hong Kong (or Macao) government press release."""
     lines = SegmentSearch(segments, 120)
     for i in lines.candidates(_ISSUED_KEYS):
@@ -84,13 +92,19 @@ def _issued_stamp(segments, tz_name: str) -> tuple[datetime, str] | None:
         m = _ISSUED_EN.search(around)
         month = _MONTHS.get(m["mon"].lower()) if m else None
         if m is None:
-            m = _ISSUED_ZH.search(around)
+            m = _ISSUED_ZH.search(around) or _ISSUED_ZH_SHORT.search(around)
             month = int(m["m"]) if m else None
         if m is None or month is None:
             continue
+        year = m["y"]
+        if year is None:
+            in_url = _URL_YEAR.search(url)
+            year = (in_url[1] or in_url[2]) if in_url else None
+        if year is None:
+            continue
         zone_name = "Asia/Macau" if "澳" in m.group(0) else "Asia/Hong_Kong"
         try:
-            when = datetime(int(m["y"]), month, int(m["d"]), int(m["H"]), int(m["M"]),
+            when = datetime(int(year), month, int(m["d"]), int(m["H"]), int(m["M"]),
                             tzinfo=zone(zone_name))  # fmt: skip
         except ValueError:
             continue
@@ -256,9 +270,11 @@ def published_date(
     title_index: int | None,
     tz_name: str,
     body_end: int | None = None,
+    url: str = "",
 ) -> tuple[datetime, str] | None:
     """The article's publication date, in order of trust.
 
+    0. A Hong Kong or Macao press release's issuing stamp ("Issued at HKT 17:30").
     1. The date the info line shows with a publishing label (发布时间/发布日期/发文日期, or a
        plain 时间/日期 next to the headline). A meta PubDate that disagrees loses: CMS
        migrations and republishing re-stamp the meta, sometimes years later. One on the same
@@ -269,7 +285,7 @@ def published_date(
        time of day (metas often hold only the day).
     Without a meta, the page's dates in the order of published_from_segments.
     """
-    issued = _issued_stamp(segments, tz_name)
+    issued = _issued_stamp(segments, url)
     if issued is not None:
         return issued
     meta = published_from_metas(metas, tz_name)
