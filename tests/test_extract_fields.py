@@ -328,6 +328,9 @@ def test_portal_info_line_with_a_linked_source_and_a_day_only_meta():
         ("<p>記者林小悅／南市報導</p><p>行政院今天表示，", None, "林小悅"),
         # role words next to the names are no names
         ("<p>长江网10月4日讯（记者陈小智 整合）市政府今天表示，", "长江网", "陈小智"),
+        ("<p>聯合報／記者陳小寧／台北即時報導</p><p>行政院今天表示，", "聯合報", "陳小寧"),
+        ("<p>（記者陳小寧／台北報導）行政院今天表示，", None, "陳小寧"),
+        ("<p>中央社記者邱小明台北2日電 行政院今天表示，", "中央社", "邱小明"),
     ],
 )
 def test_bylines_heading_the_text(head, origin, author):

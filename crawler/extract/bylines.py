@@ -33,9 +33,16 @@ _DATELINE_THEN_PAREN = re.compile(
 )
 # 〔記者陳嘉寧／台北報導〕 and 【聯合報／記者王小明／台北即時報導】.
 _SLASHED = re.compile(
-    r"^[〔【\[［]\s*(?:(?P<org>[^〔〕【】／/\s]{2,10}?)\s*[／/]\s*)?(?P<pre>[^〔〕【】／/\s]{0,8}?)"
+    r"^[〔【\[［（(]\s*(?:(?P<org>[^〔〕【】()（）／/\s]{2,10}?)\s*[／/]\s*)?"
+    r"(?P<pre>[^〔〕【】()（）／/\s]{0,8}?)"
     + _REPORTER
-    + r"\s*(?P<who>[^〔〕【】／/]{2,40}?)\s*[／/][^〔〕【】]{0,16}?(?:報導|报道|報道)\s*[〕】\]］]"
+    + r"\s*(?P<who>[^〔〕【】()（）／/]{2,40}?)\s*[／/][^〔〕【】()（）]{0,16}?(?:報導|报道|報道)"
+    r"\s*[〕】\]］)）]"
+)
+# 中央社記者邱俊欽桃園8日電 opening a paragraph without its parentheses.
+_AGENCY_BARE = re.compile(
+    r"^(?P<org>[^()（）\s\d]{2,8}?社)" + _REPORTER + r"\s*(?P<who>[^()（）\d\s]{2,40}?)"
+    + _DAY_WIRE
 )
 # 本报讯（记者 张三） / 香港文匯報訊（記者 李四）: the paper's wire, the reporters.
 _WIRE_THEN_PAREN = re.compile(
@@ -51,7 +58,7 @@ _BRACKET_WIRE = re.compile(
 )
 # 聯合報 記者陳嘉寧／桃園機場報導 and 記者林悅／南市報導: no brackets, the line is the byline.
 _PLAIN_SLASHED = re.compile(
-    r"^(?:(?P<org>[^\s／/\d（(【〔]{2,10}?)\s*)?" + _REPORTER
+    r"^(?:(?P<org>[^\s／/\d（(【〔]{2,10}?)\s*[／/]?\s*)?" + _REPORTER
     + r"\s*(?P<who>[^／/\d（()）]{2,30}?)\s*[／/][^／/]{0,16}?(?:報導|报道|報道)$"
 )  # fmt: skip
 # A dateline the page put in the same line: "2019-03-18 23:59聯合報 記者…".
@@ -89,7 +96,7 @@ def find_byline(body_text: str) -> Byline | None:
     # each of the first lines on its own: a long photo caption can come first
     for line in body_text.lstrip().split("\n", 3)[:3]:
         line = line.strip()[:200]
-        m = _AGENCY_PAREN.match(line)
+        m = _AGENCY_PAREN.match(line) or _AGENCY_BARE.match(line)
         if m:
             return _byline(m["org"], _strip_place(m["who"]) if m["who"] else None)
         for pattern in (_DATELINE_THEN_PAREN, _SLASHED, _WIRE_THEN_PAREN, _BRACKET_WIRE):
