@@ -214,6 +214,9 @@ def test_generic_head_title_gives_way_to_the_headline_above_the_text():
         ("<span>来源：</span><span>访问量：</span><b>1632</b>", None, None),
         ("<span>来源：</span> <span>发布日期：</span><span>2017-05-15 10:49</span>", None, None),
         ("来源于：某某街道办事处", "某某街道办事处", None),
+        ("作者：未知　　责任编辑：李小华", None, "李小华"),
+        ("作者：网络整理", None, None),
+        ("来源：某某网　责任编辑：xiaohua", "某某网", None),  # a CMS account
     ],
 )
 def test_info_line_values(info, origin, author):
@@ -329,6 +332,7 @@ def test_portal_info_line_with_a_linked_source_and_a_day_only_meta():
         # role words next to the names are no names
         ("<p>长江网10月4日讯（记者陈小智 整合）市政府今天表示，", "长江网", "陈小智"),
         ("<p>聯合報／記者陳小寧／台北即時報導</p><p>行政院今天表示，", "聯合報", "陳小寧"),
+        ("<p>某京报快讯（记者 裴小飞）市政府今天表示，", "某京报", "裴小飞"),
         ("<p>（記者陳小寧／台北報導）行政院今天表示，", None, "陳小寧"),
         ("<p>中央社記者邱小明台北2日電 行政院今天表示，", "中央社", "邱小明"),
     ],

@@ -46,7 +46,7 @@ _AGENCY_BARE = re.compile(
 )
 # 本报讯（记者 张三） / 香港文匯報訊（記者 李四）: the paper's wire, the reporters.
 _WIRE_THEN_PAREN = re.compile(
-    r"^(?P<org>[^\s（(，,。]{2,12}?)\s*(?:讯|訊)\s*[（(]\s*"
+    r"^(?P<org>[^\s（(，,。]{2,12}?)\s*(?:快讯|快訊|专讯|專訊|讯|訊)\s*[（(]\s*"
     + _REPORTER
     + r"\s*(?P<who>[^()（）]{2,40}?)\s*[)）]"
 )

@@ -79,7 +79,8 @@ _BODY_SUFFIX = re.compile(
 # An author is a name: never a number, a user id, or a note about the text.
 _NOT_AN_AUTHOR = re.compile(
     r"\d|_|@|本文|删减|刪減|删节|刪節|转载|轉載|原文|来源|來源|责任|責任|详见|詳見|字数|字數"
-    r"|administrator|admin|unknown|匿名|佚名|(?:记者|記者|通讯员|通訊員|编辑|編輯)$",
+    r"|administrator|admin|unknown|匿名|佚名|未知|不详|不詳|暂无|暫無|网络整理|網絡整理|網路整理"
+    r"|(?:记者|記者|通讯员|通訊員|编辑|編輯)$",
     re.IGNORECASE,
 )
 # Words around a name in an author line: "信报记者 蔡雪婧", "姚峰 上海报道".
@@ -224,7 +225,15 @@ def find_author(
     trailing = trailing_name(body_text)
     if trailing:
         return trailing
-    return labelled_value(lines, _AUTHOR_LABELS[2], check=clean_author)
+    return labelled_value(lines, _AUTHOR_LABELS[2], check=_editor_name)
+
+
+# The account an editor logged in with ("责任编辑：biaoffeng"): no name.
+_ACCOUNT = re.compile(r"^[a-z][a-z0-9_.\-]{2,}$")
+
+
+def _editor_name(value: str) -> str | None:
+    return None if _ACCOUNT.match(value.strip()) else clean_author(value)
 
 
 # Info-line boxes that say what they hold by their class: <div class="author"><a>谢明俊</a>,
