@@ -108,6 +108,14 @@ def _published(info: str, metas: str = "", header: str = "", url: str = URL):
          "<td>2023-05-11</td></tr></table>",
          "<meta name='PubDate' content='2023-08-16 10:33:59'>",
          ("2023-05-11T00:00:00+08:00", "day")),
+        # a date in a box marked as the date, under the headline, keeps its own minutes
+        ("<div class='top-bar'><span class='date'>2019年10月23日 09:05</span>"
+         "<a class='source' href='/'>某某网</a></div>",
+         "<meta property='article:published_time' content='2019-10-23T09:10:42+08:00'>",
+         ("2019-10-23T09:05:00+08:00", "minute")),
+        # the page shows no date: a portal's own meta names, not a date quoted in the text
+        ("", "<meta name='apub:time' content='2019-9-7 21:30:50'>",
+         ("2019-09-07T21:30:50+08:00", "second")),
         # a meta of the same day lends its time of day to a shown day
         ("<div class='info'>发布时间：2026/08/27 来源：某某司</div>",
          "<meta name='PubDate' content='2026-08-27 14:28:41'>", ("2026-08-27T14:28:41+08:00", "second")),

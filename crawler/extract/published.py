@@ -26,6 +26,10 @@ _DATE_METAS = (
     "dc.date.created",
     "dc.date",
     "weibo:article:create_at",
+    "article:publish_time",
+    "publication_date",
+    "og:time",
+    "apub:time",
 )
 # 生成日期: the date a 信息公开 catalogue entry was made (Jiangxi's tables), not a page's
 # generation time (页面生成时间, excluded below).
@@ -233,8 +237,19 @@ _INFO_WORDS = re.compile(
 
 
 def _on_info_line(segments, i: int) -> bool:
+    """Next to a 来源 or 作者 label, or in a box the page marks as the date ("span.date")."""
     around = segments[max(0, i - 1) : i + 2]
-    return any(_INFO_WORDS.search(seg.text) for seg in around if len(seg.text) <= _INFO_LINE_MAX)
+    if any(_INFO_WORDS.search(seg.text) for seg in around if len(seg.text) <= _INFO_LINE_MAX):
+        return True
+    el = segments[i].element
+    return len(segments[i].text) <= 40 and any(
+        _DATE_CLASS.search(c) for c in (el.get("class") or "").split()
+    )
+
+
+# A box whose class says it holds the article's date or time.
+_DATE_CLASS = re.compile(r"^(?:date|time|pub-?time|pub-?date|publish-?(?:time|date)|post-?time"
+                         r"|article-?(?:time|date)|h-time|pages-date|info-?time)$", re.IGNORECASE)
 
 
 _INFO_LINE_MAX = 120
@@ -243,8 +258,9 @@ _INFO_LINE_MAX = 120
 def _same_day_finer(
     kept: tuple[datetime, str], other: tuple[datetime, str] | None
 ) -> tuple[datetime, str]:
-    """``other`` when it is the same calendar day as ``kept`` and says more (a time of day)."""
-    if other is None or _RANK[other[1]] <= _RANK[kept[1]]:
+    """``other`` when it is the same calendar day as ``kept`` and ``kept`` has no time of day
+    (a shown "09:05" is never replaced by a meta's "09:10:42")."""
+    if other is None or kept[1] != "day" or _RANK[other[1]] <= _RANK[kept[1]]:
         return kept
     if other[0].astimezone(kept[0].tzinfo).date() != kept[0].date():
         return kept
