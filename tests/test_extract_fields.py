@@ -358,6 +358,16 @@ def test_byline_between_the_headline_and_a_text_block_that_leaves_it_out():
     assert (art.origin, art.author) == ("聯合報", "陳小寧")
 
 
+def test_issuing_department_box_under_the_headline():
+    html = _page(
+        "<h1>某某局公布春耕備耕工作安排</h1><div class='info'><span class='dept'>某某局</span>"
+        "<time datetime='2024-01-02T17:30:00+08:00'>2024-01-02 17:30</time></div>" + _TEXT
+    )
+    art = extract_article(html, URL)
+    assert art.origin == "某某局"
+    assert art.published_at.isoformat() == "2024-01-02T17:30:00+08:00"
+
+
 def test_info_line_boxes_marked_by_their_class():
     html = _page(
         "<h1 class='article-title'>士林區舉辦防災演練</h1><div class='meta-info'>"

@@ -239,7 +239,10 @@ def _editor_name(value: str) -> str | None:
 # Info-line boxes that say what they hold by their class: <div class="author"><a>谢明俊</a>,
 # <span class="source">中时</span> (no label in the text).
 _AUTHOR_CLASS = re.compile(r"^(?:author|author-?name|writer|reporter|byline)$", re.IGNORECASE)
-_SOURCE_CLASS = re.compile(r"^(?:source|source-?name|origin|article-?source)$", re.IGNORECASE)
+# (Macao's GCS names the issuing department in a "dept" box.)
+_SOURCE_CLASS = re.compile(
+    r"^(?:source|source-?name|origin|article-?source|dept|department|publisher)$", re.IGNORECASE
+)
 
 
 def marked_value(segments: list[Segment], near: range, marker: re.Pattern, check) -> str | None:
