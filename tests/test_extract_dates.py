@@ -113,6 +113,10 @@ def _published(info: str, metas: str = "", header: str = "", url: str = URL):
          "<a class='source' href='/'>某某网</a></div>",
          "<meta property='article:published_time' content='2019-10-23T09:10:42+08:00'>",
          ("2019-10-23T09:05:00+08:00", "minute")),
+        # ... and a meta of that very minute lends its seconds
+        ("<div class='top-bar'><span class='date'>2019年10月23日 09:10</span></div>",
+         "<meta property='article:published_time' content='2019-10-23T09:10:42+08:00'>",
+         ("2019-10-23T09:10:42+08:00", "second")),
         # the page shows no date: a portal's own meta names, not a date quoted in the text
         ("", "<meta name='apub:time' content='2019-9-7 21:30:50'>",
          ("2019-09-07T21:30:50+08:00", "second")),

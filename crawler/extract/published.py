@@ -258,11 +258,14 @@ _INFO_LINE_MAX = 120
 def _same_day_finer(
     kept: tuple[datetime, str], other: tuple[datetime, str] | None
 ) -> tuple[datetime, str]:
-    """``other`` when it is the same calendar day as ``kept`` and ``kept`` has no time of day
-    (a shown "09:05" is never replaced by a meta's "09:10:42")."""
-    if other is None or kept[1] != "day" or _RANK[other[1]] <= _RANK[kept[1]]:
+    """``other`` when it is the same calendar day as ``kept`` and says more: a time of day for
+    a day, seconds for the same minute (a shown "09:05" never becomes a meta's "09:10:42")."""
+    if other is None or _RANK[other[1]] <= _RANK[kept[1]]:
         return kept
-    if other[0].astimezone(kept[0].tzinfo).date() != kept[0].date():
+    seen = other[0].astimezone(kept[0].tzinfo)
+    if seen.date() != kept[0].date():
+        return kept
+    if kept[1] != "day" and (seen.hour, seen.minute) != (kept[0].hour, kept[0].minute):
         return kept
     return other
 
