@@ -167,3 +167,26 @@ def test_word_table_text_named_by_its_container_beats_a_footer_disclaimer():
     art = extract_article(html.encode(), "https://www.example.gov.cn/a.html")
     assert "财务数据不真实" in art.body_text and "保险法第八十六条" in art.body_text
     assert "免责声明" not in art.body_text
+
+
+def test_share_buttons_read_on_and_app_download_lines_are_no_text():
+    content = (
+        "<p>分享</p><p><a href='https://www.facebook.com/'>facebook</a></p>" + ARTICLE
+        + "<div class='ad'>請繼續往下閱讀...</div>"
+        "<p>iOS載點 https://example.com/app</p><p>Android載點 https://example.com/apk</p>"
+    )
+    art = extract_article(build(content), URL)
+    lines = art.body_text.split("\n")
+    assert "会议还研究了其他事项。" in lines
+    assert not {"分享", "facebook"} & set(lines)
+    assert "繼續往下閱讀" not in art.body_text and "載點" not in art.body_text
+
+
+def test_text_ends_at_a_wire_releases_end_mark():
+    content = (
+        ARTICLE + "<p>完</p><p>2020年5月6日（星期三）</p><p>香港時間17時30分</p><p>NNNN</p>"
+        "<p><a href='/gia/yesterday.htm'>昨日新聞公報</a></p><p>返回首頁</p>"
+    )
+    art = extract_article(build(content), URL)
+    assert art.body_text.split("\n")[-1] == "香港時間17時30分"
+    assert art.published_at.isoformat() == "2020-05-06T17:30:00+08:00"

@@ -210,6 +210,13 @@ def test_generic_head_title_gives_way_to_the_headline_above_the_text():
         ("作者：本报记者 张小三", None, "张小三"),
         ("来源：某某日报 记者：王小五", "某某日报", "王小五"),
         ("来源：　　发布时间：2019-06-15", None, None),
+        # an empty 来源 in its own box: the next box's label is no source
+        ("<span>来源：</span><span>访问量：</span><b>1632</b>", None, None),
+        ("<span>来源：</span> <span>发布日期：</span><span>2017-05-15 10:49</span>", None, None),
+        ("来源于：某某街道办事处", "某某街道办事处", None),
+        ("作者：未知　　责任编辑：李小华", None, "李小华"),
+        ("作者：网络整理", None, None),
+        ("来源：某某网　责任编辑：xiaohua", "某某网", None),  # a CMS account
     ],
 )
 def test_info_line_values(info, origin, author):
@@ -310,3 +317,172 @@ def test_portal_info_line_with_a_linked_source_and_a_day_only_meta():
     assert art.origin == "人民网-文化频道"
     assert art.published_at.isoformat() == "2019-06-15T08:18:00+08:00"
     assert art.published_precision == "minute"
+
+
+@pytest.mark.parametrize(
+    "head, origin, author",
+    [
+        # a photo caption before the byline paragraph
+        ("<p>市政府今天召開防災會議，各機關首長出席。（消防局提供）"
+         "中央社記者邱小明桃園傳真 105年3月19日</p>"
+         "<p>（中央社記者邱小明桃園19日電）桃園市政府今天宣布，", "中央社", "邱小明"),
+        # bylines without brackets, on a line of their own
+        ("<p>聯合報 記者陳小寧／桃園機場報導</p><p>行政院今天表示，", "聯合報", "陳小寧"),
+        ("<p>記者林小悅／南市報導</p><p>行政院今天表示，", None, "林小悅"),
+        # role words next to the names are no names
+        ("<p>长江网10月4日讯（记者陈小智 整合）市政府今天表示，", "长江网", "陈小智"),
+        ("<p>聯合報／記者陳小寧／台北即時報導</p><p>行政院今天表示，", "聯合報", "陳小寧"),
+        ("<p>某京报快讯（记者 裴小飞）市政府今天表示，", "某京报", "裴小飞"),
+        ("<p>（記者陳小寧／台北報導）行政院今天表示，", None, "陳小寧"),
+        ("<p>中央社記者邱小明台北2日電 行政院今天表示，", "中央社", "邱小明"),
+    ],
+)
+def test_bylines_heading_the_text(head, origin, author):
+    text = (
+        f"<div class='content'>{head}將加強防災整備工作，並要求各機關落實各項措施，"
+        "確保民眾生命財產安全。</p><p>相關單位將持續觀察天氣變化，適時發布最新訊息。</p></div>"
+    )
+    art = extract_article(_page("<h1>加強防災整備工作</h1>" + text), URL)
+    assert (art.origin, art.author) == (origin, author)
+
+
+def test_byline_between_the_headline_and_a_text_block_that_leaves_it_out():
+    html = _page(
+        "<h1>加強防災整備工作</h1><div class='date'>2018-03-18 23:59</div>"
+        "<div class='author'>聯合報 記者</div><a href='/reporter/1'>陳小寧</a>"
+        "<div class='author'>／桃園報導</div>"
+        "<div class='content'><p>行政院今天表示，將加強防災整備工作，並要求各機關落實各項措施，"
+        "確保民眾生命財產安全。</p><p>相關單位將持續觀察天氣變化，適時發布最新訊息，請民眾留意。</p></div>"
+    )
+    art = extract_article(html, URL)
+    assert (art.origin, art.author) == ("聯合報", "陳小寧")
+
+
+def test_issuing_department_box_under_the_headline():
+    html = _page(
+        "<h1>某某局公布春耕備耕工作安排</h1><div class='info'><span class='dept'>某某局</span>"
+        "<time datetime='2024-01-02T17:30:00+08:00'>2024-01-02 17:30</time></div>" + _TEXT
+    )
+    art = extract_article(html, URL)
+    assert art.origin == "某某局"
+    assert art.published_at.isoformat() == "2024-01-02T17:30:00+08:00"
+
+
+def test_info_line_boxes_marked_by_their_class():
+    html = _page(
+        "<h1 class='article-title'>士林區舉辦防災演練</h1><div class='meta-info'>"
+        "<time><span class='hour'>15:31</span><span class='date'>2018/09/16</span></time>"
+        "<div class='source'>某某時報 </div>"
+        "<div class='author'><a href='/reporter/9'>謝小俊</a></div>"
+        "</div>" + _TEXT
+    )
+    art = extract_article(html, URL)
+    assert (art.origin, art.author) == ("某某時報", "謝小俊")
+
+
+@pytest.mark.parametrize(
+    "closing, author",
+    [
+        ("（圖／翻攝畫面）", None),  # a photo credit
+        ("（图/某某区融媒体中心）", None),
+        ("(文/图 刘小东 易小楠)", "刘小东 易小楠"),  # the credit goes, the names stay
+        ("（文／王小明）", "王小明"),
+    ],
+)
+def test_credits_closing_the_text(closing, author):
+    text = _TEXT.replace("实际困难。</p>", f"实际困难。{closing}</p>")
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + text), URL)
+    assert art.author == author
+
+
+def test_head_title_naming_only_the_section_and_the_site():
+    html = _page(
+        "<div class='nav'><a href='/xwdt/'>新闻动态</a><a href='/tzgg/'>通知公告</a></div>"
+        "<div class='news_right'><h4>联系我们</h4><h5>某某地理学会</h5><p>地址：某某路1号</p></div>"
+        "<div class='news_left'><h3>首页 - 新闻动态</h3>"
+        "<h5>2019年某某地理学术年会在某某大学成功举行！</h5><b>发布时间：2019-05-18</b>"
+        "<i>来源：某某地理学会</i>" + _TEXT + "</div>",
+        title="新闻动态--某某地理学会官网",
+    )
+    assert extract_article(html, URL).title == "2019年某某地理学术年会在某某大学成功举行！"
+
+
+def test_head_title_joining_headline_and_section_with_a_bare_hyphen():
+    html = _page(
+        "<table><tr><td><span class='STYLE7'>纪检监察</span></td></tr>"
+        "<tr><td><span class='STYLE8'>某某单位廉政建设若干规定</span></td></tr>"
+        "<tr><td>来源: | 发布时间: 2018-05-17 | 浏览次数:</td></tr></table>" + _TEXT,
+        title="某某单位廉政建设若干规定-纪检",
+    )
+    assert extract_article(html, URL).title == "某某单位廉政建设若干规定"
+
+
+@pytest.mark.parametrize(
+    "head, origin, author",
+    [
+        ("<p>某某新闻记者 段小超 廖小艳</p><p>", "某某新闻", "段小超、廖小艳"),
+        ("<p>某某商报记者马小峰/文 受访者供图</p><p>", "某某商报", "马小峰"),
+        ("<p>记者 彭小冲 某某县报道</p><p>", None, "彭小冲"),
+        ("<p>石小佳/中国某某报</p><p>", "中国某某报", "石小佳"),  # a portal reposting a paper
+    ],
+)
+def test_reporter_lines_heading_the_text(head, origin, author):
+    text = (
+        f"<div class='content'>{head}市农业农村局近日召开专题会议，部署春耕备耕各项任务，"
+        "要求各地抓好种子、化肥等农资供应。</p><p>会议强调，要加强农技服务，帮助农户解决实际困难。</p></div>"
+    )
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + text), URL)
+    assert (art.origin, art.author) == (origin, author)
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["（原题为《春耕备耕正当时》）", "（实习生王小茹对此文亦有贡献）", "（BBC）"],
+)
+def test_notes_closing_the_text_are_no_author(closing):
+    text = _TEXT.replace("实际困难。</p>", f"实际困难。</p><p>{closing}</p>")
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + text), URL)
+    assert art.author is None
+
+
+def test_editor_account_id_and_a_meta_author_naming_the_source():
+    info = "<div class='info'>2019-09-07 09:59:22 来源: <a href='/'>某某晚报</a></div>"
+    foot = "<p><span>本文来源：某某晚报</span><span>责任编辑：杜小硕_NB12556</span></p>"
+    html = _page(
+        "<h1>市农业农村局部署春耕备耕工作</h1>" + info + _TEXT + foot,
+        metas="<meta property='article:author' content='某某晚报'>",
+    )
+    art = extract_article(html, URL)
+    assert (art.origin, art.author) == ("某某晚报", "杜小硕")
+    no_editor = _page(
+        "<h1>市农业农村局部署春耕备耕工作</h1>" + info + _TEXT,
+        metas="<meta property='article:author' content='某某晚报'>",
+    )
+    assert extract_article(no_editor, URL).author is None
+
+
+def test_info_line_under_a_copyright_heading_is_the_articles_own():
+    box = (
+        "<ul class='spostinfo'><li><strong>版权声明</strong> 来源：某某商报"
+        " 时间：2019-09-23 14:34:05 作者：</li>"
+        "<li><strong>转载请注明：</strong><a href='/1.html'>本文链接</a></li></ul>"
+    )
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + _TEXT + box), URL)
+    assert (art.origin, art.author) == ("某某商报", None)
+    notice = (
+        "<div class='footer'><p>版权声明：</p>"
+        "<p>凡本网注明“来源：某某网”的作品，转载请注明出处。</p></div>"
+    )
+    art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + _TEXT + notice), URL)
+    assert art.origin is None
+
+
+@pytest.mark.parametrize("head_title", ["正文", "某某市人民政府门户网站", "信息详细页面"])
+def test_head_title_naming_the_page_kind_or_the_site(head_title):
+    html = _page(
+        "<div class='logo'>某某市人民政府门户网站</div>"
+        "<div class='crumb'><a href='/'>首页</a> &gt; <span>正文</span></div>"
+        "<h2>市农业农村局部署春耕备耕工作</h2>" + _TEXT,
+        title=head_title,
+    )
+    assert extract_article(html, URL).title == "市农业农村局部署春耕备耕工作"

@@ -44,7 +44,7 @@ _CHROME_CJK = re.compile(
     r"|扫一扫在手机|扫一扫|手机扫一扫|在手机打开|分享到|分享至|相关稿件|相关链接|相关新闻|相关文章|相關新聞"
     r"|责任编辑|責任編輯|网站标识码|網站標識碼|主办单位|主辦單位|承办单位|版权所有|版權所有"
     r"|当前位置|當前位置|您的位置|您现在的位置|收藏本页|加入收藏|返回顶部|上一篇|下一篇|我要纠错|浏览次数|瀏覽次數"
-    r"|【\s*字[体號号]|视力保护色|网站地图|政府网站找错"
+    r"|【\s*字[体號号]|视力保护色|网站地图|政府网站找错|請繼續往下閱讀|请继续往下阅读|載點"
 )
 _CHROME_LATIN = re.compile(r"ICP备|Copyright", re.IGNORECASE)
 
@@ -328,6 +328,18 @@ def _is_info_line(text: str) -> bool:
     return False
 
 
+# The news-wire end mark under Hong Kong government press releases ("Ends/..." or "完", the
+# issuing time, then "NNNN"): nothing of the release follows it.
+_WIRE_END = "NNNN"
+
+
+# A line that is only a share button's word.
+_SHARE_WORDS = frozenset(
+    "分享 facebook Facebook LINE Line Twitter Weibo 微信 微博 QQ空间 複製連結 复制链接 列印 打印"
+    .split()
+)
+
+
 def render_text(el) -> str:
     """Text with a newline at every block boundary, one paragraph a line."""
     parts: list[str] = []
@@ -354,7 +366,9 @@ def render_text(el) -> str:
         if not line or line.isspace():  # most: the gaps between two block boundaries
             continue
         line = squash(line)
-        if not (len(line) < 40 and is_chrome(line)):
+        if line == _WIRE_END and lines:
+            break  # the end of a wire release: archive and index links follow
+        if not (len(line) < 40 and is_chrome(line)) and line not in _SHARE_WORDS:
             lines.append(line)
     return "\n".join(lines)
 

@@ -30,6 +30,12 @@ _ROC = re.compile(
     r"(?:(?:中華民國|中华民国|民國|民国)\s*(?P<ry>\d{1,3})|(?<![\d./\-])(?P<by>(?:[89]\d|1[0-5]\d)))"
     r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日" + _TIME
 )
+# Taiwan's government sites also write the ROC year with dashes or slashes: "113-01-02",
+# "113/1/2 09:30" (years 100..150 only: 2011..2061, never a phone number's "02-…").
+_ROC_NUMERIC = re.compile(
+    r"(?<![\d./\-])(?P<by>1[0-4]\d|150)(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d./\-])"
+    + _TIME
+)
 # US order, as ASP.NET pages print it: "9/17/2004 5:54:13 AM".
 _US = re.compile(
     r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])"
@@ -158,6 +164,10 @@ def find_dates(text: str, tz_name: str = DEFAULT_TIMEZONE):
             built = _build(m, roc_year + 1911, tz_name)
             if built:
                 yield m.start(), built[0], built[1]
+    for m in _ROC_NUMERIC.finditer(text):
+        built = _build(m, int(m["by"]) + 1911, tz_name)
+        if built:
+            yield m.start(), built[0], built[1]
 
 
 def parse_date(text: str, tz_name: str = DEFAULT_TIMEZONE) -> tuple[datetime, str] | None:
@@ -168,7 +178,7 @@ def parse_date(text: str, tz_name: str = DEFAULT_TIMEZONE) -> tuple[datetime, st
 
 def date_end(text: str, start: int) -> int:
     """Where the date found at ``start`` ends (the weekday test looks right after it)."""
-    for pattern in (_GREGORIAN, _ROC, _US, _HANZI):
+    for pattern in (_GREGORIAN, _ROC, _US, _HANZI, _ROC_NUMERIC):
         m = pattern.match(text, start)
         if m:
             return m.end()

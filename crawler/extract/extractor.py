@@ -27,7 +27,7 @@ from .fields import (
 )
 from .model import Article, Attachment
 from .page import join_url, meta_map, parse_document, squash, text_of, text_segments
-from .published import published_date
+from .published import published_date, published_from_url
 from .requisites import body_images, page_requisites
 from .title import find_title
 
@@ -105,6 +105,7 @@ def extract_article(
     if len(body_text) < _WEAK_BODY and not rules.get("body"):
         cleaned, body_text = _second_opinion(text, cleaned, body_text, title, url)
 
+    title_index = _title_index(segments, title_el, title)
     published = None
     ruled_date = _rule_text(root, rules.get("published"))
     if ruled_date:
@@ -113,17 +114,23 @@ def extract_article(
         published = published_date(
             metas,
             segments,
-            _title_index(segments, title_el, title),
+            title_index,
             timezone,
             _end_index(segments, anchor),
+            url,
         )
+    if published is None and body_text:
+        published = published_from_url(url, timezone, segments, title_index)
 
     lines = label_lines(segments)
-    byline = find_byline(body_text)
+    near = _headline_lines(title_index, len(segments))
+    byline = find_byline(body_text) or _byline_under_headline(segments, near)
     stylesheets, page_resources = page_requisites(root, text, url)
-    origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(lines, byline)
+    origin = _strip_label(_rule_text(root, rules.get("origin"))) or find_origin(
+        lines, byline, near
+    )
     author = _strip_label(_rule_text(root, rules.get("author"))) or find_author(
-        lines, metas, body_text, byline
+        lines, metas, body_text, byline, near, origin
     )
 
     return Article(
@@ -200,6 +207,26 @@ def _title_index(segments, element, title: str | None) -> int | None:
             text = "".join(seg.text.split())
             if key in text and len(text) <= len(key) + 20:
                 return i
+    return None
+
+
+def _headline_lines(title_index: int | None, count: int) -> range:
+    """The headline's own lines and the info line under it."""
+    if title_index is None:
+        return range(0)
+    return range(title_index, min(count, title_index + 10))
+
+
+def _byline_under_headline(segments, near: range):
+    """A byline between the headline and the text, when the text block left it out."""
+    for i in near:
+        if segments[i].in_link:
+            continue
+        # its own line, or its line with the next boxes (a reporter's name is often a link)
+        for text in (segments[i].text, "".join(seg.text for seg in segments[i : i + 3])):
+            found = find_byline(text)
+            if found:
+                return found
     return None
 
 

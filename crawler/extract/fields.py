@@ -24,7 +24,7 @@ class _Label(NamedTuple):
 
 
 _LABEL_START = r"(?:^|[\s|丨【\[（(])\s*"
-_ORIGIN_WORD = r"(?:来源|來源|稿源|出处|出處)\s*[:：]"
+_ORIGIN_WORD = r"(?:来源|來源|稿源|出处|出處)\s*(?:于|於)?\s*[:：]"
 _ORIGIN = _Label(
     re.compile(_LABEL_START + r"(?:信息|文章|稿件|新闻|消息|内容)?" + _ORIGIN_WORD),
     re.compile(_ORIGIN_WORD),
@@ -42,8 +42,11 @@ _REPORTER_WORD = r"(?:记者|記者|通讯员|通訊員)\s*[:：]"
 _EDITOR_WORD = r"(?:责任编辑|責任編輯|责编|責編|编辑|編輯|审核|發佈人|发布人|发布者)\s*[:：]"
 _AUTHOR_LABELS = (
     _Label(
-        re.compile(_LABEL_START + r"(?:(?:作\s*者|撰\s*[稿文])\s*[:：]|作者\s+|文\s*/\s*)"),
-        re.compile(r"作\s*者|撰\s*[稿文]|文\s*/"),
+        re.compile(
+            _LABEL_START
+            + r"(?:(?:作\s*者|撰\s*[稿文])\s*[:：]|作者\s+|文\s*[/／]\s*(?:[图圖](?=\s))?)"
+        ),
+        re.compile(r"作\s*者|撰\s*[稿文]|文\s*[/／]"),
         _AUTHOR_KEYS,
     ),
     _Label(re.compile(_LABEL_START + _REPORTER_WORD), re.compile(_REPORTER_WORD), _AUTHOR_KEYS),
@@ -76,7 +79,8 @@ _BODY_SUFFIX = re.compile(
 # An author is a name: never a number, a user id, or a note about the text.
 _NOT_AN_AUTHOR = re.compile(
     r"\d|_|@|本文|删减|刪減|删节|刪節|转载|轉載|原文|来源|來源|责任|責任|详见|詳見|字数|字數"
-    r"|administrator|admin|unknown|匿名|佚名",
+    r"|administrator|admin|unknown|匿名|佚名|未知|不详|不詳|暂无|暫無|网络整理|網絡整理|網路整理"
+    r"|(?:记者|記者|通讯员|通訊員|编辑|編輯)$",
     re.IGNORECASE,
 )
 # Words around a name in an author line: "信报记者 蔡雪婧", "姚峰 上海报道".
@@ -90,6 +94,15 @@ _TRAILING_NAME = re.compile(
 )
 _NOT_A_NAME = re.compile(
     r"^(?:完|未完|待续|待續|图|圖|全文完|本文完|附件|注|摄|攝|图片|圖片)$|[。！？]|供图|摄影"
+    r"|^(?:图|圖|摄|攝|照片|影像|视频|視頻|影片)\s*[/／]|翻攝|翻摄|截圖|截图|資料照|资料照"
+    # a note on the text ("原题为《…》", "实习生某某对此文亦有贡献"), a wire's acronym ("BBC")
+    r"|[《》“”]|原题|原標題|原标题|贡献|貢獻|此文|^[A-Z]{2,6}$"
+)
+# A CMS account's id after the editor's name: "杜硕_NB12556".
+_USER_ID = re.compile(r"(?<=[\u4e00-\u9fff])_[A-Za-z]{0,6}\d{2,}$")
+# A credit before the names: "（文/图 张三 李四）", "（文／李四）".
+_CREDIT = re.compile(
+    r"^(?:文\s*[/／]\s*(?:图|圖)|(?:图|圖)\s*[/／]\s*文|文字?\s*[/／])\s*[:：]?\s*"
 )
 
 _CRUMB_LABEL = re.compile(
@@ -104,10 +117,16 @@ _CRUMB_TAIL = re.compile(r"[|丨【]|\s(?=字号|字號|字体|字體|打印|分
 _CRUMB_DROP = {"正文", "详情", "詳情", "内容", "內容", "正文内容", "文章", ""}
 
 
+# A label of its own ("访问量：", "发布日期："): the value before it was left empty.
+_NEXT_LABEL = re.compile(r"[^\s:：]{1,8}\s*[:：]")
+
+
 def _value_after(segments: list[Segment], i: int, start: int, one_word: bool) -> str | None:
     rest = segments[i].text[start:].lstrip(" :：")
     if not rest and i + 1 < len(segments) and segments[i + 1].element is not segments[i].element:
         rest = segments[i + 1].text.lstrip(" :：")
+        if _NEXT_LABEL.match(rest):
+            return None  # an empty "来源：" and the info line's next label ("访问量：")
     if not rest:
         return None
     m = _VALUE_END.search(rest)
@@ -155,23 +174,41 @@ def labelled_value(
 _DISCLAIMER = re.compile(r"版权|版權|免责|免責|凡本|注明|註明|声明|聲明|Copyright|©", re.IGNORECASE)
 
 
+# The labels of an info line: "来源：某某 时间：… 作者：" under a "版权声明" heading is the
+# article's own info line, not a reprint notice.
+_INFO_LABELS = re.compile(r"(?:来源|來源|时间|時間|日期|作者|编辑|編輯)\s*[:：]")
+
+
 def _in_disclaimer(segments: list[Segment], i: int) -> bool:
-    before = segments[i - 1].text[-30:] if i > 0 else ""
-    return bool(_DISCLAIMER.search(before + segments[i].text))
+    text = segments[i].text
+    if _DISCLAIMER.search(text):
+        return True
+    if i == 0 or len(_INFO_LABELS.findall(text)) >= 2:
+        return False
+    return bool(_DISCLAIMER.search(segments[i - 1].text[-30:] + text))
 
 
-def find_origin(lines: SegmentSearch, byline: Byline | None = None) -> str | None:
-    """The 来源 the page shows, else its 发布机构, else a news byline's agency; None when the
-    page shows none (a meta ContentSource is not shown: CMSs fill it with the site's owner)."""
+def find_origin(
+    lines: SegmentSearch, byline: Byline | None = None, near: range = range(0)
+) -> str | None:
+    """The 来源 the page shows, else its 发布机构, else a news byline's agency, else a box
+    marked as the source next to the headline; None when the page shows none (a meta
+    ContentSource is not shown: CMSs fill it with the site's owner)."""
     return (
         labelled_value(lines, _ORIGIN, one_word=True)
         or labelled_value(lines, _PUBLISHER, one_word=True)
         or (byline.origin if byline else None)
+        or marked_value(lines.segments, near, _SOURCE_CLASS, _origin_like)
     )
 
 
 def find_author(
-    lines: SegmentSearch, metas: dict[str, str], body_text: str, byline: Byline | None = None
+    lines: SegmentSearch,
+    metas: dict[str, str],
+    body_text: str,
+    byline: Byline | None = None,
+    near: range = range(0),
+    origin: str | None = None,
 ) -> str | None:
     for label in _AUTHOR_LABELS[:2]:
         value = labelled_value(lines, label, check=clean_author)
@@ -180,17 +217,65 @@ def find_author(
     if byline and byline.author and clean_author(byline.author):
         return clean_author(byline.author)
     meta = metas.get("author") or metas.get("article:author")
-    if meta and _person_like(meta):
+    if meta and _person_like(meta) and meta != origin:  # a portal's meta names the source
         return meta
+    marked = marked_value(lines.segments, near, _AUTHOR_CLASS, clean_author)
+    if marked:
+        return marked
     trailing = trailing_name(body_text)
     if trailing:
         return trailing
-    return labelled_value(lines, _AUTHOR_LABELS[2], check=clean_author)
+    return labelled_value(lines, _AUTHOR_LABELS[2], check=_editor_name)
+
+
+# The account an editor logged in with ("责任编辑：biaoffeng"): no name.
+_ACCOUNT = re.compile(r"^[a-z][a-z0-9_.\-]{2,}$")
+
+
+def _editor_name(value: str) -> str | None:
+    return None if _ACCOUNT.match(value.strip()) else clean_author(value)
+
+
+# Info-line boxes that say what they hold by their class: <div class="author"><a>谢明俊</a>,
+# <span class="source">中时</span> (no label in the text).
+_AUTHOR_CLASS = re.compile(r"^(?:author|author-?name|writer|reporter|byline)$", re.IGNORECASE)
+# (Macao's GCS names the issuing department in a "dept" box.)
+_SOURCE_CLASS = re.compile(
+    r"^(?:source|source-?name|origin|article-?source|dept|department|publisher)$", re.IGNORECASE
+)
+
+
+def marked_value(segments: list[Segment], near: range, marker: re.Pattern, check) -> str | None:
+    """The text of a box next to the headline whose class is ``marker`` (or whose parent's
+    is: the name is often a link inside it)."""
+    for i in near:
+        seg = segments[i]
+        el = seg.element
+        for box in (el, el.getparent()):
+            if box is None:
+                continue
+            classes = (box.get("class") or "").split()
+            if any(marker.match(c) for c in classes):
+                text = squash(text_of(box))
+                if 2 <= len(text) <= 20 and not _NEXT_LABEL.match(text):
+                    value = check(text)
+                    if value:
+                        return value
+                break
+    return None
+
+
+def _origin_like(value: str) -> str | None:
+    """A source's name: words, no date, no number, no widget."""
+    if _BAD_VALUE.search(value) or re.search(r"\d", value):
+        return None
+    return value
 
 
 def clean_author(value: str) -> str | None:
     """The name in an author line ("信报记者 蔡雪婧" -> 蔡雪婧), or None for what is no name."""
-    value = _AUTHOR_SUFFIX.sub("", _AUTHOR_PREFIX.sub("", value.strip())).strip()
+    value = _USER_ID.sub("", _CREDIT.sub("", value.strip()))
+    value = _AUTHOR_SUFFIX.sub("", _AUTHOR_PREFIX.sub("", value)).strip()
     if len(value) < 2 or _NOT_AN_AUTHOR.search(value):
         return None
     return value

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .dates import date_end, find_dates, parse_date
+from .dates import date_end, find_dates, parse_date, zone
 from .page import SegmentSearch
 
 _DATE_METAS = (
@@ -26,9 +26,16 @@ _DATE_METAS = (
     "dc.date.created",
     "dc.date",
     "weibo:article:create_at",
+    "article:publish_time",
+    "publication_date",
+    "og:time",
+    "apub:time",
 )
+# 生成日期: the date a 信息公开 catalogue entry was made (Jiangxi's tables), not a page's
+# generation time (页面生成时间, excluded below).
 _PRIMARY_LABEL = re.compile(
-    r"(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發|发文|發文)\s*(?:时间|時間|日期|于|於)\s*[:：]?"
+    r"(?:(?:发布|發佈|發布|发表|發表|公布|公佈|发稿|發稿|刊登|印发|印發|发文|發文)\s*(?:时间|時間|日期|于|於)"
+    r"|生成日期)\s*[:：]?"
 )
 _SECONDARY_WORD = r"(?:时间|時間|日期|成文日期|更新时间|更新時間)\s*[:：]"
 _SECONDARY_LABEL = re.compile(r"(?:^|[\s|丨【\[（(])" + _SECONDARY_WORD)
@@ -45,6 +52,115 @@ _NOT_PUBLISHED = re.compile(
     r"页面生成|頁面生成|生成时间|生成時間|更新于|访问|訪問|当前时间|今天是|今日|登录|登錄"
     r"|版权|版權|Copyright|©|ICP|备案|備案|截止|截至|有效期|失效|最后修改"
 )
+
+
+# Hong Kong government press releases (info.gov.hk) end with their issuing stamp:
+# "Ends/Tuesday, January 2, 2024" + "Issued at HKT 17:30", or "2024年1月2日（星期二）" +
+# "香港時間17時30分". Macao's GCS writes "2024-01-02 17:30" and needs nothing of its own.
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
+         "jul july", "aug august", "sep sept september", "oct october", "nov november",
+         "dec december"),
+        start=1,
+    )
+    for name in names.split()
+}  # fmt: skip
+_ISSUED_EN = re.compile(
+    r"Ends\s*/\s*(?:[A-Za-z]+day\s*,\s*)?(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})\s*,\s*"
+    r"(?P<y>(?:19|20)\d{2})\s*Issued\s+at\s+HKT\s+(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})",
+    re.IGNORECASE,
+)
+_ISSUED_ZH = re.compile(
+    r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*"
+    r"(?:[（(]\s*(?:星期|週|周)[一二三四五六日天]\s*[)）])?\s*"
+    r"(?:香港|澳門|澳门)(?:時間|时间)\s*(?P<H>\d{1,2})\s*[時时:：]\s*(?P<M>\d{1,2})\s*分?"
+)
+# Departments' releases: "完／星期二，1月2日" + "於HKT 17:30發出" (the year only in the address,
+# ".../P2024010200123.htm", when the stamp has none).
+_ISSUED_ZH_SHORT = re.compile(
+    r"完\s*[/／]\s*(?:(?P<y>(?:19|20)\d{2})\s*年\s*)?(?:(?:星期|週|周)[一二三四五六日天]\s*[，,]?\s*)?"
+    r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日.{0,16}?於\s*HKT\s*(?P<H>\d{1,2})\s*[:：]\s*"
+    r"(?P<M>\d{2})\s*發出"
+)
+_URL_YEAR = re.compile(r"/P((?:19|20)\d{2})\d{2}|/((?:19|20)\d{2})(?:\d{2})?/")
+_ISSUED_KEYS = re.compile(r"HKT|(?:香港|澳門|澳门)(?:時間|时间)")
+
+
+def _issued_stamp(segments, url: str = "") -> tuple[datetime, str] | None:
+    """The issuing stamp at the end of a Hong Kong (or Macao) government press release."""
+    lines = SegmentSearch(segments, 120)
+    for i in lines.candidates(_ISSUED_KEYS):
+        around = " ".join(seg.text for seg in segments[max(0, i - 3) : i + 1])
+        m = _ISSUED_EN.search(around)
+        month = _MONTHS.get(m["mon"].lower()) if m else None
+        if m is None:
+            m = _ISSUED_ZH.search(around) or _ISSUED_ZH_SHORT.search(around)
+            month = int(m["m"]) if m else None
+        if m is None or month is None:
+            continue
+        year = m["y"]
+        if year is None:
+            in_url = _URL_YEAR.search(url)
+            year = (in_url[1] or in_url[2]) if in_url else None
+        if year is None:
+            continue
+        zone_name = "Asia/Macau" if "澳" in m.group(0) else "Asia/Hong_Kong"
+        try:
+            when = datetime(int(year), month, int(m["d"]), int(m["H"]), int(m["M"]),
+                            tzinfo=zone(zone_name))  # fmt: skip
+        except ValueError:
+            continue
+        return when, "minute"
+    return None
+
+
+# The day a CMS wrote into the article's address: TRS "/202401/t20240102_123.html", gov.cn
+# "/2024-01/02/content_…", Hanweb "/art/2024/1/2/art_…", "/20240102/…". A month alone
+# ("/202401/") is no date.
+_URL_DATES = (
+    re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"),
+    re.compile(r"/((?:19|20)\d{2})-(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/art_"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})/(\d{2})/"),
+)
+
+
+_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})(?!\d)")
+
+
+def published_from_url(
+    url: str, tz_name: str, segments=(), title_index: int | None = None
+) -> tuple[datetime, str] | None:
+    """The day in the article's URL, for a page that shows no date of its own: never when the
+    headline's lines show another month ("2015年3月" under it, the URL of another day)."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    for pattern in _URL_DATES:
+        m = pattern.search(path)
+        if m:
+            try:
+                value = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=zone(tz_name))
+            except ValueError:
+                continue
+            if not 1985 <= value.year <= datetime.now().year + 1:
+                continue
+            shown = _shown_months(segments, title_index)
+            if shown and (value.year, value.month) not in shown:
+                return None
+            return value, "day"
+    return None
+
+
+def _shown_months(segments, title_index: int | None) -> set[tuple[int, int]]:
+    months = set()
+    for i in _window(title_index, len(segments)):
+        if segments[i].in_link or _excluded(segments, i):
+            continue
+        for m in _YEAR_MONTH.finditer(segments[i].text):
+            months.add((int(m[1]), int(m[2])))
+    return months
 
 
 def published_from_metas(metas: dict[str, str], tz_name: str) -> tuple[datetime, str] | None:
@@ -121,8 +237,19 @@ _INFO_WORDS = re.compile(
 
 
 def _on_info_line(segments, i: int) -> bool:
+    """Next to a 来源 or 作者 label, or in a box the page marks as the date ("span.date")."""
     around = segments[max(0, i - 1) : i + 2]
-    return any(_INFO_WORDS.search(seg.text) for seg in around if len(seg.text) <= _INFO_LINE_MAX)
+    if any(_INFO_WORDS.search(seg.text) for seg in around if len(seg.text) <= _INFO_LINE_MAX):
+        return True
+    el = segments[i].element
+    return len(segments[i].text) <= 40 and any(
+        _DATE_CLASS.search(c) for c in (el.get("class") or "").split()
+    )
+
+
+# A box whose class says it holds the article's date or time.
+_DATE_CLASS = re.compile(r"^(?:date|time|pub-?time|pub-?date|publish-?(?:time|date)|post-?time"
+                         r"|article-?(?:time|date)|h-time|pages-date|info-?time)$", re.IGNORECASE)
 
 
 _INFO_LINE_MAX = 120
@@ -131,10 +258,14 @@ _INFO_LINE_MAX = 120
 def _same_day_finer(
     kept: tuple[datetime, str], other: tuple[datetime, str] | None
 ) -> tuple[datetime, str]:
-    """``other`` when it is the same calendar day as ``kept`` and says more (a time of day)."""
+    """``other`` when it is the same calendar day as ``kept`` and says more: a time of day for
+    a day, seconds for the same minute (a shown "09:05" never becomes a meta's "09:10:42")."""
     if other is None or _RANK[other[1]] <= _RANK[kept[1]]:
         return kept
-    if other[0].astimezone(kept[0].tzinfo).date() != kept[0].date():
+    seen = other[0].astimezone(kept[0].tzinfo)
+    if seen.date() != kept[0].date():
+        return kept
+    if kept[1] != "day" and (seen.hour, seen.minute) != (kept[0].hour, kept[0].minute):
         return kept
     return other
 
@@ -158,9 +289,11 @@ def published_date(
     title_index: int | None,
     tz_name: str,
     body_end: int | None = None,
+    url: str = "",
 ) -> tuple[datetime, str] | None:
     """The article's publication date, in order of trust.
 
+    0. A Hong Kong or Macao press release's issuing stamp ("Issued at HKT 17:30").
     1. The date the info line shows with a publishing label (发布时间/发布日期/发文日期, or a
        plain 时间/日期 next to the headline). A meta PubDate that disagrees loses: CMS
        migrations and republishing re-stamp the meta, sometimes years later. One on the same
@@ -171,6 +304,9 @@ def published_date(
        time of day (metas often hold only the day).
     Without a meta, the page's dates in the order of published_from_segments.
     """
+    issued = _issued_stamp(segments, url)
+    if issued is not None:
+        return issued
     meta = published_from_metas(metas, tz_name)
     if meta is None:
         return published_from_segments(segments, title_index, tz_name, body_end)

@@ -10,7 +10,7 @@ from .page import squash, squash_cjk, text_of
 _TITLE_METAS = ("articletitle", "og:title", "twitter:title", "headline")
 _TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|—{1,2}|--|-\s| -|·|::)\s*")
 _TITLE_CLASS = re.compile(r"title|biaoti|bt\b|headline|tit\b|heading", re.IGNORECASE)
-_HEADINGS = ("h1", "h2", "h3", "h4")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5")
 # Where the info line starts inside a box that holds the headline too: its labels, its share
 # and print widgets, or a date with a time of day.
 _INFO_START = re.compile(
@@ -38,7 +38,9 @@ def cut_info(text: str) -> str:
 
 def _candidates(root) -> list:
     found = []
-    for el in root.iter("h1", "h2", "h3", "h4", "p", "div", "td", "span", "strong", "font", "b"):
+    for el in root.iter(
+        "h1", "h2", "h3", "h4", "h5", "p", "div", "td", "span", "strong", "font", "b"
+    ):
         tag = el.tag
         if tag not in _HEADINGS:
             cls, id_ = el.get("class"), el.get("id")
@@ -77,8 +79,12 @@ def find_title(root, metas: dict[str, str], anchor=None, segments=()):
     pieces = [p for p in _TITLE_SPLIT.split(reference) if p]
     lead = pieces[0].rstrip(".…") if pieces else ""
     inside = longer = None
+    # the site's name after the headline: "新闻动态--某某学会官网" names no headline "某某学会"
+    site_parts = pieces[1:]
     for el, text in candidates:
         if reference and text in reference:
+            if any(text in part for part in site_parts) and text not in lead:
+                continue
             if inside is None or len(text) > len(inside[1]):
                 inside = (el, text)
         elif (
@@ -98,12 +104,44 @@ def find_title(root, metas: dict[str, str], anchor=None, segments=()):
         # an <h1> that shares most of its characters with the <title> is the headline
         if el.tag == "h1" and (not lead or _overlap(text, lead) >= 0.5):
             return text, el
-    if not lead or not _on_page(segments, lead):
-        # a <title> that names no text of the page ("中标公告详细页面") says nothing
+    if not lead or not _on_page(segments, lead) or _section_name(segments, lead):
+        # a <title> that names no text of the page ("中标公告详细页面"), or only a section or
+        # the site ("新闻动态--某某学会官网"), says nothing of the article
         above = _headline_above(root, candidates, anchor)
         if above is not None:
             return above[1], above[0]
+    if pieces and "-" in pieces[0] and not _on_page(segments, pieces[0]):
+        # "中华人民共和国监察法-纪检": the headline and its section, joined by a bare hyphen
+        head = pieces[0].rsplit("-", 1)[0].strip()
+        if len(head) >= 4 and _stands_alone(segments, head):
+            return head, None
     return (pieces[0], None) if pieces else (None, None)
+
+
+# A <title> this short that never stands alone outside a link is a section's or a site's name.
+_SECTION_NAME_MAX = 8
+
+
+# <title>s CMS templates fill with a page kind or the site's name: "正文", "详细页面",
+# "某某市人民政府门户网站".
+_GENERIC_TITLE = re.compile(
+    r"^(?:正文|详情|詳情|详细|詳細|内容|內容|正文内容|文章|新闻|新聞|信息|无标题文档|無標題文件|untitled"
+    r"|document)$|(?:详细页面?|詳細頁面?|详情页|詳情頁|内容页|內容頁|文章页|正文页)$"
+    r"|(?:人民政府|政府网|政府網|门户网站|門戶網站|官方网站|官方網站|官网|官網|信息网|資訊網|网站|網站)$",
+    re.IGNORECASE,
+)
+
+
+def _section_name(segments, lead: str) -> bool:
+    if _GENERIC_TITLE.search(lead):
+        return True
+    return len(lead) <= _SECTION_NAME_MAX and not _stands_alone(segments, lead)
+
+
+def _stands_alone(segments, text: str) -> bool:
+    """Whether ``text`` is the whole text of a segment outside a link."""
+    key = "".join(text.split())
+    return any(not seg.in_link and "".join(seg.text.split()) == key for seg in segments)
 
 
 def _on_page(segments, text: str) -> bool:
