@@ -277,12 +277,17 @@ def test_word_document_properties_in_the_text_are_no_author():
     ],
 )
 def test_agency_and_newspaper_bylines(opening, origin, author):
+    art = _article_opening_with(f"<p>{opening}")
+    assert (art.origin, art.author) == (origin, author)
+
+
+def _article_opening_with(head: str):
+    """An article whose text starts with ``head`` (a byline, then the text's first words)."""
     text = (
-        f"<div class='content'><p>{opening}將加強防災整備工作，並要求各機關落實各項措施，"
+        f"<div class='content'>{head}將加強防災整備工作，並要求各機關落實各項措施，"
         "確保民眾生命財產安全。</p><p>相關單位將持續觀察天氣變化，適時發布最新訊息。</p></div>"
     )
-    art = extract_article(_page("<h1>加強防災整備工作</h1>" + text), URL)
-    assert (art.origin, art.author) == (origin, author)
+    return extract_article(_page("<h1>加強防災整備工作</h1>" + text), URL)
 
 
 def test_visible_origin_wins_over_a_byline():
@@ -338,11 +343,7 @@ def test_portal_info_line_with_a_linked_source_and_a_day_only_meta():
     ],
 )
 def test_bylines_heading_the_text(head, origin, author):
-    text = (
-        f"<div class='content'>{head}將加強防災整備工作，並要求各機關落實各項措施，"
-        "確保民眾生命財產安全。</p><p>相關單位將持續觀察天氣變化，適時發布最新訊息。</p></div>"
-    )
-    art = extract_article(_page("<h1>加強防災整備工作</h1>" + text), URL)
+    art = _article_opening_with(head)
     assert (art.origin, art.author) == (origin, author)
 
 
