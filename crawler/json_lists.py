@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -29,8 +29,7 @@ from lxml import html as lxml_html
 from govarchive.crawler.api_pages import ApiCall, answer_totals, find_pager, next_page_call
 from govarchive.crawler.extract import decode_html
 from govarchive.crawler.extract.encoding import check_html
-from govarchive.crawler.extract.page import join_url
-from govarchive.crawler.list_items import IMAGE_EXTENSIONS, item_fields
+from govarchive.crawler.list_items import IMAGE_EXTENSIONS, absolute_url, item_fields
 from govarchive.crawler.xml_lists import is_xml_type, looks_like_xml_feed
 
 # How deep into an answer the list is looked for.
@@ -73,8 +72,12 @@ def looks_like_json(body: bytes, content_type: str | None = None) -> bool:
     return (head[:1] in (b"{", b"[") or _jsonp_start(head)) and _parses(body)
 
 
+# A JSONP answer: callback({...}) or jQuery123_456([...]).
+JSONP_START = re.compile(r"[\w$.]+\s*\(\s*[\[{]")
+
+
 def _jsonp_start(head: bytes) -> bool:
-    return bool(re.match(rb"[\w$.]+\s*\(\s*[\[{]", head))
+    return bool(JSONP_START.match(head.decode("latin-1")))
 
 
 def _parses(body: bytes) -> bool:
@@ -190,18 +193,6 @@ def _items(array: list[dict], base: str) -> list[JsonItem]:
         seen.add(url)
         items.append(JsonItem(url, title, date))
     return items
-
-
-def absolute_url(base: str, href: str) -> str | None:
-    """``href`` (root-relative, ``//host/…``, ``./``, ``../../``) against ``base``; None
-    unless the result is http(s)."""
-    joined = join_url(base, href.strip())
-    if joined is None:
-        return None
-    parts = urlsplit(joined)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return urlunsplit(parts._replace(fragment=""))
 
 
 def fragment_links(fragment: str, base: str) -> list[tuple[str, str]]:

@@ -22,7 +22,12 @@ from govarchive.crawler.api_pages import FORM_TYPE, ApiCall
 from govarchive.crawler.datastore import read_datastore
 from govarchive.crawler.extract.page import flatten_deep_nesting, join_url
 from govarchive.crawler.hubs import find_hub_blocks
-from govarchive.crawler.json_lists import fragment_links, looks_like_json, read_json_list
+from govarchive.crawler.json_lists import (
+    JSONP_START,
+    fragment_links,
+    looks_like_json,
+    read_json_list,
+)
 from govarchive.crawler.list_links import (
     ARTICLE_URL_PATTERNS,
     NON_PAGE_EXTENSIONS,
@@ -123,7 +128,7 @@ def parse_list_page(
             (request.content_type or FORM_TYPE).startswith(FORM_TYPE):
         form = dict(parse_qsl(request.body, keep_blank_values=True))
     head = (text or "")[:512].lstrip("\ufeff \t\r\n")
-    json_hint = _json_type(content_type) or head[:1] in ("{", "[") or _JSONP_START.match(head)
+    json_hint = _json_type(content_type) or head[:1] in ("{", "[") or JSONP_START.match(head)
     if json_hint and looks_like_json((text or "").encode("utf-8"), content_type):
         return _json_list_page(text, url, request, article_links_rule)
     if not article_links_rule and looks_like_xml_feed(text or "", content_type):
@@ -190,9 +195,6 @@ def parse_list_page(
 def _json_type(content_type: str | None) -> bool:
     return any(word in (content_type or "").lower() for word in ("json", "javascript"))
 
-
-# A JSONP answer: callback({...}) or jQuery123_456([...]).
-_JSONP_START = re.compile(r"[\w$.]+\s*\(\s*[\[{]")
 
 
 def _json_list_page(text: str, url: str, request: ListRequest | None,

@@ -17,7 +17,8 @@ import re
 from typing import Any
 
 from govarchive.crawler.api_pages import FORM_TYPE, JSON_TYPE, ApiCall, answer_totals
-from govarchive.crawler.json_lists import JsonItem, absolute_url, load_json
+from govarchive.crawler.json_lists import JsonItem, load_json
+from govarchive.crawler.list_items import absolute_url
 
 PATH_RE = re.compile(r"^[^.\s{}]+(?:\.[^.\s{}]+)*$")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from govarchive.crawler.extract.page import join_url
 
 _URL_KEY = re.compile(r"(?i)(?:url|link|href|path|uri)$|^(?:url|link|href)")
 _NOT_PAGE_KEY = re.compile(r"(?i)pic|img|image|thumb|icon|logo|cover|video|audio|file|attach|"
@@ -103,3 +105,15 @@ def _url_of(item: dict) -> str:
 def item_text(value: str) -> str:
     """A title as shown: markup (search highlights) and entities gone."""
     return " ".join(unescape(re.sub(r"<[^>]+>", "", value)).split())
+
+
+def absolute_url(base: str, href: str) -> str | None:
+    """``href`` (root-relative, ``//host/…``, ``./``, ``../../``) against ``base``; None
+    unless the result is http(s)."""
+    joined = join_url(base, href.strip())
+    if joined is None:
+        return None
+    parts = urlsplit(joined)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return urlunsplit(parts._replace(fragment=""))

@@ -27,7 +27,7 @@ from govarchive.crawler.api_pages import (
     ApiCall,
     js_object,
 )
-from govarchive.crawler.json_lists import absolute_url
+from govarchive.crawler.list_items import absolute_url
 
 _CALL_RE = re.compile(
     r"(?P<fn>\$\.ajax|jQuery\.ajax|\$\.(?:get|post|getJSON)|jQuery\.(?:get|post|getJSON)|"
@@ -138,12 +138,8 @@ def _variable(text: str, name: str) -> str | None:
 # How many items to answer, in list APIs with no page number (news.gov.hk: returnCnt=100).
 _COUNT_NAMES = ("pagesize", "page_size", "perpage", "per_page", "rows", "limit", "returncnt",
                 "returncount")
-
-
 _IDENT_MEMBER_RE = re.compile(r"""(?:^|[,{\s])["']?([A-Za-z_$][\w$]*)["']?\s*:\s*"""
                               r"""([A-Za-z_$][\w$]*)\s*(?=[,}])""")
-
-
 _MEMBER_KEY_RE = re.compile(r"""(?:^|[,{\s])["']?([A-Za-z_$][\w$]*)["']?\s*:""")
 
 
@@ -155,9 +151,11 @@ def _with_variables(data_text: str, data: dict[str, str], page: str) -> dict[str
              and (value := _variable(page, name)) is not None}
     if not found:
         return data
-    order = {key: i for i, key in enumerate(reversed(_MEMBER_KEY_RE.findall(data_text)))}
+    position: dict[str, int] = {}
+    for key in _MEMBER_KEY_RE.findall(data_text):
+        position.setdefault(key, len(position))  # a repeated key keeps its first place, as in JS
     merged = {**data, **found}
-    return dict(sorted(merged.items(), key=lambda item: -order.get(item[0], len(order))))
+    return dict(sorted(merged.items(), key=lambda item: position.get(item[0], len(position))))
 
 
 def _looks_like_list(url: str, data: dict[str, str]) -> bool:

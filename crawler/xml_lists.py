@@ -3,8 +3,9 @@
 Some sections print no list: their script asks an XML one (www.news.gov.hk's
 ``/jsp/customSortNewsArticle.jsp`` answers ``<items><item><title>…</title>
 <generateHtmlPath>/chi/2024/05/20240507/….html</generateHtmlPath></item>…``), and some sections
-are offered as RSS. Each ``<item>`` (``<entry>`` in Atom) is one article: its title and the
-first child naming an address (``<link>``, ``<url>``, ``…Path``, ``…Url``).
+are offered as RSS. Each ``<item>`` (``<entry>`` in Atom) is one article; its children are
+read as a JSON item's fields are (:func:`crawler.list_items.item_fields`): the title, and the
+child naming an address (``<link>``, ``<url>``, ``…Path``, ``…Url``; Atom's ``<link href>``).
 
 Hanweb's ``<datastore>`` answers are XML too; :mod:`crawler.datastore` reads those.
 """
@@ -12,19 +13,16 @@ Hanweb's ``<datastore>`` answers are XML too; :mod:`crawler.datastore` reads tho
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
-from govarchive.crawler.extract.page import join_url
+from govarchive.crawler.list_items import absolute_url, item_fields
 from govarchive.crawler.list_links import NON_PAGE_EXTENSIONS
 
 _ITEM_RE = re.compile(r"<(?:[\w-]+:)?(?:item|entry)(?=[\s>/])", re.IGNORECASE)
 _NOT_A_FEED_RE = re.compile(r"<(?:html|body|datastore)\b", re.IGNORECASE)
 _DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _PARSER = etree.XMLParser(recover=True, huge_tree=True, resolve_entities=False, no_network=True)
-_TITLE_NAMES = ("title", "name", "subject", "doctitle", "headline")
-_URL_NAME_RE = re.compile(r"^(?:link|url|href|.*(?:url|path|link))$", re.IGNORECASE)
 MAX_FEED_ITEMS = 10_000
 
 
@@ -59,29 +57,18 @@ def read_xml_feed(text: str, url: str) -> list[tuple[str, str]]:
         if not isinstance(item.tag, str) or etree.QName(item).localname.lower() not in (
                 "item", "entry"):
             continue
-        title, target = "", None
+        fields: dict[str, str] = {}
         for child in item:
-            if not isinstance(child.tag, str):
-                continue
-            name = etree.QName(child).localname
-            value = " ".join((child.text or "").split())
-            if not title and name.lower() in _TITLE_NAMES:
-                title = value
-            if target is None and _URL_NAME_RE.match(name):
-                href = child.get("href") or value  # Atom: <link href="…"/>
-                if (href.startswith(("/", "http://", "https://", "./", "../"))
-                        and not href.lower().endswith(NON_PAGE_EXTENSIONS)):  # a thumbnail
-                    target = _absolute(url, href)
+            if isinstance(child.tag, str):
+                value = child.get("href") or " ".join((child.text or "").split())
+                fields.setdefault(etree.QName(child).localname, value)
+        href, title, _date = item_fields(fields)
+        target = absolute_url(url, href) if href else None
+        if target and target.lower().endswith(NON_PAGE_EXTENSIONS):
+            target = None  # a thumbnail or a file, not the article
         if target:
             links.append((target, title))
         if len(links) >= MAX_FEED_ITEMS:
             break
     return links
 
-
-def _absolute(base: str, href: str) -> str | None:
-    joined = join_url(base, href.strip())
-    parts = urlsplit(joined) if joined else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return urlunsplit(parts._replace(fragment=""))

@@ -299,13 +299,32 @@ def test_visible_origin_wins_over_a_byline():
     assert (art.origin, art.author) == ("行政院新聞傳播處", "邱小明")
 
 
-def test_head_title_naming_a_text_of_the_page_is_kept_over_a_box_title_above_the_text():
-    html = _page(
-        "<div class='column-title'>通知公告栏目</div>"
-        "<p align='center'><strong>关于做好春耕备耕工作的通知</strong></p>" + _TEXT,
-        title="关于做好春耕备耕工作的通知_某某市人民政府",
-    )
-    assert extract_article(html, URL).title == "关于做好春耕备耕工作的通知"
+@pytest.mark.parametrize(
+    "body, head_title, title",
+    [
+        pytest.param(  # the <title> names a text of the page: kept over a box title above it
+            "<div class='column-title'>通知公告栏目</div>"
+            "<p align='center'><strong>关于做好春耕备耕工作的通知</strong></p>" + _TEXT,
+            "关于做好春耕备耕工作的通知_某某市人民政府", "关于做好春耕备耕工作的通知",
+            id="head-title-names-a-text-of-the-page"),
+        pytest.param(  # the <title> names only the section and the site
+            "<div class='nav'><a href='/xwdt/'>新闻动态</a><a href='/tzgg/'>通知公告</a></div>"
+            "<div class='news_right'><h4>联系我们</h4><h5>某某地理学会</h5><p>地址：某某路1号</p>"
+            "</div><div class='news_left'><h3>首页 - 新闻动态</h3>"
+            "<h5>2019年某某地理学术年会在某某大学成功举行！</h5><b>发布时间：2019-05-18</b>"
+            "<i>来源：某某地理学会</i>" + _TEXT + "</div>",
+            "新闻动态--某某地理学会官网", "2019年某某地理学术年会在某某大学成功举行！",
+            id="head-title-names-only-section-and-site"),
+        pytest.param(  # headline and section joined by a bare hyphen
+            "<table><tr><td><span class='STYLE7'>纪检监察</span></td></tr>"
+            "<tr><td><span class='STYLE8'>某某单位廉政建设若干规定</span></td></tr>"
+            "<tr><td>来源: | 发布时间: 2018-05-17 | 浏览次数:</td></tr></table>" + _TEXT,
+            "某某单位廉政建设若干规定-纪检", "某某单位廉政建设若干规定",
+            id="headline-and-section-joined-by-a-hyphen"),
+    ],
+)
+def test_head_title_against_the_headings_of_the_page(body, head_title, title):
+    assert extract_article(_page(body, title=head_title), URL).title == title
 
 
 def test_portal_info_line_with_a_linked_source_and_a_day_only_meta():
@@ -394,28 +413,6 @@ def test_credits_closing_the_text(closing, author):
     text = _TEXT.replace("实际困难。</p>", f"实际困难。{closing}</p>")
     art = extract_article(_page("<h1>市农业农村局部署春耕备耕工作</h1>" + text), URL)
     assert art.author == author
-
-
-def test_head_title_naming_only_the_section_and_the_site():
-    html = _page(
-        "<div class='nav'><a href='/xwdt/'>新闻动态</a><a href='/tzgg/'>通知公告</a></div>"
-        "<div class='news_right'><h4>联系我们</h4><h5>某某地理学会</h5><p>地址：某某路1号</p></div>"
-        "<div class='news_left'><h3>首页 - 新闻动态</h3>"
-        "<h5>2019年某某地理学术年会在某某大学成功举行！</h5><b>发布时间：2019-05-18</b>"
-        "<i>来源：某某地理学会</i>" + _TEXT + "</div>",
-        title="新闻动态--某某地理学会官网",
-    )
-    assert extract_article(html, URL).title == "2019年某某地理学术年会在某某大学成功举行！"
-
-
-def test_head_title_joining_headline_and_section_with_a_bare_hyphen():
-    html = _page(
-        "<table><tr><td><span class='STYLE7'>纪检监察</span></td></tr>"
-        "<tr><td><span class='STYLE8'>某某单位廉政建设若干规定</span></td></tr>"
-        "<tr><td>来源: | 发布时间: 2018-05-17 | 浏览次数:</td></tr></table>" + _TEXT,
-        title="某某单位廉政建设若干规定-纪检",
-    )
-    assert extract_article(html, URL).title == "某某单位廉政建设若干规定"
 
 
 @pytest.mark.parametrize(
