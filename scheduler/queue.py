@@ -41,6 +41,7 @@ QUEUE = "govarchive-runs"
 TASK = "govarchive.run_source"
 MAX_ATTEMPTS = 3  # a job whose worker stalls this many times is not retried again
 FETCH_TRIES = 3  # fetches that lose a race for a group's lock before waiting for the next poll
+RETRY_TRIES = 3  # puts back of a stalled job that find its source queued again
 
 # (source, when it fell due, the queue's job id) -> the run is over (whatever its status).
 RunJob = Callable[[str, datetime, int], Awaitable[None]]
@@ -51,18 +52,25 @@ def ensure_schema(conninfo: str) -> bool:
     unless they are there already; True when it made them. Two processes starting at once
     take turns (an advisory lock), so the schema is made once."""
     with psycopg.connect(conninfo) as conn:
-        where = conn.execute("SELECT current_database() || '/' || current_schema()").fetchone()
-        digest = hashlib.sha256(f"govarchive-queue-schema/{where[0]}".encode()).digest()
-        conn.execute("SELECT pg_advisory_xact_lock(%s)",
-                     [int.from_bytes(digest[:8], "big", signed=True)])
+        where = conn.execute(WHERE_QUEUE_IS).fetchone()[0]
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("schema", where)])
         found = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0]
         if found is not None:
             return False
         # Run as a script, without parameters: its "%" are not placeholders.
         conn.execute(SchemaManager.get_schema().encode())
         conn.commit()
-    log.info("queue: made Procrastinate's tables in %s", where[0])
+    log.info("queue: made Procrastinate's tables in %s", where)
     return True
+
+
+WHERE_QUEUE_IS = "SELECT current_database() || '/' || current_schema()"
+
+
+def _lock_key(purpose: str, where: str) -> int:
+    """An advisory lock's key for ``purpose`` on the queue in ``where`` (database/schema)."""
+    digest = hashlib.sha256(f"govarchive-queue-{purpose}/{where}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def make_app(conninfo: str, run: RunJob | None = None) -> procrastinate.App:
@@ -141,44 +149,64 @@ class Dispatcher:
             await self.app.close_async()
 
 
-async def retry_stalled(app: procrastinate.App, stall_timeout: float) -> list[int]:
+async def retry_stalled(app: procrastinate.App, stall_timeout: float, conninfo: str) -> list[int]:
     """Put the jobs of workers not heard from for ``stall_timeout`` seconds back in the queue,
     ahead of their group's later jobs; their ids. A run of the same source queued since
-    then is cancelled: the retried job makes it (a source waits in the queue once)."""
-    manager = app.job_manager
-    retried = []
-    for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stall_timeout):
-        source = _source_of(job)
-        if job.attempts + 1 >= MAX_ATTEMPTS:
-            # A run that takes its worker down each time (memory?) must not take them all.
-            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
-            log.error("job %s (%s): its worker stopped answering %d times in a row: given up "
-                      "(the next firing of the schedule queues it again)", job.id, source,
-                      job.attempts + 1)
-            continue
-        try:
+    then is cancelled: the retried job makes it (a source waits in the queue once).
+
+    Every worker looks for stalled jobs; one at a time does (an advisory lock held by a
+    connection of its own; the others skip their turn). Two at once would act on what they
+    read before the other acted: one would cancel the job the other had just put back as a
+    duplicate of itself, or put back a job a live worker had taken since."""
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        where = (await (await conn.execute(WHERE_QUEUE_IS)).fetchone())[0]
+        taken = await conn.execute("SELECT pg_try_advisory_lock(%s)",
+                                   [_lock_key("retry-stalled", where)])
+        if not (await taken.fetchone())[0]:
+            log.debug("another worker is looking for stalled jobs")
+            return []
+        # Read after taking the lock: what the last holder put back is not "doing" any more.
+        stalled = await app.job_manager.get_stalled_jobs(
+            queue=QUEUE, seconds_since_heartbeat=stall_timeout)
+        retried = [job.id for job in stalled if await _retry(app.job_manager, job)]
+    return retried  # closing the connection let the lock go
+
+
+async def _retry(manager: JobManager, job: Job) -> bool:
+    """Put one stalled job back in the queue (True), or give it up."""
+    source = _source_of(job)
+    if job.attempts + 1 >= MAX_ATTEMPTS:
+        # A run that takes its worker down each time (memory?) must not take them all.
+        await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+        log.error("job %s (%s): its worker stopped answering %d times in a row: given up "
+                  "(the next firing of the schedule queues it again)", job.id, source,
+                  job.attempts + 1)
+        return False
+    try:
+        for _ in range(RETRY_TRIES):
             try:
                 await manager.retry_job(job)
+                break
             except queue_errors.UniqueViolation:
+                # A run of its source was queued since: cancelled, the stalled job makes it
+                # (``serve`` may queue one again at once, hence a few tries).
                 cancelled = [queued.id for queued in await manager.list_jobs_async(
                     queue=QUEUE, status="todo", queueing_lock=job.queueing_lock)
-                    if await manager.cancel_job_by_id_async(queued.id)]
-                log.warning("job %s (%s): cancelled job(s) %s queued since, the stalled one "
-                            "makes the run", job.id, source, ", ".join(map(str, cancelled)))
-                await manager.retry_job(job)
-        except queue_errors.UniqueViolation:  # queued again meanwhile: that job makes it
+                    if queued.id != job.id and await manager.cancel_job_by_id_async(queued.id)]
+                if cancelled:
+                    log.warning("job %s (%s): cancelled job(s) %s queued since, the stalled "
+                                "one makes the run", job.id, source, ", ".join(map(str, cancelled)))
+        else:
             await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
             log.warning("job %s (%s) of a stalled worker: not retried, its source is queued "
-                        "again", job.id, source)
-            continue
-        except queue_errors.ConnectorException as exc:
-            # Another worker retried it first (it is no longer "doing").
-            log.debug("job %s: not retried here: %s", job.id, exc)
-            continue
-        retried.append(job.id)
-        log.warning("job %s (%s) was running on a worker that stopped answering: queued "
-                    "again", job.id, source)
-    return retried
+                        "again each time (that job makes the run)", job.id, source)
+            return False
+    except queue_errors.ConnectorException as exc:
+        log.warning("job %s (%s): not retried: %s", job.id, source, exc)
+        return False
+    log.warning("job %s (%s) was running on a worker that stopped answering: queued "
+                "again", job.id, source)
+    return True
 
 
 def _source_of(job) -> str:

@@ -161,7 +161,7 @@ class QueueWorker:
         the stall timeout."""
         while not self._stop.is_set():
             try:
-                await retry_stalled(app, self.stall_timeout)
+                await retry_stalled(app, self.stall_timeout, self.conninfo)
                 closed = await asyncio.to_thread(
                     self.store.close_dead_runs, node=self.node, is_alive=process_alive)
                 if closed:

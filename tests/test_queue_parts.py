@@ -12,7 +12,15 @@ import psycopg
 import pytest
 
 from govarchive.cli.worker import queue_conninfo
-from govarchive.scheduler.queue import QUEUE, Dispatcher, ensure_schema, retry_stalled
+from govarchive.scheduler.queue import (
+    QUEUE,
+    WHERE_QUEUE_IS,
+    Dispatcher,
+    _lock_key,
+    ensure_schema,
+    make_app,
+    retry_stalled,
+)
 from govarchive.scheduler.queue_worker import QueueWorker
 from govarchive.settings import ServiceSettings
 
@@ -92,14 +100,12 @@ def test_a_stalled_workers_job_is_queued_again_and_a_newer_duplicate_cancelled(c
     async def scenario():
         dispatcher = Dispatcher(conninfo)
         try:
-            stalled = await dispatcher.defer("a-one", DUE, SOURCES)
             app = dispatcher.app
-            dead = await app.job_manager.register_worker()
-            assert (await _fetch(app, dead)).id == stalled
+            stalled, dead = await _running_on_a_worker(dispatcher, "a-one")
             newer = await dispatcher.defer("a-one", DUE, SOURCES)  # the next firing
-            assert await retry_stalled(app, 6.0) == []  # still beating
+            assert await retry_stalled(app, 6.0, conninfo) == []  # still beating
             await _stall(app, dead)
-            assert await retry_stalled(app, 6.0) == [stalled]
+            assert await retry_stalled(app, 6.0, conninfo) == [stalled]
             alive = await app.job_manager.register_worker()
             assert (await _fetch(app, alive)).id == stalled
             assert await _fetch(app, alive) is None
@@ -109,6 +115,108 @@ def test_a_stalled_workers_job_is_queued_again_and_a_newer_duplicate_cancelled(c
             await dispatcher.aclose()
 
     asyncio.run(scenario())
+
+
+def test_workers_looking_for_stalled_jobs_at_once_put_the_job_back_once(conninfo):
+    """Every worker looks for stalled jobs. Two at once used to act on what each had read
+    before the other acted: the slower one cancelled, as a duplicate of itself, the job the
+    other had just put back, and the run was never made again."""
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        slower = make_app(conninfo)
+        try:
+            app = dispatcher.app
+            stalled, dead = await _running_on_a_worker(dispatcher, "a-one")
+            newer = await dispatcher.defer("a-one", DUE, SOURCES)  # the next firing
+            await _stall(app, dead)
+            list_jobs = slower.job_manager.list_jobs_async
+
+            async def list_jobs_late(**kwargs):
+                await asyncio.sleep(0.5)  # a busy machine: the other pass goes on meanwhile
+                return await list_jobs(**kwargs)
+
+            slower.job_manager.list_jobs_async = list_jobs_late
+            async with slower.open_async():
+                passes = await asyncio.gather(retry_stalled(slower, 6.0, conninfo),
+                                              _later(0.1, retry_stalled(app, 6.0, conninfo)))
+            assert sorted(passes) == [[], [stalled]]
+            assert await _statuses(app) == {stalled: "todo", newer: "cancelled"}
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_job_put_back_and_taken_again_is_not_put_back_twice(conninfo):
+    """One worker's pass at a time (an advisory lock): while another holds it, a pass does
+    nothing; the next pass reads afresh and leaves alone a job a live worker took since."""
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        try:
+            app = dispatcher.app
+            stalled, dead = await _running_on_a_worker(dispatcher, "a-one")
+            await _stall(app, dead)
+            with psycopg.connect(conninfo, autocommit=True) as holder:
+                where = holder.execute(WHERE_QUEUE_IS).fetchone()[0]
+                holder.execute("SELECT pg_advisory_lock(%s)", [_lock_key("retry-stalled", where)])
+                assert await retry_stalled(app, 6.0, conninfo) == []
+                (job,) = await app.job_manager.list_jobs_async(id=stalled)
+                assert job.status == "doing"
+            assert await retry_stalled(app, 6.0, conninfo) == [stalled]
+            alive = await app.job_manager.register_worker()
+            assert (await _fetch(app, alive)).id == stalled
+            assert await retry_stalled(app, 6.0, conninfo) == []
+            (job,) = await app.job_manager.list_jobs_async(id=stalled)
+            assert (job.status, job.attempts) == ("doing", 1)
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_run_queued_again_while_the_stalled_job_is_put_back_is_cancelled_too(conninfo):
+    """``serve`` may queue the source again between the cancel of its queued run and the
+    stalled job's put back: that one is cancelled as well, the stalled job still makes it."""
+    async def scenario():
+        dispatcher = Dispatcher(conninfo)
+        try:
+            app = dispatcher.app
+            stalled, dead = await _running_on_a_worker(dispatcher, "a-one")
+            newer = [await dispatcher.defer("a-one", DUE, SOURCES)]
+            cancel = app.job_manager.cancel_job_by_id_async
+
+            async def cancel_then_serve_fires(job_id, **kwargs):
+                done = await cancel(job_id, **kwargs)
+                if len(newer) == 1:
+                    newer.append(await dispatcher.defer("a-one", DUE, SOURCES))
+                return done
+
+            app.job_manager.cancel_job_by_id_async = cancel_then_serve_fires
+            await _stall(app, dead)
+            assert await retry_stalled(app, 6.0, conninfo) == [stalled]
+            assert await _statuses(app) == {stalled: "todo", newer[0]: "cancelled",
+                                            newer[1]: "cancelled"}
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(scenario())
+
+
+async def _running_on_a_worker(dispatcher: Dispatcher, source: str) -> tuple[int, int]:
+    """A run of ``source`` queued and taken by a new worker: (job id, worker id)."""
+    job_id = await dispatcher.defer(source, DUE, SOURCES)
+    worker = await dispatcher.app.job_manager.register_worker()
+    assert (await _fetch(dispatcher.app, worker)).id == job_id
+    return job_id, worker
+
+
+async def _statuses(app) -> dict[int, str]:
+    return {job.id: job.status for job in await app.job_manager.list_jobs_async(queue=QUEUE)}
+
+
+async def _later(delay: float, pass_):
+    await asyncio.sleep(delay)
+    return await pass_
 
 
 async def _stall(app, worker_id: int) -> None:
@@ -164,7 +272,7 @@ def test_a_job_whose_worker_stalls_three_times_is_given_up(conninfo):
                 fetched = await _fetch(app, worker)
                 assert fetched is not None and fetched.id == job_id
                 await _stall(app, worker)
-                retried.append(await retry_stalled(app, 6.0))
+                retried.append(await retry_stalled(app, 6.0, conninfo))
             assert retried == [[job_id], [job_id], []]
             (job,) = await app.job_manager.list_jobs_async(id=job_id)
             assert job.status == "failed"

@@ -194,7 +194,11 @@ def test_serve_and_three_workers_run_each_due_run_once_one_per_group(
     serve_log_job = re.search(rf"queued as job {job} ", serve.log())
     assert serve_log_job, serve.log()
     others = [w for w in workers if w is not victim]
-    retried = wait_until(lambda: done_jobs(others).get(job), 90, f"job {job} made again")
+    try:
+        retried = wait_until(lambda: done_jobs(others).get(job), 90, f"job {job} made again")
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; the other workers said:\n"
+                             + "\n".join(w.log()[-4000:] for w in others)) from None
     assert retried[0][2] != victim.node and retried[0][1] == victim_run["source"]
     assert any(f"job {job} ({victim_run['source']}) was running on a worker that stopped "
                "answering" in w.log() for w in others)
