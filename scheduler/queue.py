@@ -154,22 +154,26 @@ async def retry_stalled(app: procrastinate.App, stall_timeout: float, conninfo: 
     ahead of their group's later jobs; their ids. A run of the same source queued since
     then is cancelled: the retried job makes it (a source waits in the queue once).
 
-    Every worker looks for stalled jobs; one at a time does (an advisory lock held by a
-    connection of its own; the others skip their turn). Two at once would act on what they
-    read before the other acted: one would cancel the job the other had just put back as a
-    duplicate of itself, or put back a job a live worker had taken since."""
+    Every worker looks for stalled jobs; one at a time does (an advisory lock held in a
+    transaction of a connection of its own; the others skip their turn). Two at once would
+    act on what they read before the other acted: one would cancel the job the other had
+    just put back as a duplicate of itself, or put back a job a live worker had taken since.
+    A holder cut off mid-pass does not keep the lock: its idle transaction is ended by the
+    server after ``stall_timeout``."""
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-        where = (await (await conn.execute(WHERE_QUEUE_IS)).fetchone())[0]
-        taken = await conn.execute("SELECT pg_try_advisory_lock(%s)",
-                                   [_lock_key("retry-stalled", where)])
-        if not (await taken.fetchone())[0]:
-            log.debug("another worker is looking for stalled jobs")
-            return []
-        # Read after taking the lock: what the last holder put back is not "doing" any more.
-        stalled = await app.job_manager.get_stalled_jobs(
-            queue=QUEUE, seconds_since_heartbeat=stall_timeout)
-        retried = [job.id for job in stalled if await _retry(app.job_manager, job)]
-    return retried  # closing the connection let the lock go
+        async with conn.transaction():
+            where = (await (await conn.execute(WHERE_QUEUE_IS)).fetchone())[0]
+            await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = "
+                               f"{max(1000, round(stall_timeout * 1000))}")
+            taken = await conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                       [_lock_key("retry-stalled", where)])
+            if not (await taken.fetchone())[0]:
+                log.debug("another worker is looking for stalled jobs")
+                return []
+            # Read after taking the lock: what the last holder put back is not "doing" now.
+            stalled = await app.job_manager.get_stalled_jobs(
+                queue=QUEUE, seconds_since_heartbeat=stall_timeout)
+            return [job.id for job in stalled if await _retry(app.job_manager, job)]
 
 
 async def _retry(manager: JobManager, job: Job) -> bool:

@@ -147,27 +147,49 @@ def test_workers_looking_for_stalled_jobs_at_once_put_the_job_back_once(conninfo
     asyncio.run(scenario())
 
 
-def test_a_job_put_back_and_taken_again_is_not_put_back_twice(conninfo):
+def test_one_pass_at_a_time_and_a_job_taken_again_is_not_put_back_twice(conninfo):
     """One worker's pass at a time (an advisory lock): while another holds it, a pass does
-    nothing; the next pass reads afresh and leaves alone a job a live worker took since."""
+    nothing, and a holder cut off mid-pass lets it go after the stall timeout; the next pass
+    reads afresh and leaves alone a job a live worker took since."""
     async def scenario():
         dispatcher = Dispatcher(conninfo)
         try:
             app = dispatcher.app
             stalled, dead = await _running_on_a_worker(dispatcher, "a-one")
             await _stall(app, dead)
-            with psycopg.connect(conninfo, autocommit=True) as holder:
+            # Another worker's pass, cut off from the network before it ended: its session
+            # lingers, idle in its transaction, until the server ends it.
+            holder = psycopg.connect(conninfo)
+            try:
                 where = holder.execute(WHERE_QUEUE_IS).fetchone()[0]
-                holder.execute("SELECT pg_advisory_lock(%s)", [_lock_key("retry-stalled", where)])
+                holder.execute("SET LOCAL idle_in_transaction_session_timeout = 1000")
+                holder.execute("SELECT pg_advisory_xact_lock(%s)",
+                               [_lock_key("retry-stalled", where)])
                 assert await retry_stalled(app, 6.0, conninfo) == []
                 (job,) = await app.job_manager.list_jobs_async(id=stalled)
                 assert job.status == "doing"
-            assert await retry_stalled(app, 6.0, conninfo) == [stalled]
+                await asyncio.sleep(1.5)
+                assert await retry_stalled(app, 6.0, conninfo) == [stalled]
+                with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
+                    holder.execute("SELECT 1")  # the server ended that session
+            finally:
+                holder.close()
             alive = await app.job_manager.register_worker()
             assert (await _fetch(app, alive)).id == stalled
             assert await retry_stalled(app, 6.0, conninfo) == []
             (job,) = await app.job_manager.list_jobs_async(id=stalled)
             assert (job.status, job.attempts) == ("doing", 1)
+            # A pass holds the lock on those terms itself: one that hangs longer than the
+            # stall timeout has its session ended by the server.
+            find = app.job_manager.get_stalled_jobs
+
+            async def find_hanging(**kwargs):
+                await asyncio.sleep(1.5)
+                return await find(**kwargs)
+
+            app.job_manager.get_stalled_jobs = find_hanging
+            with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
+                await retry_stalled(app, 1.0, conninfo)
         finally:
             await dispatcher.aclose()
 
