@@ -21,6 +21,7 @@ HANWEB_JPAAS = "Hanweb JPaaS (集约化)"
 UCAP = "开普云 UCAP (集约化)"
 ASPNET = "ASP.NET"
 PHP = "PHP"
+VSB = "VSB (博达)"
 UNKNOWN = "unknown"
 
 # (family, weight, description, pattern searched in the page text); a pattern matching
@@ -51,6 +52,13 @@ _TEXT_MARKERS: list[tuple[str, int, str, str]] = [
     (ASPNET, 3, "ASP.NET form state (__VIEWSTATE, __doPostBack)", r"__VIEWSTATE|__doPostBack"),
     (ASPNET, 2, ".aspx links", r"href=[\"'][^\"']*\.aspx\b"),
     (PHP, 2, ".php links", r"href=[\"'][^\"']*\.php\b"),
+    (PHP, 2, "DedeCMS/PHPCMS front scripts (plus/view.php, index.php?m=content)",
+     r"/plus/(?:view|list)\.php|index\.php\?m=content"),
+    (PHP, 2, "DedeCMS list pages (list_N_M.html)", r"href=[\"'](?:[^\"']*/)?list_\d+_\d+\.html"),
+    (VSB, 3, "Visual SiteBuilder mark", r"Visual\s*SiteBuilder"),
+    (VSB, 2, "VSB resource scripts (/system/resource/)", r"/system/resource/"),
+    (VSB, 2, "VSB pager classes (pb_sys_common, p_next)", r"pb_sys_|class=[\"']p_(?:no|next)"),
+    (VSB, 1, "info/N/N.htm article links", r"href=[\"'][^\"']*info/\d+/\d+\.htm"),
 ]
 _COMPILED = [(f, w, d, re.compile(p, re.IGNORECASE)) for f, w, d, p in _TEXT_MARKERS]
 _GENERATOR_RE = re.compile(

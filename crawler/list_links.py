@@ -34,10 +34,17 @@ ARTICLE_URL_PATTERNS = [
     # dated folder: /202403/xxx.htm, /2024-03/05/...
     r"/(?:19|20)\d{2}-?\d{2}(?:-?\d{2})?/[^/?#]+\.s?html?$",
     r"/(?:19|20)\d{2}/\d{1,2}(?:/\d{1,2})?/[^/?#]+\.s?html?$",  # /2024/03/05/xxx.html
+    # DedeCMS and PHPCMS static pages: /a/zwdt/2024/0102/1234.html
+    r"/(?:19|20)\d{2}/(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])/[^/?#]+\.s?html?$",
     # people.cn style, also used by some gov sites
     r"/c\d+/(?:19|20)\d{2}-\d{2}-\d{2}/\d+\.s?html?$",
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view)[a-z_]*\.(?:jsp|aspx?|php|do|action))"
-     r"\?.*\b(?i:id|articleId|infoid|contentId)="),
+     r"\?.*\b(?i:id|aid|articleId|newsId|infoid|contentId|docId|itemId)="),  # DedeCMS view.php?aid=
+    # PHPCMS and kin: one front script, the action in the query (index.php?...&a=show&...&id=N)
+    (r"\?(?=(?:[^#]*&)?(?i:a|ac|act|action|op)=(?i:show|detail|view|article)(?:&|$))"
+     r"(?=(?:[^#]*&)?(?i:id|aid|itemid|newsid)=\d+(?:&|$))"),
+    r"/show-\d+-\d+(?:-\d+)?\.s?html?$",  # PHPCMS pseudo-static: show-<catid>-<id>-<page>
+    r"/info/\d+/\d+\.s?html?$",             # VSB (博达) sites: /info/1091/23456.htm
     # News.shtml?p5=530558, ShowArticle.asp?ArticleID=...: a detail script and a long number.
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view|doc)[a-z_]*)"
      r"\.(?i:jsp|aspx?|php|do|action|s?html?)\?(?:[^#]*&)?\w+=\d{5,}(?:&|$)"),

@@ -9,6 +9,7 @@ stubs, channel hubs, decoys of the list's own URL shape); the real pages are onl
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -310,14 +311,23 @@ def test_hong_kong_and_macao_press_lists():
 @pytest.mark.parametrize("href", [
     "/gdywdt/gdyw/content/post_{}.html",   # Guangdong 集约化 sites
     "/detail/zh-hant/N24Ab{}",             # gcs.gov.mo press releases
+    "/index.php?m=content&c=index&a=show&catid=12&id={}",  # PHPCMS
+    "/html/tzgg/show-12-{}-1.html",        # PHPCMS pseudo-static
+    "/plus/view.php?aid={}",               # DedeCMS
+    "/a/zwdt/2024/0102/{}.html",           # DedeCMS and PHPCMS static pages
+    "../info/1091/{}.htm",                 # VSB (博达)
 ])
-def test_article_addresses_of_provincial_and_macao_platforms(href):
-    rows = "".join(f'<li><a href="{href.format(4400100 + i)}">第{i}条政务动态的标题</a></li>'
-                   for i in range(5))
-    menu = "".join(f'<a href="/detail/zh-hant/about{i}">關於我們</a>' for i in range(3))
+def test_article_addresses_of_provincial_macao_and_php_platforms(href):
+    ids = [810 + i for i in range(5)] if re.search(r"aid|info|zwdt", href) else [
+        4400100 + i for i in range(5)]
+    rows = "".join(f'<li><a href="{href.format(n)}">第{n}条政务动态的标题</a></li>' for n in ids)
+    menu = ("".join(f'<a href="/detail/zh-hant/about{i}">關於我們</a>' for i in range(3))
+            + '<a href="/index.php?m=content&c=index&a=lists&catid=12">通知公告</a>'
+            + '<a href="/index.php?m=content&c=index&a=show&catid=2&id=1">关于我们</a>')
     body = f'<div class="top-menu">{menu}</div><ul class="news">{rows}</ul>'
     result = parse_list_page(page(body), HOST + "/list/")
-    assert links(result) == [HOST + href.format(4400100 + i) for i in range(5)]
+    wanted = [HOST + "/" + href.format(n).removeprefix("../").lstrip("/") for n in ids]
+    assert links(result) == wanted
 
 
 def test_pages_numbered_as_a_path_segment_and_next_links_of_other_spellings():

@@ -17,6 +17,7 @@ from govarchive.crawler.families import (
     TRS,
     UCAP,
     UNKNOWN,
+    VSB,
     recognise_family,
 )
 from govarchive.crawler.links import parse_list_page
@@ -224,6 +225,9 @@ def test_a_challenge_page_is_blocked_without_headers():
     ('<div id="UCAP-CONTENT"></div><div class="ucapcontent"></div>', "https://d.gov.cn/x/", UCAP),
     ('<form><input type="hidden" name="__VIEWSTATE"></form>', "https://e.gov.cn/News.aspx", ASPNET),
     ('<a href="/list.php?id=3">a</a>', "https://f.gov.cn/index.php", PHP),
+    ('<a href="/plus/view.php?aid=3">a</a><ul class="pagelist"></ul>', "https://f.gov.cn/a/", PHP),
+    ('<script src="/system/resource/js/counter.js"></script><a href="../info/1091/2345.htm">a</a>',
+     "https://h.gov.cn/xwzx/zwdt.htm", VSB),
     ("<p>plain</p>", "https://g.gov.cn/x/", UNKNOWN),
 ])
 def test_families(text, url, family):

@@ -17,6 +17,10 @@ Every section is reachable from its start URL alone, with no rules:
   ``createPageHTML`` (``index_1.htm``...);
 * ``/zwdt/sjdt/index.html``: a list held in an inline JavaScript array of objects and rendered
   by a loop (keys ``biaoti``/``lianjie``/``fabushijian``), a ``下一页`` link to ``index_2.html``;
+* ``/index.php?m=content&c=index&a=lists&catid=12``: PHPCMS, pages and articles by query
+  (``&page=2``, ``a=show&catid=12&id=345``), page 1 also named ``&page=1`` by its 上一页;
+* ``/xwzx/zwdt.htm``: VSB (博达), the later pages numbered down from the last
+  (``zwdt/2.htm``, then ``zwdt/1.htm``), articles at ``/info/1091/2345.htm``;
 * ``/yaowen/``: a JS redirect stub to ``/yaowen/liebiao/`` (a ``下一页`` list);
 * ``/lydt/``: a channel hub previewing three sub-columns, each with a "more" link and two
   pages of its own (``createPageHTML``).
@@ -102,6 +106,13 @@ class FamiliesSite:
         self._add("array", "/zwdt/sjdt/index.html",
                   ["/zwdt/sjdt/index.html", "/zwdt/sjdt/index_2.html", "/zwdt/sjdt/index_3.html"],
                   lambda i: f"/zwdt/sjdt/content_{650000 - i}.html", _array_list)
+        phpcms = "/index.php?m=content&c=index&a=lists&catid=12"
+        self._add("phpcms", phpcms, [phpcms, f"{phpcms}&page=2", f"{phpcms}&page=3"],
+                  lambda i: f"/index.php?m=content&c=index&a=show&catid=12&id={345 - i}",
+                  _phpcms_pager)
+        self._add("vsb", "/xwzx/zwdt.htm",
+                  ["/xwzx/zwdt.htm", "/xwzx/zwdt/2.htm", "/xwzx/zwdt/1.htm"],
+                  lambda i: f"/info/1091/{2345 - i}.htm", _vsb_pager)
         stub = "/yaowen/"
         self._add("redirect", stub,
                   ["/yaowen/liebiao/", "/yaowen/liebiao/index_1.htm",
@@ -163,6 +174,8 @@ class FamiliesSite:
             return self._html(self.hub_html())
         if target == "/news-list-tongzhi-1.html":
             target = "/news-list-tongzhi.html"  # page 1 under its second name
+        if target == DECOYS[-1]:
+            target = target.removesuffix("&page=1")  # PHPCMS: page 1 as its 上一页 names it
         if target in self._lists:
             section, number = self._lists[target]
             return self._html(section.render(self, section, number))
@@ -235,10 +248,10 @@ _HOT = ('<div class="side-box rmph"><h3>热门排行</h3><ul>'
         "</ul></div>")
 DECOYS = ["/zdgz/sctg/202401/t20240105_800001.shtml", "/zhengce/content/202401/content_6999001.htm",
           "/tzgg/20240105/00000000000000000000000000000001.html", "/Column.shtml?p5=763",
-          "/news-list-tongzhi-1.html"]
+          "/news-list-tongzhi-1.html", "/index.php?m=content&c=index&a=lists&catid=12&page=1"]
 _TITLES = {"dw": "最新政策", "hand": "市场推广", "plugin": "疫情通报", "goto": "地市动态",
            "reverse": "通知公告", "aspnet": "新闻动态", "php": "工作通知", "redirect": "要闻",
-           "write": "公示公告", "array": "市级动态",
+           "write": "公示公告", "array": "市级动态", "phpcms": "政务公开", "vsb": "政务动态",
            "hub": "旅游动态"}
 _SLUG_NAMES = {"qyly": "全域旅游", "ws": "文明旅游", "lyrc": "旅游人才"}
 _SLUG_IDS = {"qyly": 842100, "ws": 842200, "lyrc": 842300}
@@ -363,6 +376,44 @@ def _php_pager(site, section, number) -> str:
     nxt = (f'<a href="news-list-tongzhi-{number + 1}.html">下一页</a>' if number < PAGES else "")
     return _page("工作通知", f'<ul class="newslist">{_list_items(site, section, number)}</ul>'
                  f'<div class="pages">{links}{nxt}</div>')
+
+
+def _phpcms_pager(site, section, number) -> str:
+    # PHPCMS v9's pages(): a count, 上一页 (page 1 names itself with &page=1), the numbers, 下一页.
+    lists = escape(section.start)
+    numbers = "".join(f"<span>{n}</span>" if n == number else
+                      f'<a href="{lists}&amp;page={n}">{n}</a>' for n in range(1, PAGES + 1))
+    nxt = min(number + 1, PAGES)
+    return _page("政务公开", f'<ul class="list lh24 f14">{_list_items(site, section, number)}'
+                 f'</ul><div id="pages" class="text-c"><a class="a1">{PAGES * PER_PAGE}条</a> '
+                 f'<a href="{lists}&amp;page={max(number - 1, 1)}" class="a1">上一页</a> '
+                 f'{numbers} <a href="{lists}&amp;page={nxt}" class="a1">下一页</a></div>{_HOT}')
+
+
+def _vsb_pager(site, section, number) -> str:
+    # VSB (博达): page 1 is zwdt.htm, page k the (PAGES - k + 1).htm beside it; items point
+    # at ../info/ from page 1, ../../info/ from the others.
+    up = "../" if number == 1 else "../../"
+    folder = "zwdt/" if number == 1 else ""
+    rows = "".join(
+        f'<li id="line_u8_{n}"><a href="{up}{target.lstrip("/")}" target="_blank" '
+        f'title="{escape(title)}">{escape(title)}</a><span>{when:%Y-%m-%d}</span></li>'
+        for n, (target, title, when) in enumerate(site.items(section, number)))
+
+    def page_link(n: int, text: str) -> str:
+        if n == 1:
+            return f'<a href="{"" if number == 1 else "../"}zwdt.htm">{text}</a>'
+        return f'<a href="{folder}{PAGES - n + 1}.htm">{text}</a>'
+
+    numbers = "".join(f'<span class="p_no_d">{n}</span>' if n == number else
+                      f'<span class="p_no">{page_link(n, str(n))}</span>'
+                      for n in range(1, PAGES + 1))
+    nxt = (f'<span class="p_next p_fun">{page_link(number + 1, "下页")}</span>'
+           if number < PAGES else '<span class="p_next_d p_fun_d">下页</span>')
+    return _page("政务动态", f'<div class="list"><ul>{rows}</ul></div><div class="pb_sys_common '
+                 f'pb_sys_normal pb_sys_style1"><span class="p_pages">{numbers}{nxt}</span>'
+                 f'<span class="p_t">{number}/{PAGES}</span></div>'
+                 '<script src="/system/resource/js/news/statpagedown.js"></script>')
 
 
 def _next_link_pager(site, section, number) -> str:
