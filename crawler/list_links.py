@@ -45,6 +45,10 @@ ARTICLE_URL_PATTERNS = [
      r"(?=(?:[^#]*&)?(?i:id|aid|itemid|newsid)=\d+(?:&|$))"),
     r"/show-\d+-\d+(?:-\d+)?\.s?html?$",  # PHPCMS pseudo-static: show-<catid>-<id>-<page>
     r"/info/\d+/\d+\.s?html?$",             # VSB (博达) sites: /info/1091/23456.htm
+    r"/t\d{7,}\.s?html?$",                   # Guangxi sites: /zwgk/t19113220.shtml
+    # Liaoning: a folder per article, named by a GUID or a time-stamped id, then index.shtml
+    r"/(?:[0-9A-Fa-f]{32}|(?:19|20)\d{15,})/index\.s?html?$",
+    r"/(?i:content|show|detail|article|news)[-_]\d{4,}\.s?html?$",  # /Content-1778525.html
     # News.shtml?p5=530558, ShowArticle.asp?ArticleID=...: a detail script and a long number.
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view|doc)[a-z_]*)"
      r"\.(?i:jsp|aspx?|php|do|action|s?html?)\?(?:[^#]*&)?\w+=\d{5,}(?:&|$)"),

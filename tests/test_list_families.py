@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from govarchive.crawler.links import MAX_SCRIPT_PAGES, parse_list_page
+from govarchive.crawler.links import MAX_SCRIPT_PAGES, looks_like_article_url, parse_list_page
 
 HOST = "http://www.example.gov.cn"
 
@@ -328,6 +328,17 @@ def test_article_addresses_of_provincial_macao_and_php_platforms(href):
     result = parse_list_page(page(body), HOST + "/list/")
     wanted = [HOST + "/" + href.format(n).removeprefix("../").lstrip("/") for n in ids]
     assert links(result) == wanted
+
+
+@pytest.mark.parametrize("url", [
+    "/html/zwgk/zfxxgkzl/t19113220.shtml",                          # Guangxi
+    "/web/zwgkx/zfwj/szfwj/2022n/2023042510154064611/index.shtml",   # Liaoning, by time
+    "/web/zwgkx/zfwj/szfwj/zfwj2005/C97C857B6CF14100B98A828849F30790/index.shtml",  # by GUID
+    "/Content-1778525.html",                                         # 集约化 county sites
+])
+def test_article_addresses_of_provincial_sites(url):
+    assert looks_like_article_url(HOST + url)
+    assert not looks_like_article_url(HOST + url.replace("1", "x"))
 
 
 def test_pages_numbered_as_a_path_segment_and_next_links_of_other_spellings():
