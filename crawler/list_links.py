@@ -49,6 +49,7 @@ ARTICLE_URL_PATTERNS = [
     # Liaoning: a folder per article, named by a GUID or a time-stamped id, then index.shtml
     r"/(?:[0-9A-Fa-f]{32}|(?:19|20)\d{15,})/index\.s?html?$",
     r"/(?i:content|show|detail|article|news)[-_]\d{4,}\.s?html?$",  # /Content-1778525.html
+    r"/c\d{5,}/content\.s?html?$",  # ministries on TRS WCM 7: /n2253534/c9381234/content.html
     # News.shtml?p5=530558, ShowArticle.asp?ArticleID=...: a detail script and a long number.
     (r"/(?i:[a-z_]*(?:art|article|content|detail|info|news|show|view|doc)[a-z_]*)"
      r"\.(?i:jsp|aspx?|php|do|action|s?html?)\?(?:[^#]*&)?\w+=\d{5,}(?:&|$)"),

@@ -335,6 +335,7 @@ def test_article_addresses_of_provincial_macao_and_php_platforms(href):
     "/web/zwgkx/zfwj/szfwj/2022n/2023042510154064611/index.shtml",   # Liaoning, by time
     "/web/zwgkx/zfwj/szfwj/zfwj2005/C97C857B6CF14100B98A828849F30790/index.shtml",  # by GUID
     "/Content-1778525.html",                                         # 集约化 county sites
+    "/n2253534/n2253535/c9381234/content.html",                      # ministries' TRS WCM 7
 ])
 def test_article_addresses_of_provincial_sites(url):
     assert looks_like_article_url(HOST + url)
