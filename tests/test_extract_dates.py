@@ -180,7 +180,10 @@ def test_hong_kong_press_release_issuing_stamp(stamp, expected):
         ("https://www.example.gov.cn/zwgk/202401/t20240102_123.html", "2024-01-02T00:00:00+08:00"),
         ("https://www.example.gov.cn/xinwen/2024-01/02/content_5.htm", "2024-01-02T00:00:00+08:00"),
         ("https://www.example.gov.cn/art/2024/1/2/art_12_345.html", "2024-01-02T00:00:00+08:00"),
+        ("https://www.example.gov.cn/a/zwdt/2024/0102/1234.html", "2024-01-02T00:00:00+08:00"),
+        ("https://www.example.gov.cn/2024/01-02/2876543.html", "2024-01-02T00:00:00+08:00"),
         ("https://www.example.gov.cn/zwdt/202401/abc123.html", None),  # a month is no date
+        ("https://www.example.gov.cn/zwdt/2024/1399/abc.html", None),
     ],
 )
 def test_day_in_the_address_when_the_page_shows_none(url, expected):

@@ -117,14 +117,15 @@ def _issued_stamp(segments, url: str = "") -> tuple[datetime, str] | None:
 
 
 # The day a CMS wrote into the article's address: TRS "/202401/t20240102_123.html", gov.cn
-# "/2024-01/02/content_…", Hanweb "/art/2024/1/2/art_…", "/20240102/…". A month alone
-# ("/202401/") is no date.
+# "/2024-01/02/content_…", Hanweb "/art/2024/1/2/art_…", "/20240102/…", DedeCMS and PHPCMS
+# "/2024/0102/…" (Henan: "/2024/01-02/…"). A month alone ("/202401/") is no date.
 _URL_DATES = (
     re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"),
     re.compile(r"/((?:19|20)\d{2})-(\d{1,2})/(\d{1,2})/"),
     re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/art_"),
     re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),
     re.compile(r"/((?:19|20)\d{2})(\d{2})/(\d{2})/"),
+    re.compile(r"/((?:19|20)\d{2})/(\d{2})-?(\d{2})/"),
 )
 
 
