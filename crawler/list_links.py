@@ -290,6 +290,9 @@ def _neighbourhood(main):
 MIN_SHAPED = 3  # fewer article-shaped links than this are a box, not a list
 MIN_DATED = 4  # a list of unknown addresses needs this many dated items
 _DATE_RE = re.compile(r"(?:19|20)\d{2}\s*[-./年]\s*\d{1,2}(?:\s*[-./月]\s*\d{1,2})?")
+# A month and day alone ("[01-02]", "12/29", "1月2日") beside the title, not in it.
+_MONTH_DAY_RE = re.compile(r"(?<![\d.:/-])(?:0?[1-9]|1[0-2])\s*(?:[-/]|月)\s*"
+                           r"(?:0?[1-9]|[12]\d|3[01])(?![\d:/-])")
 _MIN_TITLE = 6
 
 
@@ -309,7 +312,7 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
         if placed is None:
             continue
         container, item = placed
-        if item is anchor or not _DATE_RE.search(item.text_content()):
+        if item is anchor or not _dated(item, anchor):
             continue
         if container not in groups:
             groups[container] = []
@@ -327,6 +330,15 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
         if item not in titles or len(text) > len(titles[item][1]):
             titles[item] = (target, text)
     return unique_links(titles.values())
+
+
+def _dated(item, anchor) -> bool:
+    """Whether a list item shows a date: with its year anywhere, or a month and day beside
+    its title."""
+    text = item.text_content()
+    if _DATE_RE.search(text):
+        return True
+    return bool(_MONTH_DAY_RE.search(text.replace(anchor.text_content(), " ", 1)))
 
 
 def _list_container(anchor, excluded, chrome: dict | None = None):

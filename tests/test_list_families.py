@@ -556,6 +556,20 @@ def test_a_list_of_unknown_addresses_is_found_by_its_dates():
     assert links(result) == [f"{HOST}/site/show-{31 + i}.html" for i in range(7)]
 
 
+@pytest.mark.parametrize("shown", ["[{m:02d}-{d:02d}]", "{m}/{d}", "{m}月{d}日"])
+def test_a_list_of_unknown_addresses_dated_by_month_and_day(shown):
+    days = [(1, 2), (12, 29), (12, 25), (12, 20), (12, 18)]
+    rows = "".join(f'<li><a href="/gzdt/{0xa8f3c2 + i:x}.html">市财政局第{i}项工作动态的标题</a>'
+                   f"<span>{shown.format(m=m, d=d)}</span></li>" for i, (m, d) in enumerate(days))
+    # Titles naming months ("1-2月") are not dates beside the title: a menu stays a menu.
+    menu = "".join(f'<li><a href="/tjsj/{0xb000 + i:x}.html">{i + 1}-{i + 2}月经济运行情况</a></li>'
+                   for i in range(6))
+    html = page(f'<ul class="col">{menu}</ul><div class="main"><ul>{rows}</ul></div>')
+    result = parse_list_page(html, HOST + "/gzdt/")
+    assert links(result) == [f"{HOST}/gzdt/{0xa8f3c2 + i:x}.html" for i in range(5)]
+    assert links(parse_list_page(page(f'<ul class="col">{menu}</ul>'), HOST + "/tjsj/")) == []
+
+
 def test_a_list_printed_by_document_write_of_literals():
     rows = "".join(f"document.write('<li><a href=\"./202403/t20240301_{i}.htm\">"
                    f"公告第{i}号</a></li>');\n" for i in range(5))
