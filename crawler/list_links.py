@@ -358,16 +358,45 @@ def _list_container(anchor, excluded, chrome: dict | None = None):
             item = node
         node = node.getparent()
     if item is not None:
+        # A title line in a row of its own (<div class="item"><p class="tit"><a>): the row.
+        if not _repeats(item) and (row := _repeated_row(item)):
+            return row
         parent = item.getparent()
         if parent is not None and parent.tag == "tbody":
             parent = parent.getparent()
         return (parent, item) if parent is not None else None
-    # Lists made of bare <a>/<div> rows: group by the anchor's grandparent.
+    # Lists made of bare <a>/<div> rows: group by the anchor's grandparent, or, when the
+    # anchor sits deeper in its row (<div class="item"><h3><a>), by the nearest ancestor
+    # that repeats beside others of its make.
     parent = anchor.getparent()
     if parent is None:
         return None
     grand = parent.getparent()
-    return (grand, parent) if grand is not None else (parent, anchor)
+    if grand is None:
+        return parent, anchor
+    if _repeats(parent):
+        return grand, parent
+    return _repeated_row(parent) or (grand, parent)
+
+
+def _repeats(element) -> bool:
+    """Whether ``element``'s parent holds another child of its tag and class."""
+    parent = element.getparent()
+    return parent is not None and any(
+        sibling is not element and sibling.tag == element.tag
+        and sibling.get("class") == element.get("class") for sibling in parent)
+
+
+def _repeated_row(node, levels: int = 3):
+    """(container, row) for the nearest of ``levels`` ancestors that repeats, or None."""
+    for _ in range(levels):
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            return None
+        if _repeats(parent):
+            return parent.getparent(), parent
+        node = parent
+    return None
 
 
 # A second link in an item tagging another page (its 解读, a 图解, the file) is not an item.

@@ -570,6 +570,25 @@ def test_a_list_of_unknown_addresses_dated_by_month_and_day(shown):
     assert links(parse_list_page(page(f'<ul class="col">{menu}</ul>'), HOST + "/tjsj/")) == []
 
 
+@pytest.mark.parametrize("title", ["<h3>{}</h3>", '<p class="tit">{}</p>', "<dl><dt>{}</dt></dl>",
+                                   "<table><tr><td>{}</td></tr></table>"])
+def test_rows_whose_title_line_sits_inside_each_row(title):
+    """<div class="item"><h3><a>title</a></h3><p>summary</p><span>date</span></div>: the row
+    repeats, not the title line (old ASP lists: a table per item)."""
+    def row(href: str, text: str, rest: str = "") -> str:
+        return f'<div class="news-item">{title.format(f"<a href={href}>{text}</a>")}{rest}</div>'
+
+    rows = "".join(row(f"/gzdt/{0xa8f3c2 + i:x}.html", f"市财政局第{i}项工作动态",
+                       f"<p>摘要。</p><span class='time'>2023-12-{20 + i}</span>")
+                   for i in range(5))
+    trs = "".join(row(f"./202312/t202312{20 + i}_{i}.html", f"第{i}条") for i in range(5))
+    for body, wanted in ((rows, [f"{HOST}/gzdt/{0xa8f3c2 + i:x}.html" for i in range(5)]),
+                         (trs, [f"{HOST}/gzdt/202312/t202312{20 + i}_{i}.html" for i in range(5)])):
+        html = page(f'<div class="header"><a href="/">首页</a></div><div class="news-list">{body}'
+                    '</div><div class="page"><a href="index_2.html">下一页</a></div>')
+        assert links(parse_list_page(html, HOST + "/gzdt/")) == wanted
+
+
 def test_a_list_printed_by_document_write_of_literals():
     rows = "".join(f"document.write('<li><a href=\"./202403/t20240301_{i}.htm\">"
                    f"公告第{i}号</a></li>');\n" for i in range(5))
