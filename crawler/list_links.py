@@ -312,7 +312,7 @@ def _dated_list(doc, absolute, page_url: str, excluded) -> list[tuple[str, str]]
         if placed is None:
             continue
         container, item = placed
-        if item is anchor or not _dated(item, anchor):
+        if not (_dated_link(anchor) if item is anchor else _dated(item, anchor)):
             continue
         if container not in groups:
             groups[container] = []
@@ -339,6 +339,20 @@ def _dated(item, anchor) -> bool:
     if _DATE_RE.search(text):
         return True
     return bool(_MONTH_DAY_RE.search(text.replace(anchor.text_content(), " ", 1)))
+
+
+def _dated_link(anchor) -> bool:
+    """Whether a link that is a row by itself shows a date: its year in the link or after it
+    up to the next link or line break, a month and day after it."""
+    after = [anchor.tail or ""]
+    for sibling in anchor.itersiblings():
+        if sibling.tag in ("a", "br") or len(after) > 3:
+            break
+        text = sibling.text_content() if isinstance(sibling.tag, str) else ""
+        after.append(text + (sibling.tail or ""))
+    beside = " ".join(after)
+    return bool(_DATE_RE.search(anchor.text_content() + " " + beside)
+                or _MONTH_DAY_RE.search(beside))
 
 
 def _list_container(anchor, excluded, chrome: dict | None = None):
@@ -372,7 +386,7 @@ def _list_container(anchor, excluded, chrome: dict | None = None):
     if parent is None:
         return None
     grand = parent.getparent()
-    if grand is None:
+    if grand is None or _repeats(anchor):  # links one after another: each is a row
         return parent, anchor
     if _repeats(parent):
         return grand, parent

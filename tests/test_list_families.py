@@ -589,6 +589,20 @@ def test_rows_whose_title_line_sits_inside_each_row(title):
         assert links(parse_list_page(html, HOST + "/gzdt/")) == wanted
 
 
+@pytest.mark.parametrize("row", [
+    '<a href="{href}"><span class="t">{title}</span><span class="d">{day}</span></a>',
+    '·<a href="{href}">{title}</a> {day}<br>',
+    '<a href="{href}">{title}</a><span>[{day}]</span><br/>',
+])
+def test_links_one_after_another_each_a_row(row):
+    rows = "".join(row.format(href=f"/gzdt/{0xa8f3c2 + i:x}.html", title=f"市财政局第{i}项工作动态",
+                              day=f"2023-12-{20 + i}") for i in range(5))
+    html = page(f'<div class="main"><div class="list">{rows}</div></div>'
+                '<div class="page"><a href="index_2.html">下一页</a></div>')
+    assert links(parse_list_page(html, HOST + "/gzdt/")) == [
+        f"{HOST}/gzdt/{0xa8f3c2 + i:x}.html" for i in range(5)]
+
+
 def test_a_list_printed_by_document_write_of_literals():
     rows = "".join(f"document.write('<li><a href=\"./202403/t20240301_{i}.htm\">"
                    f"公告第{i}号</a></li>');\n" for i in range(5))
