@@ -38,7 +38,7 @@ from govarchive.crawler.list_links import (
     unique_links,
 )
 from govarchive.crawler.pagers import MAX_SCRIPT_PAGES, find_next_pages, script_texts
-from govarchive.crawler.redirect_stubs import redirect_target
+from govarchive.crawler.redirect_stubs import framed_list, redirect_target
 from govarchive.crawler.script_lists import script_list_calls
 from govarchive.crawler.selectors import compile_rule
 from govarchive.crawler.xml_lists import looks_like_xml_feed, read_xml_feed
@@ -91,6 +91,9 @@ class ListPage:
     section_links: list[str] = field(default_factory=list)
     # Where a redirect-stub entry sends the browser (also the first of next_pages).
     redirect_to: str | None = None
+    # The frame a page that lists nothing itself shows its list in (also the first of
+    # next_pages).
+    framed_list: str | None = None
 
     def list_requests(self) -> list[ListRequest]:
         """The further list requests, the next page first."""
@@ -176,9 +179,11 @@ def parse_list_page(
             page.next_pages = [p for p in page.next_pages if p not in page.section_links]
         if not page.article_links and not page.section_links:
             page.redirect_to = redirect_target(doc, scripts, absolute)
-            if page.redirect_to and page.redirect_to != url:
-                page.next_pages = [page.redirect_to,
-                                   *(p for p in page.next_pages if p != page.redirect_to)]
+            if not page.redirect_to and not datastore.requests:
+                page.framed_list = framed_list(doc, absolute, url)
+            lead = page.redirect_to or page.framed_list
+            if lead and lead != url:
+                page.next_pages = [lead, *(p for p in page.next_pages if p != lead)]
         for target, fields in datastore.requests:
             if target not in page.next_pages and target != url:
                 page.next_pages.append(target)

@@ -69,6 +69,7 @@ class ProbeReport:
     links: list[ListLink] = field(default_factory=list)
     list_requests: list[ListRequest] = field(default_factory=list)
     redirect_to: str | None = None
+    framed_list: str | None = None  # the frame the page shows its list in
     section_links: list[str] = field(default_factory=list)
     # A shell page's list comes from these requests (the API its script names).
     shell_requests: list[ListRequest] = field(default_factory=list)
@@ -99,8 +100,8 @@ class ProbeReport:
         stub's target, a shell's list API (a hub's sub-columns are sections of their own)."""
         if self.links or self.blocked or self.error:
             return None
-        if self.redirect_to:
-            return ListRequest(self.redirect_to)
+        if self.redirect_to or self.framed_list:
+            return ListRequest(self.redirect_to or self.framed_list)
         return self.shell_requests[0] if self.shell_requests else None
 
     @property
@@ -110,7 +111,7 @@ class ProbeReport:
         the lead was followed, what it led to."""
         if self.followed is not None:
             return self.followed.walkable
-        return bool(self.links or self.redirect_to or self.section_links
+        return bool(self.links or self.redirect_to or self.framed_list or self.section_links
                     or self.shell_requests)
 
     def hint(self) -> str | None:
@@ -133,6 +134,9 @@ class ProbeReport:
         if self.redirect_to:
             return (f"the page only redirects to {self.redirect_to}: the crawl follows it; "
                     "probe that address to see its list")
+        if self.framed_list:
+            return (f"the page shows its list in a frame from {self.framed_list}: the crawl "
+                    "reads it there; probe that address to see its list")
         if self.section_links:
             return (f"the page is a channel hub: the crawl walks its {len(self.section_links)} "
                     f"sub-columns as sections of their own; probe one ({self.section_links[0]},"
@@ -166,6 +170,7 @@ class ProbeReport:
             "article_link_details": [link.to_json() for link in self.links],
             "list_requests": [request.to_json() for request in self.list_requests],
             "redirect_to": self.redirect_to,
+            "framed_list": self.framed_list,
             "section_links": self.section_links,
             "blocked": self.blocked,
             "not_html": self.not_html,
@@ -220,6 +225,7 @@ def probe_list_page(body: bytes, url: str, *, content_type: str | None = None,
                     for link, title in page.article_links]
     report.list_requests = page.list_requests()
     report.redirect_to = page.redirect_to
+    report.framed_list = page.framed_list
     report.section_links = list(page.section_links)
     report.shell_requests = list(page.api_requests) if not page.article_links else []
     if not report.not_html:

@@ -1,13 +1,18 @@
-"""Section entries that are only a redirect: ``window.location.href = "…"`` or a meta refresh.
+"""Section entries whose list is at another address: a redirect (``window.location.href =
+"…"``, a meta refresh) or a frame.
 
 Some sections' published address (``https://www.gov.cn/yaowen/``) serves a near-empty page
-whose script sends the browser to the real list (``/yaowen/liebiao/``). The crawler reads that
-target as the section's next list page.
+whose script sends the browser to the real list (``/yaowen/liebiao/``); older column pages
+show their list in an ``<iframe>`` of the site's own. The crawler reads that address as the
+section's next list page.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
+
+from govarchive.crawler.list_links import is_chrome, site_key
 
 _LITERAL = r""""([^"\\\n]*)"|'([^'\\\n]*)'"""
 # A location set when the page loads: not inside a named function (a pager's jump, a handler).
@@ -74,3 +79,31 @@ def _without_named_functions(script: str) -> str:
         position = index
     out.append(script[position:])
     return "".join(out)
+
+
+# Frames that show something else than a list: players, maps, weather, counters, search.
+_WIDGET = re.compile(r"video|player|vod|live|map|weather|tianqi|calendar|count|stat|visit|"
+                     r"search|sousuo|login|share|ad[sv]?(?:\W|$)|banner|\.swf", re.IGNORECASE)
+MIN_FRAME_HEIGHT = 150  # px: a frame lower than this is a strip (a ticker, a date), not a list
+
+
+def framed_list(doc, absolute, page_url: str) -> str | None:
+    """The address of the frame that shows a page's list (a page that lists nothing itself):
+    the first ``<iframe>``/``<frame>`` of the site's own, outside the page chrome, not a
+    widget and not a thin strip; None when there is none."""
+    site = site_key(urlsplit(page_url).hostname or "")
+    for frame in doc.iter("iframe", "frame"):
+        src = (frame.get("src") or "").strip()
+        if not src or src.lower().startswith(("javascript:", "about:", "data:")):
+            continue
+        target = absolute(src)
+        if (not target or target == page_url or _WIDGET.search(target)
+                or site_key(urlsplit(target).hostname or "") != site):
+            continue
+        height = re.match(r"\s*(\d+)\s*(?:px)?\s*$", frame.get("height") or "")
+        if height and int(height.group(1)) < MIN_FRAME_HEIGHT:
+            continue
+        if any(is_chrome(node) for node in (frame, *frame.iterancestors())):
+            continue
+        return target
+    return None

@@ -213,7 +213,8 @@ class SectionSpider(scrapy.Spider):
         self._record_listing(response, start, [url for url, _text in page.article_links])
         if response.meta.get("page_no") == 1:
             self._listings[start].first_page_links = len(page.article_links)
-        if not page.article_links and not page.section_links and not page.redirect_to:
+        if not (page.article_links or page.section_links or page.redirect_to
+                or page.framed_list):
             logger.warning("%s: no article links found on list page %s", self.name, response.url)
             self.crawler.stats.inc_value("govarchive/empty_list_pages")
         links = page.article_links

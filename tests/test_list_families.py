@@ -438,6 +438,36 @@ def test_a_body_onload_stub():
     assert parse_list_page(html, HOST + "/tzgg/").next_pages == [HOST + "/tzgg/list/"]
 
 
+_NAV = "".join(f'<a href="/col{i}/">栏目{i}</a>' for i in range(8))
+
+
+def test_a_page_showing_its_list_in_a_frame_leads_to_it():
+    frames = ('<iframe src="/video/player.html?id=3" height="400"></iframe>'
+              '<iframe src="https://map.example.com/show?x=1" height="400"></iframe>'
+              '<iframe src="/widgets/date.html" height="28"></iframe>'
+              '<iframe src="list.jsp?col=12&amp;page=1" width="100%" height="800"></iframe>')
+    html = page(f'<div class="nav">{_NAV}</div><div class="main">{frames}</div>'
+                '<div class="footer"><iframe src="/footer/links.html"></iframe></div>')
+    result = parse_list_page(html, HOST + "/tzgg/")
+    assert result.article_links == [] and result.redirect_to is None
+    assert result.framed_list == HOST + "/tzgg/list.jsp?col=12&page=1"
+    assert result.next_pages == [result.framed_list]
+
+
+@pytest.mark.parametrize("body", [
+    # widgets only: a player, an off-site map, a thin strip, the footer's frame
+    ('<iframe src="/video/player.html" height="400"></iframe><iframe src="/ticker.html" '
+     'height="30"></iframe><iframe src="https://other.example.org/list/"></iframe>'
+     '<div class="footer"><iframe src="/footer/links.html"></iframe></div>'),
+    # a page with its own list keeps to it
+    f'<ul class="list">{trs_items("", 4)}</ul><iframe src="/other/list.html"></iframe>',
+])
+def test_frames_that_are_not_the_list(body):
+    result = parse_list_page(page(f'<div class="nav">{_NAV}</div>{body}'), HOST + "/tzgg/")
+    assert result.framed_list is None
+    assert all("list.html" not in url and "player" not in url for url in result.next_pages)
+
+
 def test_a_list_page_with_a_jump_function_is_not_a_stub():
     html = page(f"<ul class='news'>{trs_items('', 5)}</ul>"
                 "<script>function go(){ window.location.href='/search/'; }</script>")
@@ -705,6 +735,7 @@ def test_families_site_walks_to_every_list_page_and_article(families_site):
             if nxt not in walked:
                 walked.add(nxt)
                 queue.append(nxt)
-    assert {url[len(base) - 1:] for url in walked} == {*expected["list_pages"], "/yaowen/"}
+    assert {url[len(base) - 1:] for url in walked} == {
+        *expected["list_pages"], *expected["redirects"], *expected["frames"]}
     assert set(articles) == set(expected["articles"])
     assert not set(expected["decoys"]) & {url[len(base) - 1:] for url in walked}

@@ -1,6 +1,6 @@
 """The list families crawled end to end from their start URLs alone (``tests.site.families``):
 every article stored under its section, every list page requested once, no decoy fetched, a
-hub's sub-columns walked as sections of their own, a redirect stub followed; then
+hub's sub-columns walked as sections of their own, a redirect stub and a frame followed; then
 ``replay reparse`` rebuilds the same articles and listings from the archive."""
 
 from __future__ import annotations
@@ -61,7 +61,9 @@ def test_every_list_page_is_requested_once_and_no_decoy(crawled):
         assert asked[target] == 1, target
     for target in site.expected["decoys"]:  # 热门 boxes, sub-column links, page 1's alias
         assert asked[target] == 0, target
-    assert asked["/yaowen/"] == 1  # the stub, then its target (a list page above)
+    for shell in (*site.expected["redirects"], *site.expected["frames"]):
+        assert asked[shell] == 1, shell  # the stub, then its target (a list page above)
+    assert asked["/tianqi/widget.html"] == 0
 
 
 def test_a_second_run_delists_nothing(crawled):
@@ -94,7 +96,8 @@ def test_reparse_rebuilds_the_same_articles_and_listings(crawled):
     before = project.export()
     listed_before = project.sections()
     result = project.rebuild_from_archive()
-    pages = 2 * (len(site.expected["list_pages"]) + 1)  # and the stub, in both runs
+    shells = len(site.expected["redirects"]) + len(site.expected["frames"])
+    pages = 2 * (len(site.expected["list_pages"]) + shells)  # the stub and frame too, twice
     assert f": {pages} list pages, {len(site.expected['articles'])} articles" in result.stderr
     assert project.export() == before
     assert project.sections() == listed_before

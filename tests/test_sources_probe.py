@@ -200,6 +200,18 @@ def test_script_redirect_stub_is_named(tmp_path):
     assert 'start_urls = ["https://www.example.gov.cn/yaowen/"]' in report["source"]
 
 
+def test_a_page_showing_its_list_in_a_frame_is_named(tmp_path):
+    shell = ('<html><head><meta charset="utf-8"></head><body><div class="nav">'
+             + "".join(f'<a href="/c{i}/">栏目{i}</a>' for i in range(9))
+             + '</div><iframe src="list.jsp?page=1" height="700"></iframe></body></html>')
+    path = _write(tmp_path, "shell.html", shell)
+    result, report = _probe_json(tmp_path, path, "https://www.example.gov.cn/kjdt/")
+    assert result.exit_code == 0  # the crawl reads the frame: the section can be walked
+    assert report["framed_list"] == "https://www.example.gov.cn/kjdt/list.jsp?page=1"
+    assert report["list_requests"][0]["url"] == report["framed_list"]
+    assert "the crawl reads it there" in result.stderr
+
+
 def test_a_built_address_in_a_pager_script_is_no_redirect():
     page = ("<html><body><script>function go(i){location.href='index_'+i+'.html';}</script>"
             "</body></html>")
@@ -423,13 +435,15 @@ def test_live_probe_follows_a_shell_to_its_list_api_and_reads_its_articles(
 
 
 @pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
-def test_live_probe_text_follows_a_redirect_stub(project, families_site):
-    stub, target = next(iter(families_site.expected["redirects"].items()))
+@pytest.mark.parametrize(("lead", "line"), [("redirects", "script redirect to"),
+                                            ("frames", "list shown in a frame")])
+def test_live_probe_text_follows_a_redirect_stub_or_a_frame(project, families_site, lead, line):
+    stub, target = next(iter(families_site.expected[lead].items()))
     result = project.run("sources", "probe", families_site.url(stub), "--articles", "1",
                          timeout=60)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert f"script redirect to: {families_site.url(target)}" in out
+    assert f"{line}: {families_site.url(target)}" in out
     assert f"followed, as the crawl does: GET {families_site.url(target)}" in out
     assert "  article links: " in out and "articles fetched: 1" in out
     assert "hint" not in result.stderr

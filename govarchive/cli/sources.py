@@ -183,6 +183,8 @@ def _page_lines(report) -> list[str]:
                                                        if report.json_feed else ""))
     if report.redirect_to:
         lines.append(f"script redirect to: {report.redirect_to}")
+    if report.framed_list:
+        lines.append(f"list shown in a frame: {report.framed_list}")
     for link in report.section_links:
         lines.append(f"section link: {link}")
     lines.append(f"article links: {len(report.links)}")

@@ -21,6 +21,8 @@ Every section is reachable from its start URL alone, with no rules:
   (``&page=2``, ``a=show&catid=12&id=345``), page 1 also named ``&page=1`` by its 上一页;
 * ``/xwzx/zwdt.htm``: VSB (博达), the later pages numbered down from the last
   (``zwdt/2.htm``, then ``zwdt/1.htm``), articles at ``/info/1091/2345.htm``;
+* ``/zwgk/kj/``: a column page showing its list in an ``<iframe>`` (``list.jsp?page=1``,
+  then ``下一页``), beside a weather strip in a frame of its own;
 * ``/yaowen/``: a JS redirect stub to ``/yaowen/liebiao/`` (a ``下一页`` list);
 * ``/lydt/``: a channel hub previewing three sub-columns, each with a "more" link and two
   pages of its own (``createPageHTML``).
@@ -113,6 +115,9 @@ class FamiliesSite:
         self._add("vsb", "/xwzx/zwdt.htm",
                   ["/xwzx/zwdt.htm", "/xwzx/zwdt/2.htm", "/xwzx/zwdt/1.htm"],
                   lambda i: f"/info/1091/{2345 - i}.htm", _vsb_pager)
+        frame = "/zwgk/kj/list.jsp?page="
+        self._add("frame", "/zwgk/kj/", [f"{frame}{n}" for n in range(1, PAGES + 1)],
+                  lambda i: f"/zwgk/kj/content.jsp?id={7700 + i}", _framed_pager)
         stub = "/yaowen/"
         self._add("redirect", stub,
                   ["/yaowen/liebiao/", "/yaowen/liebiao/index_1.htm",
@@ -139,6 +144,7 @@ class FamiliesSite:
         return {"site": self.name, "charset": self.charset, "start": starts[0], "starts": starts,
                 "list_pages": [t for s in self.sections for t in s.list_targets] + ["/lydt/"],
                 "redirects": {"/yaowen/": "/yaowen/liebiao/"},
+                "frames": {"/zwgk/kj/": "/zwgk/kj/list.jsp?page=1"},
                 "hub": {"/lydt/": [f"/lydt/{slug}/" for slug in ("qyly", "ws", "lyrc")]},
                 "articles": articles, "decoys": DECOYS, "disallowed": [], "routes": {}}
 
@@ -170,6 +176,8 @@ class FamiliesSite:
                             content_type="text/plain")
         if target == "/yaowen/":
             return self._html(_REDIRECT_STUB)
+        if target == "/zwgk/kj/":
+            return self._html(_FRAME_SHELL)
         if target == "/lydt/":
             return self._html(self.hub_html())
         if target == "/news-list-tongzhi-1.html":
@@ -252,9 +260,14 @@ DECOYS = ["/zdgz/sctg/202401/t20240105_800001.shtml", "/zhengce/content/202401/c
 _TITLES = {"dw": "最新政策", "hand": "市场推广", "plugin": "疫情通报", "goto": "地市动态",
            "reverse": "通知公告", "aspnet": "新闻动态", "php": "工作通知", "redirect": "要闻",
            "write": "公示公告", "array": "市级动态", "phpcms": "政务公开", "vsb": "政务动态",
+           "frame": "科技动态",
            "hub": "旅游动态"}
 _SLUG_NAMES = {"qyly": "全域旅游", "ws": "文明旅游", "lyrc": "旅游人才"}
 _SLUG_IDS = {"qyly": 842100, "ws": 842200, "lyrc": 842300}
+_FRAME_SHELL = _page("科技动态", '<div class="lmname">科技动态</div>'
+                     '<iframe src="list.jsp?page=1" width="100%" height="680" frameborder="0" '
+                     'scrolling="no"></iframe><iframe src="/tianqi/widget.html" height="30">'
+                     "</iframe>" + _HOT)
 _REDIRECT_STUB = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title></title>\n'
                   '<script>\nwindow.location.href="/yaowen/liebiao/";\n</script>\n</head>\n'
                   '<body><div style="display:none"><script>document.write(unescape('
@@ -414,6 +427,14 @@ def _vsb_pager(site, section, number) -> str:
                  f'pb_sys_normal pb_sys_style1"><span class="p_pages">{numbers}{nxt}</span>'
                  f'<span class="p_t">{number}/{PAGES}</span></div>'
                  '<script src="/system/resource/js/news/statpagedown.js"></script>')
+
+
+def _framed_pager(site, section, number) -> str:
+    # The page inside the frame: the list alone, links opening in a new window.
+    nxt = f'<a href="list.jsp?page={number + 1}">下一页</a>' if number < PAGES else ""
+    return ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title></title></head><body>'
+            f'<table class="list">{_list_items(site, section, number, tag="tr")}</table>'
+            f'<div class="fy">第{number}页 {nxt}</div></body></html>\n')
 
 
 def _next_link_pager(site, section, number) -> str:
