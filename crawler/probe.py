@@ -97,12 +97,15 @@ class ProbeReport:
 
     def lead(self) -> ListRequest | None:
         """The request the crawl makes next for a page that lists nothing itself: a redirect
-        stub's target, a shell's list API (a hub's sub-columns are sections of their own)."""
+        stub's target, its frame, a shell's list API; for a hub, its first sub-column (the
+        crawl walks each as a section of its own)."""
         if self.links or self.blocked or self.error:
             return None
         if self.redirect_to or self.framed_list:
             return ListRequest(self.redirect_to or self.framed_list)
-        return self.shell_requests[0] if self.shell_requests else None
+        if self.shell_requests:
+            return self.shell_requests[0]
+        return ListRequest(self.section_links[0]) if self.section_links else None
 
     @property
     def walkable(self) -> bool:

@@ -450,6 +450,19 @@ def test_live_probe_text_follows_a_redirect_stub_or_a_frame(project, families_si
 
 
 @pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
+def test_live_probe_of_a_hub_follows_its_first_sub_column(project, families_site):
+    hub, subs = next(iter(families_site.expected["hub"].items()))
+    result = project.run("sources", "probe", families_site.url(hub), "--articles", "1",
+                         timeout=60)
+    assert result.returncode == 0, result.stderr
+    first = families_site.url(subs[0])
+    assert (f"followed, as the crawl does (the first of {len(subs)} sub-columns, each walked "
+            f"as a section of its own): GET {first}") in result.stdout
+    assert "articles fetched: 1" in result.stdout
+    assert "hint" not in result.stderr
+
+
+@pytest.mark.slow  # a subprocess crawl; about 2 s on an idle machine
 def test_a_lead_that_leads_nowhere_exits_1_with_its_hint(project, json_lists_site):
     from tests.site.json_lists import UCMS, UCMS_API
 

@@ -145,7 +145,9 @@ def report_text(report) -> str:
     while page.followed is not None:
         lead = page.followed_by
         body = f"  body: {lead.body}" if lead.body else ""
-        lines += ["", f"followed, as the crawl does: {lead.method} {lead.url}{body}"]
+        hub = (f" (the first of {len(page.section_links)} sub-columns, each walked as a "
+               "section of its own)" if page.section_links else "")
+        lines += ["", f"followed, as the crawl does{hub}: {lead.method} {lead.url}{body}"]
         page = page.followed
         lines += ["  " + line for line in _page_lines(page)]
     if report.articles is not None:
