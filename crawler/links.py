@@ -38,6 +38,7 @@ from govarchive.crawler.list_links import (
     unique_links,
 )
 from govarchive.crawler.pagers import MAX_SCRIPT_PAGES, find_next_pages, script_texts
+from govarchive.crawler.postbacks import page_key, postback_pages
 from govarchive.crawler.redirect_stubs import framed_list, redirect_target
 from govarchive.crawler.script_lists import script_list_calls
 from govarchive.crawler.selectors import compile_rule
@@ -68,8 +69,9 @@ class ListRequest:
 
     @property
     def key(self) -> tuple[str, str, str | None]:
-        """What tells two list requests apart: a JSON API asks every page at one URL."""
-        return (self.method.upper(), self.url, self.body or None)
+        """What tells two list requests apart: a JSON API asks every page at one URL; an
+        ASP.NET postback's state fields change with every answer and name no page."""
+        return (self.method.upper(), self.url, page_key(self.body) or None)
 
 
 @dataclass
@@ -94,6 +96,8 @@ class ListPage:
     # The frame a page that lists nothing itself shows its list in (also the first of
     # next_pages).
     framed_list: str | None = None
+    # An ASP.NET pager's further pages, posted back to the page (crawler.postbacks).
+    postbacks: list[ListRequest] = field(default_factory=list)
 
     def list_requests(self) -> list[ListRequest]:
         """The further list requests, the next page first."""
@@ -105,7 +109,7 @@ class ListPage:
             else:
                 requests.append(ListRequest(url, "POST", urlencode(form),
                                             "application/x-www-form-urlencoded"))
-        return requests
+        return requests + self.postbacks
 
 
 def parse_list_page(
@@ -191,6 +195,8 @@ def parse_list_page(
         for target in datastore.pages:
             if (target := absolute(target)) and target not in page.next_pages and target != url:
                 page.next_pages.append(target)
+        page.postbacks = [ListRequest(target, "POST", body, FORM_TYPE)
+                          for target, body in postback_pages(doc, absolute, url, form)]
     if not page.article_links and not datastore.links and not page.section_links:
         # A shell: the browser asks the list from an API its script names.
         page.api_requests = [ListRequest(*call) for call in script_list_calls(text, url)]

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import parse_qsl
 
 import pytest
 
-from govarchive.crawler.links import MAX_SCRIPT_PAGES, looks_like_article_url, parse_list_page
+from govarchive.crawler.links import (
+    MAX_SCRIPT_PAGES,
+    ListRequest,
+    looks_like_article_url,
+    parse_list_page,
+)
 
 HOST = "http://www.example.gov.cn"
 
@@ -215,6 +221,53 @@ def test_aspnet_pager_and_select_jump():
     result = parse_list_page(html, HOST + "/News/Index.aspx")
     assert result.next_pages == [f"{HOST}/News/Index_2.aspx", f"{HOST}/News/Index_3.aspx"]
     assert len(links(result)) == 6
+
+
+def _webforms(pager: str, state: str = "/wEPDwUKLTM0MA==") -> str:
+    rows = "".join(f"<tr><td><a href='NewsView.aspx?id={810 + i}'>第{i}条新闻的标题</a></td>"
+                   f"<td>2024-01-0{i + 1}</td></tr>" for i in range(4))
+    return page(f'<form method="post" action="./NewsList.aspx?lmid=12" id="form1">'
+                '<input type="hidden" name="__EVENTTARGET" value="" />'
+                '<input type="hidden" name="__EVENTARGUMENT" value="" />'
+                f'<input type="hidden" name="__VIEWSTATE" value="{state}" />'
+                '<input type="text" name="txtKey" value="" />'
+                '<input type="submit" name="btnSearch" value="搜索" />'
+                f'<table class="list">{rows}</table><div class="pager">{pager}</div></form>')
+
+
+def _postback(target: str, argument: str, text: str) -> str:
+    return f"<a href=\"javascript:__doPostBack('{target}','{argument}')\">{text}</a>"
+
+
+def test_an_aspnet_webforms_pager_posts_the_page_back():
+    pager = "".join(_postback("AspNetPager1", str(n), str(n)) for n in (2, 3, 4))
+    html = _webforms(f"<span>1</span>{pager}{_postback('AspNetPager1', '2', '下一页')}")
+    url = HOST + "/NewsList.aspx?lmid=12"
+    requests = parse_list_page(html, url).list_requests()
+    assert [(r.method, r.url, r.content_type) for r in requests] == [
+        ("POST", url, "application/x-www-form-urlencoded")] * 3
+    forms = [dict(parse_qsl(r.body, keep_blank_values=True)) for r in requests]
+    assert [f["__EVENTARGUMENT"] for f in forms] == ["2", "3", "4"]  # the next first
+    assert forms[0] == {"__EVENTTARGET": "AspNetPager1", "__EVENTARGUMENT": "2",
+                        "__VIEWSTATE": "/wEPDwUKLTM0MA==", "txtKey": ""}  # no submit button
+    # Page 2, posted back: its own state; only the pages after it, one key per page.
+    pager = "".join(_postback("AspNetPager1", n, text) for n, text in
+                    (("1", "1"), ("3", "3"), ("3", "下页")))
+    later = _webforms(pager.replace("</a><a", "</a><span>2</span><a", 1),
+                      state="/wEPDwUKLTM0MQ==")
+    after = parse_list_page(later, url, request=requests[0]).list_requests()
+    assert [dict(parse_qsl(r.body))["__EVENTARGUMENT"] for r in after] == ["3"]
+    assert after[0].key == requests[1].key and after[0].body != requests[1].body
+
+
+def test_a_gridview_pager_and_postbacks_without_webforms_state():
+    grid = _webforms(_postback("GridView1", "Page$2", "2") + _postback("GridView1", "Page$3", "3"))
+    bodies = [dict(parse_qsl(r.body)) for r in parse_list_page(grid, HOST + "/L.aspx")
+              .list_requests()]
+    assert [(b["__EVENTTARGET"], b["__EVENTARGUMENT"]) for b in bodies] == [
+        ("GridView1", "Page$2"), ("GridView1", "Page$3")]
+    bare = page(f"<ul class='list'>{trs_items('', 4)}</ul>{_postback('Pager', '2', '下一页')}")
+    assert parse_list_page(bare, HOST + "/L.aspx").list_requests() == []
 
 
 def test_pseudo_static_php_page_one_under_two_names():
@@ -716,26 +769,37 @@ def test_real_gov_list_pages(shared_dir):
 
 
 def test_families_site_walks_to_every_list_page_and_article(families_site):
-    """A walk as the spider makes it (next pages, hub sub-columns, redirect targets), over HTTP
-    from the served pages: every list page reached once, every article listed, no decoy."""
+    """A walk as the spider makes it (its list requests, GET or posted back, hub sub-columns,
+    redirect targets), over HTTP from the served pages: every list page reached once, every
+    article listed, no decoy."""
     import urllib.request
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     base = families_site.url("")
     expected = families_site.expected
-    queue = [families_site.url(start) for start in expected["starts"]]
-    walked, articles = set(queue), {}
+    queue = [ListRequest(families_site.url(start)) for start in expected["starts"]]
+    walked, asked, articles = {r.key for r in queue}, [], {}
     while queue:
-        url = queue.pop(0)
-        with opener.open(url, timeout=10) as response:
-            result = parse_list_page(response.read().decode("utf-8"), url)
+        request = queue.pop(0)
+        asked.append((request.url[len(base) - 1:], request.body))
+        sent = urllib.request.Request(
+            request.url, method=request.method,
+            data=request.body.encode() if request.body else None,
+            headers={"Content-Type": request.content_type} if request.body else {})
+        with opener.open(sent, timeout=10) as response:
+            result = parse_list_page(response.read().decode("utf-8"), request.url,
+                                     request=request)
         for link, _text in result.article_links:
-            articles.setdefault(link[len(base) - 1:], url[len(base) - 1:])
-        for nxt in [*result.next_pages, *result.section_links]:
-            if nxt not in walked:
-                walked.add(nxt)
+            articles.setdefault(link[len(base) - 1:], request.url[len(base) - 1:])
+        for nxt in [*result.list_requests(), *map(ListRequest, result.section_links)]:
+            if nxt.key not in walked:
+                walked.add(nxt.key)
                 queue.append(nxt)
-    assert {url[len(base) - 1:] for url in walked} == {
-        *expected["list_pages"], *expected["redirects"], *expected["frames"]}
+    gets = [target for target, body in asked if body is None]
+    assert sorted(gets) == sorted({*expected["list_pages"], *expected["redirects"],
+                                   *expected["frames"]})
+    posted = {target: [dict(parse_qsl(body))["__EVENTARGUMENT"] for t, body in asked
+                       if t == target and body] for target in expected["postbacks"]}
+    assert posted == expected["postbacks"]
     assert set(articles) == set(expected["articles"])
-    assert not set(expected["decoys"]) & {url[len(base) - 1:] for url in walked}
+    assert not set(expected["decoys"]) & set(gets)

@@ -6,7 +6,7 @@ hub's sub-columns walked as sections of their own, a redirect stub and a frame f
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -57,13 +57,18 @@ def test_every_article_of_every_family_is_stored_under_its_section(crawled):
 def test_every_list_page_is_requested_once_and_no_decoy(crawled):
     _project, server, site = crawled
     asked = Counter(r.target for r in server.requests)
+    gets = Counter(r.target for r in server.requests if r.method == "GET")
     for target in site.expected["list_pages"]:
-        assert asked[target] == 1, target
+        assert gets[target] == 1, target
     for target in site.expected["decoys"]:  # 热门 boxes, sub-column links, page 1's alias
         assert asked[target] == 0, target
     for shell in (*site.expected["redirects"], *site.expected["frames"]):
         assert asked[shell] == 1, shell  # the stub, then its target (a list page above)
     assert asked["/tianqi/widget.html"] == 0
+    for target, numbers in site.expected["postbacks"].items():  # each page posted back once
+        posted = [dict(parse_qsl(r.body.decode()))["__EVENTARGUMENT"] for r in server.requests
+                  if r.target == target and r.method == "POST"]
+        assert sorted(posted) == numbers, target
 
 
 def test_a_second_run_delists_nothing(crawled):
@@ -97,7 +102,8 @@ def test_reparse_rebuilds_the_same_articles_and_listings(crawled):
     listed_before = project.sections()
     result = project.rebuild_from_archive()
     shells = len(site.expected["redirects"]) + len(site.expected["frames"])
-    pages = 2 * (len(site.expected["list_pages"]) + shells)  # the stub and frame too, twice
+    posted = sum(map(len, site.expected["postbacks"].values()))
+    pages = 2 * (len(site.expected["list_pages"]) + shells + posted)  # both runs
     assert f": {pages} list pages, {len(site.expected['articles'])} articles" in result.stderr
     assert project.export() == before
     assert project.sections() == listed_before

@@ -21,6 +21,8 @@ Every section is reachable from its start URL alone, with no rules:
   (``&page=2``, ``a=show&catid=12&id=345``), page 1 also named ``&page=1`` by its 上一页;
 * ``/xwzx/zwdt.htm``: VSB (博达), the later pages numbered down from the last
   (``zwdt/2.htm``, then ``zwdt/1.htm``), articles at ``/info/1091/2345.htm``;
+* ``/News/NewsList.aspx?lmid=12``: an ASP.NET WebForms list whose pager posts the page back
+  (``__doPostBack('AspNetPager1','2')`` with the form's ``__VIEWSTATE``);
 * ``/zwgk/kj/``: a column page showing its list in an ``<iframe>`` (``list.jsp?page=1``,
   then ``下一页``), beside a weather strip in a frame of its own;
 * ``/yaowen/``: a JS redirect stub to ``/yaowen/liebiao/`` (a ``下一页`` list);
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from html import escape
+from urllib.parse import parse_qsl
 
 from tests.site.content import Response, error_page, html_content_type
 
@@ -115,6 +118,8 @@ class FamiliesSite:
         self._add("vsb", "/xwzx/zwdt.htm",
                   ["/xwzx/zwdt.htm", "/xwzx/zwdt/2.htm", "/xwzx/zwdt/1.htm"],
                   lambda i: f"/info/1091/{2345 - i}.htm", _vsb_pager)
+        self._add("webforms", WEBFORMS, [WEBFORMS],
+                  lambda i: f"/News/NewsView.aspx?id={812 - i}", _webforms_pager)
         frame = "/zwgk/kj/list.jsp?page="
         self._add("frame", "/zwgk/kj/", [f"{frame}{n}" for n in range(1, PAGES + 1)],
                   lambda i: f"/zwgk/kj/content.jsp?id={7700 + i}", _framed_pager)
@@ -145,6 +150,8 @@ class FamiliesSite:
                 "list_pages": [t for s in self.sections for t in s.list_targets] + ["/lydt/"],
                 "redirects": {"/yaowen/": "/yaowen/liebiao/"},
                 "frames": {"/zwgk/kj/": "/zwgk/kj/list.jsp?page=1"},
+                # pages 2.. of the WebForms list: posted back to its address
+                "postbacks": {WEBFORMS: [str(n) for n in range(2, PAGES + 1)]},
                 "hub": {"/lydt/": [f"/lydt/{slug}/" for slug in ("qyly", "ws", "lyrc")]},
                 "articles": articles, "decoys": DECOYS, "disallowed": [], "routes": {}}
 
@@ -193,6 +200,17 @@ class FamiliesSite:
         if target in DECOYS:
             return self._html(_page("热门", "<p>不应抓取的页面。</p>"))
         return error_page(404)
+
+    def respond_post(self, target: str, body: bytes) -> Response:
+        # An ASP.NET WebForms pager posts the page back: its state, the control, the page.
+        form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        number = form.get("__EVENTARGUMENT", "")
+        if (target != WEBFORMS or form.get("__EVENTTARGET") != "AspNetPager1"
+                or not form.get("__VIEWSTATE", "").startswith("/wEPDw")
+                or not number.isdigit() or not 1 <= int(number) <= PAGES):
+            return error_page(400)
+        section = next(s for s in self.sections if s.key == "webforms")
+        return self._html(_webforms_pager(self, section, int(number)))
 
     def _html(self, text: str) -> Response:
         return Response(body=text.encode(self.charset), content_type=html_content_type("utf-8"))
@@ -260,10 +278,11 @@ DECOYS = ["/zdgz/sctg/202401/t20240105_800001.shtml", "/zhengce/content/202401/c
 _TITLES = {"dw": "最新政策", "hand": "市场推广", "plugin": "疫情通报", "goto": "地市动态",
            "reverse": "通知公告", "aspnet": "新闻动态", "php": "工作通知", "redirect": "要闻",
            "write": "公示公告", "array": "市级动态", "phpcms": "政务公开", "vsb": "政务动态",
-           "frame": "科技动态",
+           "frame": "科技动态", "webforms": "新闻中心",
            "hub": "旅游动态"}
 _SLUG_NAMES = {"qyly": "全域旅游", "ws": "文明旅游", "lyrc": "旅游人才"}
 _SLUG_IDS = {"qyly": 842100, "ws": 842200, "lyrc": 842300}
+WEBFORMS = "/News/NewsList.aspx?lmid=12"
 _FRAME_SHELL = _page("科技动态", '<div class="lmname">科技动态</div>'
                      '<iframe src="list.jsp?page=1" width="100%" height="680" frameborder="0" '
                      'scrolling="no"></iframe><iframe src="/tianqi/widget.html" height="30">'
@@ -427,6 +446,26 @@ def _vsb_pager(site, section, number) -> str:
                  f'pb_sys_normal pb_sys_style1"><span class="p_pages">{numbers}{nxt}</span>'
                  f'<span class="p_t">{number}/{PAGES}</span></div>'
                  '<script src="/system/resource/js/news/statpagedown.js"></script>')
+
+
+def _webforms_pager(site, section, number) -> str:
+    # An AspNetPager: every further page is a __doPostBack of the page's one form, whose
+    # state changes with each answer.
+    def call(n: int, text: str) -> str:
+        return f"<a href=\"javascript:__doPostBack('AspNetPager1','{n}')\">{text}</a>"
+
+    numbers = "".join(f'<span class="cur">{n}</span>' if n == number else call(n, str(n))
+                      for n in range(1, PAGES + 1))
+    nxt = call(number + 1, "下一页") if number < PAGES else "<a disabled>下一页</a>"
+    state = f"/wEPDwUKMTY1NDU2MTA1Mg9kFgICAw{number:02d}ZGQ="
+    return _page("新闻中心", (
+        '<form method="post" action="./NewsList.aspx?lmid=12" id="form1">'
+        '<input type="hidden" name="__EVENTTARGET" value="" />'
+        '<input type="hidden" name="__EVENTARGUMENT" value="" />'
+        f'<input type="hidden" name="__VIEWSTATE" value="{state}" />'
+        '<input type="hidden" name="__EVENTVALIDATION" value="/wEdAAV" />'
+        f'<table class="list">{_list_items(site, section, number, tag="tr")}</table>'
+        f'<div id="AspNetPager1">{numbers} {nxt}</div></form>'))
 
 
 def _framed_pager(site, section, number) -> str:
