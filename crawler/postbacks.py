@@ -3,9 +3,10 @@
 Such a list's further pages have no address of their own: the browser posts the page's form
 back to it with ``__EVENTTARGET`` (the pager control) and ``__EVENTARGUMENT`` (the page
 number) beside the form's hidden state (``__VIEWSTATE``, ``__EVENTVALIDATION``, ...). Each
-is a POST list request; the next page first, then the pages numbered after the current one.
-The state differs on every page, so a list request's key leaves it out
-(:data:`VOLATILE_FIELDS`): page 3 asked from page 1 and from page 2 is one page.
+is a POST list request. Only the next page is asked, with the state of the page before, as
+a browser clicking 下一页 would: a server may refuse, or answer page 1 to, the state of
+another page. The state differs on every page, so a list request's key leaves it out
+(:data:`VOLATILE_FIELDS`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ _POSTED_INPUTS = {"hidden", "text", "search", ""}
 
 def postback_pages(doc, absolute: Callable[[str | None], str | None], page_url: str,
                    current: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    """The further pages of an ASP.NET pager as (url, form-urlencoded body), the next first;
-    ``current`` is the form this page was posted with (its page number, for a later page)."""
+    """The next page of an ASP.NET pager as [(url, form-urlencoded body)], or [] on the last
+    page; ``current`` is the form this page was posted with (its page number)."""
     calls: list[tuple[str, str, str]] = []  # (target, argument, link text)
     for anchor in doc.iter("a"):
         match = _POSTBACK.search(anchor.get("href") or "") or _POSTBACK.search(
@@ -43,18 +44,16 @@ def postback_pages(doc, absolute: Callable[[str | None], str | None], page_url: 
         return []  # not a WebForms postback
     target = absolute(form.get("action") or page_url) or page_url
     now = _page_number((current or {}).get("__EVENTARGUMENT")) or 1
-    nexts = [(t, a) for t, a, text in calls if is_next_label(text)]
-    numbered = sorted({(t, a) for t, a, text in calls
-                       if text.isdigit() and (_page_number(a) or 0) > now},
-                      key=lambda call: _page_number(call[1]) or 0)
-    pages: list[tuple[str, str]] = []
-    for event_target, argument in [*nexts, *numbered]:
-        if (_page_number(argument) or now + 1) <= now:
-            continue
-        body = urlencode({**fields, "__EVENTTARGET": event_target, "__EVENTARGUMENT": argument})
-        if (target, body) not in pages:
-            pages.append((target, body))
-    return pages
+    # The 下一页 link; without one, the page numbered after this one.
+    following = [(t, a) for t, a, text in calls
+                 if is_next_label(text) and (_page_number(a) or now + 1) > now]
+    following += [(t, a) for t, a, text in calls
+                  if text.isdigit() and _page_number(a) == now + 1]
+    if not following:
+        return []
+    event_target, argument = following[0]
+    body = urlencode({**fields, "__EVENTTARGET": event_target, "__EVENTARGUMENT": argument})
+    return [(target, body)]
 
 
 def page_key(body: str | None) -> str | None:

@@ -244,20 +244,27 @@ def test_an_aspnet_webforms_pager_posts_the_page_back():
     html = _webforms(f"<span>1</span>{pager}{_postback('AspNetPager1', '2', '下一页')}")
     url = HOST + "/NewsList.aspx?lmid=12"
     requests = parse_list_page(html, url).list_requests()
+    # The next page only, with this page's state, as a click on 下一页 posts it.
     assert [(r.method, r.url, r.content_type) for r in requests] == [
-        ("POST", url, "application/x-www-form-urlencoded")] * 3
-    forms = [dict(parse_qsl(r.body, keep_blank_values=True)) for r in requests]
-    assert [f["__EVENTARGUMENT"] for f in forms] == ["2", "3", "4"]  # the next first
-    assert forms[0] == {"__EVENTTARGET": "AspNetPager1", "__EVENTARGUMENT": "2",
-                        "__VIEWSTATE": "/wEPDwUKLTM0MA==", "txtKey": ""}  # no submit button
-    # Page 2, posted back: its own state; only the pages after it, one key per page.
-    pager = "".join(_postback("AspNetPager1", n, text) for n, text in
-                    (("1", "1"), ("3", "3"), ("3", "下页")))
+        ("POST", url, "application/x-www-form-urlencoded")]
+    assert dict(parse_qsl(requests[0].body, keep_blank_values=True)) == {
+        "__EVENTTARGET": "AspNetPager1", "__EVENTARGUMENT": "2",
+        "__VIEWSTATE": "/wEPDwUKLTM0MA==", "txtKey": ""}  # no submit button
+    # Page 2, posted back: its own state, page 3 (by its number: no 下一页 link here).
+    pager = "".join(_postback("AspNetPager1", n, n) for n in ("1", "3", "4"))
     later = _webforms(pager.replace("</a><a", "</a><span>2</span><a", 1),
                       state="/wEPDwUKLTM0MQ==")
-    after = parse_list_page(later, url, request=requests[0]).list_requests()
-    assert [dict(parse_qsl(r.body))["__EVENTARGUMENT"] for r in after] == ["3"]
-    assert after[0].key == requests[1].key and after[0].body != requests[1].body
+    (after,) = parse_list_page(later, url, request=requests[0]).list_requests()
+    assert dict(parse_qsl(after.body))["__EVENTARGUMENT"] == "3"
+    # The key leaves the state out: page 3 asked with another page's state is one page.
+    again = after.body.replace("LTM0MQ", "LTM5OQ")
+    assert ListRequest(url, "POST", again).key == after.key and again != after.body
+    # The last page names no further page.
+    last = _webforms(_postback("AspNetPager1", "3", "3") + "<span>4</span>",
+                     state="/wEPDwUKLTM0Mg==")
+    fourth = ListRequest(url, "POST", after.body.replace("ARGUMENT=3", "ARGUMENT=4"),
+                         after.content_type)
+    assert parse_list_page(last, url, request=fourth).list_requests() == []
 
 
 def test_a_gridview_pager_and_postbacks_without_webforms_state():
@@ -265,7 +272,7 @@ def test_a_gridview_pager_and_postbacks_without_webforms_state():
     bodies = [dict(parse_qsl(r.body)) for r in parse_list_page(grid, HOST + "/L.aspx")
               .list_requests()]
     assert [(b["__EVENTTARGET"], b["__EVENTARGUMENT"]) for b in bodies] == [
-        ("GridView1", "Page$2"), ("GridView1", "Page$3")]
+        ("GridView1", "Page$2")]
     bare = page(f"<ul class='list'>{trs_items('', 4)}</ul>{_postback('Pager', '2', '下一页')}")
     assert parse_list_page(bare, HOST + "/L.aspx").list_requests() == []
 
