@@ -32,6 +32,7 @@ from govarchive.crawler.list_links import (
     ARTICLE_URL_PATTERNS,
     NON_PAGE_EXTENSIONS,
     find_article_links,
+    give_handler_links_their_address,
     looks_like_article_url,
     render_script_lists,
     site_key,
@@ -160,6 +161,7 @@ def parse_list_page(
         return resolved[href]
 
     page = ListPage()
+    give_handler_links_their_address(doc)
     scripts = script_texts(doc)
     datastore = read_datastore(text, url, form)
     if datastore.links and not article_links_rule:

@@ -122,6 +122,30 @@ def anchor_text(anchor) -> str:
     return text or (anchor.get("title") or "").strip()
 
 
+# -- links opened by a handler ------------------------------------------------------------
+
+# A link whose address is in its handler: onclick="window.open('/a/1.html')",
+# "location.href='…'", or a data-href / data-url attribute.
+_HANDLER_URL = re.compile(
+    r"""(?:window\.open|location\.(?:assign|replace))\s*\(\s*(?:'([^'\s]+)'|"([^"\s]+)")"""
+    r"""|location(?:\.href)?\s*=\s*(?:'([^'\s]+)'|"([^"\s]+)")""")
+_NO_ADDRESS = re.compile(r"^\s*(?:#.*|javascript:.*|)$", re.IGNORECASE | re.DOTALL)
+
+
+def give_handler_links_their_address(doc) -> None:
+    """Set ``href`` on links whose own is empty, ``#`` or ``javascript:`` while their handler
+    or a data attribute names a literal address, so every finder reads them as links."""
+    for anchor in doc.iter("a"):
+        if not _NO_ADDRESS.match(anchor.get("href") or ""):
+            continue
+        named = anchor.get("data-href") or anchor.get("data-url")
+        if not named:
+            match = _HANDLER_URL.search(anchor.get("onclick") or "")
+            named = next((g for g in match.groups() if g), None) if match else None
+        if named and not named.lower().startswith("javascript:"):
+            anchor.set("href", named)
+
+
 # -- lists printed by scripts --------------------------------------------------------------
 
 

@@ -693,6 +693,25 @@ def test_links_one_after_another_each_a_row(row):
         f"{HOST}/gzdt/{0xa8f3c2 + i:x}.html" for i in range(5)]
 
 
+def test_links_whose_address_is_in_their_handler():
+    items = [
+        ("javascript:void(0)", "onclick=\"window.open('./202401/t20240102_1001.html')\""),
+        ("#", "onclick=\"location.href='./202312/t20231229_1000.html';return false;\""),
+        ("javascript:;", 'data-href="./202312/t20231225_999.html"'),
+        ("./202312/t20231220_998.html", "onclick=\"window.open('/count.jsp?id=998')\""),
+        ("javascript:void(0)", "onclick=\"showDetail('997')\""),  # no address: left alone
+    ]
+    rows = "".join(f'<li><a href="{href}" {handler}>关于第{n}项工作的通知</a>'
+                   f"<span>2023-12-2{n}</span></li>" for n, (href, handler) in enumerate(items))
+    pager = "<a href=\"javascript:void(0)\" onclick=\"location.href='index_1.html'\">下一页</a>"
+    result = parse_list_page(page(f'<ul class="list">{rows}</ul><div class="page">{pager}</div>'),
+                             HOST + "/xxgk/")
+    assert links(result) == [f"{HOST}/xxgk/{path}" for path in (
+        "202401/t20240102_1001.html", "202312/t20231229_1000.html", "202312/t20231225_999.html",
+        "202312/t20231220_998.html")]
+    assert result.next_pages == [HOST + "/xxgk/index_1.html"]
+
+
 def test_a_list_printed_by_document_write_of_literals():
     rows = "".join(f"document.write('<li><a href=\"./202403/t20240301_{i}.htm\">"
                    f"公告第{i}号</a></li>');\n" for i in range(5))
