@@ -38,10 +38,8 @@ def postback_pages(doc, absolute: Callable[[str | None], str | None], page_url: 
         return []
     form = _state_form(doc)
     if form is None:
-        return []
-    fields = _fields(form)
-    if "__VIEWSTATE" not in fields and "__EVENTVALIDATION" not in fields:
         return []  # not a WebForms postback
+    fields = _fields(form)
     target = absolute(form.get("action") or page_url) or page_url
     now = _page_number((current or {}).get("__EVENTARGUMENT")) or 1
     # The 下一页 link; without one, the page numbered after this one.
@@ -66,13 +64,10 @@ def page_key(body: str | None) -> str | None:
 
 
 def _state_form(doc):
-    """The form that posts the pager back: the one holding the WebForms state, else the
-    page's first."""
-    forms = list(doc.iter("form"))
-    for form in forms:
-        if any(i.get("name") in ("__VIEWSTATE", "__EVENTVALIDATION") for i in form.iter("input")):
-            return form
-    return forms[0] if forms else None
+    """The form that posts the pager back: the one holding the WebForms state, or None."""
+    return next((form for form in doc.iter("form")
+                 if any(i.get("name") in ("__VIEWSTATE", "__EVENTVALIDATION")
+                        for i in form.iter("input"))), None)
 
 
 def _fields(form) -> dict[str, str]:

@@ -82,8 +82,10 @@ def _without_named_functions(script: str) -> str:
 
 
 # Frames that show something else than a list: players, maps, weather, counters, search.
-_WIDGET = re.compile(r"video|player|vod|live|map|weather|tianqi|calendar|count|stat|visit|"
-                     r"search|sousuo|login|share|ad[sv]?(?:\W|$)|banner|\.swf", re.IGNORECASE)
+# Whole words of the address only: "count" is not "county", "stat" not "statistics".
+_WIDGET = re.compile(r"(?<![a-z])(?:video|player|vod|live|map|weather|tianqi|calendar|counter|"
+                     r"count|stat|visit|search|sousuo|login|share|ads?|adv|banner|swf)(?![a-z])",
+                     re.IGNORECASE)
 MIN_FRAME_HEIGHT = 150  # px: a frame lower than this is a strip (a ticker, a date), not a list
 
 

@@ -514,6 +514,13 @@ def test_a_page_showing_its_list_in_a_frame_leads_to_it():
     assert result.next_pages == [result.framed_list]
 
 
+@pytest.mark.parametrize("src", ["/county/tzgg/list.html", "/statistics/tjgb/list.jsp",
+                                 "/xxgk/stats_list.aspx?id=3"])
+def test_a_list_frame_whose_address_holds_a_widget_word_inside_another(src):
+    html = page(f'<div class="nav">{_NAV}</div><iframe src="{src}" height="600"></iframe>')
+    assert parse_list_page(html, HOST + "/tzgg/").framed_list == HOST + src
+
+
 @pytest.mark.parametrize("body", [
     # widgets only: a player, an off-site map, a thin strip, the footer's frame
     ('<iframe src="/video/player.html" height="400"></iframe><iframe src="/ticker.html" '
